@@ -1,0 +1,3 @@
+from scaisend.cli.main import main
+
+main()

@@ -1,0 +1,68 @@
+"""Queue keys (D2) and the one place that builds them.
+
+arq keeps each queue in a sorted set, so depth is ``ZCARD``; :func:`queue_depth` measures any key by its type
+(list ``LLEN``, sorted set ``ZCARD``, stream ``XLEN``; a missing key is 0), which is what ``scaisend queues`` and the
+exporter report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arq.connections import RedisSettings
+from redis.asyncio import Redis
+
+EMAIL_PROCESS = "email:process"
+SMTP_DELIVER = "smtp:deliver"
+WEBHOOK_DELIVER = "webhook:deliver"
+QUEUE_NAMES: tuple[str, ...] = (EMAIL_PROCESS, SMTP_DELIVER, WEBHOOK_DELIVER)
+
+
+@dataclass(frozen=True)
+class Queues:
+    """The three queue keys with ``REDIS_QUEUE_PREFIX`` applied."""
+
+    prefix: str = ""
+
+    def key(self, name: str) -> str:
+        if name not in QUEUE_NAMES:
+            raise ValueError(f"unknown queue {name!r}")
+        return f"{self.prefix}{name}"
+
+    @property
+    def email_process(self) -> str:
+        return self.key(EMAIL_PROCESS)
+
+    @property
+    def smtp_deliver(self) -> str:
+        return self.key(SMTP_DELIVER)
+
+    @property
+    def webhook_deliver(self) -> str:
+        return self.key(WEBHOOK_DELIVER)
+
+    def all(self) -> dict[str, str]:
+        """Documented queue name → Redis key."""
+        return {name: self.key(name) for name in QUEUE_NAMES}
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def key_depth(redis: Redis, key: str) -> int:
+    """Length of ``key`` measured by its type; a missing key or another type counts 0."""
+    kind = await redis.type(key)
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    if kind == "zset":
+        return int(await redis.zcard(key))
+    if kind == "list":
+        return int(await redis.llen(key))
+    if kind == "stream":
+        return int(await redis.xlen(key))
+    return 0
+
+
+async def queue_depths(redis: Redis, queues: Queues) -> dict[str, int]:
+    """Depth of each of the three queues, keyed by the documented name."""
+    return {name: await key_depth(redis, key) for name, key in queues.all().items()}

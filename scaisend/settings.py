@@ -1,0 +1,203 @@
+"""The one Settings object (style.md §8.4): every environment variable ScaiSend reads.
+
+Only this module reads ``os.environ``. Field names equal their environment names; each field's description is also
+its line in the generated ``.env.example``. A bad value fails at start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(RuntimeError):
+    """A setting has a bad value; the message names the variable."""
+
+
+def parse_duration(value: str) -> timedelta:
+    """Parse ``30s``, ``5m``, ``2h``, ``3d`` or a bare number of seconds."""
+    text = value.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units:
+        number, unit = text[:-1], units[text[-1]]
+    else:
+        number, unit = text, 1
+    try:
+        seconds = float(number) * unit
+    except ValueError as exc:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 2h)") from exc
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {value!r}")
+    return timedelta(seconds=seconds)
+
+
+class Settings(BaseSettings):
+    """ScaiSend's configuration, read from the environment (and an optional ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    # --- storage -------------------------------------------------------------------------------------------------
+    DATABASE_URL: str = Field(
+        "sqlite+aiosqlite:///.scaisend/scaisend.db",
+        description="SQLAlchemy async URL: mysql+aiomysql://user:pass@host/db in production, sqlite+aiosqlite for dev",
+    )
+    DATABASE_POOL_SIZE: int = Field(10, ge=1, le=500, description="Connections kept open per process (MySQL only)")
+    DATABASE_STATEMENT_TIMEOUT_MS: int = Field(
+        2000, ge=100, description="Exporter's per-statement timeout on MySQL, so a slow database never hangs a scrape"
+    )
+    REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues, caches and rate-limit counters")
+    REDIS_QUEUE_PREFIX: str = Field("", description="Prefix put before every queue key (email:process, ...)")
+
+    # --- identity and secrets ------------------------------------------------------------------------------------
+    SECRET_KEY: str = Field(
+        "change-me-in-production-please-32+chars",
+        min_length=16,
+        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens",
+    )
+    SCAIKEY_JWKS_URL: str = Field("", description="JWKS URL for RS256/ES256 JWTs; empty disables JWT auth (D1)")
+    JWT_AUDIENCE: str = Field("", description="Expected JWT 'aud' claim; empty skips the audience check")
+    JWT_ISSUER: str = Field("", description="Expected JWT 'iss' claim; empty skips the issuer check")
+
+    # --- HTTP API ------------------------------------------------------------------------------------------------
+    API_HOST: str = Field("127.0.0.1", description="Address the API binds to")
+    API_PORT: int = Field(8000, ge=1, le=65535, description="API port; /metrics is served on the same port (D17)")
+    API_WORKERS: int = Field(1, ge=1, le=64, description="uvicorn worker processes for the API")
+    PUBLIC_BASE_URL: str = Field(
+        "http://127.0.0.1:8000", description="Public URL of the API, used in tracking links and image URLs"
+    )
+    MAX_BODY_BYTES: int = Field(20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)")
+    PROMETHEUS_MULTIPROC_DIR: str = Field(
+        "", description="Directory for prometheus-client multiprocess files when API_WORKERS > 1"
+    )
+
+    # --- processes and ports (D17) -------------------------------------------------------------------------------
+    WORKER_METRICS_PORT: int = Field(9101, ge=1, le=65535, description="Worker's /metrics port")
+    SMTP_METRICS_PORT: int = Field(9102, ge=1, le=65535, description="SMTP service's /metrics port")
+    EXPORTER_PORT: int = Field(9103, ge=1, le=65535, description="Exporter's /metrics port")
+    METRICS_HOST: str = Field("127.0.0.1", description="Address the worker, SMTP and exporter metrics ports bind to")
+
+    # --- outbound SMTP (D10-D14) ---------------------------------------------------------------------------------
+    SMTP_HOSTNAME: str = Field("localhost", description="Name sent in EHLO and used in Message-ID")
+    BOUNCE_DOMAIN: str = Field("bounces.localhost", description="Domain of the VERP envelope sender (D12)")
+    FBL_ADDRESS: str = Field("", description="Address that receives ARF complaint reports; empty = fbl@BOUNCE_DOMAIN")
+    MX_CACHE_TTL: int = Field(300, ge=0, description="Seconds an MX lookup is cached")
+    SMTP_POOL_SIZE_PER_DOMAIN: int = Field(5, ge=1, le=100, description="Outbound connections kept per destination")
+    SMTP_RETRY_SCHEDULE: str = Field(
+        "5m,10m,20m,40m,1h,2h", description="Delays between delivery attempts; the last repeats until SMTP_MAX_AGE"
+    )
+    SMTP_MAX_AGE: str = Field("72h", description="Age after which a deferred message bounces soft")
+    SMTP_TIMEOUT: str = Field("60s", description="Timeout of one SMTP command")
+    SMTP_TLS_POLICY: Literal["opportunistic", "required"] = Field(
+        "opportunistic", description="opportunistic: STARTTLS when offered; required: verified STARTTLS or defer"
+    )
+    SMTP_RELAY_HOST: str = Field("", description="host[:port] of a smarthost that receives all outbound mail")
+    SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
+    SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
+    DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
+
+    # --- webhooks (D6-D8) ----------------------------------------------------------------------------------------
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = Field(
+        False, description="Allow webhook URLs on loopback/private/link-local addresses (dev and tests only)"
+    )
+    WEBHOOK_TIMEOUT: str = Field("30s", description="Timeout of one webhook POST")
+
+    # --- misc ----------------------------------------------------------------------------------------------------
+    IMAGE_STORE_PATH: str = Field(".scaisend/images", description="Folder of the local image store (D20)")
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every process")
+    ENVIRONMENT: Literal["development", "production", "test"] = Field(
+        "production", description="production refuses plain-HTTP webhook URLs"
+    )
+
+    @field_validator("SMTP_RETRY_SCHEDULE")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        parts = [p for p in value.split(",") if p.strip()]
+        if not parts:
+            raise ValueError("needs at least one duration")
+        for part in parts:
+            parse_duration(part)
+        return value
+
+    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT")
+    @classmethod
+    def _check_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        if not value.startswith(("mysql+aiomysql://", "sqlite+aiosqlite://", "mysql+asyncmy://")):
+            raise ValueError("must start with mysql+aiomysql:// or sqlite+aiosqlite://")
+        return value
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    # --- derived values ------------------------------------------------------------------------------------------
+    @property
+    def retry_schedule(self) -> list[timedelta]:
+        return [parse_duration(p) for p in self.SMTP_RETRY_SCHEDULE.split(",") if p.strip()]
+
+    @property
+    def smtp_max_age(self) -> timedelta:
+        return parse_duration(self.SMTP_MAX_AGE)
+
+    @property
+    def smtp_timeout(self) -> float:
+        return parse_duration(self.SMTP_TIMEOUT).total_seconds()
+
+    @property
+    def webhook_timeout(self) -> float:
+        return parse_duration(self.WEBHOOK_TIMEOUT).total_seconds()
+
+    @property
+    def fbl_address(self) -> str:
+        return self.FBL_ADDRESS or f"fbl@{self.BOUNCE_DOMAIN}"
+
+    @property
+    def nameservers(self) -> list[tuple[str, int]]:
+        result = []
+        for item in self.DNS_NAMESERVERS.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            host, port = item.split(":") if item.count(":") == 1 else (item, "53")
+            result.append((host, int(port)))
+        return result
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment; raise :class:`SettingsError` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "?"
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid setting(s): " + "; ".join(lines)) from None
+
+
+def render_env_example() -> str:
+    """The text of ``.env.example``: every setting with its default and one line of meaning."""
+    out = ["# ScaiSend settings. Generated from scaisend/settings.py by `make bundle`; do not edit by hand.", ""]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        out.append(f"# {field.description}")
+        out.append(f"{name}={default}")
+        out.append("")
+    return "\n".join(out)
