@@ -1,0 +1,1 @@
+"""Database layer: declarative base, portable column types, engines and session scopes, Alembic migrations."""
