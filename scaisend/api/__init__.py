@@ -1,0 +1,1 @@
+"""The HTTP API process (FastAPI): app factory, middleware, dependencies, router mounting."""

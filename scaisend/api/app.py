@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the FastAPI application with its middleware order and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from scaisend import __version__
+from scaisend.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from scaisend.api.resources import Resources
+from scaisend.api.routers import include_routers
+from scaisend.clock import Clock
+from scaisend.errors import ScaiSendError
+from scaisend.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def _scaisend_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ScaiSendError)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    handler = request.app.state.validation_handlers.get(request.url.path)
+    if handler is not None:
+        return handler(exc)
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, resources: Resources | None = None) -> FastAPI:
+    resources = resources or Resources.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await resources.aclose()
+
+    app = FastAPI(title="ScaiSend", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.resources = resources
+    app.state.validation_handlers = {}
+    app.add_exception_handler(ScaiSendError, _scaisend_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    include_routers(app)
+    # added last = outermost: the request context wraps the body limit so even a 413 carries X-Request-ID
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware)
+    return app

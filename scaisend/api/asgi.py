@@ -1,0 +1,15 @@
+"""ASGI entry point for uvicorn (``scaisend serve``): builds the app from the environment's settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from scaisend.api.app import create_app
+from scaisend.logs import configure_logging
+from scaisend.settings import load_settings
+
+
+def app_factory() -> FastAPI:
+    settings = load_settings()
+    configure_logging("api", settings.LOG_LEVEL)
+    return create_app(settings)

@@ -1,0 +1,27 @@
+"""Request-scoped dependencies: the resources, and a database session that commits when the request succeeds
+and rolls back when it raises (sessions are owned by the edges)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.api.resources import Resources
+from scaisend.db.session import unit_of_work
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+async def get_session(resources: Annotated[Resources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(resources.maker) as session:
+        yield session
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

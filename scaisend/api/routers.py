@@ -1,0 +1,13 @@
+"""Every router of the API, mounted in one place (one line each, with the prefix it serves)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from scaisend.api import health
+from scaisend.auth import endpoints as auth_endpoints
+
+
+def include_routers(app: FastAPI) -> None:
+    app.include_router(health.router)  # /health, /ready, /metrics
+    app.include_router(auth_endpoints.router)  # /v3/api_keys, /v3/scopes

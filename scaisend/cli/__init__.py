@@ -1,0 +1,1 @@
+"""The ``scaisend`` command: one module per command group."""

@@ -1,0 +1,48 @@
+"""Shared CLI plumbing: settings from the environment (a bad one exits 2 naming it), a one-shot unit of work,
+and the output rule: a command that creates something prints its id or key as the last line (``--json`` prints the
+whole object instead)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.db.session import create_engine, session_maker, unit_of_work
+from scaisend.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"scaisend: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run_in_session(settings: Settings, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        engine = create_engine(settings, pool=False)
+        try:
+            async with unit_of_work(session_maker(engine)) as session:
+                return await fn(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+def emit(obj: dict[str, Any], last_line: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, indent=2, default=str, sort_keys=True))
+    else:
+        for key, value in obj.items():
+            if isinstance(value, str | int | bool) or value is None:
+                print(f"{key}: {value}", file=sys.stderr)
+        print(last_line)

@@ -1,0 +1,31 @@
+"""``scaisend``: parse the command line and hand over to the command group's module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scaisend import __version__
+from scaisend.cli import keys, migrate, queues, services, tenants
+
+GROUPS = (services, migrate, queues, tenants, keys)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scaisend", description="ScaiSend: SendGrid-compatible mail platform")
+    parser.add_argument("--version", action="version", version=f"scaisend {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    for optional in ("scaisend.cli.dev", "scaisend.cli.domains"):
+        try:
+            module = __import__(optional, fromlist=["register"])
+        except ModuleNotFoundError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    args.func(args)

@@ -1,0 +1,58 @@
+"""The long-running services: ``serve`` (API), ``worker``, ``smtp`` and ``exporter``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+import uvicorn
+
+from scaisend.cli.common import settings_or_exit
+from scaisend.logs import configure_logging
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the HTTP API (port 8000)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(func=_serve)
+    for name, help_text in (
+        ("worker", "run the worker: email:process, webhook:deliver, stats (metrics on 9101)"),
+        ("smtp", "run the SMTP service: smtp:deliver and the inbound DSN/FBL listener (metrics on 9102)"),
+        ("exporter", "run the Prometheus exporter for daily_stats and queue depths (port 9103)"),
+    ):
+        parser = sub.add_parser(name, help=help_text)
+        parser.set_defaults(func=_service(name))
+
+
+def _serve(args: argparse.Namespace) -> None:
+    settings = settings_or_exit()
+    configure_logging("api", settings.LOG_LEVEL)
+    uvicorn.run(
+        "scaisend.api.asgi:app_factory",
+        factory=True,
+        host=args.host or settings.API_HOST,
+        port=args.port or settings.API_PORT,
+        workers=args.workers or settings.API_WORKERS,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+_SERVICE_ENTRYPOINTS = {
+    "worker": "scaisend.workers.email:run",
+    "smtp": "scaisend.workers.smtp:run",
+    "exporter": "exporter.main:run",
+}
+
+
+def _service(name: str):  # type: ignore[no-untyped-def]
+    def run(_args: argparse.Namespace) -> None:
+        settings = settings_or_exit()
+        configure_logging(name, settings.LOG_LEVEL)
+        module_name, _, func = _SERVICE_ENTRYPOINTS[name].partition(":")
+        getattr(importlib.import_module(module_name), func)(settings)
+
+    return run

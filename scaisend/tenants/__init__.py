@@ -1,0 +1,1 @@
+"""Partners, tenants and users: the local identity mirror (D1)."""

@@ -1,0 +1,1 @@
+"""arq worker processes: ``email`` (email:process, webhook:deliver) and ``smtp`` (smtp:deliver + inbound)."""

@@ -1,0 +1,83 @@
+"""Shared worker plumbing: the typed ``ctx`` filled at start-up (engine, session maker, Redis, HTTP client,
+clock, settings) and a runner that serves several arq queues from one process with a ``/metrics`` port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+from arq.connections import ArqRedis, create_pool
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, Worker
+from prometheus_client import start_http_server
+
+from scaisend.clock import SystemClock
+from scaisend.db.session import create_engine, session_maker
+from scaisend.queues import Queues, redis_settings
+from scaisend.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+async def ping(_ctx: dict[str, Any]) -> str:
+    """A no-op job that lets operators check a queue end to end (``enqueue_job('ping')``)."""
+    return "pong"
+
+
+async def open_context(settings: Settings) -> dict[str, Any]:
+    engine = create_engine(settings)
+    return {
+        "settings": settings,
+        "engine": engine,
+        "maker": session_maker(engine),
+        "http": httpx.AsyncClient(follow_redirects=False),
+        "queues": Queues(settings.REDIS_QUEUE_PREFIX),
+        "clock": SystemClock(),
+    }
+
+
+async def close_context(ctx: dict[str, Any]) -> None:
+    await ctx["http"].aclose()
+    await ctx["engine"].dispose()
+
+
+async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoroutine | Function]],
+                       *, burst: bool = False) -> None:
+    """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool."""
+    ctx = await open_context(settings)
+    pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
+    ctx["redis"] = pool
+    workers = [
+        Worker(functions=list(functions) or [ping], queue_name=queue_key, redis_pool=pool, ctx=ctx, burst=burst,
+               handle_signals=False, keep_result=0, poll_delay=0.2 if not burst else 0)
+        for queue_key, functions in queues.items()
+    ]
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    if not burst:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    try:
+        if burst:
+            await asyncio.gather(*tasks)
+        else:
+            await stop.wait()
+    finally:
+        for worker in workers:
+            await worker.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await close_context(ctx)
+        await pool.aclose()
+
+
+def run_process(settings: Settings, metrics_port: int, queues: dict[str, Sequence[WorkerCoroutine | Function]]) -> None:
+    start_http_server(metrics_port, addr=settings.METRICS_HOST)
+    logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
+    asyncio.run(serve_queues(settings, queues))

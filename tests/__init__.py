@@ -1,0 +1,1 @@
+"""ScaiSend test suite."""

@@ -1,0 +1,9 @@
+"""Imports the harness fixture modules; nothing else lives here."""
+
+pytest_plugins = [
+    "tests.harness.database",
+    "tests.harness.redis",
+    "tests.harness.app",
+    "tests.harness.fixtures_app",
+    "tests.harness.jwks",
+]
