@@ -1,0 +1,1 @@
+"""Reusable test harness: real loopback SMTP and DNS peers."""

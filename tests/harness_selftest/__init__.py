@@ -1,0 +1,1 @@
+"""Self-tests for the SMTP/DNS test harness."""
