@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.harness.app",
     "tests.harness.fixtures_app",
     "tests.harness.jwks",
+    "tests.harness.fixtures_net",
 ]

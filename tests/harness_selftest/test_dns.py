@@ -9,8 +9,6 @@ from dns.resolver import NXDOMAIN, LifetimeTimeout, NoAnswer, NoNameservers
 from scaisend.settings import load_settings
 from tests.harness.dns import LoopbackDNS
 
-pytest_plugins = ["tests.harness.fixtures_net"]
-
 
 @pytest.fixture
 def resolver(dns: LoopbackDNS) -> asyncresolver.Resolver:

@@ -14,8 +14,6 @@ import pytest
 from tests.harness.fixtures_net import MXFactory
 from tests.harness.mx import AtData, Drop, ScriptableMX, Slow
 
-pytest_plugins = ["tests.harness.fixtures_net"]
-
 SENDER = "bounces@sender.test"
 
 
