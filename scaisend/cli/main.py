@@ -7,6 +7,7 @@ import sys
 
 from scaisend import __version__
 from scaisend.cli import keys, migrate, queues, services, tenants
+from scaisend.errors import ScaiSendError
 
 GROUPS = (services, migrate, queues, tenants, keys)
 
@@ -28,4 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except ScaiSendError as exc:
+        print(f"scaisend: {exc.detail}", file=sys.stderr)
+        raise SystemExit(1) from None

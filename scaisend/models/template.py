@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scaisend.db.base import Base, TimestampMixin, id_column
@@ -26,7 +27,7 @@ class TemplateVersion(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str | None] = mapped_column(String(1000))
     preheader: Mapped[str | None] = mapped_column(String(500))
-    html_content: Mapped[str | None] = mapped_column(Text().with_variant(Text(2**32 - 1), "mysql"))
-    plain_content: Mapped[str | None] = mapped_column(Text().with_variant(Text(2**32 - 1), "mysql"))
+    html_content: Mapped[str | None] = mapped_column(Text().with_variant(mysql.LONGTEXT(), "mysql"))
+    plain_content: Mapped[str | None] = mapped_column(Text().with_variant(mysql.LONGTEXT(), "mysql"))
     editor: Mapped[str] = mapped_column(String(16), default="code")
     active: Mapped[int] = mapped_column(Integer, default=0)

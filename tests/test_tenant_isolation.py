@@ -1,0 +1,67 @@
+"""Tenant isolation on every resource route (spec §4.3): tenant B gets 404 for tenant A's resource.
+
+``CASES`` lists every route of the app that takes a resource id; ``test_every_resource_route_is_covered`` walks
+the app's routes and fails when a new one is missing here, so no route can skip the check."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tests.factories.tenants import TenantKey
+from tests.harness.isolation import assert_tenant_isolated
+
+Creator = Callable[[httpx.AsyncClient, TenantKey], Awaitable[dict[str, str]]]
+
+# Routes with a path parameter that are public by design (tracking links, image proxy) or not tenant resources.
+NOT_TENANT_RESOURCES: set[tuple[str, str]] = set()
+
+
+async def create_api_key(client: httpx.AsyncClient, owner: TenantKey) -> dict[str, str]:
+    response = await client.post("/v3/api_keys", headers=owner.headers, json={"name": "isolated", "scopes": []})
+    assert response.status_code == 201, response.text
+    return {"key_id": response.json()["id"]}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    create: Creator
+    json: Any = None
+
+
+CASES: list[Case] = [
+    Case("GET", "/v3/api_keys/{key_id}", create_api_key),
+    Case("PATCH", "/v3/api_keys/{key_id}", create_api_key, {"name": "renamed"}),
+    Case("PUT", "/v3/api_keys/{key_id}", create_api_key, {"name": "renamed"}),
+    Case("POST", "/v3/api_keys/{key_id}/rotate", create_api_key),
+    Case("DELETE", "/v3/api_keys/{key_id}", create_api_key),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.path}" for c in CASES])
+async def test_other_tenant_gets_404(case: Case, client: httpx.AsyncClient, tenant: TenantKey,
+                                     other_tenant: TenantKey) -> None:
+    params = await case.create(client, tenant)
+    path = case.path.format(**params)
+    await assert_tenant_isolated(client, case.method, path, owner=tenant.headers, other=other_tenant.headers,
+                                 json=case.json)
+
+
+def test_every_resource_route_is_covered(app: FastAPI) -> None:
+    covered = {(c.method, c.path) for c in CASES} | NOT_TENANT_RESOURCES
+    missing = sorted(
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute) and "{" in route.path
+        for method in route.methods
+        if method != "HEAD" and (method, route.path) not in covered
+    )
+    assert missing == [], f"add these routes to tests/test_tenant_isolation.py CASES: {missing}"
