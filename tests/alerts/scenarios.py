@@ -1,0 +1,280 @@
+"""Input series for the promtool unit tests, one :class:`Scenario` per alert, built from ``alerts.config`` thresholds.
+
+Every series holds its level from t=0 (counters grow at a constant rate, gauges stay put), so an alert's condition is
+true from the first evaluation that has enough samples. A scenario lists the firing cases (input plus the exact
+alerts expected once ``for`` has passed) and the silent cases (just below the threshold, minimum-volume guards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from alerts.config import CONFIG, Config, duration_seconds
+from alerts.rules import MAIL_SEND_ROUTE, service_alert_names
+from scaisend import metrics
+from scaisend.queues import EMAIL_PROCESS, SMTP_DELIVER, WEBHOOK_DELIVER
+
+SAMPLES = 120  # one sample a minute for two hours: longer than any for + window used below
+Series = dict[str, str]
+INSTANCES = {p.name: f"{p.name}-1:{p.port}" for p in metrics.PROCESSES}
+
+
+def num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.9f}".rstrip("0").rstrip(".")
+
+
+def _labels(process: metrics.Process, extra: dict[str, str]) -> str:
+    labels = {"job": process.job, "instance": INSTANCES[process.name], **extra}
+    return ",".join(f'{k}="{v}"' for k, v in labels.items())
+
+
+def ramp(name: str, process: metrics.Process, start: float, per_minute: float, **labels: str) -> Series:
+    return {"series": f"{name}{{{_labels(process, labels)}}}", "values": f"{num(start)}+{num(per_minute)}x{SAMPLES}"}
+
+
+def gauge(name: str, process: metrics.Process, value: float, **labels: str) -> Series:
+    return ramp(name, process, value, 0, **labels)
+
+
+def counter(name: str, process: metrics.Process, per_minute: float, **labels: str) -> Series:
+    return ramp(name, process, 0, per_minute, **labels)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One alert expected to fire: its labels from the expression and the ``$value`` it reports at ``minute``."""
+
+    labels: dict[str, str]
+    value: float | Callable[[int], float]
+
+    def value_at(self, minute: int) -> float:
+        return self.value(minute) if callable(self.value) else self.value
+
+
+@dataclass(frozen=True)
+class Scenario:
+    alert: str
+    firing: dict[str, tuple[list[Series], list[Expected]]]
+    silent: dict[str, list[Series]]
+    settle_minutes: int = 0  # longest range window in the expression: time for rates to reach their level
+
+
+# --- builders shared by alerts of the same shape --------------------------------------------------------------------
+def counter_ratio_scenario(
+    alert: str, threshold: float, min_rate: float, window: str,
+    inputs: Callable[[float, float], list[Series]], labels: dict[str, str] | None = None,
+) -> Scenario:
+    """failures / attempts > threshold, with attempts per second > min_rate. ``inputs(attempts, failures)`` takes
+    per-minute rates and returns the series."""
+    busy = 60 * min_rate * 4
+    quiet = 60 * min_rate * 0.5
+    return Scenario(
+        alert,
+        firing={"above": (inputs(busy, busy * threshold * 2), [Expected(labels or {}, threshold * 2)])},
+        silent={
+            "just_below": inputs(busy, busy * threshold * 0.8),
+            "low_volume": inputs(quiet, quiet * min(threshold * 5, 1)),
+        },
+        settle_minutes=duration_seconds(window) // 60,
+    )
+
+
+def tenant_ratio_scenario(alert: str, numerator: str, denominator: str, threshold: float, min_volume: int) -> Scenario:
+    def tenants(*rows: tuple[str, float, float]) -> list[Series]:
+        return [
+            gauge(metrics.tenant_stat_metric(stat), metrics.EXPORTER, value, tenant=tenant)
+            for tenant, volume, ratio in rows
+            for stat, value in ((denominator, volume), (numerator, volume * ratio))
+        ]
+
+    busy = min_volume * 10
+    return Scenario(
+        alert,
+        firing={
+            "two_tenants": (
+                tenants(("acme", busy, threshold * 2), ("globex", min_volume * 2, threshold * 3),
+                        ("initech", busy, threshold * 0.5)),
+                [Expected({"tenant": "acme"}, threshold * 2), Expected({"tenant": "globex"}, threshold * 3)],
+            ),
+        },
+        silent={
+            "just_below": tenants(("acme", busy, threshold * 0.9)),
+            "minimum_volume_guard": tenants(("acme", min_volume - 1, threshold * 5)),
+        },
+    )
+
+
+def service_scenarios(c: Config) -> list[Scenario]:
+    scenarios = []
+    for service in c.services:
+        process = service.process
+        down, absent = service_alert_names(process)
+        other = metrics.API if process != metrics.API else metrics.WORKER
+        scenarios += [
+            Scenario(
+                down,
+                firing={"target_down": ([gauge("up", process, 0)], [Expected(
+                    {"job": process.job, "instance": INSTANCES[process.name]}, 0)])},
+                silent={"target_up": [gauge("up", process, 1)]},
+            ),
+            Scenario(
+                absent,
+                firing={"no_target": ([gauge("up", other, 1)], [Expected({"job": process.job}, 1)])},
+                silent={"target_present": [gauge("up", process, 0)]},
+            ),
+        ]
+    return scenarios
+
+
+# --- one scenario per alert -----------------------------------------------------------------------------------------
+def api_5xx(c: Config) -> Scenario:
+    def inputs(attempts: float, failures: float) -> list[Series]:
+        name = metrics.HTTP_REQUESTS_SPEC.name
+        route = {"route": MAIL_SEND_ROUTE, "method": "POST"}
+        return [counter(name, metrics.API, attempts - failures, **route, status_class="2xx"),
+                counter(name, metrics.API, failures, **route, status_class="5xx")]
+
+    return counter_ratio_scenario("ScaiSendApi5xxRatioHigh", c.api_5xx_ratio, c.api_min_request_rate,
+                                  c.api_5xx_window, inputs, {"job": metrics.API.job})
+
+
+def _two_counters(process: metrics.Process, failures: str, attempts: str,
+                  attempt_labels: dict[str, str] | None = None, **failure_labels: str
+                  ) -> Callable[[float, float], list[Series]]:
+    def inputs(attempt_rate: float, failure_rate: float) -> list[Series]:
+        return [counter(attempts, process, attempt_rate, **(attempt_labels or {})),
+                counter(failures, process, failure_rate, **failure_labels)]
+    return inputs
+
+
+def render_errors(c: Config) -> Scenario:
+    inputs = _two_counters(metrics.WORKER, metrics.RENDER_ERRORS_SPEC.name, metrics.WORKER_JOBS_SPEC.name,
+                           {"queue": EMAIL_PROCESS, "outcome": "success"})
+    return counter_ratio_scenario("ScaiSendRenderErrorsHigh", c.render_error_ratio, c.render_min_job_rate,
+                                  c.render_window, inputs)
+
+
+def mx_failures(c: Config) -> Scenario:
+    inputs = _two_counters(metrics.SMTP, metrics.MX_FAILURES_SPEC.name, metrics.MX_LOOKUPS_SPEC.name,
+                           reason="nxdomain")
+    return counter_ratio_scenario("ScaiSendMxResolutionFailuresHigh", c.mx_failure_ratio, c.mx_min_lookup_rate,
+                                  c.mx_window, inputs)
+
+
+def tls_failures(c: Config) -> Scenario:
+    inputs = _two_counters(metrics.SMTP, metrics.TLS_FAILURES_SPEC.name, metrics.TLS_HANDSHAKES_SPEC.name)
+    return counter_ratio_scenario("ScaiSendTlsHandshakeFailuresHigh", c.tls_failure_ratio, c.tls_min_handshake_rate,
+                                  c.tls_window, inputs)
+
+
+def dkim_slow(c: Config) -> Scenario:
+    def observations_in(upper: float, per_minute: float = 600) -> list[Series]:
+        """Every signature takes between the bucket below ``upper`` and ``upper``."""
+        bounds = [*metrics.DKIM_DURATION_BUCKETS, float("inf")]
+        return [
+            counter(metrics.DKIM_SIGNING_DURATION_SPEC.name + "_bucket", metrics.SMTP,
+                    per_minute if le >= upper else 0, le="+Inf" if le == float("inf") else num(le))
+            for le in bounds
+        ]
+
+    buckets = metrics.DKIM_DURATION_BUCKETS
+    at = buckets.index(c.dkim_p99_seconds)  # the threshold is a bucket boundary, as it must be
+    lower, upper = buckets[at], buckets[at + 1]
+    return Scenario(
+        "ScaiSendDkimSigningSlow",
+        firing={"slow": (observations_in(upper), [Expected({"job": metrics.SMTP.job},
+                                                           lower + (upper - lower) * 0.99)])},
+        silent={"just_below": observations_in(c.dkim_p99_seconds)},
+        settle_minutes=duration_seconds(c.dkim_window) // 60,
+    )
+
+
+def queue_high(c: Config) -> Scenario:
+    def depths(value: float) -> list[Series]:
+        return [gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, value, queue=EMAIL_PROCESS),
+                gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, 10, queue=SMTP_DELIVER)]
+
+    return Scenario(
+        "ScaiSendQueueDepthHigh",
+        firing={"above": (depths(c.queue_depth_ceiling + 1), [Expected({"queue": EMAIL_PROCESS},
+                                                                        c.queue_depth_ceiling + 1)])},
+        silent={"at_ceiling": depths(c.queue_depth_ceiling)},
+    )
+
+
+def queue_growing(c: Config) -> Scenario:
+    start, slope = c.queue_growth_min_depth * 2, 10
+    return Scenario(
+        "ScaiSendQueueDepthGrowing",
+        firing={"growing": (
+            [ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, slope, queue=SMTP_DELIVER),
+             gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, queue=WEBHOOK_DELIVER)],
+            [Expected({"queue": SMTP_DELIVER}, lambda minute: start + slope * minute)],
+        )},
+        silent={
+            "flat_backlog": [gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start * 2, queue=SMTP_DELIVER)],
+            "growing_but_short": [ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, 0,
+                                       c.queue_growth_min_depth / (SAMPLES * 2), queue=SMTP_DELIVER)],
+        },
+    )
+
+
+def stats_stale(c: Config) -> Scenario:
+    def inputs(age: float, sends_per_minute: float) -> list[Series]:
+        # The timestamp advances with promtool's clock (which starts at 0), so its age stays constant.
+        return [ramp(metrics.TENANT_STATS_LAST_UPDATE, metrics.EXPORTER, -age, 60, tenant="acme"),
+                ramp(metrics.HTTP_REQUESTS_SPEC.name, metrics.API, 5, sends_per_minute, route=MAIL_SEND_ROUTE,
+                     method="POST", status_class="2xx")]
+
+    stale = c.stats_stale_seconds + 600
+    return Scenario(
+        "ScaiSendDailyStatsStale",
+        firing={"stale": (inputs(stale, 10), [Expected({}, stale)])},
+        silent={"fresh": inputs(c.stats_stale_seconds - 600, 10), "no_mail_accepted": inputs(stale, 0)},
+        settle_minutes=duration_seconds(c.stats_traffic_window) // 60,
+    )
+
+
+def webhook_success(c: Config) -> Scenario:
+    def deliveries(success: float, failure: float) -> list[Series]:
+        name = metrics.WEBHOOK_DELIVERIES_RECENT
+        rows = [gauge(name, metrics.EXPORTER, failure, outcome="failure")]
+        return rows + ([gauge(name, metrics.EXPORTER, success, outcome="success")] if success else [])
+
+    volume = c.webhook_min_deliveries * 10
+    low = c.webhook_success_min_ratio - 0.04
+    return Scenario(
+        "ScaiSendWebhookDeliverySuccessLow",
+        firing={
+            "low_success": (deliveries(volume * low, volume * (1 - low)), [Expected({}, low)]),
+            "only_failures": (deliveries(0, volume), [Expected({}, 0)]),
+        },
+        silent={
+            "just_above_target": deliveries(volume * 0.995, volume * 0.005),
+            "low_volume": deliveries(c.webhook_min_deliveries // 2, c.webhook_min_deliveries // 2 - 1),
+        },
+    )
+
+
+def exporter_failing(c: Config) -> Scenario:
+    labels = {"job": metrics.EXPORTER.job, "instance": INSTANCES["exporter"]}
+    return Scenario(
+        "ScaiSendExporterFailing",
+        firing={"failing": ([gauge(metrics.EXPORTER_UP, metrics.EXPORTER, 0)], [Expected(labels, 0)])},
+        silent={"healthy": [gauge(metrics.EXPORTER_UP, metrics.EXPORTER, 1)]},
+    )
+
+
+def scenarios(config: Config = CONFIG) -> dict[str, Scenario]:
+    built = [
+        *service_scenarios(config),
+        api_5xx(config), render_errors(config), mx_failures(config), tls_failures(config), dkim_slow(config),
+        queue_high(config), queue_growing(config), stats_stale(config), webhook_success(config),
+        exporter_failing(config),
+        tenant_ratio_scenario("ScaiSendTenantBounceRateHigh", "bounces", "requests",
+                              config.tenant_bounce_rate, config.tenant_bounce_min_requests),
+        tenant_ratio_scenario("ScaiSendTenantSpamReportRateHigh", "spam_reports", "delivered",
+                              config.tenant_spam_report_rate, config.tenant_spam_min_delivered),
+    ]
+    return {s.alert: s for s in built}
