@@ -1,0 +1,1 @@
+"""Stats (spec §8, D9): live ``daily_stats`` counters and the ``/v3/stats`` family."""
