@@ -1,4 +1,5 @@
-"""The time source. Retry and expiry logic asks a :class:`Clock`; tests move a :class:`ManualClock` instead of sleeping."""
+"""The time source. Retry and expiry logic asks a :class:`Clock`; tests move a :class:`ManualClock` instead of
+sleeping."""
 
 from __future__ import annotations
 

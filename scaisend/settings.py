@@ -198,6 +198,7 @@ def render_env_example() -> str:
         if isinstance(default, bool):
             default = str(default).lower()
         out.append(f"# {field.description}")
-        out.append(f"{name}={default}")
+        # An empty default stays commented out: some libraries (prometheus-client) react to a variable's presence.
+        out.append(f"{name}={default}" if default != "" else f"# {name}=")
         out.append("")
     return "\n".join(out)
