@@ -1,0 +1,173 @@
+"""The DNS checks behind ``POST /api/admin/domains/{id}/verify`` (spec §6.2, §9.3), made with real lookups through
+:mod:`scaisend.resolver`. No database here: :mod:`scaisend.domains.service` applies the report to the row.
+
+- DKIM passes when a TXT record at ``<selector>._domainkey.<domain>`` carries a ``p=`` equal to the public key we hold
+  (quotes pasted into the value, escaped ``\\;`` and whitespace inside ``p=`` are tolerated; ``v=`` if present must be
+  ``DKIM1`` and ``k=`` if present ``rsa``).
+- SPF passes when the domain has exactly one ``v=spf1`` TXT record and it contains ``a:<SMTP_HOSTNAME>`` or
+  ``include:<SMTP_HOSTNAME>`` (optionally with a ``+`` qualifier or an ``a`` CIDR suffix).
+- DMARC passes when ``_dmarc.<domain>`` has exactly one TXT record starting with ``v=DMARC1``; its policy may be
+  stricter or looser than the one stored on the domain.
+
+A lookup that times out or fails counts as a failed check, with a message that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from scaisend.domains.dns_records import Purpose, dkim_host, dmarc_host, spf_mechanism
+from scaisend.resolver import (
+    DnsLookupError,
+    DnsNameNotFoundError,
+    DnsNoAnswerError,
+    DnsTimeoutError,
+    Resolver,
+    txt_records,
+)
+from scaisend.settings import Settings
+
+_LABELS: dict[Purpose, str] = {"dkim": "DKIM", "dkim_rotation": "DKIM (rotation)", "spf": "SPF", "dmarc": "DMARC"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One record's outcome; ``message`` says what is wrong when ``passed`` is false."""
+
+    purpose: Purpose
+    host: str
+    passed: bool
+    message: str = ""
+
+    def as_error(self) -> dict[str, str]:
+        return {"purpose": self.purpose, "host": self.host, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SelectorKey:
+    selector: str
+    public_key_b64: str
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    dkim: CheckResult
+    spf: CheckResult
+    dmarc: CheckResult
+    rotation: CheckResult | None = None  # the pending rotation key, when there is one
+
+    @property
+    def verified(self) -> bool:
+        return self.dkim.passed and self.spf.passed and self.dmarc.passed
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        """The failing checks that decide ``verified`` (a pending rotation key is not one of them)."""
+        return [c for c in (self.dkim, self.spf, self.dmarc) if not c.passed]
+
+
+def _fail(purpose: Purpose, host: str, problem: str) -> CheckResult:
+    return CheckResult(purpose, host, False, f"{_LABELS[purpose]} record {host}: {problem}")
+
+
+def _lookup_problem(exc: DnsLookupError) -> str:
+    if isinstance(exc, DnsNameNotFoundError | DnsNoAnswerError):
+        return "no TXT record found"
+    if isinstance(exc, DnsTimeoutError):
+        return "DNS lookup timed out"
+    return f"DNS lookup failed ({exc.reason})"
+
+
+def _clean(record: str) -> str:
+    """Undo what DNS control panels commonly add when a value is pasted: surrounding quotes and ``\\;``."""
+    return record.replace('"', "").replace("\\;", ";").strip()
+
+
+def parse_tags(record: str) -> dict[str, str]:
+    """``tag=value`` pairs of a DKIM/DMARC record (RFC 6376 §3.2); tag names lower-cased, first one wins."""
+    tags: dict[str, str] = {}
+    for part in _clean(record).split(";"):
+        name, sep, value = part.partition("=")
+        if sep:
+            tags.setdefault(name.strip().lower(), value.strip())
+    return tags
+
+
+def _dkim_problem(record: str, public_key_b64: str) -> str | None:
+    tags = parse_tags(record)
+    if tags.get("v", "DKIM1") != "DKIM1":
+        return f"v={tags['v']} is not v=DKIM1"
+    if tags.get("k", "rsa").lower() != "rsa":
+        return f"k={tags['k']} is not k=rsa"
+    if "p" not in tags:
+        return "has no p= tag"
+    published = "".join(tags["p"].split())
+    if not published:
+        return "p= is empty (the key is revoked)"
+    if published != public_key_b64:
+        return "p= does not match the public key ScaiSend holds for this selector"
+    return None
+
+
+async def check_dkim(resolver: Resolver, domain: str, key: SelectorKey, purpose: Purpose = "dkim") -> CheckResult:
+    host = dkim_host(key.selector, domain)
+    try:
+        records = await txt_records(resolver, host)
+    except DnsLookupError as exc:
+        return _fail(purpose, host, _lookup_problem(exc))
+    problems = [_dkim_problem(r, key.public_key_b64) for r in records]
+    if any(p is None for p in problems):
+        return CheckResult(purpose, host, True)
+    return _fail(purpose, host, next((p for p in problems if p), "no TXT record found"))
+
+
+def _spf_authorizes(record: str, host: str) -> bool:
+    for term in _clean(record).lower().split()[1:]:
+        term = term.removeprefix("+")
+        if term.rstrip(".") == f"include:{host}" or term.partition("/")[0].rstrip(".") == f"a:{host}":
+            return True
+    return False
+
+
+async def check_spf(resolver: Resolver, domain: str, settings: Settings) -> CheckResult:
+    mechanism = spf_mechanism(settings)
+    host = mechanism.removeprefix("a:")
+    try:
+        records = await txt_records(resolver, domain)
+    except DnsLookupError as exc:
+        return _fail("spf", domain, _lookup_problem(exc))
+    spf = [r for r in records if _clean(r).lower() == "v=spf1" or _clean(r).lower().startswith("v=spf1 ")]
+    if not spf:
+        return _fail("spf", domain, "no v=spf1 TXT record found")
+    if len(spf) > 1:
+        return _fail("spf", domain, f"{len(spf)} v=spf1 records found; RFC 7208 allows only one, merge them")
+    if not _spf_authorizes(spf[0], host):
+        return _fail("spf", domain, f"the v=spf1 record does not contain {mechanism} (or include:{host})")
+    return CheckResult("spf", domain, True)
+
+
+async def check_dmarc(resolver: Resolver, domain: str) -> CheckResult:
+    host = dmarc_host(domain)
+    try:
+        records = await txt_records(resolver, host)
+    except DnsLookupError as exc:
+        return _fail("dmarc", host, _lookup_problem(exc))
+    dmarc = [r for r in records if "".join(_clean(r).split(";", 1)[0].split()) == "v=DMARC1"]
+    if not dmarc:
+        return _fail("dmarc", host, "no TXT record starting with v=DMARC1 found")
+    if len(dmarc) > 1:
+        return _fail("dmarc", host, f"{len(dmarc)} v=DMARC1 records found; receivers ignore all when several exist")
+    return CheckResult("dmarc", host, True)
+
+
+async def verify_records(resolver: Resolver, domain: str, settings: Settings, active: SelectorKey,
+                         pending: SelectorKey | None = None) -> VerificationReport:
+    """Run every check concurrently: the active DKIM key, SPF, DMARC, and a pending rotation key if any."""
+    checks = [check_dkim(resolver, domain, active), check_spf(resolver, domain, settings),
+              check_dmarc(resolver, domain)]
+    if pending is not None:
+        checks.append(check_dkim(resolver, domain, pending, purpose="dkim_rotation"))
+    results = await asyncio.gather(*checks)
+    return VerificationReport(dkim=results[0], spf=results[1], dmarc=results[2],
+                              rotation=results[3] if pending is not None else None)
