@@ -89,7 +89,6 @@ def _sel(config: Config, process: metrics.Process, *extra: str) -> tuple[str, ..
     return (config.selectors[process.name], *extra)
 
 
-MAIL_SEND_ROUTE: Final = "/v3/mail/send"
 EMAIL_PROCESS_MATCHER: Final = 'queue="email:process"'
 
 
@@ -167,7 +166,7 @@ def tenant_group(c: Config) -> Group:
 
 def exporter_group(c: Config) -> Group:
     exporter = _sel(c, metrics.EXPORTER)
-    api_sends = _sel(c, metrics.API, f'route="{MAIL_SEND_ROUTE}"', 'status_class="2xx"')
+    api_sends = _sel(c, metrics.API, q.MAIL_SEND, 'status_class="2xx"')
     window_minutes = metrics.WEBHOOK_RECENT_WINDOW_SECONDS // 60
     exporter_down = service_down(metrics.EXPORTER)
     return Group("scaisend-exporter", (

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from scaisend import metrics
 
+MAIL_SEND_ROUTE = "/v3/mail/send"  # route template of the send endpoint, the API's busiest and most watched
+MAIL_SEND = f'route="{MAIL_SEND_ROUTE}"'
+
 
 def selector(*matchers: str) -> str:
     """``selector('job="a"', 'queue="b"')`` → ``{job="a",queue="b"}``; empty matchers are skipped."""
@@ -68,6 +71,11 @@ def queue_growth(matchers: tuple[str, ...], window: str) -> str:
     return f"max by (queue) (deriv({metrics.QUEUE_DEPTH}{selector(*matchers)}[{window}]))"
 
 
+def retry_queue_depth(matchers: tuple[str, ...]) -> str:
+    """Messages the SMTP service holds for a scheduled retry (D10)."""
+    return f"max({metrics.RETRY_QUEUE_DEPTH_SPEC.name}{selector(*matchers)})"
+
+
 # --- tenants (exporter, today's daily_stats) ------------------------------------------------------------------------
 def tenant_stat(stat: str, matchers: tuple[str, ...]) -> str:
     """Today's value of one daily_stats metric per tenant."""
@@ -76,6 +84,11 @@ def tenant_stat(stat: str, matchers: tuple[str, ...]) -> str:
 
 def tenant_ratio(numerator: str, denominator: str, matchers: tuple[str, ...]) -> str:
     return f"{tenant_stat(numerator, matchers)} / {tenant_stat(denominator, matchers)}"
+
+
+def tenants_ratio(numerator: str, denominator: str, matchers: tuple[str, ...]) -> str:
+    """One ratio over all selected tenants together (for stat panels)."""
+    return f"sum({tenant_stat(numerator, matchers)}) / sum({tenant_stat(denominator, matchers)})"
 
 
 def tenant_bounce_rate(matchers: tuple[str, ...]) -> str:

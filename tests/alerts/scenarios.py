@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alerts.config import CONFIG, Config, duration_seconds
-from alerts.rules import MAIL_SEND_ROUTE, service_alert_names
+from alerts.rules import service_alert_names
+from dashboards.queries import MAIL_SEND_ROUTE
 from scaisend import metrics
 from scaisend.queues import EMAIL_PROCESS, SMTP_DELIVER, WEBHOOK_DELIVER
 

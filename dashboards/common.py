@@ -1,0 +1,158 @@
+"""Shared dashboard pieces (style.md §6.5; observability.md §2.2, §2.4, §2.6): the datasource and tenant variables,
+panel helpers, grid layout and the final JSON shape.
+
+Only modern constructs are emitted: ``panels`` of ``timeseries`` and ``stat`` with datasource reference objects and
+an explicit ``schemaVersion``; grafanalib's legacy dashboard, panel and target keys (``rows``, ``span``,
+``intervalFactor``, a 100-point ``maxDataPoints`` cap, …) are dropped from the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import attr
+from grafanalib._gen import DashboardEncoder
+from grafanalib.core import (
+    REFRESH_ON_TIME_RANGE_CHANGE,
+    Dashboard,
+    GridPos,
+    Panel,
+    Stat,
+    Target,
+    Template,
+    Templating,
+    Time,
+    TimeSeries,
+)
+
+from scaisend import metrics
+
+SCHEMA_VERSION: Final = 39
+GRID_WIDTH: Final = 24
+DATASOURCE: Final = {"type": "prometheus", "uid": "${datasource}"}
+RATE: Final = "$__rate_interval"
+TENANT: Final = 'tenant=~"$tenant"'
+TAGS: Final = ["scaisend"]
+LEGACY_KEYS: Final = ("rows", "style", "hideControls", "sharedCrosshair")
+# Panel and target keys grafanalib fills with pre-v8 defaults: span layout, 1/2 resolution, a 100-point cap.
+LEGACY_PANEL_KEYS: Final = ("span", "minSpan", "height", "error", "maxDataPoints")
+LEGACY_TARGET_KEYS: Final = ("intervalFactor", "step", "target", "metric", "query")
+
+# Label matchers per scrape job, as the dashboards use them.
+API: Final = metrics.API.selector
+WORKER: Final = metrics.WORKER.selector
+SMTP: Final = metrics.SMTP.selector
+EXPORTER: Final = metrics.EXPORTER.selector
+
+
+def datasource_variable() -> Template:
+    return Template(name="datasource", query="prometheus", type="datasource", label="Data source")
+
+
+def tenant_variable() -> Template:
+    """Multi-select tenant picker fed by the exporter's per-tenant gauges."""
+    return Template(
+        name="tenant",
+        query=f"label_values({metrics.tenant_stat_metric('requests')}{{{EXPORTER}}}, tenant)",
+        dataSource=DATASOURCE,
+        label="Tenant",
+        includeAll=True,
+        multi=True,
+        allValue=".+",
+        refresh=REFRESH_ON_TIME_RANGE_CHANGE,
+    )
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+
+
+def _targets(queries: Sequence[Query]) -> list[Target]:
+    return [
+        Target(expr=query.expr, legendFormat=query.legend, refId=chr(ord("A") + index), datasource=DATASOURCE)
+        for index, query in enumerate(queries)
+    ]
+
+
+def threshold_steps(threshold: float | None) -> list[dict[str, Any]]:
+    """Green below ``threshold``, red from it (the alert's threshold, drawn as a line on time series)."""
+    steps: list[dict[str, Any]] = [{"color": "green", "value": None}]
+    if threshold is not None:
+        steps.append({"color": "red", "value": threshold})
+    return steps
+
+
+def timeseries(
+    title: str, queries: Sequence[Query], unit: str, *, description: str = "", threshold: float | None = None,
+    stacked: bool = False,
+) -> TimeSeries:
+    return TimeSeries(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets(queries),
+        unit=unit,
+        thresholds=threshold_steps(threshold),
+        thresholdsStyleMode="line" if threshold is not None else "off",
+        stacking={"mode": "normal", "group": "A"} if stacked else {},
+        fillOpacity=30 if stacked else 10,
+        legendDisplayMode="table",
+        legendPlacement="right",
+        legendCalcs=["lastNotNull", "max"],
+        tooltipMode="multi",
+    )
+
+
+def stat(title: str, query: Query, unit: str, *, description: str = "", threshold: float | None = None) -> Stat:
+    return Stat(
+        title=title,
+        description=description,
+        dataSource=DATASOURCE,
+        targets=_targets([query]),
+        format=unit,
+        reduceCalc="lastNotNull",
+        thresholds=threshold_steps(threshold),
+    )
+
+
+def layout(rows: Sequence[tuple[int, Sequence[Panel]]]) -> list[Panel]:
+    """Place rows of panels on the 24-column grid: each row is ``(height, panels)``, panels share the width equally."""
+    placed: list[Panel] = []
+    y = 0
+    for height, panels in rows:
+        width = GRID_WIDTH // len(panels)
+        for index, panel in enumerate(panels):
+            placed.append(attr.evolve(panel, gridPos=GridPos(h=height, w=width, x=index * width, y=y)))
+        y += height
+    return placed
+
+
+def build(uid: str, title: str, description: str, rows: Sequence[tuple[int, Sequence[Panel]]]) -> dict[str, Any]:
+    """The dashboard as Grafana's classic JSON model (a plain dict)."""
+    dashboard = Dashboard(
+        title=title,
+        uid=uid,
+        description=description,
+        tags=TAGS,
+        timezone="utc",
+        time=Time("now-6h", "now"),
+        refresh="1m",
+        panels=layout(rows),
+        templating=Templating(list=[datasource_variable(), tenant_variable()]),
+        schemaVersion=SCHEMA_VERSION,
+    ).auto_panel_ids()
+    model: dict[str, Any] = json.loads(json.dumps(dashboard.to_json_data(), cls=DashboardEncoder))
+    for key in LEGACY_KEYS:
+        model.pop(key, None)
+    for panel in model["panels"]:
+        for key in LEGACY_PANEL_KEYS:
+            panel.pop(key, None)
+        for target in panel["targets"]:
+            for key in LEGACY_TARGET_KEYS:
+                target.pop(key, None)
+    return model
