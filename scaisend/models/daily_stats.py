@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scaisend.clock import utcnow
@@ -35,7 +35,10 @@ ALL_CATEGORIES = ""
 
 class DailyStat(Base):
     __tablename__ = "daily_stats"
-    __table_args__ = (UniqueConstraint("tenant_id", "date", "category", name="uq_daily_stats_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "date", "category", name="uq_daily_stats_key"),
+        Index("ix_daily_stats_date_category", "date", "category"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
