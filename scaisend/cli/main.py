@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from scaisend import __version__
-from scaisend.cli import keys, migrate, queues, services, tenants
+from scaisend.cli import domains, keys, migrate, queues, services, tenants
 from scaisend.errors import ScaiSendError
 
-GROUPS = (services, migrate, queues, tenants, keys)
+GROUPS = (services, migrate, queues, tenants, keys, domains)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
-    for optional in ("scaisend.cli.dev", "scaisend.cli.domains"):
+    for optional in ("scaisend.cli.dev",):
         try:
             module = __import__(optional, fromlist=["register"])
         except ModuleNotFoundError:
