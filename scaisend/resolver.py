@@ -159,7 +159,7 @@ async def address_records(resolver: Resolver, name: str) -> list[str]:
         except DnsLookupError as exc:
             first_error = first_error or exc
             continue
-        addresses.extend(str(rdata.address) for rdata in answer)  # type: ignore[attr-defined]
+        addresses.extend(str(rdata.address) for rdata in answer)
     if not addresses and first_error is not None:
         raise first_error
     return addresses

@@ -66,7 +66,8 @@ class DomainOut(BaseModel):
             spf_verified=row.spf_verified, dmarc_verified=row.dmarc_verified, verified=row.verified,
             is_active=row.is_active, last_verified_at=row.last_verified_at, created_at=row.created_at,
             updated_at=row.updated_at,
-            dns_records=[DnsRecordOut(**r.as_dict()) for r in records_to_publish(row, keys, settings)],
+            dns_records=[DnsRecordOut.model_validate(r, from_attributes=True)
+                         for r in records_to_publish(row, keys, settings)],
         )
 
 

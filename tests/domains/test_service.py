@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import dkim
+import dkim  # type: ignore[import-untyped]
 import pytest
 from dns.resolver import Resolver as SyncResolver
 from fastapi import FastAPI
