@@ -1,4 +1,4 @@
-"""A loopback TCP proxy that can be cut and restored, to take a real dependency (MariaDB) away from the code
+"""A loopback TCP proxy that can be cut, paused and restored, to take a real dependency (MariaDB) away from the code
 under test without touching the shared server."""
 
 from __future__ import annotations
@@ -14,6 +14,15 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def pause(self) -> None:
+        """Keep connections open but stop forwarding bytes: the dependency looks hung, not down."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
@@ -46,6 +55,7 @@ class TcpProxy:
     async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         try:
             while data := await src.read(65536):
+                await self._flowing.wait()
                 dst.write(data)
                 await dst.drain()
         except (ConnectionError, asyncio.CancelledError):

@@ -1,0 +1,24 @@
+"""What a collector is: an async function of the exporter's sources returning metric families."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from prometheus_client.metrics_core import Metric
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from scaisend.queues import Queues
+
+
+@dataclass(frozen=True)
+class Sources:
+    engine: AsyncEngine
+    redis: Redis
+    queues: Queues
+    now: Callable[[], datetime]
+
+
+Collector = Callable[[Sources], Awaitable[list[Metric]]]
