@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import attr
-from grafanalib._gen import DashboardEncoder
-from grafanalib.core import (
+from grafanalib._gen import DashboardEncoder  # type: ignore[import-untyped]
+from grafanalib.core import (  # type: ignore[import-untyped]
     REFRESH_ON_TIME_RANGE_CHANGE,
     Dashboard,
     GridPos,

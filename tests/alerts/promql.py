@@ -58,7 +58,7 @@ def inspect(expr: str) -> Inspection:
             found.functions.add(node.func.name)
             if node.func.name in RATE_FUNCTIONS:
                 for arg in node.args:
-                    if isinstance(arg, promql_parser.MatrixSelector):
+                    if isinstance(arg, promql_parser.MatrixSelector) and arg.vector_selector.name:
                         found.rated_metrics.add(arg.vector_selector.name)
 
     promql_parser.walk(promql_parser.parse(expr), visit)

@@ -103,7 +103,8 @@ def rule_panels(d: dict[str, Any]) -> list[str]:
 
 
 def rule_grid(d: dict[str, Any]) -> list[str]:
-    problems, occupied = [], set()
+    problems: list[str] = []
+    occupied: set[tuple[int, int]] = set()
     for panel in panels(d):
         pos = panel.get("gridPos") or {}
         if not pos or pos["x"] < 0 or pos["w"] <= 0 or pos["x"] + pos["w"] > common.GRID_WIDTH:
