@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scaisend.dev.embedded import DEFAULT_DATA_DIR, DevOptions
+from scaisend.dev.embedded import DEFAULT_DATA_DIR, DevOptions, run
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,6 +53,4 @@ def options_from_args(args: argparse.Namespace) -> DevOptions:
 
 
 def _dev(args: argparse.Namespace) -> None:
-    from scaisend.dev.embedded import run  # imported here: `scaisend --help` need not load the dev stack
-
     raise SystemExit(run(options_from_args(args)))

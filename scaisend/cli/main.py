@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from scaisend import __version__
-from scaisend.cli import domains, keys, migrate, queues, services, tenants
+from scaisend.cli import dev, domains, keys, migrate, queues, services, tenants
 from scaisend.errors import ScaiSendError
 
-GROUPS = (services, migrate, queues, tenants, keys, domains)
+GROUPS = (services, migrate, queues, tenants, keys, domains, dev)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,12 +18,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.register(sub)
-    for optional in ("scaisend.cli.dev",):
-        try:
-            module = __import__(optional, fromlist=["register"])
-        except ModuleNotFoundError:
-            continue
-        module.register(sub)
     return parser
 
 

