@@ -10,11 +10,13 @@ from fastapi import FastAPI
 
 from scaisend.api.app import create_app
 from scaisend.settings import Settings
+from tests.harness.dns import LoopbackDNS
 
 
 @pytest.fixture(scope="session")
-async def app(database: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(database)
+async def app(database: Settings, dns_server: LoopbackDNS) -> AsyncIterator[FastAPI]:
+    """The API on the per-run database; its DNS goes to the loopback server, never the machine's resolver."""
+    application = create_app(database.model_copy(update={"DNS_NAMESERVERS": dns_server.nameserver_setting}))
     yield application
     await application.state.resources.aclose()
 
