@@ -7,14 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.collectors import daily_stats, redis_queues, webhook_deliveries
 from exporter.collectors.base import Collector, Sources
+from exporter.exposition import GaugeFamily
 from scaisend import metrics
 
 logger = logging.getLogger(__name__)
@@ -26,17 +22,8 @@ COLLECTORS: dict[str, Collector] = {
 }
 
 
-class _Families:
-    """A prometheus-client collector over families computed beforehand (custom collectors stay single-process)."""
-
-    def __init__(self, families: list[Metric]) -> None:
-        self._families = families
-
-    def collect(self) -> Iterator[Metric]:
-        yield from self._families
-
-
-async def _run(name: str, collector: Collector, sources: Sources, timeout: float) -> tuple[list[Metric], bool, float]:
+async def _run(name: str, collector: Collector, sources: Sources,
+               timeout: float) -> tuple[list[GaugeFamily], bool, float]:
     start = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):
@@ -47,23 +34,15 @@ async def _run(name: str, collector: Collector, sources: Sources, timeout: float
         return [], False, time.perf_counter() - start
 
 
-async def scrape(sources: Sources, timeout: float) -> list[Metric]:
+async def scrape(sources: Sources, timeout: float) -> list[GaugeFamily]:
     results = await asyncio.gather(*(_run(n, c, sources, timeout) for n, c in COLLECTORS.items()))
-    success = GaugeMetricFamily(metrics.EXPORTER_COLLECTOR_SUCCESS, metrics.EXPORTER_COLLECTOR_SUCCESS_SPEC.help,
-                                labels=["collector"])
-    duration = GaugeMetricFamily(metrics.EXPORTER_SCRAPE_DURATION, metrics.EXPORTER_SCRAPE_DURATION_SPEC.help,
-                                 labels=["collector"])
-    families: list[Metric] = []
+    success = GaugeFamily(metrics.EXPORTER_COLLECTOR_SUCCESS_SPEC)
+    duration = GaugeFamily(metrics.EXPORTER_SCRAPE_DURATION_SPEC)
+    families: list[GaugeFamily] = []
     for name, (found, ok, seconds) in zip(COLLECTORS, results, strict=True):
         families.extend(found)
-        success.add_metric([name], 1.0 if ok else 0.0)
-        duration.add_metric([name], seconds)
-    up = GaugeMetricFamily(metrics.EXPORTER_UP, metrics.EXPORTER_UP_SPEC.help,
-                           value=1.0 if all(ok for _, ok, _ in results) else 0.0)
+        success.add((name,), 1.0 if ok else 0.0)
+        duration.add((name,), seconds)
+    up = GaugeFamily(metrics.EXPORTER_UP_SPEC)
+    up.add((), 1.0 if all(ok for _, ok, _ in results) else 0.0)
     return [*families, success, duration, up]
-
-
-def render(families: list[Metric]) -> bytes:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Families(families))  # type: ignore[arg-type]
-    return generate_latest(registry)

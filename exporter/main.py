@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 from sqlalchemy import event
 from starlette.applications import Starlette
@@ -20,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from exporter.collectors.base import Sources
-from exporter.exporter import render, scrape
+from exporter.exporter import scrape
+from exporter.exposition import CONTENT_TYPE, render
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine
 from scaisend.queues import Queues
@@ -61,7 +61,7 @@ def create_exporter_app(settings: Settings, sources: Sources | None = None) -> S
     timeout = settings.DATABASE_STATEMENT_TIMEOUT_MS / 1000
 
     async def metrics_endpoint(_request: Request) -> Response:
-        return Response(render(await scrape(src, timeout)), media_type=CONTENT_TYPE_LATEST)
+        return Response(render(await scrape(src, timeout)), media_type=CONTENT_TYPE)
 
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "healthy"})

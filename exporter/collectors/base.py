@@ -1,4 +1,4 @@
-"""What a collector is: an async function of the exporter's sources returning metric families."""
+"""What a collector is: an async function of the exporter's sources returning gauge families."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from prometheus_client.metrics_core import Metric
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from exporter.exposition import GaugeFamily
 from scaisend.queues import Queues
 
 
@@ -21,4 +21,4 @@ class Sources:
     now: Callable[[], datetime]
 
 
-Collector = Callable[[Sources], Awaitable[list[Metric]]]
+Collector = Callable[[Sources], Awaitable[list[GaugeFamily]]]

@@ -3,16 +3,14 @@ sorted sets; a missing key is 0)."""
 
 from __future__ import annotations
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
-
 from exporter.collectors.base import Sources
+from exporter.exposition import GaugeFamily
 from scaisend import metrics
 from scaisend.queues import queue_depths
 
 
-async def collect(sources: Sources) -> list[Metric]:
-    family = GaugeMetricFamily(metrics.QUEUE_DEPTH_SPEC.name, metrics.QUEUE_DEPTH_SPEC.help, labels=["queue"])
+async def collect(sources: Sources) -> list[GaugeFamily]:
+    family = GaugeFamily(metrics.QUEUE_DEPTH_SPEC)
     for name, depth in (await queue_depths(sources.redis, sources.queues)).items():
-        family.add_metric([name], float(depth))
+        family.add((name,), depth)
     return [family]

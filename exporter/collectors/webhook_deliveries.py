@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 from sqlalchemy import func, select
 
 from exporter.collectors.base import Sources
+from exporter.exposition import GaugeFamily
 from scaisend import metrics
 from scaisend.models import WebhookDelivery
 
 _OUTCOME_BY_STATUS = {"succeeded": "success", "failed": "failure"}
 
 
-async def collect(sources: Sources) -> list[Metric]:
+async def collect(sources: Sources) -> list[GaugeFamily]:
     since = sources.now() - timedelta(seconds=metrics.WEBHOOK_RECENT_WINDOW_SECONDS)
     stmt = (
         select(WebhookDelivery.status, func.count())
@@ -24,8 +23,7 @@ async def collect(sources: Sources) -> list[Metric]:
     )
     async with sources.engine.connect() as connection:
         counts = {status: n for status, n in (await connection.execute(stmt)).all()}
-    spec = metrics.WEBHOOK_DELIVERIES_RECENT_SPEC
-    family = GaugeMetricFamily(spec.name, spec.help, labels=["outcome"])
+    family = GaugeFamily(metrics.WEBHOOK_DELIVERIES_RECENT_SPEC)
     for status, outcome in _OUTCOME_BY_STATUS.items():
-        family.add_metric([outcome], float(counts.get(status, 0)))
+        family.add((outcome,), counts.get(status, 0))
     return [family]
