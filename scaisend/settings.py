@@ -94,6 +94,10 @@ class Settings(BaseSettings):
         "opportunistic", description="opportunistic: STARTTLS when offered; required: verified STARTTLS or defer"
     )
     SMTP_RELAY_HOST: str = Field("", description="host[:port] of a smarthost that receives all outbound mail")
+    SMTP_PORT: int = Field(
+        25, ge=1, le=65535,
+        description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
+    )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
