@@ -1,0 +1,63 @@
+"""The recipients of one message (spec §3.3 personalizations, §6.7): ``to``, ``cc`` and ``bcc`` of its
+personalization, in that order, each address once (case-insensitively).
+
+Compose drops suppressed recipients with a ``dropped`` event each and leaves them out of the ``To``/``Cc`` headers.
+The delivery stage sends to :func:`envelope_recipients`: every recipient of the personalization except those with a
+``dropped`` event on the message, so the events stay the one record of who was dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.events.types import EventType
+from scaisend.models import EmailEvent, Message
+
+FIELDS: tuple[str, ...] = ("to", "cc", "bcc")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None
+    field: str  # to | cc | bcc
+
+
+def recipients_of(personalization: Mapping[str, Any]) -> list[Recipient]:
+    """The personalization's recipients in ``to``, ``cc``, ``bcc`` order, without repeats."""
+    seen: set[str] = set()
+    found: list[Recipient] = []
+    for field in FIELDS:
+        for entry in personalization.get(field) or []:
+            email = str(entry.get("email") or "").strip() if isinstance(entry, Mapping) else ""
+            if not email or email.lower() in seen:
+                continue
+            seen.add(email.lower())
+            name = entry.get("name")
+            found.append(Recipient(email, str(name) if name else None, field))
+    return found
+
+
+def without(recipients: Iterable[Recipient], dropped: Iterable[str]) -> list[Recipient]:
+    gone = {email.lower() for email in dropped}
+    return [r for r in recipients if r.email.lower() not in gone]
+
+
+async def dropped_emails(session: AsyncSession, message: Message) -> set[str]:
+    """Lowercased addresses with a ``dropped`` event on ``message``."""
+    rows = await session.scalars(select(EmailEvent.recipient_email).where(
+        EmailEvent.tenant_id == message.tenant_id, EmailEvent.message_id == message.id,
+        EmailEvent.event_type == EventType.DROPPED.value,
+    ))
+    return {email.lower() for email in rows}
+
+
+async def envelope_recipients(session: AsyncSession, message: Message) -> list[str]:
+    """The RCPT TO addresses of ``message``: its ``to``, ``cc`` and ``bcc`` minus the recipients compose dropped."""
+    dropped = await dropped_emails(session, message)
+    return [r.email for r in without(recipients_of(message.personalization or {}), dropped)]

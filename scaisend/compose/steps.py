@@ -1,0 +1,145 @@
+"""The steps of the compose job (style.md §6.3, stage 2; spec §6.1 step 3, §6.7, D5, D12). Each takes the open
+session and the locked message and returns an explicit outcome; none commits and none raises for a message that
+cannot be sent.
+
+:mod:`scaisend.compose.tasks` runs them in order: suppressions → ``processed`` → render → instrument + MIME → store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, LargeBinary, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.compose.content import Rendered
+from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
+from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
+from scaisend.compose.recipients import Recipient, recipients_of, without
+from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
+from scaisend.events.recorder import record_event
+from scaisend.events.types import EventType
+from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
+from scaisend.settings import Settings
+from scaisend.suppressions.policy import Bypass, drop_reasons
+
+ALL_SUPPRESSED = "All recipients suppressed"
+NO_RECIPIENTS = "The message has no recipients"
+PROCESSED_DEDUPE_KEY = "processed"
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The message cannot go further: its terminal ``error_message``."""
+
+    error: str
+
+
+async def lock_message(session: AsyncSession, message_id: str) -> Message | None:
+    """The message row, locked until the transaction ends so two workers never compose it at once."""
+    return await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+
+
+async def request_body(session: AsyncSession, message: Message) -> dict[str, Any]:
+    """The stored send request (without personalizations); ``{}`` when the message has none."""
+    if message.request_id is None:
+        return {}
+    body = await session.scalar(select(SendRequest.body).where(
+        SendRequest.id == message.request_id, SendRequest.tenant_id == message.tenant_id))
+    return dict(body or {})
+
+
+async def drop_suppressed(session: AsyncSession, message: Message, body: Mapping[str, Any],
+                          now: datetime) -> list[Recipient] | Stopped:
+    """Record a ``dropped`` event (once) for each suppressed recipient; the recipients left to send to."""
+    everyone = recipients_of(message.personalization or {})
+    if not everyone:
+        return Stopped(NO_RECIPIENTS)
+    reasons = await drop_reasons(session, message.tenant_id, [r.email for r in everyone],
+                                 asm_group_id=message.asm_group_id,
+                                 bypass=Bypass.from_mail_settings(body.get("mail_settings")))
+    for email, reason in reasons.items():
+        await record_event(session, tenant_id=message.tenant_id, message_id=message.id,
+                           event_type=EventType.DROPPED, recipient_email=email, occurred_at=now,
+                           metadata={"reason": reason.value}, categories=list(message.categories or []),
+                           dedupe_key=f"dropped:{email.lower()}")
+    kept = without(everyone, reasons)
+    return kept or Stopped(ALL_SUPPRESSED)
+
+
+def primary_recipient(recipients: list[Recipient]) -> Recipient:
+    """The recipient tracking tokens and the ``processed`` event name: the first ``to`` left, else the first one."""
+    return next((r for r in recipients if r.field == "to"), recipients[0])
+
+
+async def record_processed(session: AsyncSession, message: Message, recipients: list[Recipient],
+                           now: datetime) -> None:
+    """D5: ``processed`` once per message, however often the job runs."""
+    await record_event(session, tenant_id=message.tenant_id, message_id=message.id,
+                       event_type=EventType.PROCESSED, recipient_email=primary_recipient(recipients).email,
+                       occurred_at=now, categories=list(message.categories or []), dedupe_key=PROCESSED_DEDUPE_KEY)
+    message.processed_at = now
+
+
+def _mailboxes(body: Mapping[str, Any]) -> list[Mailbox]:
+    entries = body.get("reply_to_list") or ([body["reply_to"]] if body.get("reply_to") else [])
+    return [Mailbox(str(e["email"]), e.get("name") or None)
+            for e in entries if isinstance(e, Mapping) and e.get("email")]
+
+
+async def build_message(session: AsyncSession, settings: Settings, message: Message, body: Mapping[str, Any],
+                        rendered: Rendered, recipients: list[Recipient], now: datetime) -> bytes | Stopped:
+    """Instrument the rendered parts for tracking and build the MIME bytes."""
+    tracking = effective_tracking(await tenant_tracking(session, message.tenant_id), body.get("tracking_settings"))
+    links = TrackingLinks.for_message(settings, message.id, primary_recipient(recipients).email)
+    instrumented = instrument(Body(rendered.html, rendered.text), preheader=rendered.preheader, tracking=tracking,
+                              footer=footer_setting(body.get("mail_settings")), links=links,
+                              asm_group_id=message.asm_group_id)
+    personalization = message.personalization or {}
+    try:
+        draft = Draft(
+            message_id=message.id, hostname=settings.SMTP_HOSTNAME, date=now,
+            sender=Mailbox(message.from_email, message.from_name or None),
+            to=[r for r in recipients if r.field == "to"], cc=[r for r in recipients if r.field == "cc"],
+            subject=rendered.subject, html=instrumented.html, text=instrumented.text, reply_to=_mailboxes(body),
+            headers=merge_headers(body.get("headers"), personalization.get("headers"), instrumented.headers),
+            attachments=decode_attachments(body.get("attachments")),
+        )
+        return build_mime(draft)
+    except MimeBuildError as exc:
+        return Stopped(str(exc))
+
+
+def _blob(session: AsyncSession, data: bytes) -> bytes | ColumnElement[bytes]:
+    """``data`` as a bind value. aiomysql cannot bind ``bytes`` with PyMySQL 1.2 (it imports the removed
+    ``escape_bytes_prefixed``, PyMySQL#1274), so on MySQL the bytes travel as hex and ``UNHEX()`` restores them."""
+    if session.get_bind().dialect.name == "mysql":
+        return func.unhex(data.hex(), type_=LargeBinary)
+    return data
+
+
+async def store_mime(session: AsyncSession, message: Message, mime: bytes, now: datetime) -> None:
+    """Keep the bytes against the message id (replacing any earlier copy) and mark it ``rendered``."""
+    await session.execute(delete(MessageContent).where(MessageContent.message_id == message.id))
+    await session.execute(insert(MessageContent).values(message_id=message.id, mime=_blob(session, mime),
+                                                        created_at=now))
+    message.status = MessageStatus.RENDERED.value
+    message.error_message = None
+
+
+def stop(message: Message, stopped: Stopped) -> None:
+    message.status = MessageStatus.FAILED.value
+    message.error_message = stopped.error
+
+
+async def fail_unfinished(session: AsyncSession, message_id: str, error: str) -> bool:
+    """Mark a message that is still ``queued``/``processing`` ``failed``; ``False`` when it had moved on."""
+    result = await session.execute(
+        update(Message).where(Message.id == message_id,
+                              Message.status.in_([MessageStatus.QUEUED.value, MessageStatus.PROCESSING.value]))
+        .values(status=MessageStatus.FAILED.value, error_message=error)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

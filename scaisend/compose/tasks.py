@@ -1,0 +1,154 @@
+"""Stage 2, compose (style.md §6.3; spec §6.1 step 3, D5, D15): the ``process_email`` arq job on ``email:process``.
+
+The job reads like a list of named steps (:mod:`scaisend.compose.steps`), all in ONE transaction that holds the
+message row locked:
+
+1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
+   ``rendered``, whose delivery job is enqueued again in case the first enqueue was lost;
+2. ``processing``;
+3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
+   left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
+   (SendGrid counts such a message as a drop, not as processed);
+4. ``processed`` (D5, once per message: dedupe key ``processed``);
+5. render (template or content); a render error ends the message ``failed`` with the reason;
+6. tracking instrumentation and MIME; bytes stored in ``message_contents``; ``rendered``;
+7. commit, THEN enqueue ``deliver_message(message_id, 1)`` on ``smtp:deliver`` with job id
+   ``deliver_message:<message_id>:1``.
+
+Database or Redis trouble raises out of the job, the transaction rolls back and arq retries it (the message stays
+``queued``; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message ``failed``
+instead of being retried forever.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.clock import Clock
+from scaisend.compose.content import RenderFailed, render_message
+from scaisend.compose.steps import (
+    Stopped,
+    build_message,
+    drop_suppressed,
+    fail_unfinished,
+    lock_message,
+    record_processed,
+    request_body,
+    stop,
+    store_mime,
+)
+from scaisend.db.session import unit_of_work
+from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
+from scaisend.models import MessageStatus
+from scaisend.queues import EMAIL_PROCESS, Queues
+from scaisend.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+JOB_NAME = "process_email"
+MAX_TRIES = 5
+DELIVER_JOB = "deliver_message"
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, RedisError, OSError, TimeoutError,
+)
+
+
+class Outcome(enum.StrEnum):
+    RENDERED = "rendered"
+    ALREADY_RENDERED = "already_rendered"
+    SKIPPED = "skipped"
+    NOT_FOUND = "not_found"
+    ALL_DROPPED = "all_dropped"
+    FAILED = "failed"
+
+    @property
+    def job_outcome(self) -> str:
+        """The ``outcome`` label of ``scaisend_worker_jobs_total``."""
+        return "failure" if self in (Outcome.FAILED, Outcome.NOT_FOUND) else "success"
+
+
+def deliver_job_id(message_id: str, attempt: int = 1) -> str:
+    return f"{DELIVER_JOB}:{message_id}:{attempt}"
+
+
+async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, message_id: str) -> Outcome:
+    """Every step of the job inside one transaction (the caller commits)."""
+    message = await lock_message(session, message_id)
+    if message is None:
+        return Outcome.NOT_FOUND
+    tenant_id_var.set(message.tenant_id)
+    if message.status == MessageStatus.RENDERED:
+        return Outcome.ALREADY_RENDERED
+    if message.status != MessageStatus.QUEUED:
+        return Outcome.SKIPPED
+    message.status = MessageStatus.PROCESSING.value
+    now = clock.now()
+    body = await request_body(session, message)
+    recipients = await drop_suppressed(session, message, body, now)
+    if isinstance(recipients, Stopped):
+        stop(message, recipients)
+        return Outcome.ALL_DROPPED
+    await record_processed(session, message, recipients, now)
+    rendered = await render_message(session, message, body)
+    if isinstance(rendered, RenderFailed):
+        RENDER_ERRORS.inc()
+        logger.warning("render_error", extra={"error": rendered.error, "template_id": message.template_id})
+        stop(message, Stopped(rendered.error))
+        return Outcome.FAILED
+    mime = await build_message(session, settings, message, body, rendered, recipients, now)
+    if isinstance(mime, Stopped):
+        stop(message, mime)
+        return Outcome.FAILED
+    await store_mime(session, message, mime, now)
+    return Outcome.RENDERED
+
+
+async def enqueue_delivery(ctx: dict[str, Any], message_id: str) -> None:
+    queues: Queues = ctx["queues"]
+    await ctx["redis"].enqueue_job(DELIVER_JOB, message_id, 1, _job_id=deliver_job_id(message_id),
+                                   _queue_name=queues.smtp_deliver)
+
+
+async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
+    """Run the steps, commit, then hand the message to delivery."""
+    try:
+        async with unit_of_work(ctx["maker"]) as session:
+            outcome = await compose_in(session, ctx["settings"], ctx["clock"], message_id)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        logger.exception("compose_error", extra={"error_type": type(exc).__name__})
+        async with unit_of_work(ctx["maker"]) as session:
+            failed = await fail_unfinished(session, message_id, f"Internal error while composing: {exc}"[:1000])
+        return Outcome.FAILED if failed else Outcome.SKIPPED
+    if outcome in (Outcome.RENDERED, Outcome.ALREADY_RENDERED):
+        await enqueue_delivery(ctx, message_id)
+    logger.info("message composed", extra={"outcome": outcome.value})
+    return outcome
+
+
+async def process_email(ctx: dict[str, Any], message_id: str) -> str:
+    """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` value."""
+    started = time.perf_counter()
+    message_token = message_id_var.set(message_id)
+    tenant_token = tenant_id_var.set(None)
+    try:
+        outcome = await compose_message(ctx, message_id)
+    except TRANSIENT_ERRORS:
+        WORKER_JOBS.labels(EMAIL_PROCESS, "retry").inc()
+        logger.warning("compose will be retried", exc_info=True)
+        raise
+    finally:
+        WORKER_JOB_DURATION.labels(EMAIL_PROCESS).observe(time.perf_counter() - started)
+        tenant_id_var.reset(tenant_token)
+        message_id_var.reset(message_token)
+    WORKER_JOBS.labels(EMAIL_PROCESS, outcome.job_outcome).inc()
+    return outcome.value

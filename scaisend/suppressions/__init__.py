@@ -1,0 +1,1 @@
+"""Suppression lists and ASM groups (spec §3.6, §6.7)."""

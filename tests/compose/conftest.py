@@ -1,0 +1,39 @@
+"""A worker context for running ``process_email`` in the test process: the real engine, session maker, Redis pool
+and queue keys of this run (``open_context`` + an arq pool). After each test this run's ``email:process`` and
+``smtp:deliver`` queues and their job keys are removed, so later tests see empty queues."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis, create_pool
+from arq.constants import job_key_prefix
+
+from scaisend.queues import Queues, redis_settings
+from scaisend.settings import Settings
+from scaisend.workers.context import close_context, open_context
+
+
+async def empty_queues(pool: ArqRedis, queues: Queues) -> None:
+    for queue in (queues.smtp_deliver, queues.email_process):
+        for job_id in await pool.zrange(queue, 0, -1):
+            await pool.delete(job_key_prefix + job_id.decode())
+        await pool.delete(queue)
+
+
+@pytest.fixture(scope="session")
+async def compose_session_ctx(database: Settings) -> AsyncIterator[dict[str, Any]]:
+    ctx = await open_context(database)
+    pool = await create_pool(redis_settings(database.REDIS_URL))
+    ctx["redis"] = pool
+    yield ctx
+    await pool.aclose()
+    await close_context(ctx)
+
+
+@pytest.fixture
+async def compose_ctx(compose_session_ctx: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    yield compose_session_ctx
+    await empty_queues(compose_session_ctx["redis"], compose_session_ctx["queues"])
