@@ -1,0 +1,136 @@
+"""Plain text from HTML, for the ``text/plain`` part when a template has no ``plain_content`` (spec §5).
+
+Small and predictable rather than clever: tags are dropped, ``<script>``/``<style>``/``<head>`` content is skipped,
+block elements become paragraphs or line breaks, ``<br>`` a line break, list items ``- item`` (``1. item`` in ``<ol>``),
+links ``text (url)`` (just ``url`` when the text is the url; ``#anchors`` and ``javascript:`` links keep only their
+text), images their ``alt`` text, table cells are separated by spaces and rows by line breaks, ``<pre>`` keeps its
+whitespace. Entities are decoded, whitespace collapsed, invisible preheader padding (zero-width characters, soft
+hyphens) removed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from html.parser import HTMLParser
+
+_SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
+_PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr", "ul", "ol", "dl",
+                        "form", "address", "figure", "section", "article", "header", "footer", "main", "nav", "aside"})
+_LINE = frozenset({"div", "tr", "li", "dt", "dd", "center", "caption", "figcaption", "fieldset"})
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u034f\u00ad]")
+# Markers that survive whitespace collapsing; a run of them becomes the strongest break it contains.
+_BREAK = "\x00"  # a hard line break (<br>, a newline inside <pre>): each one counts
+_KEPT_SPACE = "\x01"  # a space inside <pre> or list indentation
+_LINE_END = "\x02"  # the end of a line-level element (div, li, tr): one newline
+_PARAGRAPH_END = "\x03"  # the end of a paragraph-level element: a blank line
+_MARKERS = _BREAK + _KEPT_SPACE + _LINE_END + _PARAGRAPH_END
+_BREAK_RUN = re.compile(f" ?[{_BREAK}{_LINE_END}{_PARAGRAPH_END}][{_BREAK}{_LINE_END}{_PARAGRAPH_END} ]*")
+
+
+def _newlines(run: re.Match[str]) -> str:
+    text = run.group(0)
+    return "\n" * min(max(2 if _PARAGRAPH_END in text else 1 if _LINE_END in text else 0, text.count(_BREAK)), 2)
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.links: list[tuple[str | None, int]] = []  # href and the chunk index where the link text starts
+        self.lists: list[list[int]] = []  # per open list: [ordered (0/1), next number]
+        self.cell_in_row = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip_depth += 1
+            return
+        if self.skip_depth:
+            return
+        attributes = dict(attrs)
+        if tag in ("ul", "ol"):
+            self.lists.append([int(tag == "ol"), 1])
+        self._block_break(tag)
+        if tag == "pre":
+            self.pre_depth += 1
+        elif tag == "br":
+            self.chunks.append(_BREAK)
+        elif tag == "li":
+            self._list_item()
+        elif tag == "tr":
+            self.cell_in_row = 0
+        elif tag in ("td", "th"):
+            self.chunks.append(" " if self.cell_in_row else "")
+            self.cell_in_row += 1
+        elif tag == "a":
+            self.links.append((attributes.get("href"), len(self.chunks)))
+        elif tag == "img" and attributes.get("alt"):
+            self.chunks.append(f" {attributes['alt']} ")
+
+    def _list_item(self) -> None:
+        indent = _KEPT_SPACE * 3 * max(len(self.lists) - 1, 0)
+        if self.lists and self.lists[-1][0]:
+            self.chunks.append(f"{indent}{self.lists[-1][1]}. ")
+            self.lists[-1][1] += 1
+        else:
+            self.chunks.append(f"{indent}- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip_depth = max(self.skip_depth - 1, 0)
+            return
+        if self.skip_depth:
+            return
+        if tag == "a" and self.links:
+            self._close_link()
+        elif tag == "pre":
+            self.pre_depth = max(self.pre_depth - 1, 0)
+        elif tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        self._block_break(tag)
+
+    def _block_break(self, tag: str) -> None:
+        if tag in _PARAGRAPH:
+            self.chunks.append(_PARAGRAPH_END)
+        elif tag in _LINE:
+            self.chunks.append(_LINE_END)
+
+    def _close_link(self) -> None:
+        href, start = self.links.pop()
+        if not href:
+            return
+        href = href.strip()
+        if href.startswith(("#", "javascript:")) or not href:
+            return
+        text = " ".join("".join(self.chunks[start:]).split())
+        shown = href.removeprefix("mailto:") if href.startswith("mailto:") else href
+        if not text:
+            self.chunks.append(shown)
+        elif text not in (href, shown):
+            self.chunks.append(f" ({shown})")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.pre_depth:
+            self.chunks.append(data.replace("\r\n", "\n").replace("\n", _BREAK).replace(" ", _KEPT_SPACE))
+        else:
+            self.chunks.append(data)
+
+    def text(self) -> str:
+        while self.links:
+            self._close_link()
+        text = " ".join(_INVISIBLE.sub("", "".join(self.chunks)).split())  # collapse all source whitespace
+        text = _BREAK_RUN.sub(_newlines, text).replace(_KEPT_SPACE, " ")
+        return text.strip()
+
+
+@lru_cache(maxsize=128)
+def html_to_text(html: str) -> str:
+    """The readable text of ``html`` (cached: many recipients often share one rendered body)."""
+    parser = _TextExtractor()
+    parser.feed(html.translate({ord(marker): None for marker in _MARKERS}))
+    parser.close()
+    return parser.text()
