@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.factories.templates import template_and_version_ids
 from tests.factories.tenants import TenantKey
 from tests.harness.isolation import assert_tenant_isolated
 
@@ -54,6 +55,16 @@ CASES: list[Case] = [
     Case("DELETE", "/api/admin/domains/{domain_id}", create_domain),
     Case("POST", "/api/admin/domains/{domain_id}/verify", create_domain),
     Case("POST", "/api/admin/domains/{domain_id}/rotate-dkim", create_domain),
+    Case("GET", "/v3/templates/{template_id}", template_and_version_ids),
+    Case("PATCH", "/v3/templates/{template_id}", template_and_version_ids, {"name": "renamed"}),
+    Case("POST", "/v3/templates/{template_id}", template_and_version_ids),
+    Case("DELETE", "/v3/templates/{template_id}", template_and_version_ids),
+    Case("GET", "/v3/templates/{template_id}/versions", template_and_version_ids),
+    Case("POST", "/v3/templates/{template_id}/versions", template_and_version_ids, {"name": "v2"}),
+    Case("GET", "/v3/templates/{template_id}/versions/{version_id}", template_and_version_ids),
+    Case("PATCH", "/v3/templates/{template_id}/versions/{version_id}", template_and_version_ids, {"subject": "x"}),
+    Case("DELETE", "/v3/templates/{template_id}/versions/{version_id}", template_and_version_ids),
+    Case("POST", "/v3/templates/{template_id}/versions/{version_id}/activate", template_and_version_ids),
 ]
 
 

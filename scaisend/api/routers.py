@@ -7,9 +7,11 @@ from fastapi import FastAPI
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
+from scaisend.templates import endpoints as template_endpoints
 
 
 def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)  # /health, /ready, /metrics
     app.include_router(auth_endpoints.router)  # /v3/api_keys, /v3/scopes
     app.include_router(domain_endpoints.router)  # /api/admin/domains
+    app.include_router(template_endpoints.router)  # /v3/templates
