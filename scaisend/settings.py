@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
+    INBOUND_QUARANTINE_PATH: str = Field(
+        ".scaisend/inbound", description="Folder where inbound mail that could not be parsed or matched is kept"
+    )
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
 
     # --- webhooks (D6-D8) ----------------------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
 from arq.connections import ArqRedis, create_pool
+from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
@@ -45,17 +46,26 @@ async def close_context(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
+Starter = Callable[[dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]
+"""Starts a side service in the process's loop with the shared ``ctx`` (e.g. the inbound SMTP listener) and
+returns the coroutine function that stops it."""
+
+
 async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoroutine | Function]],
-                       *, burst: bool = False) -> None:
-    """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool."""
+                       *, burst: bool = False, cron_jobs: Sequence[CronJob] = (),
+                       starters: Sequence[Starter] = ()) -> None:
+    """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
+    jobs run on the first queue's worker, the starters' services beside them."""
     ctx = await open_context(settings)
     pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
     ctx["redis"] = pool
     workers = [
         Worker(functions=list(functions) or [ping], queue_name=queue_key, redis_pool=pool, ctx=ctx, burst=burst,
-               handle_signals=False, keep_result=0, poll_delay=0.2 if not burst else 0)
-        for queue_key, functions in queues.items()
+               handle_signals=False, keep_result=0, poll_delay=0.2 if not burst else 0,
+               cron_jobs=list(cron_jobs) if index == 0 and not burst else None)
+        for index, (queue_key, functions) in enumerate(queues.items())
     ]
+    stoppers = [await start(ctx) for start in starters]
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     if not burst:
@@ -73,11 +83,14 @@ async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoro
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for stop_service in stoppers:
+            await stop_service()
         await close_context(ctx)
         await pool.aclose()
 
 
-def run_process(settings: Settings, metrics_port: int, queues: dict[str, Sequence[WorkerCoroutine | Function]]) -> None:
+def run_process(settings: Settings, metrics_port: int, queues: dict[str, Sequence[WorkerCoroutine | Function]],
+                *, cron_jobs: Sequence[CronJob] = (), starters: Sequence[Starter] = ()) -> None:
     start_http_server(metrics_port, addr=settings.METRICS_HOST)
     logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
-    asyncio.run(serve_queues(settings, queues))
+    asyncio.run(serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters))

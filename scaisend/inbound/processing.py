@@ -1,0 +1,143 @@
+"""What an inbound report does (spec §6.6, D11, D12): a DSN's failed recipients become ``bounce`` (or ``blocked``)
+events on the original message, with hard bounces and blocks added to the tenant's bounce list; ``Action:
+delayed`` only counts, it never suppresses; an ARF complaint becomes a ``spam_report`` event and a spam-report
+suppression. Anything unparseable or unmatched is kept on disk for inspection and counted, never raised."""
+
+from __future__ import annotations
+
+import email
+import enum
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from email import policy
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scaisend import metrics
+from scaisend.clock import Clock
+from scaisend.db.session import unit_of_work
+from scaisend.delivery.bounce_classifier import classify
+from scaisend.delivery.result import Outcome
+from scaisend.events.recorder import record_event
+from scaisend.events.types import EventType
+from scaisend.inbound.arf import ArfReport, parse_arf
+from scaisend.inbound.dsn import DsnRecipient, DsnReport, parse_dsn
+from scaisend.inbound.matcher import candidate_ids, find_message
+from scaisend.models import Message, MessageStatus
+from scaisend.settings import Settings
+from scaisend.suppressions.service import add_bounce, add_spam_report
+
+logger = logging.getLogger(__name__)
+_LEADING_CODE_RE = re.compile(r"^\s*[245]\d\d[ -]")
+
+
+class InboundOutcome(enum.StrEnum):
+    PARSED = "parsed"
+    UNMATCHED = "unmatched"
+    UNPARSEABLE = "unparseable"
+
+
+def quarantine(settings: Settings, raw: bytes, reason: str) -> Path:
+    """Keep a message we could not use under ``INBOUND_QUARANTINE_PATH/<reason>/``."""
+    folder = Path(settings.INBOUND_QUARANTINE_PATH) / reason
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.eml"
+    path.write_bytes(raw)
+    return path
+
+
+def _reply_text(recipient: DsnRecipient) -> str:
+    """The diagnostic without its reply code(s) (Gmail repeats ``550-5.1.1`` on every line), led by the status."""
+    text = recipient.diagnostic
+    while _LEADING_CODE_RE.match(text):
+        text = _LEADING_CODE_RE.sub("", text, count=1)
+    text = re.sub(r"\s[245]\d\d[ -]\d\.\d{1,3}\.\d{1,3}\s", " ", text)
+    if recipient.status and not text.startswith(recipient.status):
+        text = f"{recipient.status} {text}"
+    return text.strip()
+
+
+async def _record_dsn(session: AsyncSession, message: Message, report: DsnReport, clock: Clock) -> int:
+    recorded = 0
+    for rcpt in report.recipients:
+        if not rcpt.failed:  # delayed, delivered, relayed: informative only, never a suppression
+            continue
+        text = _reply_text(rcpt)
+        verdict = classify(rcpt.reply_code if rcpt.status.startswith("5") else 550, text)
+        bounce_type = (verdict.bounce_type or "hard").lower()
+        blocked = verdict.outcome is Outcome.BLOCKED
+        reason = f"{rcpt.reply_code} {text}"
+        event = await record_event(
+            session, tenant_id=message.tenant_id, message_id=message.id,
+            event_type=EventType.BLOCKED if blocked else EventType.BOUNCE, recipient_email=rcpt.recipient,
+            occurred_at=clock.now(), categories=message.categories,
+            metadata={"reason": reason, "status": rcpt.status, "bounce_type": bounce_type, "source": "dsn",
+                      "bounce_classification": str(verdict.classification) if verdict.classification else None},
+            dedupe_key=f"dsn:{rcpt.recipient}",
+        )
+        if event is None:
+            continue
+        recorded += 1
+        if bounce_type in ("hard", "block"):
+            await add_bounce(session, message.tenant_id, rcpt.recipient, reason, bounce_type, rcpt.status,
+                             message.id)
+    if recorded and message.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.SENDING):
+        message.status = MessageStatus.BOUNCED
+    return recorded
+
+
+def _complainer(report: ArfReport, message: Message) -> str | None:
+    recipients = [r.lower() for r in message.to_emails]
+    for candidate in report.recipient_candidates:
+        if candidate in recipients:
+            return candidate
+    return recipients[0] if len(recipients) == 1 else None  # redacted report: the message's only recipient
+
+
+async def _record_arf(session: AsyncSession, message: Message, report: ArfReport, clock: Clock) -> bool:
+    recipient = _complainer(report, message)
+    if recipient is None or report.feedback_type not in ("abuse", "fraud", ""):
+        return False
+    event = await record_event(
+        session, tenant_id=message.tenant_id, message_id=message.id, event_type=EventType.SPAM_REPORT,
+        recipient_email=recipient, occurred_at=clock.now(), categories=message.categories,
+        metadata={"feedback_type": report.feedback_type or "abuse", "user_agent": report.user_agent},
+        dedupe_key=f"arf:{recipient}",
+    )
+    if event is not None:
+        await add_spam_report(session, message.tenant_id, recipient, reason=f"FBL complaint ({report.user_agent})",
+                              message_id=message.id)
+    return True
+
+
+async def handle_inbound(maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
+                         envelope_recipients: Sequence[str], raw: bytes) -> InboundOutcome:
+    """Process one inbound message; returns how it went and never raises for bad input."""
+    parsed = email.message_from_bytes(raw, policy=policy.compat32)
+    dsn = parse_dsn(parsed) if parsed.get_content_type() == "multipart/report" else None
+    arf = parse_arf(parsed) if parsed.get_content_type() == "multipart/report" else None
+    counter = metrics.INBOUND_FBL if arf is not None else metrics.INBOUND_DSN
+    if dsn is None and arf is None:
+        quarantine(settings, raw, "unparseable")
+        metrics.INBOUND_DSN.labels(InboundOutcome.UNPARSEABLE).inc()
+        return InboundOutcome.UNPARSEABLE
+    original = arf.original if arf is not None else dsn.original if dsn is not None else None
+    async with unit_of_work(maker) as session:
+        message = await find_message(session, candidate_ids(envelope_recipients, original, settings.BOUNCE_DOMAIN))
+        if message is None:
+            matched = False
+        elif arf is not None:
+            matched = await _record_arf(session, message, arf, clock)
+        else:
+            assert dsn is not None
+            await _record_dsn(session, message, dsn, clock)
+            matched = True
+    if not matched:
+        quarantine(settings, raw, "unmatched")
+        counter.labels(InboundOutcome.UNMATCHED).inc()
+        return InboundOutcome.UNMATCHED
+    counter.labels(InboundOutcome.PARSED).inc()
+    return InboundOutcome.PARSED
