@@ -1,6 +1,7 @@
 """``scaisend dev`` end to end (D16): a real process tree on free ports prints its four lines, serves the API with
-the demo key, captures mail, stops every child on SIGINT/SIGTERM with exit 0, and prints the same key when run again.
-A child that cannot start is reported on stderr and the API stays up."""
+the demo key, captures mail, refuses a second instance on the same data dir, stops every child on SIGINT/SIGTERM with
+exit 0, and prints the same key when run again. A child that cannot start is reported on stderr and the API stays
+up."""
 
 from __future__ import annotations
 
@@ -146,6 +147,12 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
         assert set(first.pids) >= {"dev", "redis", "api", "worker", "smtp", "exporter"}
         assert all(_alive(pid) for pid in first.pids.values()), first.pids
         _check_api(shown["API"], shown["API key"])
+
+        rival = subprocess.run(DevRun(data_dir, tmp_path / "rival.stderr").argv, capture_output=True, text=True,
+                               cwd=ROOT, timeout=START_TIMEOUT, check=False)
+        assert rival.returncode == 1
+        assert "another scaisend dev" in rival.stderr
+        assert rival.stdout == ""
 
         _send_to_capture_mx(first.ports["mx"], shown["Sender"])
         stored = sorted(Path(shown["Mailbox"]).glob("*.eml"))
