@@ -40,7 +40,7 @@ from scaisend.dev.children import Child, ChildSpec, Readiness, scaisend_child, s
 from scaisend.dev.demo import DemoState, ensure_demo
 from scaisend.dev.monitoring import monitoring_children
 from scaisend.dev.redis_server import RedisServer
-from scaisend.settings import Settings, load_settings
+from scaisend.settings import Settings, SettingsError, load_settings
 
 DEFAULT_DATA_DIR = Path(".scaisend")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.scaisend/scaisend.db"
@@ -208,7 +208,10 @@ class DevStack:
             self.redis.start()
         except RuntimeError as exc:
             raise StartupError(str(exc)) from None
-        settings = self.settings = dev_settings(opts, paths, self.redis.url, state.secret_key)
+        try:
+            settings = self.settings = dev_settings(opts, paths, self.redis.url, state.secret_key)
+        except SettingsError as exc:  # a bad value in the environment or .env that dev does not override
+            raise StartupError(str(exc)) from None
         await asyncio.to_thread(upgrade, settings)
 
         self.mx = CaptureMX(paths.mail, "127.0.0.1", opts.mx_port, on_stored=self._on_mail)
@@ -310,9 +313,9 @@ class DevStack:
             await self.mx.stop()
         if self.redis is not None:
             self.redis.stop()
-        with contextlib.suppress(FileNotFoundError):
-            self.paths.processes.unlink()
-        if self._lock is not None:
+        if self._lock is not None:  # only the instance holding the lock owns processes.json
+            with contextlib.suppress(FileNotFoundError):
+                self.paths.processes.unlink()
             self._lock.close()
             self._lock = None
 

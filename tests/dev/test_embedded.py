@@ -153,6 +153,7 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
         assert rival.returncode == 1
         assert "another scaisend dev" in rival.stderr
         assert rival.stdout == ""
+        assert json.loads((data_dir / "processes.json").read_text()) == first.pids  # the rival left it alone
 
         _send_to_capture_mx(first.ports["mx"], shown["Sender"])
         stored = sorted(Path(shown["Mailbox"]).glob("*.eml"))
