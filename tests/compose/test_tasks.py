@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from arq.connections import ArqRedis
 from arq.worker import func
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
+from redis.exceptions import RedisError
 
 from scaisend.compose.tasks import Outcome, process_email
 from scaisend.metrics import RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
@@ -82,6 +84,37 @@ class TestProcessEmail:
 
         assert (await message_row(compose_ctx, message_id)).status == MessageStatus.RENDERED
         assert f"deliver_message:{message_id}:1" in await delivery_jobs(compose_ctx)
+
+
+class TestErrors:
+    async def test_lost_delivery_hand_off_is_repaired_by_the_retry(
+            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
+        unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+        retries_before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="retry")
+
+        with pytest.raises(RedisError):
+            await process_email({**compose_ctx, "redis": unreachable}, message_id)
+        await unreachable.aclose()
+
+        assert (await message_row(compose_ctx, message_id)).status == MessageStatus.RENDERED
+        assert f"deliver_message:{message_id}:1" not in await delivery_jobs(compose_ctx)
+        assert counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="retry") == retries_before + 1
+        assert await process_email(compose_ctx, message_id) == Outcome.ALREADY_RENDERED
+        assert f"deliver_message:{message_id}:1" in await delivery_jobs(compose_ctx)
+        assert [e[0] for e in await events(compose_ctx, message_id)] == ["processed"]
+
+    async def test_unexpected_error_fails_the_message_instead_of_retrying(
+            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        body = send_body(headers=["not", "a", "mapping"])
+        message_id = await make_message(compose_ctx["maker"], tenant.tenant_id, body=body)
+
+        assert await process_email(compose_ctx, message_id) == Outcome.FAILED
+
+        row = await message_row(compose_ctx, message_id)
+        assert row.status == MessageStatus.FAILED
+        assert row.error_message == "Internal error while composing: 'list' object has no attribute 'items'"
+        assert await events(compose_ctx, message_id) == []
 
 
 class TestSuppressions:
