@@ -1,5 +1,6 @@
 """Child processes of ``scaisend dev`` (D16): the API, worker, SMTP service and exporter, each a
-``python -m scaisend <command>`` with the dev settings in its environment and its output in ``<data dir>/logs``.
+``python -m scaisend <command>`` with the dev settings in its environment (:func:`export_env`) and its output in
+``<data dir>/logs``.
 
 Each child runs in its own process group (so a terminal's Ctrl-C reaches only ``scaisend dev``, which then stops the
 children in order) and is asked to die with its parent (``PR_SET_PDEATHSIG``) in case ``scaisend dev`` is killed
@@ -15,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -28,18 +28,38 @@ from scaisend.settings import Settings
 SCAISEND = (sys.executable, "-m", "scaisend")
 
 
-def settings_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment that gives a child exactly ``settings``: every setting of ours replaces the inherited one,
-    and empty settings are left out (an empty ``PROMETHEUS_MULTIPROC_DIR`` would switch prometheus-client to
-    multiprocess files in the working directory)."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in Settings.model_fields}
+@dataclass(frozen=True)
+class ChildEnvironment:
+    """What the children's environment must say so that their ``load_settings()`` gives the dev Settings object:
+    every non-empty setting (bools as ``true``/``false``), and the empty ones removed (an empty
+    ``PROMETHEUS_MULTIPROC_DIR`` would switch prometheus-client to multiprocess files in the working directory)."""
+
+    values: dict[str, str]
+    unset: tuple[str, ...]
+
+
+def settings_env(settings: Settings) -> ChildEnvironment:
+    values: dict[str, str] = {}
+    unset: list[str] = []
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if value == "":
-            continue
-        env[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+            unset.append(name)
+        else:
+            values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    values["PYTHONUNBUFFERED"] = "1"  # log lines reach logs/<name>.log as they are written
+    return ChildEnvironment(values, tuple(unset))
+
+
+def export_env(env: ChildEnvironment) -> None:
+    """Write ``env`` into this process's environment block, which every child spawned afterwards inherits (along
+    with PATH, locale and the rest). It only writes (``os.putenv``/``os.unsetenv``); like every module but
+    ``scaisend/settings.py``, this one reads nothing from the environment. Call it once, from the main thread,
+    after the dev settings are built and before the children start."""
+    for name, value in env.values.items():
+        os.putenv(name, value)
+    for name in env.unset:
+        os.unsetenv(name)
 
 
 @dataclass(frozen=True)
@@ -71,9 +91,8 @@ class Readiness(Enum):
 class Child:
     """One running child process."""
 
-    def __init__(self, spec: ChildSpec, env: Mapping[str, str], log_dir: Path, cwd: Path) -> None:
+    def __init__(self, spec: ChildSpec, log_dir: Path, cwd: Path) -> None:
         self.spec = spec
-        self.env = dict(env)
         self.log_path = log_dir / f"{spec.name}.log"
         self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
@@ -100,7 +119,7 @@ class Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                list(self.spec.argv), env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=log,
+                list(self.spec.argv), cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent(signal.SIGTERM),
             )
 

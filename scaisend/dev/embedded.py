@@ -36,7 +36,7 @@ import httpx
 from scaisend.db.migrate import upgrade
 from scaisend.db.session import create_engine, session_maker, unit_of_work
 from scaisend.dev.capture_mx import CapturedMessage, CaptureMX
-from scaisend.dev.children import Child, ChildSpec, Readiness, scaisend_child, settings_env
+from scaisend.dev.children import Child, ChildSpec, Readiness, export_env, scaisend_child, settings_env
 from scaisend.dev.demo import DemoState, ensure_demo
 from scaisend.dev.monitoring import monitoring_children
 from scaisend.dev.redis_server import RedisServer
@@ -224,9 +224,9 @@ class DevStack:
         specs = child_specs(settings)
         if opts.with_monitoring:
             specs += self.monitoring_hook(settings)
-        env = settings_env(settings)
+        export_env(settings_env(settings))
         for spec in specs:  # the children boot while the demo account is made
-            child = Child(spec, env, paths.logs, Path.cwd())
+            child = Child(spec, paths.logs, Path.cwd())
             child.start()
             self.children.append(child)
         self.demo = await self._ensure_demo(settings, state)

@@ -51,14 +51,15 @@ class TestSettings:
 
     def test_child_environment_carries_the_settings_object(self, tmp_path: Path) -> None:
         settings = _settings(tmp_path)
-        env = settings_env(settings, base={"PATH": "/bin", "DATABASE_URL": "mysql+aiomysql://prod/db",
-                                           "PROMETHEUS_MULTIPROC_DIR": ""})
-        assert env["PATH"] == "/bin"
-        assert env["DATABASE_URL"] == settings.DATABASE_URL
-        assert env["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] == "true"
-        assert env["SMTP_RELAY_HOST"] == "127.0.0.1:12526"
-        assert "PROMETHEUS_MULTIPROC_DIR" not in env  # empty: prometheus-client would switch to multiprocess files
-        values = {k: v for k, v in env.items() if k in Settings.model_fields}
+        env = settings_env(settings)
+        assert env.values["DATABASE_URL"] == settings.DATABASE_URL
+        assert env.values["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] == "true"
+        assert env.values["SMTP_RELAY_HOST"] == "127.0.0.1:12526"
+        # empty settings are removed: an empty PROMETHEUS_MULTIPROC_DIR switches prometheus-client to multiprocess
+        assert "PROMETHEUS_MULTIPROC_DIR" in env.unset
+        assert "PROMETHEUS_MULTIPROC_DIR" not in env.values
+        assert set(env.values) | set(env.unset) >= set(Settings.model_fields)
+        values = {k: v for k, v in env.values.items() if k in Settings.model_fields}
         assert Settings(_env_file=None, **values) == settings  # type: ignore[call-arg, arg-type]
 
 
