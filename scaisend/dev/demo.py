@@ -31,7 +31,9 @@ from scaisend.tenants.service import create_tenant
 DEMO_TENANT_NAME = "Demo"
 DEMO_TENANT_SLUG = "demo"
 DEMO_KEY_NAME = "demo (scaisend dev)"
-DEMO_DOMAIN = "demo.scaisend.localhost"
+# ".example" is reserved (RFC 2606) so it can never be a real domain, and, unlike ".localhost" or ".test", email
+# validation accepts it as a From address
+DEMO_DOMAIN = "demo.scaisend.example"
 DEMO_SENDER = f"demo@{DEMO_DOMAIN}"
 
 

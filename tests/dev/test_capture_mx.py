@@ -14,7 +14,7 @@ from scaisend.dev.capture_mx import CapturedMessage, CaptureMX
 
 def _message(subject: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = "demo@demo.scaisend.localhost"
+    msg["From"] = "demo@demo.scaisend.example"
     msg["To"] = "alice@example.com"
     msg["Subject"] = subject
     msg.set_content("Hello from the capture MX test. Ünïcödé too.")

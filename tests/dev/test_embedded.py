@@ -1,7 +1,7 @@
 """``scaisend dev`` end to end (D16): a real process tree on free ports prints its four lines, serves the API with
-the demo key, captures mail, refuses a second instance on the same data dir, stops every child on SIGINT/SIGTERM with
-exit 0, and prints the same key when run again. A child that cannot start is reported on stderr and the API stays
-up."""
+the demo key, delivers a sent message (API → worker → SMTP service) DKIM-signed into the capture MX, refuses a
+second instance on the same data dir, stops every child on SIGINT/SIGTERM with exit 0, and prints the same key when
+run again. A child that cannot start is reported on stderr and the API stays up."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import json
 import os
 import queue
 import signal
-import smtplib
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -30,6 +28,7 @@ from tests.harness.processes import ROOT, free_port
 
 START_TIMEOUT = 45.0
 STOP_TIMEOUT = 20.0
+MAIL_TIMEOUT = 20.0
 LINE_PREFIXES = ("API: ", "API key: ", "Sender: ", "Mailbox: ")
 
 
@@ -125,12 +124,21 @@ def _check_api(api: str, key: str) -> None:
     assert key[:16] in [k["prefix"] for k in keys.json()["api_keys"]]
 
 
-def _send_to_capture_mx(port: int, sender: str) -> None:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, "someone@example.com", "via the dev capture MX"
-    msg.set_content("hello")
-    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
-        client.send_message(msg)
+def _send_through_the_pipeline(api: str, key: str, sender: str, mailbox: Path, logs: Path) -> Path:
+    """POST /v3/mail/send; the worker renders, the SMTP service relays to the capture MX; return the stored file."""
+    body = {"personalizations": [{"to": [{"email": "someone@example.com"}]}], "from": {"email": sender},
+            "subject": "via the dev capture MX", "content": [{"type": "text/plain", "value": "hello"}]}
+    sent = httpx.post(f"{api}/v3/mail/send", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert sent.status_code == 202, sent.text
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while time.monotonic() < deadline:
+        stored = sorted(mailbox.glob("*.eml"))
+        if stored:
+            assert len(stored) == 1
+            return stored[0]
+        time.sleep(0.1)
+    tails = {p.name: p.read_text(errors="replace")[-1500:] for p in sorted(logs.glob("*.log"))}
+    pytest.fail(f"no .eml in {mailbox} within {MAIL_TIMEOUT}s of {sent.json()}; logs: {tails}")
 
 
 def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
@@ -142,7 +150,7 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
         shown = first.start()
         assert shown["API"] == f"http://127.0.0.1:{first.ports['api']}"
         assert shown["API key"].startswith("sg_live_")
-        assert shown["Sender"] == "demo@demo.scaisend.localhost"
+        assert shown["Sender"] == "demo@demo.scaisend.example"
         assert Path(shown["Mailbox"]) == (data_dir / "mail").resolve()
         assert set(first.pids) >= {"dev", "redis", "api", "worker", "smtp", "exporter"}
         assert all(_alive(pid) for pid in first.pids.values()), first.pids
@@ -155,10 +163,12 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
         assert rival.stdout == ""
         assert json.loads((data_dir / "processes.json").read_text()) == first.pids  # the rival left it alone
 
-        _send_to_capture_mx(first.ports["mx"], shown["Sender"])
-        stored = sorted(Path(shown["Mailbox"]).glob("*.eml"))
-        assert len(stored) == 1
-        assert email.message_from_bytes(stored[0].read_bytes())["Delivered-To"] == "someone@example.com"
+        stored = _send_through_the_pipeline(shown["API"], shown["API key"], shown["Sender"], Path(shown["Mailbox"]),
+                                            data_dir / "logs")
+        captured = email.message_from_bytes(stored.read_bytes())
+        assert captured["Delivered-To"] == "someone@example.com"
+        assert captured["Subject"] == "via the dev capture MX"
+        assert "d=demo.scaisend.example" in " ".join(str(captured["DKIM-Signature"]).split())
 
         assert first.stop(signal.SIGINT) == 0
         left = {name: pid for name, pid in first.pids.items() if _alive(pid)}
