@@ -281,7 +281,10 @@ class DevStack:
         running = ", ".join(f"{c.name} (pid {c.pid})" for c in self.children if c.running)
         self.say(f"ready in {seconds:.1f}s: {running}, redis (pid {self.redis.pid}) at {self.redis.url}")
         self.say(f"capture MX on 127.0.0.1:{self.options.mx_port}; logs in {self.paths.logs}; Ctrl-C stops")
-        self.say(f"try: curl -s -H 'Authorization: Bearer {self.demo.api_key}' {api}/v3/scopes")
+        mail = {"personalizations": [{"to": [{"email": "you@example.com"}]}], "from": {"email": self.demo.sender},
+                "subject": "Hello", "content": [{"type": "text/plain", "value": "Hi!"}]}
+        self.say(f"try: curl -s -H 'Authorization: Bearer {self.demo.api_key}' -H 'Content-Type: application/json' "
+                 f"{api}/v3/mail/send -d '{json.dumps(mail, separators=(',', ':'))}'")
 
     def _on_mail(self, stored: list[CapturedMessage]) -> None:
         for item in stored:
