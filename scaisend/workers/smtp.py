@@ -3,11 +3,16 @@ listener); metrics on 9102."""
 
 from __future__ import annotations
 
+from arq.worker import func
+
+from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
 
+SMTP_JOBS = [func(deliver_message, name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
+
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: []})
+    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS})

@@ -1,0 +1,61 @@
+"""The delivery stage's process-wide state, kept in the arq ``ctx`` under ``"delivery"`` (style.md §6.3): the MX
+cache, the TLS memory, the connection pool, the DKIM key cache, the retry policy and its random source.
+
+:func:`delivery_runtime` builds it on first use from ``ctx["settings"]`` and ``ctx["clock"]``; a test may put its
+own there first (say, with a TLS context that trusts the test MX's certificate, or a seeded ``rng``).
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+from scaisend.clock import Clock
+from scaisend.delivery.connection_pool import ConnectionPool
+from scaisend.delivery.dkim_signer import DkimSigner
+from scaisend.delivery.mx import MxResolver
+from scaisend.delivery.retry_policy import RetryPolicy
+from scaisend.delivery.tls_policy import TlsPolicy
+from scaisend.resolver import make_resolver
+from scaisend.settings import Settings
+
+CTX_KEY = "delivery"
+
+
+@dataclass
+class DeliveryRuntime:
+    settings: Settings
+    clock: Clock
+    mx: MxResolver
+    tls: TlsPolicy
+    pool: ConnectionPool
+    retry: RetryPolicy
+    signer: DkimSigner = field(default_factory=DkimSigner)
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, *, verified_context: ssl.SSLContext | None = None,
+              rng: random.Random | None = None) -> DeliveryRuntime:
+        return cls(
+            settings=settings,
+            clock=clock,
+            mx=MxResolver(make_resolver(settings), clock, ttl=settings.MX_CACHE_TTL, port=settings.SMTP_PORT,
+                          relay=settings.SMTP_RELAY_HOST),
+            tls=TlsPolicy(settings.SMTP_TLS_POLICY, clock, verified_context=verified_context),
+            pool=ConnectionPool(settings.SMTP_POOL_SIZE_PER_DOMAIN),
+            retry=RetryPolicy.from_settings(settings),
+            rng=rng or random.Random(),
+        )
+
+    async def aclose(self) -> None:
+        await self.pool.close()
+
+
+def delivery_runtime(ctx: dict[str, Any]) -> DeliveryRuntime:
+    runtime = ctx.get(CTX_KEY)
+    if runtime is None:
+        runtime = ctx[CTX_KEY] = DeliveryRuntime.build(ctx["settings"], ctx["clock"])
+    assert isinstance(runtime, DeliveryRuntime)
+    return runtime

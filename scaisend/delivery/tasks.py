@@ -1,0 +1,263 @@
+"""The ``deliver_message`` arq job (stage 3, style.md §5 and §6.3; spec §6.1 step 4; D10-D14), on ``smtp:deliver``.
+
+Jobs carry ``(message_id, attempt)`` and the id ``deliver_message:<message_id>:<attempt>`` (attempt 1 comes from
+the compose stage, each retry enqueues the next). The job reads as a list of named steps:
+
+1. **begin** (one transaction): load the message; stop if it is gone, cancelled or already final, or the attempt
+   was superseded; ``failed`` when its content is missing or its sender domain is no longer verified and active;
+   load the DKIM key; find the recipients (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts
+   have not settled; mark it ``sending``.
+2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
+3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction; each final
+   result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
+4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
+   soft bounces (D10).
+5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`).
+6. **after commit**: enqueue the next attempt with ``_defer_by``, clear the journal, update the retry gauge.
+
+Each attempt is its own arq job, so arq's ``max_tries`` (:data:`MAX_TRIES`) only counts re-runs of one attempt after
+a crash or a database/Redis error (which raises arq's ``Retry``), never the D10 schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from arq.connections import ArqRedis
+from arq.worker import Retry
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from scaisend.compose.recipients import envelope_recipients
+from scaisend.crypto import DecryptionError
+from scaisend.db.session import unit_of_work
+from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
+from scaisend.delivery.dispatcher import deliver_to_domain
+from scaisend.delivery.dkim_signer import DkimSigningError
+from scaisend.delivery.envelope import by_domain, verp_sender
+from scaisend.delivery.journal import HandoffJournal
+from scaisend.delivery.result import DeliveryResult, Outcome
+from scaisend.delivery.retry_policy import Expire, next_attempt
+from scaisend.delivery.runtime import DeliveryRuntime, delivery_runtime
+from scaisend.domains.dkim_keys import DkimKeyMissingError
+from scaisend.domains.service import sending_domain, signing_key
+from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
+from scaisend.models import Message, MessageContent, MessageStatus
+from scaisend.queues import Queues
+
+logger = logging.getLogger(__name__)
+
+JOB_NAME = "deliver_message"
+MAX_TRIES = 10
+JOB_TIMEOUT = 900  # seconds; MX hosts × addresses × SMTP_TIMEOUT stays well under this
+INFRA_RETRY_DEFER = 30  # seconds × job_try after a database or Redis error
+FINAL_STATUSES = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.BOUNCED,
+                            MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.SANDBOX})
+
+
+def job_id(message_id: str, attempt: int) -> str:
+    return f"{JOB_NAME}:{message_id}:{attempt}"
+
+
+async def enqueue_delivery(redis: ArqRedis, queues: Queues, message_id: str, attempt: int = 1, *,
+                           defer: timedelta | None = None) -> bool:
+    """Queue attempt ``attempt`` of a rendered message on ``smtp:deliver`` (after the commit that made it
+    ``rendered``); ``False`` when that attempt's job is already queued."""
+    job = await redis.enqueue_job(JOB_NAME, message_id, attempt, _job_id=job_id(message_id, attempt),
+                                  _queue_name=queues.smtp_deliver, _defer_by=defer)
+    return job is not None
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """This attempt was already recorded; only the next attempt's job may be missing."""
+
+    defer: timedelta
+
+
+@dataclass(frozen=True)
+class Attempt:
+    message_id: str
+    tenant_id: str
+    number: int
+    created_at: datetime
+    mime: bytes
+    domain: str
+    selector: str
+    key_pem: bytes
+    pending: list[str]
+    earlier: dict[str, Settled]
+    journaled: dict[str, DeliveryResult] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    results: list[DeliveryResult]
+    delay: timedelta | None = None
+    next_attempt_at: datetime | None = None
+
+
+async def deliver_message(ctx: dict[str, Any], message_id: str, attempt: int) -> str:
+    """Deliver (or retry, or expire) one attempt of one message; returns a one-line summary."""
+    rt = delivery_runtime(ctx)
+    token = message_id_var.set(message_id)
+    try:
+        return await _run(ctx, rt, message_id, attempt)
+    except (SQLAlchemyError, RedisError) as exc:
+        job_try = int(ctx.get("job_try") or 1)
+        logger.warning("delivery interrupted, will re-run", extra={"attempt": attempt, "error": repr(exc)})
+        raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
+    finally:
+        message_id_var.reset(token)
+
+
+async def _run(ctx: dict[str, Any], rt: DeliveryRuntime, message_id: str, attempt: int) -> str:
+    await rt.pool.reap()
+    journal = HandoffJournal(ctx["redis"], rt.settings.REDIS_QUEUE_PREFIX)
+    start = await _begin(ctx, rt, journal, message_id, attempt)
+    if isinstance(start, Skip):
+        return start.reason
+    if isinstance(start, Resume):
+        await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt + 1, defer=start.defer)
+        return f"attempt {attempt} already recorded; attempt {attempt + 1} queued"
+    signed = _sign(rt, start)
+    if isinstance(signed, Skip):
+        await _fail_attempt(ctx, start, signed.reason)
+        return signed.reason
+    fresh = await _send(rt, journal, start, signed)
+    plan = _decide(rt, start, [*start.journaled.values(), *fresh])
+    for result in plan.results:
+        if result.recipient.lower() not in start.journaled:
+            SMTP_DELIVERIES.labels(result.outcome.value).inc()
+    settled = await _record(ctx, rt, start, plan)
+    if settled and plan.delay is not None:
+        await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt + 1, defer=plan.delay)
+    await journal.clear(message_id, attempt)
+    await _update_retry_gauge(ctx)
+    counts = {o.value: sum(1 for r in plan.results if r.outcome is o) for o in Outcome if o is not Outcome.FAILED}
+    return " ".join(f"{name}={count}" for name, count in counts.items())
+
+
+def _fail(message: Message, reason: str) -> Skip:
+    message.status = MessageStatus.FAILED.value
+    message.error_message = reason
+    SMTP_DELIVERIES.labels(Outcome.FAILED.value).inc()
+    logger.warning("message failed", extra={"reason": reason})
+    return Skip(reason)
+
+
+async def _begin(ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJournal, message_id: str,
+                 attempt: int) -> Attempt | Skip | Resume:
+    async with unit_of_work(ctx["maker"]) as session:
+        message = await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+        if message is None:
+            return Skip("message not found")
+        tenant_id_var.set(message.tenant_id)
+        if message.status in FINAL_STATUSES:
+            return Skip(f"message is {message.status}")
+        if message.status not in (MessageStatus.RENDERED, MessageStatus.SENDING):
+            return Skip(f"message is {message.status}, not rendered")
+        if message.attempts > attempt:
+            return Skip(f"attempt {attempt} superseded by attempt {message.attempts}")
+        if message.status == MessageStatus.RENDERED and message.attempts == attempt and message.next_attempt_at:
+            return Resume(max(message.next_attempt_at - rt.clock.now(), timedelta(0)))
+        content = await session.get(MessageContent, message_id)
+        if content is None:
+            return _fail(message, "Rendered message content is missing")
+        domain = await sending_domain(session, message.tenant_id, message.from_email)
+        if domain is None:
+            return _fail(message, "Sender domain not verified")
+        try:
+            selector, key_pem = await signing_key(session, rt.settings, domain)
+        except (DkimKeyMissingError, DecryptionError) as exc:
+            return _fail(message, f"DKIM key unavailable: {exc}")
+        everyone = await envelope_recipients(session, message)
+        if not everyone:
+            return _fail(message, "Message has no recipients")
+        earlier = await finished_recipients(session, message.tenant_id, message_id)
+        journaled = await journal.load(message_id, attempt)
+        pending = [r for r in everyone if r.lower() not in earlier and r.lower() not in journaled]
+        message.status = MessageStatus.SENDING.value
+        message.attempts = attempt
+        return Attempt(message_id, message.tenant_id, attempt, message.created_at, content.mime, domain.domain,
+                       selector, key_pem, pending, earlier, journaled)
+
+
+def _sign(rt: DeliveryRuntime, start: Attempt) -> bytes | Skip:
+    try:
+        return rt.signer.sign(start.mime, domain=start.domain, selector=start.selector,
+                              private_key_pem=start.key_pem, timestamp=int(rt.clock.now().timestamp()))
+    except (DkimSigningError, ValueError) as exc:
+        return Skip(f"DKIM signing failed: {exc}")
+
+
+async def _fail_attempt(ctx: dict[str, Any], start: Attempt, reason: str) -> None:
+    async with unit_of_work(ctx["maker"]) as session:
+        message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
+        if message is not None and message.status == MessageStatus.SENDING and message.attempts == start.number:
+            _fail(message, reason)
+
+
+async def _send(rt: DeliveryRuntime, journal: HandoffJournal, start: Attempt, data: bytes) -> list[DeliveryResult]:
+    mail_from = verp_sender(start.message_id, rt.settings.BOUNCE_DOMAIN)
+
+    async def one_domain(domain: str, rcpts: list[str]) -> list[DeliveryResult]:
+        results = await deliver_to_domain(rt, domain, rcpts, mail_from, data)
+        try:
+            await journal.add(start.message_id, start.number, results)
+        except RedisError as exc:  # the events are what matter; the journal only narrows a crash window
+            logger.warning("hand-off journal unavailable", extra={"error": repr(exc)})
+        return results
+
+    groups = by_domain(start.pending)
+    per_domain = await asyncio.gather(*(one_domain(domain, rcpts) for domain, rcpts in groups.items()))
+    return [result for results in per_domain for result in results]
+
+
+def _decide(rt: DeliveryRuntime, start: Attempt, results: list[DeliveryResult]) -> Plan:
+    deferred = [r for r in results if r.outcome is Outcome.DEFERRED]
+    if not deferred:
+        return Plan(results)
+    now = rt.clock.now()
+    waits = [r.retry_after for r in deferred if r.retry_after is not None]
+    decision = next_attempt(rt.retry, attempt=start.number, age=now - start.created_at,
+                            wait=max(waits) if waits else None, rng=rt.rng)
+    if isinstance(decision, Expire):
+        logger.info("message expired", extra={"attempt": start.number, "max_age": str(rt.retry.max_age)})
+        return Plan([r.expire() if r.outcome is Outcome.DEFERRED else r for r in results])
+    return Plan(results, decision.delay, now + decision.delay)
+
+
+async def _record(ctx: dict[str, Any], rt: DeliveryRuntime, start: Attempt, plan: Plan) -> bool:
+    """Events and suppressions always (the mail went out); the status only if this attempt still owns the message."""
+    now = rt.clock.now()
+    async with unit_of_work(ctx["maker"]) as session:
+        message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
+        if message is None:
+            return False
+        await record_results(session, message, plan.results, attempt=start.number, now=now,
+                             next_attempt_at=plan.next_attempt_at)
+        if message.status != MessageStatus.SENDING or message.attempts != start.number:
+            return False
+        settle(message, plan.results, start.earlier, attempt=start.number, now=now,
+               next_attempt_at=plan.next_attempt_at)
+        return True
+
+
+async def _update_retry_gauge(ctx: dict[str, Any]) -> None:
+    """``smtp_retry_queue_depth``: jobs on ``smtp:deliver`` scheduled for later (arq scores are Unix ms)."""
+    now_ms = int(time.time() * 1000)
+    depth = await ctx["redis"].zcount(ctx["queues"].smtp_deliver, now_ms + 1, "+inf")
+    RETRY_QUEUE_DEPTH.set(depth)
