@@ -1,0 +1,53 @@
+"""``deploy/Dockerfile`` cannot be built here (no Docker engine), so its promises are checked as text: the base image,
+every shipped package copied, the non-root uid the manifests expect, the state folders, no secrets baked in."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from deploy import environment
+from scaisend.metrics import PROCESSES
+from tests.deploy.tools import DEPLOY, ROOT
+
+DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
+INSTRUCTIONS = [line for line in DOCKERFILE.splitlines() if line and not line.startswith("#")]
+
+
+def test_builds_on_python_3_11_slim() -> None:
+    assert [line for line in INSTRUCTIONS if line.startswith("FROM ")] == [
+        "FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
+
+
+def test_copies_every_package_the_project_ships() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = {match.group(1) for match in re.finditer(r"^COPY (\w+) \./\1$", DOCKERFILE, re.MULTILINE)}
+    assert copied == packages
+    assert f"COPY pyproject.toml {pyproject['project']['readme']} ./" in DOCKERFILE
+    assert "pip install ." in DOCKERFILE
+
+
+def test_runs_as_the_uid_the_manifests_expect() -> None:
+    uid = environment.RUN_AS_UID
+    assert f"USER {uid}:{uid}" in INSTRUCTIONS
+    assert f"--uid {uid}" in DOCKERFILE
+
+
+def test_state_folders_exist_and_belong_to_the_user() -> None:
+    for state in environment.STATE_PATHS:
+        assert state.path in DOCKERFILE
+    assert f"chown -R {environment.RUN_AS_UID}:{environment.RUN_AS_UID} {environment.STATE_DIR}" in DOCKERFILE
+
+
+def test_exposes_every_process_port() -> None:
+    (expose,) = [line for line in INSTRUCTIONS if line.startswith("EXPOSE ")]
+    ports = {int(port) for port in expose.split()[1:]}
+    assert ports == {p.port for p in PROCESSES} | {environment.CONTAINER_INBOUND_SMTP_PORT}
+
+
+@pytest.mark.parametrize("word", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PASSWORD"])
+def test_no_secret_is_baked_in(word: str) -> None:
+    assert not any(word in line for line in INSTRUCTIONS if line.startswith(("ENV", "ARG")))
