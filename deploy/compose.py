@@ -31,6 +31,7 @@ GRAFANA_DASHBOARDS: Final = "/var/lib/grafana-dashboards/scaisend"
 SERVICE_NAMES: Final = {process.name: process.name for process in PROCESSES}
 # Variables the operator adds to .env next to the copied .env.example (compose fails fast when one is missing).
 REQUIRED_VARIABLES: Final = ("MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+ALERTMANAGER_DIR_VARIABLE: Final = "SCAISEND_ALERTMANAGER_DIR"
 
 
 def _required(name: str) -> str:
@@ -139,7 +140,9 @@ def _monitoring() -> dict[str, dict[str, Any]]:
         "alertmanager": {
             "image": ALERTMANAGER_IMAGE,
             "command": ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
-            "volumes": ["./alertmanager:/etc/alertmanager:ro", "alertmanager-data:/alertmanager"],
+            # An operator's copy with the real receivers lives outside the checkout (docs/deploy.md, "Paging").
+            "volumes": [f"${{{ALERTMANAGER_DIR_VARIABLE}:-./alertmanager}}:/etc/alertmanager:ro",
+                        "alertmanager-data:/alertmanager"],
             "ports": [f"127.0.0.1:{am}:{am}"],
             "healthcheck": _healthcheck(_wget_check(am, "/-/ready")),
             "restart": "unless-stopped",
@@ -178,7 +181,8 @@ def files() -> dict[str, str]:
         "prometheus/prometheus.yml": yaml_text(prometheus.compose_config(SERVICE_NAMES, "alertmanager")),
         f"prometheus/{prometheus.RULES_FILE}": yaml_text(prometheus.rules()),
         "alertmanager/alertmanager.yml": yaml_text(alertmanager_config(), notes=(
-            "Replace the receivers' placeholder URLs (docs/deploy.md, 'Paging').",
+            "The receivers' URLs are placeholders: copy this file outside the checkout, put your pager and ticket",
+            f"URLs in, and point {ALERTMANAGER_DIR_VARIABLE} in .env at its folder (docs/deploy.md, 'Paging').",
         )),
         "grafana/provisioning/datasources/prometheus.yaml": yaml_text(grafana.datasources(prometheus_url)),
         "grafana/provisioning/dashboards/scaisend.yaml": yaml_text(grafana.dashboard_provider(GRAFANA_DASHBOARDS)),

@@ -327,7 +327,8 @@ def base_files() -> dict[str, str]:
         **{f"{w.process.name}.yaml": yaml_text(*_workload_documents(w)) for w in WORKLOADS},
         "monitoring.yaml": yaml_text(*service_monitors(), prometheus_rule()),
         "alertmanager.yaml": yaml_text(alertmanager_secret(), notes=(
-            "Replace the receivers' placeholder URLs (docs/deploy.md, 'Paging') before relying on it.",
+            "The receivers' URLs are placeholders: replace the Secret from your own overlay with a secretGenerator",
+            "(behavior: replace) holding your alertmanager.yaml (docs/deploy.md, 'Paging').",
         )),
         "dashboards.yaml": yaml_text(*grafana.dashboard_config_maps(namespace=NAMESPACE, labels=labels("monitoring"))),
     }

@@ -145,7 +145,8 @@ def files() -> dict[str, str]:
     result["prometheus/prometheus.yml"] = yaml_text(prometheus.host_config())
     result[f"prometheus/{prometheus.RULES_FILE}"] = yaml_text(prometheus.rules())
     result["alertmanager/alertmanager.yml"] = yaml_text(alertmanager_config(), notes=(
-        "Replace the receivers' placeholder URLs (docs/deploy.md, 'Paging').",
+        "Install as /etc/prometheus/alertmanager.yml and replace the receivers' placeholder URLs there",
+        "(docs/deploy.md, 'Paging').",
     ))
     prometheus_url = f"http://127.0.0.1:{prometheus.PROMETHEUS_PORT}"
     result["grafana/provisioning/datasources/scaisend.yaml"] = yaml_text(grafana.datasources(prometheus_url))

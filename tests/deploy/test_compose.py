@@ -72,7 +72,7 @@ class TestServices:
 
     def test_named_volumes_are_declared(self, document: dict[str, Any]) -> None:
         used = {mount.split(":")[0] for service in document["services"].values()
-                for mount in service.get("volumes", []) if not mount.startswith(".")}
+                for mount in service.get("volumes", []) if not mount.startswith((".", "$"))}
         assert used == set(document["volumes"])
 
     def test_services_read_the_operators_env_file_and_harden_themselves(self, document: dict[str, Any]) -> None:
@@ -83,6 +83,10 @@ class TestServices:
             assert service["read_only"] is True
             assert service["cap_drop"] == ["ALL"]
             assert service["environment"]["DATABASE_URL"].endswith("@mysql:3306/scaisend")
+
+    def test_alertmanager_config_folder_can_live_outside_the_checkout(self, document: dict[str, Any]) -> None:
+        mounts = document["services"]["alertmanager"]["volumes"]
+        assert f"${{{compose.ALERTMANAGER_DIR_VARIABLE}:-./alertmanager}}:/etc/alertmanager:ro" in mounts
 
     def test_inbound_smtp_is_published_on_25(self, document: dict[str, Any]) -> None:
         assert document["services"]["smtp"]["ports"] == ["25:2525"]
