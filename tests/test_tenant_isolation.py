@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.factories.messages import isolation_batch, isolation_message
 from tests.factories.templates import template_and_version_ids
 from tests.factories.tenants import TenantKey
 from tests.harness.isolation import assert_tenant_isolated
@@ -65,6 +66,12 @@ CASES: list[Case] = [
     Case("PATCH", "/v3/templates/{template_id}/versions/{version_id}", template_and_version_ids, {"subject": "x"}),
     Case("DELETE", "/v3/templates/{template_id}/versions/{version_id}", template_and_version_ids),
     Case("POST", "/v3/templates/{template_id}/versions/{version_id}/activate", template_and_version_ids),
+    Case("GET", "/v3/mail/batch/{batch_id}", isolation_batch),
+    Case("POST", "/v3/mail/batch/{batch_id}/cancel", isolation_batch),
+    Case("GET", "/v3/messages/{message_id}", isolation_message),
+    Case("POST", "/v3/messages/{message_id}/cancel", isolation_message),
+    Case("POST", "/v3/messages/{message_id}/retry", isolation_message),
+    Case("POST", "/v3/messages/{message_id}/fail", isolation_message),
 ]
 
 

@@ -1,17 +1,21 @@
-"""The long-lived resources of an API process, built once by ``create_app(settings)`` and closed at shutdown."""
+"""The long-lived resources of an API process, built once by ``create_app(settings)`` and closed at shutdown.
+
+The arq pool (for enqueueing jobs) is created on first use by :meth:`Resources.arq_pool`."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import httpx
+from arq.connections import ArqRedis, create_pool
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from scaisend.auth.jwt import JwksCache
 from scaisend.clock import Clock, SystemClock
 from scaisend.db.session import create_engine, session_maker
-from scaisend.queues import Queues
+from scaisend.queues import Queues, redis_settings
 from scaisend.settings import Settings
 
 
@@ -25,6 +29,8 @@ class Resources:
     queues: Queues
     jwks: JwksCache | None
     clock: Clock = field(default_factory=SystemClock)
+    arq: ArqRedis | None = None
+    _arq_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Resources:
@@ -41,7 +47,18 @@ class Resources:
             clock=clock or SystemClock(),
         )
 
+    async def arq_pool(self) -> ArqRedis:
+        """The process's arq pool, connected on first use."""
+        if self.arq is None:
+            async with self._arq_lock:
+                if self.arq is None:
+                    self.arq = await create_pool(redis_settings(self.settings.REDIS_URL))
+        return self.arq
+
     async def aclose(self) -> None:
+        if self.arq is not None:
+            await self.arq.aclose()
+            self.arq = None
         await self.http.aclose()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
+from scaisend.mail import endpoints as mail_endpoints
+from scaisend.messages import endpoints as message_endpoints
 from scaisend.templates import endpoints as template_endpoints
 
 
@@ -14,4 +16,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)  # /health, /ready, /metrics
     app.include_router(auth_endpoints.router)  # /v3/api_keys, /v3/scopes
     app.include_router(domain_endpoints.router)  # /api/admin/domains
+    app.include_router(mail_endpoints.router)  # /v3/mail/send, /v3/mail/batch, /v3/user/scheduled_sends
+    app.include_router(message_endpoints.router)  # /v3/messages
     app.include_router(template_endpoints.router)  # /v3/templates

@@ -1,0 +1,1 @@
+"""Messages (spec §3.4): listing, detail, and cancel/retry/fail of single messages."""

@@ -1,0 +1,58 @@
+"""``/v3/messages`` (spec §3.4, D4). Routes only. Any valid credential of the tenant reads; cancel needs
+``mail.cancel``, retry and fail need ``mail.send``. Another tenant's message is 404 like a missing one.
+
+State changes are committed before the response (and, for retry, before the new job is enqueued)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.auth.deps import AnyPrincipal, MailCancel, MailSend
+from scaisend.mail.jobs import enqueue_after_commit
+from scaisend.messages import service
+from scaisend.messages.schemas import MessageDetail, MessageFilters, MessageList
+
+router = APIRouter(prefix="/v3/messages", tags=["messages"])
+
+
+@router.get("", response_model=MessageList)
+async def list_messages(filters: Annotated[MessageFilters, Query()], principal: AnyPrincipal,
+                        session: SessionDep) -> MessageList:
+    return await service.list_messages(session, principal.tenant_id, filters)
+
+
+@router.get("/{message_id}", response_model=MessageDetail)
+async def get_message(message_id: str, principal: AnyPrincipal, session: SessionDep) -> MessageDetail:
+    row = await service.get_message(session, principal.tenant_id, message_id)
+    return await service.message_detail(session, row)
+
+
+@router.post("/{message_id}/cancel", response_model=MessageDetail)
+async def cancel_message(message_id: str, principal: MailCancel, session: SessionDep,
+                         resources: ResourcesDep) -> MessageDetail:
+    row = await service.cancel_message(session, principal.tenant_id, message_id, resources.clock.now())
+    detail = await service.message_detail(session, row)
+    await session.commit()
+    return detail
+
+
+@router.post("/{message_id}/retry", response_model=MessageDetail)
+async def retry_message(message_id: str, principal: MailSend, session: SessionDep,
+                        resources: ResourcesDep) -> MessageDetail:
+    row, job = await service.retry_message(session, principal.tenant_id, message_id, resources.clock.now())
+    detail = await service.message_detail(session, row)
+    await session.commit()
+    await enqueue_after_commit(resources.arq_pool, resources.queues, [job])
+    return detail
+
+
+@router.post("/{message_id}/fail", response_model=MessageDetail)
+async def fail_message(message_id: str, principal: MailSend, session: SessionDep,
+                       resources: ResourcesDep) -> MessageDetail:
+    row = await service.fail_message(session, principal.tenant_id, message_id, resources.clock.now())
+    detail = await service.message_detail(session, row)
+    await session.commit()
+    return detail
