@@ -45,10 +45,8 @@ def realistic_message(size: int) -> bytes:
     mime.set_content("\n".join([PARAGRAPH] * max(1, size // 4 // len(PARAGRAPH))))
     html = f"<html><body><p>{PARAGRAPH}</p><table>" + "{rows}</table>" + \
         '<img src="https://scaisend.example/t/o/abc.gif" width="1" height="1"></body></html>'
-    mime.add_alternative(html.format(rows=""), subtype="html")
-    missing = size - len(mime.as_bytes())
-    html_part = mime.get_payload()[1]  # type: ignore[index]
-    html_part.set_content(html.format(rows=ROW * max(0, missing // len(ROW))), subtype="html")
+    bare = len(mime.as_bytes()) + len(html.format(rows=""))
+    mime.add_alternative(html.format(rows=ROW * max(0, (size - bare) // len(ROW))), subtype="html")
     return mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
 
 

@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import dkim  # type: ignore[import-untyped]
+import dns.rdtypes.ANY.TXT
 import dns.resolver
 from arq.connections import ArqRedis, create_pool
 from arq.constants import job_key_prefix
@@ -116,8 +117,9 @@ def dkim_verifies(data: bytes, dns_server: LoopbackDNS) -> bool:
     resolver.port = dns_server.port
 
     def dnsfunc(name: bytes, timeout: int = 5) -> bytes:
-        answer = resolver.resolve(name.decode().rstrip("."), "TXT")
-        return b"".join(next(iter(answer)).strings)  # type: ignore[attr-defined,no-any-return]
+        rdata = next(iter(resolver.resolve(name.decode().rstrip("."), "TXT")))
+        assert isinstance(rdata, dns.rdtypes.ANY.TXT.TXT)
+        return b"".join(rdata.strings)
 
     return bool(dkim.verify(data, dnsfunc=dnsfunc))
 
