@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.factories import suppressions as sup
 from tests.factories.messages import isolation_batch, isolation_message
 from tests.factories.templates import template_and_version_ids
 from tests.factories.tenants import TenantKey
@@ -72,6 +73,22 @@ CASES: list[Case] = [
     Case("POST", "/v3/messages/{message_id}/cancel", isolation_message),
     Case("POST", "/v3/messages/{message_id}/retry", isolation_message),
     Case("POST", "/v3/messages/{message_id}/fail", isolation_message),
+    Case("GET", "/v3/suppression/bounces/{email}", sup.bounce_email),
+    Case("DELETE", "/v3/suppression/bounces/{email}", sup.bounce_email),
+    Case("GET", "/v3/suppression/blocks/{email}", sup.block_email),
+    Case("DELETE", "/v3/suppression/blocks/{email}", sup.block_email),
+    Case("GET", "/v3/suppression/spam_reports/{email}", sup.spam_report_email),
+    Case("DELETE", "/v3/suppression/spam_reports/{email}", sup.spam_report_email),
+    Case("GET", "/v3/asm/suppressions/global/{email}", sup.global_unsubscribe_email),
+    Case("DELETE", "/v3/asm/suppressions/global/{email}", sup.global_unsubscribe_email),
+    Case("GET", "/v3/asm/groups/{group_id}", sup.group_id),
+    Case("PATCH", "/v3/asm/groups/{group_id}", sup.group_id, {"description": "changed"}),
+    Case("DELETE", "/v3/asm/groups/{group_id}", sup.group_id),
+    Case("GET", "/v3/asm/groups/{group_id}/suppressions", sup.group_id),
+    Case("POST", "/v3/asm/groups/{group_id}/suppressions", sup.group_id, {"recipient_emails": ["x@example.test"]}),
+    Case("POST", "/v3/asm/groups/{group_id}/suppressions/search", sup.group_id,
+         {"recipient_emails": ["x@example.test"]}),
+    Case("DELETE", "/v3/asm/groups/{group_id}/suppressions/{email}", sup.group_member),
 ]
 
 

@@ -9,6 +9,8 @@ from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
 from scaisend.mail import endpoints as mail_endpoints
 from scaisend.messages import endpoints as message_endpoints
+from scaisend.suppressions import asm_endpoints
+from scaisend.suppressions import endpoints as suppression_endpoints
 from scaisend.templates import endpoints as template_endpoints
 
 
@@ -19,3 +21,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(mail_endpoints.router)  # /v3/mail/send, /v3/mail/batch, /v3/user/scheduled_sends
     app.include_router(message_endpoints.router)  # /v3/messages
     app.include_router(template_endpoints.router)  # /v3/templates
+    app.include_router(suppression_endpoints.router)  # /v3/suppression
+    app.include_router(asm_endpoints.router)  # /v3/asm

@@ -1,8 +1,8 @@
 """Parsing a suppression import (spec §3.6 ``POST /v3/suppression/bounces/import``): CSV with a header row naming
 an ``email`` column and optionally a ``reason`` column (any order, case-insensitive, other columns ignored).
 
-Rows are numbered as a spreadsheet shows them: the header is row 1, the first address row 2. A row with an invalid
-address becomes a per-row error; blank rows are ignored. Nothing here touches the database.
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first address row 2. Blank rows are ignored.
+Parsing only: the service validates each address (an invalid one becomes a per-row error) and writes the rows.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-
-from email_validator import EmailNotValidError, validate_email
 
 from scaisend.errors import BadRequestError
 
@@ -21,7 +19,7 @@ MAX_REASON_LENGTH = 2000
 @dataclass(frozen=True)
 class ImportRow:
     row: int
-    email: str  # lowercase
+    email: str  # as written in the file
     reason: str | None
 
 
@@ -57,7 +55,7 @@ def _cell(record: list[str], index: int | None) -> str:
 
 
 def parse_csv(text: str) -> ParsedImport:
-    """Valid rows (addresses lowercased) and an error per invalid row; 400 when there is no usable header."""
+    """The address rows, and an error for a malformed line; 400 when there is no usable header."""
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -73,14 +71,8 @@ def parse_csv(text: str) -> ParsedImport:
         for number, record in enumerate(reader, start=2):
             if not any(cell.strip() for cell in record):
                 continue
-            email = _cell(record, email_at)
-            try:
-                validate_email(email, check_deliverability=False)
-            except EmailNotValidError as exc:
-                errors.append(RowError(number, f"Invalid email address {email!r}: {exc}"))
-                continue
             reason = _cell(record, reason_at)[:MAX_REASON_LENGTH] or None
-            rows.append(ImportRow(number, email.lower(), reason))
+            rows.append(ImportRow(number, _cell(record, email_at), reason))
     except csv.Error as exc:
         errors.append(RowError(number + 1, f"Malformed CSV: {exc}"))
     return ParsedImport(rows, errors)

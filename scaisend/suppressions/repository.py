@@ -65,6 +65,13 @@ async def by_email(session: AsyncSession, selector: Selector, email: str) -> lis
     return list(rows)
 
 
+async def emails(session: AsyncSession, selector: Selector) -> list[str]:
+    """The selected addresses, newest first."""
+    rows = await session.scalars(select(Suppression.email).where(*selector.where())
+                                 .order_by(Suppression.created_at.desc(), Suppression.id.desc()))
+    return list(rows)
+
+
 async def emails_present(session: AsyncSession, selector: Selector, emails: Sequence[str]) -> set[str]:
     """The addresses of ``emails`` that already have a row."""
     wanted = sorted(set(emails))

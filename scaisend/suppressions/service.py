@@ -24,7 +24,7 @@ from scaisend.errors import BadRequestError, NotFoundError
 from scaisend.ids import new_id
 from scaisend.models import Suppression, SuppressionKind
 from scaisend.suppressions import repository
-from scaisend.suppressions.csv_import import ImportRow, RowError
+from scaisend.suppressions.csv_import import ImportRow, ParsedImport, RowError
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,11 @@ class ImportResult:
 
 # --- addresses -------------------------------------------------------------------------------------------------------
 def normalize_email(email: str) -> str:
-    """The stored form of an address given by a user: validated syntax, lowercase. 400 when it is not an address."""
+    """The stored form of an address given by a user: validated syntax, lowercase. 400 when it is not an address.
+    Like mail/send's validation, the special-use ``.test`` domain is accepted."""
     text = email.strip()
     try:
-        validate_email(text, check_deliverability=False)
+        validate_email(text, check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise InvalidEmailError(email) from None
     return text.lower()
@@ -122,9 +123,10 @@ async def add_bounce(session: AsyncSession, tenant_id: str, email: str, reason: 
     return row
 
 
-async def _add_once(session: AsyncSession, tenant_id: str, kind: SuppressionKind, emails: Sequence[str], *,
-                    now: datetime | None, group_id: int | None = None, **fields: object) -> list[Suppression]:
-    """Rows for the addresses of ``emails`` (already normalized) not on the list yet."""
+async def add_missing(session: AsyncSession, tenant_id: str, kind: SuppressionKind, emails: Sequence[str], *,
+                      now: datetime | None, group_id: int | None = None, **fields: object) -> list[Suppression]:
+    """Add rows for the addresses of ``emails`` (lowercase) not on the list yet (of ``group_id`` for group
+    unsubscribes); the rows added."""
     selector = repository.Selector(tenant_id, kind, group_id=group_id)
     present = await repository.emails_present(session, selector, emails)
     rows = [_row(tenant_id, kind, e, now=now, group_id=group_id, **fields)
@@ -137,7 +139,7 @@ async def _add_once(session: AsyncSession, tenant_id: str, kind: SuppressionKind
 async def add_spam_report(session: AsyncSession, tenant_id: str, email: str, reason: str | None = None,
                           message_id: str | None = None, *, now: datetime | None = None) -> bool:
     """Put an address on the spam report list; ``False`` when it was there already."""
-    rows = await _add_once(session, tenant_id, SuppressionKind.SPAM_REPORT, [lookup_email(email)], now=now,
+    rows = await add_missing(session, tenant_id, SuppressionKind.SPAM_REPORT, [lookup_email(email)], now=now,
                            reason=reason, message_id=message_id)
     return bool(rows)
 
@@ -145,18 +147,26 @@ async def add_spam_report(session: AsyncSession, tenant_id: str, email: str, rea
 async def add_unsubscribes(session: AsyncSession, tenant_id: str, emails: Sequence[str],
                            message_id: str | None = None, *, now: datetime | None = None) -> int:
     """Put addresses (already normalized or from the pipeline) on the global unsubscribe list; how many were new."""
-    rows = await _add_once(session, tenant_id, SuppressionKind.UNSUBSCRIBE, [lookup_email(e) for e in emails],
+    rows = await add_missing(session, tenant_id, SuppressionKind.UNSUBSCRIBE, [lookup_email(e) for e in emails],
                            now=now, message_id=message_id)
     return len(rows)
 
 
-async def import_rows(session: AsyncSession, tenant_id: str, view: ListView, rows: Sequence[ImportRow],
-                      errors: list[RowError], *, now: datetime | None = None) -> ImportResult:
-    """Add parsed CSV rows to a bounce or spam report list: addresses already on it, or repeated in the file,
-    are skipped; imported bounces are ``hard``."""
+async def import_rows(session: AsyncSession, tenant_id: str, view: ListView, parsed: ParsedImport, *,
+                      now: datetime | None = None) -> ImportResult:
+    """Add parsed CSV rows to a bounce or spam report list. An invalid address is an error for its row; addresses
+    already on the list, or repeated in the file, are skipped; imported bounces are ``hard``."""
+    errors = list(parsed.errors)
     fresh: dict[str, ImportRow] = {}
-    for row in rows:
-        fresh.setdefault(row.email, row)
+    valid = 0
+    for row in parsed.rows:
+        try:
+            email = normalize_email(row.email)
+        except InvalidEmailError as exc:
+            errors.append(RowError(row.row, exc.detail))
+            continue
+        valid += 1
+        fresh.setdefault(email, row)
     present = await repository.emails_present(session, view.selector(tenant_id), list(fresh))
     extra = {"bounce_type": "hard"} if view.kind is SuppressionKind.BOUNCE else {}
     added = [_row(tenant_id, view.kind, email, now=now, reason=row.reason, **extra)
@@ -164,7 +174,7 @@ async def import_rows(session: AsyncSession, tenant_id: str, view: ListView, row
     session.add_all(added)
     await session.flush()
     logger.info("suppressions imported", extra={"list": view.name, "imported": len(added)})
-    return ImportResult(imported=len(added), skipped=len(rows) - len(added), errors=errors)
+    return ImportResult(imported=len(added), skipped=valid - len(added), errors=sorted(errors, key=lambda e: e.row))
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
