@@ -9,6 +9,7 @@ from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
 from scaisend.mail import endpoints as mail_endpoints
 from scaisend.messages import endpoints as message_endpoints
+from scaisend.stats import endpoints as stats_endpoints
 from scaisend.suppressions import asm_endpoints
 from scaisend.suppressions import endpoints as suppression_endpoints
 from scaisend.templates import endpoints as template_endpoints
@@ -23,3 +24,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(template_endpoints.router)  # /v3/templates
     app.include_router(suppression_endpoints.router)  # /v3/suppression
     app.include_router(asm_endpoints.router)  # /v3/asm
+    app.include_router(stats_endpoints.router)  # /v3/stats, /v3/categories/stats

@@ -1,0 +1,164 @@
+"""``POST /v3/stats/rebuild`` and :mod:`scaisend.stats.rebuild` (D9): a rebuild from ``email_events`` gives exactly
+what live counting gave, repairs lost or wrong counters, stays inside its tenant and range, and pages events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from scaisend.db.session import unit_of_work
+from scaisend.events.types import EventType
+from scaisend.models import STAT_METRICS, DailyStat, Message
+from scaisend.stats.counters import increment
+from scaisend.stats.rebuild import recount_day
+from tests.factories.stats import make_message, record, wipe_daily_stats
+from tests.factories.tenants import TenantKey, make_key
+from tests.stats.scenario import (
+    BOTH_DAYS_ALL,
+    DAY1,
+    DAY1_ALL,
+    DAY1_WELCOME,
+    DAY2,
+    DAY2_ALL,
+    ZERO,
+    metrics,
+    record_noise,
+    record_scenario,
+)
+
+RANGE = {"start_date": "2026-04-29", "end_date": "2026-05-04"}
+StatRows = dict[tuple[date, str], dict[str, int]]
+
+
+async def _rows(app: FastAPI, tenant_id: str) -> StatRows:
+    async with unit_of_work(app.state.resources.maker) as session:
+        rows = await session.scalars(select(DailyStat).where(DailyStat.tenant_id == tenant_id))
+        return {(r.date, r.category): {m: getattr(r, m) for m in STAT_METRICS} for r in rows}
+
+
+async def _rebuild(client: httpx.AsyncClient, owner: TenantKey, **body: str) -> httpx.Response:
+    return await client.post("/v3/stats/rebuild", headers=owner.headers, json=body)
+
+
+async def _stats(client: httpx.AsyncClient, owner: TenantKey, path: str = "/v3/stats", **params: Any) -> Any:
+    response = await client.get(path, headers=owner.headers, params={**RANGE, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+async def scenario_tenant(app: FastAPI, tenant: TenantKey, other_tenant: TenantKey) -> TenantKey:
+    await record_scenario(app, tenant.tenant_id)
+    await record_noise(app, other_tenant.tenant_id)
+    return tenant
+
+
+class TestRebuildEndpoint:
+    async def test_rebuild_gives_what_live_counting_gave(self, app: FastAPI, client: httpx.AsyncClient,
+                                                         scenario_tenant: TenantKey) -> None:
+        live_rows = await _rows(app, scenario_tenant.tenant_id)
+        live_stats = await _stats(client, scenario_tenant)
+        live_categories = await _stats(client, scenario_tenant, "/v3/stats/categories")
+        response = await _rebuild(client, scenario_tenant, **RANGE)
+        assert response.status_code == 200
+        assert response.json() == {"rebuilt_days": 6}
+        assert await _rows(app, scenario_tenant.tenant_id) == live_rows
+        assert await _stats(client, scenario_tenant) == live_stats
+        assert await _stats(client, scenario_tenant, "/v3/stats/categories") == live_categories
+
+    async def test_lost_counters_come_back(self, app: FastAPI, client: httpx.AsyncClient,
+                                           scenario_tenant: TenantKey) -> None:
+        live_categories = await _stats(client, scenario_tenant, "/v3/stats/categories")
+        await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
+        assert (await _stats(client, scenario_tenant, "/v3/stats/summary"))["metrics"] == ZERO
+        assert (await _rebuild(client, scenario_tenant, **RANGE)).status_code == 200
+        assert (await _stats(client, scenario_tenant, "/v3/stats/summary"))["metrics"] == BOTH_DAYS_ALL
+        assert await _stats(client, scenario_tenant, "/v3/stats/categories") == live_categories
+
+    async def test_wrong_counters_are_replaced(self, app: FastAPI, client: httpx.AsyncClient,
+                                               scenario_tenant: TenantKey) -> None:
+        async with unit_of_work(app.state.resources.maker) as session:
+            await increment(session, tenant_id=scenario_tenant.tenant_id, day=DAY1, categories=["welcome", "ghost"],
+                            amounts={"delivered": 1000})
+        assert (await _rebuild(client, scenario_tenant, start_date="2026-04-30", end_date="2026-04-30")
+                ).status_code == 200
+        day1 = (await _stats(client, scenario_tenant, start_date="2026-04-30", end_date="2026-04-30"))[0]
+        assert day1["stats"][0]["metrics"] == DAY1_ALL
+        categories = await _stats(client, scenario_tenant, "/v3/stats/categories", start_date="2026-04-30",
+                                  end_date="2026-04-30")
+        assert {s["name"]: s["metrics"] for s in categories[0]["stats"]}["welcome"] == DAY1_WELCOME
+        assert "ghost" not in {s["name"] for s in categories[0]["stats"]}
+
+    async def test_only_the_range_is_rebuilt(self, app: FastAPI, client: httpx.AsyncClient,
+                                             scenario_tenant: TenantKey) -> None:
+        await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
+        response = await _rebuild(client, scenario_tenant, start_date="2026-04-30", end_date="2026-05-02")
+        assert response.json() == {"rebuilt_days": 3}
+        by_date = {e["date"]: e["stats"][0]["metrics"] for e in await _stats(client, scenario_tenant)}
+        assert (by_date["2026-04-30"], by_date["2026-05-03"]) == (DAY1_ALL, ZERO)
+
+    async def test_other_tenants_are_untouched(self, app: FastAPI, client: httpx.AsyncClient,
+                                               scenario_tenant: TenantKey, other_tenant: TenantKey) -> None:
+        before = await _rows(app, other_tenant.tenant_id)
+        await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
+        assert (await _rebuild(client, scenario_tenant, **RANGE)).status_code == 200
+        assert await _rows(app, other_tenant.tenant_id) == before
+        summary = await _stats(client, scenario_tenant, "/v3/stats/summary")
+        assert summary["metrics"] == BOTH_DAYS_ALL  # the other tenant's events were not counted here
+
+    async def test_needs_stats_export(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey) -> None:
+        reader = await make_key(app.state.resources.maker, tenant.tenant_id, ["stats.read"])
+        response = await _rebuild(client, reader, **RANGE)
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Missing required scope: stats.export"}
+
+    @pytest.mark.parametrize(("body", "detail"), [
+        ({"start_date": "2026-02-30"}, "Invalid start_date: '2026-02-30' (expected YYYY-MM-DD)"),
+        ({"start_date": "2026-05-02", "end_date": "2026-05-01"}, "start_date must not be after end_date"),
+        ({"start_date": "2025-01-01", "end_date": "2026-01-02"}, "The date range may cover at most 366 days"),
+    ])
+    async def test_bad_dates_are_400(self, client: httpx.AsyncClient, tenant: TenantKey, body: dict[str, str],
+                                     detail: str) -> None:
+        response = await _rebuild(client, tenant, **body)
+        assert response.status_code == 400
+        assert response.json() == {"detail": detail}
+
+
+class TestRecountDay:
+    async def test_small_batches_page_through_events_with_equal_times(self, app: FastAPI,
+                                                                      tenant: TenantKey) -> None:
+        maker = app.state.resources.maker
+        message = await make_message(maker, tenant.tenant_id, ["digest"])
+        same_time = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        for i in range(7):
+            await record(maker, message, EventType.OPEN, same_time, unique=i == 0)
+        live = await _rows(app, tenant.tenant_id)
+        async with unit_of_work(maker) as session:
+            written = await recount_day(session, tenant.tenant_id, date(2026, 6, 1), batch_size=2)
+        assert written[""] == {"opens": 7, "unique_opens": 1}
+        assert await _rows(app, tenant.tenant_id) == live
+        assert live[(date(2026, 6, 1), "digest")] == metrics(opens=7, unique_opens=1)
+
+    async def test_events_of_a_deleted_message_count_in_the_total_only(self, app: FastAPI,
+                                                                       tenant: TenantKey) -> None:
+        maker = app.state.resources.maker
+        message = await make_message(maker, tenant.tenant_id, ["gone"])
+        await record(maker, message, EventType.DELIVERED, datetime(2026, 6, 2, 8, 0, tzinfo=UTC))
+        async with unit_of_work(maker) as session:
+            await session.delete(await session.get(Message, message.id))
+            await recount_day(session, tenant.tenant_id, date(2026, 6, 2))
+        rows = await _rows(app, tenant.tenant_id)
+        assert rows == {(date(2026, 6, 2), ""): metrics(delivered=1)}
+
+    async def test_a_day_without_events_ends_with_no_rows(self, app: FastAPI, scenario_tenant: TenantKey) -> None:
+        async with unit_of_work(app.state.resources.maker) as session:
+            assert await recount_day(session, scenario_tenant.tenant_id, DAY2) != {}
+            assert await recount_day(session, scenario_tenant.tenant_id, date(2026, 5, 1)) == {}
+        rows = await _rows(app, scenario_tenant.tenant_id)
+        assert {day for day, _ in rows} == {DAY1, DAY2}
+        assert rows[(DAY2, "")] == DAY2_ALL
