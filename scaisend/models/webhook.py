@@ -38,6 +38,7 @@ class EventWebhookSettings(TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     url: Mapped[str | None] = mapped_column(String(2048))
     events: Mapped[dict[str, bool]] = mapped_column(JSONType, default=dict)  # SendGrid boolean per event type
+    friendly_name: Mapped[str | None] = mapped_column(String(255))  # migration 0003
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     public_key: Mapped[str | None] = mapped_column(Text)
     private_key_encrypted: Mapped[str | None] = mapped_column(Text)
