@@ -17,6 +17,7 @@ from tests.factories import suppressions as sup
 from tests.factories.messages import isolation_batch, isolation_message
 from tests.factories.templates import template_and_version_ids
 from tests.factories.tenants import TenantKey
+from tests.factories.webhooks import isolation_webhook
 from tests.harness.isolation import assert_tenant_isolated
 
 Creator = Callable[[httpx.AsyncClient, TenantKey], Awaitable[dict[str, str]]]
@@ -89,6 +90,10 @@ CASES: list[Case] = [
     Case("POST", "/v3/asm/groups/{group_id}/suppressions/search", sup.group_id,
          {"recipient_emails": ["x@example.test"]}),
     Case("DELETE", "/v3/asm/groups/{group_id}/suppressions/{email}", sup.group_member),
+    Case("GET", "/v3/user/webhooks/{webhook_id}", isolation_webhook),
+    Case("PATCH", "/v3/user/webhooks/{webhook_id}", isolation_webhook, {"enabled": False}),
+    Case("DELETE", "/v3/user/webhooks/{webhook_id}", isolation_webhook),
+    Case("POST", "/v3/user/webhooks/{webhook_id}/signing_secret", isolation_webhook),
 ]
 
 

@@ -1,5 +1,6 @@
 """Request-scoped dependencies: the resources, and a database session that commits when the request succeeds
-and rolls back when it raises (sessions are owned by the edges)."""
+and rolls back when it raises (sessions are owned by the edges). Webhook deliveries written during the request
+are enqueued after the commit (:mod:`scaisend.webhooks.dispatch`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.resources import Resources
-from scaisend.db.session import unit_of_work
+from scaisend.webhooks.dispatch import unit_of_work_enqueuing
 
 
 def get_resources(request: Request) -> Resources:
@@ -19,7 +20,7 @@ def get_resources(request: Request) -> Resources:
 
 
 async def get_session(resources: Annotated[Resources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
-    async with unit_of_work(resources.maker) as session:
+    async with unit_of_work_enqueuing(resources.maker, resources.redis, resources.queues) as session:
         yield session
 
 

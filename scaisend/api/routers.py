@@ -13,6 +13,7 @@ from scaisend.stats import endpoints as stats_endpoints
 from scaisend.suppressions import asm_endpoints
 from scaisend.suppressions import endpoints as suppression_endpoints
 from scaisend.templates import endpoints as template_endpoints
+from scaisend.webhooks import endpoints as webhook_endpoints
 
 
 def include_routers(app: FastAPI) -> None:
@@ -25,3 +26,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(suppression_endpoints.router)  # /v3/suppression
     app.include_router(asm_endpoints.router)  # /v3/asm
     app.include_router(stats_endpoints.router)  # /v3/stats, /v3/categories/stats
+    app.include_router(webhook_endpoints.router)  # /v3/user/webhooks, /v3/user/webhooks/event/settings

@@ -15,6 +15,10 @@ message row locked:
 7. commit, THEN enqueue ``deliver_message(message_id, 1)`` on ``smtp:deliver`` with job id
    ``deliver_message:<message_id>:1``.
 
+The cron :func:`requeue_stale_messages` (every minute) hands messages still ``queued`` after :data:`STALE_AFTER` to
+``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
+ones whose job still waits), so a lost enqueue only delays a message.
+
 Database or Redis trouble raises out of the job, the transaction rolls back and arq retries it (the message stays
 ``queued``; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message ``failed``
 instead of being retried forever.
@@ -25,6 +29,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -46,6 +51,7 @@ from scaisend.compose.steps import (
 )
 from scaisend.db.session import unit_of_work
 from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.messages.service import requeue_stale_queued
 from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
@@ -56,6 +62,7 @@ logger = logging.getLogger(__name__)
 JOB_NAME = "process_email"
 MAX_TRIES = 5
 DELIVER_JOB = "deliver_message"
+STALE_AFTER = timedelta(minutes=5)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, RedisError, OSError, TimeoutError,
 )
@@ -152,3 +159,11 @@ async def process_email(ctx: dict[str, Any], message_id: str) -> str:
         message_id_var.reset(message_token)
     WORKER_JOBS.labels(EMAIL_PROCESS, outcome.job_outcome).inc()
     return outcome.value
+
+
+async def requeue_stale_messages(ctx: dict[str, Any]) -> int:
+    """arq cron: enqueue ``process_email`` again for messages still ``queued`` :data:`STALE_AFTER` after their last
+    change; how many jobs were new."""
+    async with unit_of_work(ctx["maker"]) as session:
+        return await requeue_stale_queued(session, ctx["redis"], ctx["clock"].now() - STALE_AFTER,
+                                          queues=ctx["queues"])

@@ -1,5 +1,7 @@
 """The only writer of ``email_events`` (style.md §6.3, stage 4). Every outcome of every stage goes through
-:func:`record_event`, which stores the event once and counts it into ``daily_stats`` in the same transaction.
+:func:`record_event`, which stores the event once, counts it into ``daily_stats`` and fans it out to the tenant's
+webhooks (``webhook_deliveries`` rows, spec §7.3) in the same transaction. The delivery jobs are enqueued after the
+commit by the unit of work's owner (:mod:`scaisend.webhooks.dispatch`), or within a minute by the sweep.
 
 Dedupe: a caller that may run twice for the same outcome (a retried job) passes ``dedupe_key``; the event id is then
 derived from (message, type, key) and a second call records nothing. Other events get a fresh ``evt_`` id.
@@ -19,6 +21,7 @@ from scaisend.events.types import EventType
 from scaisend.ids import new_id
 from scaisend.models import EmailEvent
 from scaisend.stats.counters import count_event
+from scaisend.webhooks.fanout import fan_out
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,8 @@ async def record_event(
     categories: list[str] | None = None,
     dedupe_key: str | None = None,
 ) -> EmailEvent | None:
-    """Store one event and count it; ``None`` when ``dedupe_key`` shows it was already recorded."""
+    """Store one event, count it and write its webhook deliveries; ``None`` when ``dedupe_key`` shows it was
+    already recorded."""
     kind = EventType(event_type)
     if dedupe_key is not None:
         event_id = derived_event_id(message_id, kind.value, dedupe_key)
@@ -55,5 +59,6 @@ async def record_event(
     await session.flush()
     await count_event(session, tenant_id=tenant_id, day=occurred_at.date(), event_type=kind,
                       categories=categories or [], metadata=data)
+    await fan_out(session, event, categories)
     logger.info("event recorded", extra={"event_type": kind.value, "event_id": event_id, "message_id": message_id})
     return event

@@ -3,12 +3,14 @@ Jobs are registered here and nowhere else."""
 
 from __future__ import annotations
 
+from arq.cron import cron
 from arq.worker import func
 
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
 from scaisend.compose.tasks import process_email
 from scaisend.queues import Queues
 from scaisend.settings import Settings
+from scaisend.webhooks import tasks as webhook_tasks
 from scaisend.workers.context import run_process
 
 
@@ -18,5 +20,10 @@ def run(settings: Settings) -> None:
         queues.email_process: [
             func(process_email, name="process_email", keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],
-        queues.webhook_deliver: [],
-    })
+        queues.webhook_deliver: [
+            func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
+        ],
+    }, cron_jobs=[
+        cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
+        cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=set(range(0, 60, 5))),
+    ])

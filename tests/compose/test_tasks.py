@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +11,12 @@ from arq.worker import func
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from redis.exceptions import RedisError
+from sqlalchemy import update
 
-from scaisend.compose.tasks import Outcome, process_email
+from scaisend.compose.tasks import Outcome, process_email, requeue_stale_messages
+from scaisend.db.session import unit_of_work
 from scaisend.metrics import RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
-from scaisend.models import MessageStatus
+from scaisend.models import Message, MessageStatus
 from scaisend.workers.context import serve_queues
 from tests.compose.pipeline import body_of, delivery_job_args, delivery_jobs, events, message_row, parsed_mime
 from tests.factories.compose import (
@@ -115,6 +118,24 @@ class TestErrors:
         assert row.status == MessageStatus.FAILED
         assert row.error_message == "Internal error while composing: 'list' object has no attribute 'items'"
         assert await events(compose_ctx, message_id) == []
+
+
+class TestRequeueStaleMessages:
+    async def test_message_left_queued_gets_its_job_again_once(self, compose_ctx: dict[str, Any],
+                                                               tenant: TenantKey) -> None:
+        maker, queue = compose_ctx["maker"], compose_ctx["queues"].email_process
+        stale = await make_message(maker, tenant.tenant_id)
+        fresh = await make_message(maker, tenant.tenant_id)
+        async with unit_of_work(maker) as session:
+            await session.execute(update(Message).where(Message.id == stale)
+                                  .values(updated_at=datetime.now(UTC) - timedelta(minutes=10)))
+
+        assert await requeue_stale_messages(compose_ctx) >= 1
+        await requeue_stale_messages(compose_ctx)
+
+        waiting = [j.decode() for j in await compose_ctx["redis"].zrange(queue, 0, -1)]
+        assert waiting.count(f"process_email:{stale}") == 1
+        assert f"process_email:{fresh}" not in waiting
 
 
 class TestSuppressions:

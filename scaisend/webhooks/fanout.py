@@ -1,0 +1,65 @@
+"""Event fan-out (spec §7.3, D6, D7): which webhook deliveries one recorded event creates, written in the recorder's
+transaction.
+
+- one ``pending`` delivery per enabled endpoint whose ``enabled_events`` holds the event type or ``"*"``, carrying
+  the §7.2 envelope (with the message's categories and custom_args);
+- one ``queued`` row when the tenant's Event Webhook is enabled, has a URL and its boolean for the type (``blocked``
+  follows ``bounce``) is on; the batching cron later gathers queued rows into one POST.
+
+Disabled endpoints get nothing. The pending ids are noted on the session for enqueue-after-commit
+(:mod:`scaisend.webhooks.dispatch`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.events.envelope import envelope
+from scaisend.ids import new_id
+from scaisend.models import EmailEvent, EventWebhookSettings, WebhookDelivery
+from scaisend.webhooks import repository
+from scaisend.webhooks.dispatch import note_pending
+from scaisend.webhooks.repository import DeliveryStatus, DeliveryTarget
+from scaisend.webhooks.sendgrid_format import toggle_for
+
+ALL_EVENTS = "*"
+
+
+def subscribes(enabled_events: list[str], event_type: str) -> bool:
+    return ALL_EVENTS in enabled_events or event_type in enabled_events
+
+
+def event_webhook_wants(row: EventWebhookSettings | None, event_type: str) -> bool:
+    return bool(row is not None and row.enabled and row.url and (row.events or {}).get(toggle_for(event_type)))
+
+
+async def fan_out(session: AsyncSession, event: EmailEvent, categories: list[str] | None = None) -> list[str]:
+    """Write the deliveries for ``event``; returns the ids of the endpoint deliveries to enqueue after commit."""
+    endpoints = [e for e in await repository.enabled_endpoints(session, event.tenant_id)
+                 if subscribes(list(e.enabled_events or []), event.event_type)]
+    to_event_webhook = event_webhook_wants(await repository.event_webhook_settings(session, event.tenant_id),
+                                           event.event_type)
+    if not endpoints and not to_event_webhook:
+        return []
+    message = await repository.message_context(session, event.tenant_id, event.message_id)
+    if not categories and message is not None:
+        categories = list(message.categories or [])
+    payload = envelope(event, categories, dict(message.custom_args or {}) if message is not None else None)
+    rows = [_row(event, payload, DeliveryTarget.ENDPOINT, DeliveryStatus.PENDING, endpoint_id=e.id)
+            for e in endpoints]
+    if to_event_webhook:
+        queued = {"envelope": payload, "asm_group_id": message.asm_group_id if message is not None else None}
+        rows.append(_row(event, queued, DeliveryTarget.EVENT_WEBHOOK, DeliveryStatus.QUEUED))
+    session.add_all(rows)
+    await session.flush()
+    pending = [r.id for r in rows if r.status == DeliveryStatus.PENDING]
+    note_pending(session, pending)
+    return pending
+
+
+def _row(event: EmailEvent, payload: dict[str, Any], target: DeliveryTarget, status: DeliveryStatus,
+         endpoint_id: str | None = None) -> WebhookDelivery:
+    return WebhookDelivery(id=new_id("whd"), tenant_id=event.tenant_id, endpoint_id=endpoint_id, target=target.value,
+                           event_ids=[event.event_id], payload=payload, status=status.value, attempts=0)

@@ -1,0 +1,139 @@
+"""Stage 5 jobs on ``webhook:deliver`` (style.md §6.3; spec §7.3, D6-D8), registered in ``scaisend/workers/email.py``:
+
+- ``deliver_webhook(ctx, delivery_id)``: one attempt of one delivery, as named steps: claim (:mod:`.attempts`),
+  build and sign the body (:mod:`.outgoing`), check the URL and pin its address (:mod:`.url_guard`), fetch an OAuth
+  token if configured (:mod:`.oauth`), POST, record. A retry is the same job deferred by arq to ``next_attempt_at``
+  (``_defer_until``, computed from the injected clock) under job id ``deliver_webhook:<id>:<attempt>``;
+- ``sweep_webhook_deliveries(ctx)`` (cron, every minute): enqueues every pending delivery that is due, so a crash
+  between commit and enqueue, or a lost job, never loses a webhook;
+- ``flush_event_webhooks(ctx)`` (cron, every 5 s): gathers queued Event Webhook events into batches (:mod:`.batching`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Final
+
+from redis.exceptions import RedisError
+from sqlalchemy import exc as sa_exc
+
+from scaisend.db.session import unit_of_work
+from scaisend.logs import tenant_id_var
+from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOBS
+from scaisend.queues import WEBHOOK_DELIVER
+from scaisend.resolver import make_resolver
+from scaisend.settings import Settings
+from scaisend.webhooks import repository
+from scaisend.webhooks.attempts import Claim, Outcome, claim_attempt, record_attempt
+from scaisend.webhooks.batching import flush_tenant
+from scaisend.webhooks.dispatch import JOB_NAME, enqueue_attempt, job_unit_of_work
+from scaisend.webhooks.oauth import OAuthTokenError, bearer_token, forget_token
+from scaisend.webhooks.outgoing import AttemptResult, endpoint_request, event_webhook_request, post
+from scaisend.webhooks.repository import DeliveryTarget
+from scaisend.webhooks.url_guard import UnsafeWebhookUrlError, check_destination
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JOB_NAME", "deliver_webhook", "flush_event_webhooks", "sweep_webhook_deliveries"]
+
+SWEEP_LIMIT: Final = 1000
+FLUSH_TENANTS_LIMIT: Final = 500
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, RedisError,
+)
+
+
+def _request(claim: Claim, timestamp: int) -> tuple[bytes, dict[str, str]]:
+    if claim.target is DeliveryTarget.ENDPOINT:
+        assert claim.signing_secret is not None
+        return endpoint_request(claim.payload, claim.signing_secret, timestamp)
+    return event_webhook_request(claim.payload, claim.private_key_pem, timestamp)
+
+
+async def send(ctx: dict[str, Any], claim: Claim) -> AttemptResult:
+    """Sign, guard, authorise and POST one claimed attempt."""
+    settings: Settings = ctx["settings"]
+    body, headers = _request(claim, int(ctx["clock"].now().timestamp()))
+    resolver = make_resolver(settings)
+    try:
+        target = await check_destination(claim.url, settings, resolver)
+        if claim.oauth is not None:
+            token = await bearer_token(ctx["http"], ctx["redis"], settings, resolver, claim.oauth)
+            headers["Authorization"] = f"Bearer {token}"
+    except UnsafeWebhookUrlError as exc:
+        return AttemptResult(False, None, exc.detail)
+    except OAuthTokenError as exc:
+        return AttemptResult(False, None, str(exc))
+    result = await post(ctx["http"], target, body, headers, settings.webhook_timeout)
+    if claim.oauth is not None and result.status_code == 401:
+        await forget_token(ctx["redis"], settings, claim.oauth)
+    return result
+
+
+async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
+    """Claim, send and record one attempt; queue the next one when the schedule says so."""
+    async with unit_of_work(ctx["maker"]) as session:
+        claim = await claim_attempt(session, ctx["settings"], delivery_id, ctx["clock"].now())
+    if not isinstance(claim, Claim):
+        return claim
+    tenant_id_var.set(claim.tenant_id)
+    try:
+        result = await send(ctx, claim)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:  # a bug or a corrupt row must still end in a recorded, retried attempt
+        logger.exception("webhook send error", extra={"delivery_id": delivery_id})
+        result = AttemptResult(False, None, f"internal error: {type(exc).__name__}")
+    WEBHOOK_DELIVERIES.labels("success" if result.ok else "failure").inc()
+    async with unit_of_work(ctx["maker"]) as session:
+        recorded = await record_attempt(session, claim, result, ctx["clock"].now())
+    if recorded.next_attempt_at is not None:
+        await enqueue_attempt(ctx["redis"], ctx["queues"], delivery_id, claim.attempt + 1,
+                              defer_until=recorded.next_attempt_at)
+    log = logger.info if result.ok else logger.warning
+    log("webhook attempt", extra={"delivery_id": delivery_id, "attempt": claim.attempt, "target": claim.target.value,
+                                  "status_code": result.status_code, "error": result.error,
+                                  "outcome": recorded.outcome.value})
+    return recorded.outcome
+
+
+async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
+    """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value."""
+    started = time.perf_counter()
+    token = tenant_id_var.set(None)
+    try:
+        outcome = await deliver(ctx, delivery_id)
+    except TRANSIENT_ERRORS:
+        WORKER_JOBS.labels(WEBHOOK_DELIVER, "retry").inc()
+        logger.warning("webhook job failed; the sweep will retry it", extra={"delivery_id": delivery_id},
+                       exc_info=True)
+        raise
+    finally:
+        WORKER_JOB_DURATION.labels(WEBHOOK_DELIVER).observe(time.perf_counter() - started)
+        tenant_id_var.reset(token)
+    WORKER_JOBS.labels(WEBHOOK_DELIVER, outcome.job_outcome).inc()
+    return outcome.value
+
+
+async def sweep_webhook_deliveries(ctx: dict[str, Any]) -> int:
+    """Cron: enqueue every pending delivery that is due and has no job; returns how many were queued."""
+    async with unit_of_work(ctx["maker"]) as session:
+        due = await repository.due_deliveries(session, ctx["clock"].now(), SWEEP_LIMIT)
+    queued = 0
+    for delivery_id, attempts in due:
+        queued += int(await enqueue_attempt(ctx["redis"], ctx["queues"], delivery_id, attempts + 1))
+    if queued:
+        logger.info("webhook sweep queued deliveries", extra={"queued": queued, "due": len(due)})
+    return queued
+
+
+async def flush_event_webhooks(ctx: dict[str, Any]) -> int:
+    """Cron: batch every tenant's queued Event Webhook events; returns how many batch deliveries were made."""
+    async with unit_of_work(ctx["maker"]) as session:
+        tenants = await repository.queued_tenants(session, FLUSH_TENANTS_LIMIT)
+    made = 0
+    for tenant_id in tenants:
+        async with job_unit_of_work(ctx) as session:
+            made += len(await flush_tenant(session, ctx["settings"], tenant_id))
+    return made
