@@ -1,14 +1,16 @@
 """The delivery stage's process-wide state, kept in the arq ``ctx`` under ``"delivery"`` (style.md §6.3): the MX
 cache, the TLS memory, the connection pool, the DKIM key cache, the retry policy and its random source.
 
-:func:`delivery_runtime` builds it on first use from ``ctx["settings"]`` and ``ctx["clock"]``; a test may put its
-own there first (say, with a TLS context that trusts the test MX's certificate, or a seeded ``rng``).
+:func:`start_delivery_runtime` (a worker starter) builds it when the SMTP process starts and closes the pool when it
+stops; :func:`delivery_runtime` builds it on first use otherwise, from ``ctx["settings"]`` and ``ctx["clock"]``. A
+test may put its own there first (say, with a TLS context that trusts the test MX's certificate, or a seeded ``rng``).
 """
 
 from __future__ import annotations
 
 import random
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,3 +61,9 @@ def delivery_runtime(ctx: dict[str, Any]) -> DeliveryRuntime:
         runtime = ctx[CTX_KEY] = DeliveryRuntime.build(ctx["settings"], ctx["clock"])
     assert isinstance(runtime, DeliveryRuntime)
     return runtime
+
+
+async def start_delivery_runtime(ctx: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+    """A worker starter (``scaisend.workers.context.Starter``): builds the runtime when the SMTP process starts and
+    returns the stopper that closes its pooled connections (``QUIT``) once the workers have stopped."""
+    return delivery_runtime(ctx).aclose

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from arq.worker import func
 
+from scaisend.delivery.runtime import start_delivery_runtime
 from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
 
 SMTP_JOBS = [func(deliver_message, name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
+SMTP_STARTERS = [start_delivery_runtime]
 
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS})
+    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS}, starters=SMTP_STARTERS)

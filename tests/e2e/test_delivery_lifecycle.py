@@ -17,7 +17,7 @@ from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.tasks import enqueue_delivery
 from scaisend.queues import Queues
 from scaisend.workers.context import serve_queues
-from scaisend.workers.smtp import SMTP_JOBS
+from scaisend.workers.smtp import SMTP_JOBS, SMTP_STARTERS
 from tests.factories.delivery import DeliveryWorld, Sender, make_sender, open_world
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX, Slow
@@ -151,6 +151,9 @@ class TestWorker:
             assert await enqueue_delivery(world.ctx["redis"], world.ctx["queues"], message_id)
             assert not await enqueue_delivery(world.ctx["redis"], world.ctx["queues"], message_id)
             queues = Queues(world.settings.REDIS_QUEUE_PREFIX)
-            await asyncio.wait_for(serve_queues(world.settings, {queues.smtp_deliver: SMTP_JOBS}, burst=True), 30)
+            await asyncio.wait_for(serve_queues(world.settings, {queues.smtp_deliver: SMTP_JOBS}, burst=True,
+                                                starters=SMTP_STARTERS), 30)
             assert len(mx.mailbox(to)) == 1
             assert (await world.row(message_id)).status == "delivered"
+            await mx.wait_until(lambda: mx.active_sessions == 0)  # the stopper closed the pooled connection
+            assert mx.sessions[-1].closed
