@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import copy
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from arq.constants import job_key_prefix
+from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -114,6 +116,47 @@ async def add_event(maker: async_sessionmaker[AsyncSession], message: Message, e
         session.add(EmailEvent(event_id=event_id, occurred_at=at, tenant_id=message.tenant_id, message_id=message.id,
                                event_type=event_type, recipient_email=message.to_emails[0], data=metadata))
     return event_id
+
+
+class ProcessQueue:
+    """The run's ``email:process`` sorted set as a user of Redis sees it: job id → score (ms since the epoch when the
+    job may run)."""
+
+    def __init__(self, redis: Redis, key: str) -> None:
+        self.redis = redis
+        self.key = key
+
+    async def scores(self) -> dict[str, int]:
+        rows = await self.redis.zrange(self.key, 0, -1, withscores=True)
+        return {member.decode(): int(score) for member, score in rows}
+
+    async def clear(self) -> None:
+        """Remove the queue and its jobs, so later tests (and burst workers) do not see them."""
+        for job_id in await self.scores():
+            await self.redis.delete(job_key_prefix + job_id)
+        await self.redis.delete(self.key)
+
+
+STALE_AT = datetime(2001, 1, 1, tzinfo=UTC)
+
+
+class StaleMessages:
+    """Messages made to look untouched since :data:`STALE_AT`, for the requeue sweep (which spans tenants); they are
+    retired (``failed``) afterwards so later sweeps do not see them."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self.maker = maker
+        self.ids: list[str] = []
+
+    async def age(self, *message_ids: str) -> None:
+        self.ids.extend(message_ids)
+        for message_id in message_ids:
+            await set_message(self.maker, message_id, updated_at=STALE_AT)
+
+    async def retire(self) -> None:
+        async with unit_of_work(self.maker) as session:
+            await session.execute(update(Message).where(Message.id.in_(self.ids), Message.status == "queued")
+                                  .values(status="failed", error_message="retired by the test"))
 
 
 # --- creators for tests/test_tenant_isolation.py ----------------------------------------------------------------------

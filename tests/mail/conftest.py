@@ -1,13 +1,15 @@
-"""Fixtures for the accept-stage tests: a tenant that may send live (verified sender domain), and what a user can
-observe of the ``email:process`` queue in Redis."""
+"""Fixtures for the accept-stage tests: a tenant that may send live (verified sender domain), and the run's
+``email:process`` queue, emptied after every test so no job of these tests reaches another test's worker."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from tests.factories.messages import make_sender_domain
+from tests.factories.messages import ProcessQueue, StaleMessages, make_sender_domain
 from tests.factories.tenants import TenantKey, make_tenant
 
 
@@ -19,18 +21,15 @@ async def sender(app: FastAPI) -> TenantKey:
     return owner
 
 
-class ProcessQueue:
-    """The run's ``email:process`` sorted set: job id → score (ms since the epoch when the job may run)."""
-
-    def __init__(self, redis: Redis, key: str) -> None:
-        self.redis = redis
-        self.key = key
-
-    async def scores(self) -> dict[str, int]:
-        rows = await self.redis.zrange(self.key, 0, -1, withscores=True)
-        return {member.decode(): int(score) for member, score in rows}
+@pytest.fixture(autouse=True)
+async def process_queue(app: FastAPI, redis: Redis) -> AsyncIterator[ProcessQueue]:
+    queue = ProcessQueue(redis, app.state.resources.queues.email_process)
+    yield queue
+    await queue.clear()
 
 
 @pytest.fixture
-def process_queue(app: FastAPI, redis: Redis) -> ProcessQueue:
-    return ProcessQueue(redis, app.state.resources.queues.email_process)
+async def stale_messages(app: FastAPI) -> AsyncIterator[StaleMessages]:
+    stale = StaleMessages(app.state.resources.maker)
+    yield stale
+    await stale.retire()

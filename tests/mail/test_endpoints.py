@@ -16,6 +16,7 @@ from scaisend.models import SendRequest
 from tests.factories.messages import (
     PNG,
     SENDER,
+    ProcessQueue,
     create_asm_group,
     create_batch,
     create_template,
@@ -26,7 +27,6 @@ from tests.factories.messages import (
     send_body,
 )
 from tests.factories.tenants import TenantKey, make_key, make_tenant
-from tests.mail.conftest import ProcessQueue
 
 
 async def stored_request(app: FastAPI, request_id: str | None) -> dict[str, Any]:
