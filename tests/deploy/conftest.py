@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from deploy import generate
+from scaisend.settings import Settings
+from tests.harness.database import create_database, drop_database
+from tests.harness.settings import TEST_DATABASE, make_settings
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +20,13 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bundle")
     generate.main(["--root", str(root)])
     return root
+
+
+@pytest.fixture
+def empty_database(database: Settings) -> Iterator[Settings]:
+    """A MariaDB database of its own with no schema (the per-run one is already at head)."""
+    url = make_url(database.DATABASE_URL).set(database=f"{TEST_DATABASE}_deploy")
+    settings = make_settings(DATABASE_URL=url.render_as_string(hide_password=False))
+    create_database(settings)
+    yield settings
+    drop_database(settings)

@@ -5,39 +5,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 
-import pymysql
-import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from deploy.wait_for_schema import schema_state, wait
 from scaisend.db import migrate
 from scaisend.settings import Settings
-from tests.harness.database import create_database, drop_database
+from tests.deploy.tools import execute
 from tests.harness.processes import ROOT, free_port, settings_env
-from tests.harness.settings import TEST_DATABASE, make_settings
-
-
-@pytest.fixture
-def empty_database(database: Settings) -> Iterator[Settings]:
-    """A database of its own with no schema (the per-run one is already at head)."""
-    base = make_url(database.DATABASE_URL)
-    url = base.set(database=f"{TEST_DATABASE}_wait").render_as_string(hide_password=False)
-    settings = make_settings(DATABASE_URL=url)
-    create_database(settings)
-    yield settings
-    drop_database(settings)
-
-
-def _execute(settings: Settings, *statements: str) -> None:
-    url = make_url(settings.DATABASE_URL)
-    connection = pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                                 password=url.password or "", database=url.database, autocommit=True)
-    with connection, connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
+from tests.harness.settings import make_settings
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -67,7 +43,7 @@ class TestSchemaState:
         assert not state.ready
 
     async def test_schema_newer_than_the_image_is_ready(self, empty_database: Settings) -> None:
-        _execute(empty_database, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+        execute(empty_database, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
                  "INSERT INTO alembic_version VALUES ('9999_from_a_later_release')")
         assert (await schema_state(empty_database)).ready
 

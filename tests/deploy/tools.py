@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 import yaml
+from sqlalchemy.engine import make_url
+
+from scaisend.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -88,3 +92,16 @@ def by_kind(documents: list[dict[str, Any]], kind: str) -> dict[str, dict[str, A
 def write_all(path: Path, documents: list[dict[str, Any]]) -> Path:
     path.write_text(yaml.safe_dump_all(documents, sort_keys=False), encoding="utf-8")
     return path
+
+
+def execute(settings: Settings, *statements: str) -> list[tuple[Any, ...]]:
+    """Run SQL on the settings' MariaDB database; the rows of the last statement."""
+    url = make_url(settings.DATABASE_URL)
+    connection = pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
+                                 password=url.password or "", database=url.database, autocommit=True)
+    rows: list[tuple[Any, ...]] = []
+    with connection, connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            rows = list(cursor.fetchall())
+    return rows
