@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from scaisend.messages.schemas import MessageFilters
-from scaisend.models import EmailEvent, Message, MessageStatus, SendRequest
+from scaisend.models import EmailEvent, Message, MessageStatus, SendRequest, Tenant
 
 
 def json_array_contains(column: InstrumentedAttribute[list[str]], value: str, *,
@@ -89,8 +89,10 @@ async def events_of(session: AsyncSession, tenant_id: str, message_id: str) -> l
 
 
 async def stale_queued(session: AsyncSession, older_than: datetime, limit: int) -> Sequence[Message]:
-    """Live messages of every tenant still ``queued`` and unchanged since before ``older_than`` (oldest first)."""
+    """Messages of every tenant still ``queued`` and unchanged since before ``older_than`` (oldest first). Joined from
+    ``tenants`` so each tenant's queued rows are found through ``ix_messages_tenant_status`` instead of a scan."""
     rows = await session.scalars(
-        select(Message).where(Message.status == MessageStatus.QUEUED.value, Message.updated_at < older_than)
-        .order_by(Message.updated_at).limit(limit))
+        select(Message).join(Tenant, (Message.tenant_id == Tenant.id)
+                             & (Message.status == MessageStatus.QUEUED.value))
+        .where(Message.updated_at < older_than).order_by(Message.updated_at).limit(limit))
     return rows.all()
