@@ -4,13 +4,13 @@ by hand from the metric definitions (spec §8) rather than computed by the code 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from fastapi import FastAPI
 
 from scaisend.events.types import DropReason, EventType
-from scaisend.models import STAT_METRICS
+from scaisend.models import STAT_METRICS, Message
 from tests.factories.stats import make_message, record
 
 DAY1 = date(2026, 4, 30)
@@ -34,23 +34,18 @@ DAY1_NEWSLETTER = metrics(requests=1, processed=1, deferred=1, bounces=1)
 DAY2_NEWSLETTER = metrics(blocks=1, unsubscribes=1)
 
 
-@dataclass(frozen=True)
-class Scenario:
-    tenant_id: str
-
-
 def _at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
 
 
-async def record_scenario(app: FastAPI, tenant_id: str) -> Scenario:
+async def record_scenario(app: FastAPI, tenant_id: str) -> None:
     """Record the scenario's events for ``tenant_id``: welcome (categories welcome + onboarding), newsletter
     (category newsletter) and a message without categories."""
     maker = app.state.resources.maker
     welcome = await make_message(maker, tenant_id, ["welcome", "onboarding"])
     newsletter = await make_message(maker, tenant_id, ["newsletter"])
     plain = await make_message(maker, tenant_id)
-    events = [
+    events: list[tuple[Message, EventType, datetime, dict[str, Any]]] = [
         (welcome, EventType.PROCESSED, _at(DAY1, 0, 0, 0), {}),
         (welcome, EventType.DELIVERED, _at(DAY1, 0, 1), {"smtp_response": "250 2.0.0 OK"}),
         (welcome, EventType.OPEN, _at(DAY1, 9), {"unique": True}),
@@ -74,7 +69,6 @@ async def record_scenario(app: FastAPI, tenant_id: str) -> Scenario:
     ]
     for message, event_type, at, metadata in events:
         await record(maker, message, event_type, at, **metadata)
-    return Scenario(tenant_id)
 
 
 async def record_noise(app: FastAPI, tenant_id: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sendgrid import SendGridAPIClient
+from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
 
 from scaisend.settings import Settings
 from tests.factories.api_server import running_api

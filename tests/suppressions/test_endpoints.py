@@ -24,7 +24,7 @@ BOUNCES = "/v3/suppression/bounces"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-async def _emails(client: httpx.AsyncClient, owner: TenantKey, path: str = BOUNCES, **params: object) -> list[str]:
+async def _emails(client: httpx.AsyncClient, owner: TenantKey, path: str = BOUNCES, **params: str | int) -> list[str]:
     response = await client.get(path, headers=owner.headers, params=params)
     assert response.status_code == 200, response.text
     key = path.rsplit("/", 1)[-1]

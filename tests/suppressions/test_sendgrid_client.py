@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from python_http_client.exceptions import BadRequestsError, NotFoundError
-from sendgrid import SendGridAPIClient
+from python_http_client.exceptions import BadRequestsError, NotFoundError  # type: ignore[import-untyped]
+from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
 
 from scaisend.settings import Settings
 from tests.factories.api_server import running_api
