@@ -39,6 +39,10 @@ async def create_domain(client: httpx.AsyncClient, owner: TenantKey) -> dict[str
     return {"domain_id": response.json()["data"]["id"]}
 
 
+async def own_tenant(_client: httpx.AsyncClient, owner: TenantKey) -> dict[str, str]:
+    return {"tenant_id": owner.tenant_id}
+
+
 @dataclass(frozen=True)
 class Case:
     method: str
@@ -53,6 +57,8 @@ CASES: list[Case] = [
     Case("PUT", "/v3/api_keys/{key_id}", create_api_key, {"name": "renamed"}),
     Case("POST", "/v3/api_keys/{key_id}/rotate", create_api_key),
     Case("DELETE", "/v3/api_keys/{key_id}", create_api_key),
+    Case("GET", "/api/admin/tenants/{tenant_id}/tracking", own_tenant),
+    Case("PUT", "/api/admin/tenants/{tenant_id}/tracking", own_tenant, {"open_tracking_enabled": True}),
     Case("GET", "/api/admin/domains/{domain_id}", create_domain),
     Case("PATCH", "/api/admin/domains/{domain_id}", create_domain, {"is_active": True}),
     Case("DELETE", "/api/admin/domains/{domain_id}", create_domain),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from scaisend.admin import endpoints as admin_endpoints
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
@@ -13,6 +14,7 @@ from scaisend.stats import endpoints as stats_endpoints
 from scaisend.suppressions import asm_endpoints
 from scaisend.suppressions import endpoints as suppression_endpoints
 from scaisend.templates import endpoints as template_endpoints
+from scaisend.tracking import endpoints as tracking_endpoints
 from scaisend.webhooks import endpoints as webhook_endpoints
 
 
@@ -27,3 +29,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(asm_endpoints.router)  # /v3/asm
     app.include_router(stats_endpoints.router)  # /v3/stats, /v3/categories/stats
     app.include_router(webhook_endpoints.router)  # /v3/user/webhooks, /v3/user/webhooks/event/settings
+    app.include_router(tracking_endpoints.router)  # /t/o, /t/c, /t/u (public)
+    app.include_router(admin_endpoints.router)  # /api/admin/tenants/{id}/tracking

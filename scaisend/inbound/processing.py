@@ -29,9 +29,12 @@ from scaisend.inbound.matcher import candidate_ids, find_message
 from scaisend.models import Message, MessageStatus
 from scaisend.settings import Settings
 from scaisend.suppressions.service import add_bounce, add_spam_report
+from scaisend.tracking.service import Hit, UnsubscribeAction, apply_unsubscribe, tracked_message
+from scaisend.tracking.tokens import TokenKind, verify_token
 
 logger = logging.getLogger(__name__)
 _LEADING_CODE_RE = re.compile(r"^\s*[245]\d\d[ -]")
+_MAILTO_SUBJECT_RE = re.compile(r"unsubscribe-([A-Za-z0-9_-]+)")
 
 
 class InboundOutcome(enum.StrEnum):
@@ -113,10 +116,33 @@ async def _record_arf(session: AsyncSession, message: Message, report: ArfReport
     return True
 
 
+async def _mailto_unsubscribe(maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
+                              subject: str) -> bool:
+    """The ``mailto:`` half of ``List-Unsubscribe``: mail to ``unsubscribe@BOUNCE_DOMAIN`` whose subject is
+    ``unsubscribe-<token>`` unsubscribes like the one-click POST does."""
+    match = _MAILTO_SUBJECT_RE.search(subject)
+    token = verify_token(settings.SECRET_KEY, match.group(1), kind=TokenKind.UNSUBSCRIBE) if match else None
+    if token is None:
+        return False
+    async with unit_of_work(maker) as session:
+        message = await tracked_message(session, token)
+        if message is None:
+            return False
+        action = UnsubscribeAction.UNSUBSCRIBE_GROUP if message.asm_group_id else UnsubscribeAction.UNSUBSCRIBE_ALL
+        hit = Hit(at=clock.now(), ip=None, user_agent="mailto")
+        return await apply_unsubscribe(session, message, token, action, message.asm_group_id, hit)
+
+
 async def handle_inbound(maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
                          envelope_recipients: Sequence[str], raw: bytes) -> InboundOutcome:
     """Process one inbound message; returns how it went and never raises for bad input."""
     parsed = email.message_from_bytes(raw, policy=policy.compat32)
+    unsubscribe_mailbox = f"unsubscribe@{settings.BOUNCE_DOMAIN}".lower()
+    if any(r.strip("<>").lower() == unsubscribe_mailbox for r in envelope_recipients):
+        if await _mailto_unsubscribe(maker, settings, clock, str(parsed.get("Subject", ""))):
+            return InboundOutcome.PARSED
+        quarantine(settings, raw, "unmatched")
+        return InboundOutcome.UNMATCHED
     dsn = parse_dsn(parsed) if parsed.get_content_type() == "multipart/report" else None
     arf = parse_arf(parsed) if parsed.get_content_type() == "multipart/report" else None
     counter = metrics.INBOUND_FBL if arf is not None else metrics.INBOUND_DSN

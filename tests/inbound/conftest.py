@@ -3,41 +3,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
-from scaisend.db.session import unit_of_work
-from scaisend.ids import new_id
-from scaisend.models import Message, MessageStatus
 from scaisend.settings import Settings
+from tests.factories.sent import SentMessage, make_sent_message
 from tests.factories.tenants import TenantKey
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-@dataclass(frozen=True)
-class SentMessage:
-    id: str
-    tenant_id: str
-    recipient: str
-
-
 @pytest.fixture
 async def sent_message(app: FastAPI, tenant: TenantKey) -> SentMessage:
-    recipient = f"user-{uuid.uuid4().hex[:8]}@recipient.example"
-    message_id = new_id("msg")
-    async with unit_of_work(app.state.resources.maker) as session:
-        session.add(Message(id=message_id, tenant_id=tenant.tenant_id, status=MessageStatus.DELIVERED,
-                            from_email="sender@sender.example", to_emails=[recipient], categories=["receipts"],
-                            personalization={"to": [{"email": recipient}]}, custom_args={},
-                            delivered_at=datetime.now(UTC)))
-    return SentMessage(message_id, tenant.tenant_id, recipient)
+    return await make_sent_message(app.state.resources.maker, tenant.tenant_id)
 
 
 @pytest.fixture

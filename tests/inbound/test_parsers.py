@@ -10,7 +10,7 @@ import pytest
 from scaisend.inbound.arf import parse_arf
 from scaisend.inbound.dsn import parse_dsn
 from scaisend.inbound.matcher import candidate_ids, verp_message_id
-from tests.inbound.conftest import SentMessage
+from tests.factories.sent import SentMessage
 
 MSG = SentMessage("msg_01jabcdefghjkmnpqrstvwxyz0", "tnt_x", "someone@recipient.example")
 

@@ -16,8 +16,9 @@ from scaisend.db.session import unit_of_work
 from scaisend.inbound.server import start_inbound_server
 from scaisend.models import EmailEvent, Message, Suppression
 from scaisend.settings import Settings
+from scaisend.tracking.tokens import TokenKind, sign_token
+from tests.factories.sent import SentMessage
 from tests.harness.processes import free_port
-from tests.inbound.conftest import SentMessage
 
 Loader = Callable[[str, SentMessage | None], bytes]
 
@@ -107,3 +108,14 @@ async def test_junk_and_strangers_are_kept_and_the_listener_lives_on(
     await send(inbound, fixture_bytes("dsn/postfix_user_unknown.eml", sent_message), verp(sent_message, inbound))
     events, _ = await events_and_suppressions(app, sent_message)
     assert [e.event_type for e in events] == ["bounce"]
+
+
+async def test_mailto_unsubscribe(app: FastAPI, inbound: Settings, sent_message: SentMessage) -> None:
+    token = sign_token(inbound.SECRET_KEY, kind=TokenKind.UNSUBSCRIBE, message_id=sent_message.id,
+                       recipient=sent_message.recipient)
+    raw = (f"From: {sent_message.recipient}\r\nTo: unsubscribe@{inbound.BOUNCE_DOMAIN}\r\n"
+           f"Subject: unsubscribe-{token}\r\n\r\n\r\n").encode()
+    await send(inbound, raw, f"unsubscribe@{inbound.BOUNCE_DOMAIN}")
+    events, rows = await events_and_suppressions(app, sent_message)
+    assert [e.event_type for e in events] == ["unsubscribe"]
+    assert [(r.kind, r.email) for r in rows] == [("unsubscribe", sent_message.recipient)]

@@ -1,0 +1,103 @@
+"""What a tracking hit does (spec §3.12, §6.5, §6.7): opens and clicks become events (``unique`` on the first one
+per message and recipient, which feeds ``unique_opens``/``unique_clicks``), unsubscribes and group changes update the
+suppression lists and emit ``unsubscribe``/``group_unsubscribe``/``group_resubscribe``.
+
+Uniqueness rides on the recorder's dedupe key: the first open of a recipient is stored under a derived event id, so
+a second one finds it and is recorded as a plain open. Two opens landing in the same few milliseconds could both
+count as unique; that race is accepted and documented (docs/tracking.md)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.events.recorder import record_event
+from scaisend.events.types import EventType
+from scaisend.models import AsmGroup, Message, SuppressionKind
+from scaisend.suppressions import repository as suppression_repository
+from scaisend.suppressions.service import add_missing, add_unsubscribes, lookup_email
+from scaisend.tracking.tokens import TrackingToken
+
+
+class UnsubscribeAction(enum.StrEnum):
+    UNSUBSCRIBE_ALL = "unsubscribe_all"
+    UNSUBSCRIBE_GROUP = "unsubscribe_group"
+    RESUBSCRIBE_GROUP = "resubscribe_group"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Who hit a tracking URL, as far as the request tells."""
+
+    at: datetime
+    ip: str | None
+    user_agent: str | None
+
+
+async def tracked_message(session: AsyncSession, token: TrackingToken) -> Message | None:
+    """The live (non-sandbox) message a token belongs to."""
+    message = await session.get(Message, token.message_id)
+    if message is None or message.sandbox:
+        return None
+    return message
+
+
+async def _record_engagement(session: AsyncSession, message: Message, recipient: str, kind: EventType,
+                             hit: Hit, extra: dict[str, str]) -> None:
+    metadata = {"ip": hit.ip, "user_agent": hit.user_agent, **extra}
+    common = {"tenant_id": message.tenant_id, "message_id": message.id, "event_type": kind,
+              "recipient_email": recipient, "occurred_at": hit.at, "categories": message.categories}
+    first = await record_event(session, **common, metadata={**metadata, "unique": True},
+                               dedupe_key=f"unique:{recipient}")
+    if first is None:
+        await record_event(session, **common, metadata={**metadata, "unique": False})
+
+
+async def record_open(session: AsyncSession, message: Message, token: TrackingToken, hit: Hit) -> None:
+    await _record_engagement(session, message, token.recipient, EventType.OPEN, hit, {})
+
+
+async def record_click(session: AsyncSession, message: Message, token: TrackingToken, url: str, hit: Hit) -> None:
+    await _record_engagement(session, message, token.recipient, EventType.CLICK, hit, {"url": url})
+
+
+async def tenant_groups(session: AsyncSession, tenant_id: str) -> list[AsmGroup]:
+    return await suppression_repository.groups(session, tenant_id)
+
+
+async def unsubscribed_groups(session: AsyncSession, tenant_id: str, recipient: str) -> set[int]:
+    rows = await suppression_repository.by_email(
+        session, suppression_repository.Selector(tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE), lookup_email(recipient)
+    )
+    return {r.group_id for r in rows if r.group_id is not None}
+
+
+async def apply_unsubscribe(session: AsyncSession, message: Message, token: TrackingToken,
+                            action: UnsubscribeAction, group_id: int | None, hit: Hit) -> bool:
+    """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's."""
+    recipient = token.recipient
+    common = {"tenant_id": message.tenant_id, "message_id": message.id, "recipient_email": recipient,
+              "occurred_at": hit.at, "categories": message.categories}
+    meta = {"ip": hit.ip, "user_agent": hit.user_agent}
+    if action is UnsubscribeAction.UNSUBSCRIBE_ALL:
+        await add_unsubscribes(session, message.tenant_id, [recipient], message_id=message.id, now=hit.at)
+        await record_event(session, **common, event_type=EventType.UNSUBSCRIBE, metadata=meta,
+                           dedupe_key=f"unsubscribe:{recipient}")
+        return True
+    group = await suppression_repository.group(session, message.tenant_id, group_id) if group_id else None
+    if group is None:
+        return False
+    meta = {**meta, "group_id": str(group.id)}
+    if action is UnsubscribeAction.UNSUBSCRIBE_GROUP:
+        await add_missing(session, message.tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE, [lookup_email(recipient)],
+                          now=hit.at, group_id=group.id, message_id=message.id)
+        await record_event(session, **common, event_type=EventType.GROUP_UNSUBSCRIBE, metadata=meta)
+    else:
+        selector = suppression_repository.Selector(message.tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE,
+                                                   group_id=group.id)
+        await suppression_repository.delete_rows(session, selector, [lookup_email(recipient)])
+        await record_event(session, **common, event_type=EventType.GROUP_RESUBSCRIBE, metadata=meta)
+    return True
