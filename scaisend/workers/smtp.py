@@ -1,5 +1,5 @@
-"""The SMTP service process (``scaisend smtp``): serves ``smtp:deliver`` (and, later, the inbound DSN/FBL
-listener); metrics on 9102."""
+"""The SMTP service process (``scaisend smtp``): serves ``smtp:deliver`` and runs the inbound DSN/FBL listener
+(``SMTP_INBOUND_PORT``); metrics on 9102."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from arq.worker import func
 
 from scaisend.delivery.runtime import start_delivery_runtime
 from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
+from scaisend.inbound.server import start_inbound_server
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
 
 SMTP_JOBS = [func(deliver_message, name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
-SMTP_STARTERS = [start_delivery_runtime]
+SMTP_STARTERS = [start_delivery_runtime, start_inbound_server]
 
 
 def run(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 
 from scaisend.settings import Settings
@@ -12,6 +13,15 @@ MYSQL_SERVER_URL = os.environ.get("SCAISEND_TEST_MYSQL", "mysql+aiomysql://root@
 REDIS_SERVER_URL = os.environ.get("SCAISEND_TEST_REDIS", "redis://127.0.0.1:6379")
 REDIS_DB_INDEX = 9
 TEST_DATABASE = f"scaisend_t_{RUN_ID}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+INBOUND_PORT = _free_port()
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -25,6 +35,9 @@ def make_settings(**overrides: object) -> Settings:
         "PUBLIC_BASE_URL": "http://testserver",
         "SMTP_HOSTNAME": "mta.scaisend.test",
         "BOUNCE_DOMAIN": "bounces.scaisend.test",
+        # an SMTP service started by a test listens for DSNs on loopback only, on this run's own port
+        "SMTP_INBOUND_HOST": "127.0.0.1",
+        "SMTP_INBOUND_PORT": INBOUND_PORT,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
