@@ -12,8 +12,8 @@ message row locked:
 4. ``processed`` (D5, once per message: dedupe key ``processed``);
 5. render (template or content); a render error ends the message ``failed`` with the reason;
 6. tracking instrumentation and MIME; bytes stored in ``message_contents``; ``rendered``;
-7. commit, THEN enqueue ``deliver_message(message_id, 1)`` on ``smtp:deliver`` with job id
-   ``deliver_message:<message_id>:1``.
+7. commit, THEN enqueue the webhook deliveries of the events just recorded (``job_unit_of_work``) and
+   ``deliver_message(message_id, 1)`` on ``smtp:deliver`` with job id ``deliver_message:<message_id>:1``.
 
 The cron :func:`requeue_stale_messages` (every minute) hands messages still ``queued`` after :data:`STALE_AFTER` to
 ``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
@@ -56,6 +56,7 @@ from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
 from scaisend.settings import Settings
+from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ async def enqueue_delivery(ctx: dict[str, Any], message_id: str) -> None:
 async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
     """Run the steps, commit, then hand the message to delivery."""
     try:
-        async with unit_of_work(ctx["maker"]) as session:
+        async with job_unit_of_work(ctx) as session:
             outcome = await compose_in(session, ctx["settings"], ctx["clock"], message_id)
     except TRANSIENT_ERRORS:
         raise

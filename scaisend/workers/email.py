@@ -7,7 +7,7 @@ from arq.cron import cron
 from arq.worker import func
 
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
-from scaisend.compose.tasks import process_email
+from scaisend.compose.tasks import process_email, requeue_stale_messages
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
@@ -24,6 +24,7 @@ def run(settings: Settings) -> None:
             func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
         ],
     }, cron_jobs=[
+        cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
         cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
         cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=set(range(0, 60, 5))),
     ])

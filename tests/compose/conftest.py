@@ -1,6 +1,6 @@
 """A worker context for running ``process_email`` in the test process: the real engine, session maker, Redis pool
-and queue keys of this run (``open_context`` + an arq pool). After each test this run's ``email:process`` and
-``smtp:deliver`` queues and their job keys are removed, so later tests see empty queues."""
+and queue keys of this run (``open_context`` + an arq pool). After each test this run's three queues and their job
+keys are removed, so later tests see empty queues."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from scaisend.workers.context import close_context, open_context
 
 
 async def empty_queues(pool: ArqRedis, queues: Queues) -> None:
-    for queue in (queues.smtp_deliver, queues.email_process):
+    for queue in (queues.smtp_deliver, queues.email_process, queues.webhook_deliver):
         for job_id in await pool.zrange(queue, 0, -1):
             await pool.delete(job_key_prefix + job_id.decode())
         await pool.delete(queue)

@@ -28,6 +28,7 @@ from tests.factories.compose import (
     set_tenant_tracking,
 )
 from tests.factories.tenants import TenantKey
+from tests.factories.webhooks import deliveries, make_endpoint
 
 
 def counter(name: str, **labels: str) -> float:
@@ -136,6 +137,24 @@ class TestRequeueStaleMessages:
         waiting = [j.decode() for j in await compose_ctx["redis"].zrange(queue, 0, -1)]
         assert waiting.count(f"process_email:{stale}") == 1
         assert f"process_email:{fresh}" not in waiting
+
+
+class TestWebhooks:
+    async def test_recorded_events_are_queued_for_webhooks_after_commit(
+            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        maker = compose_ctx["maker"]
+        await make_endpoint(maker, compose_ctx["settings"], tenant.tenant_id, "http://127.0.0.1:9/hook",
+                            ["processed", "dropped"])
+        await add_suppression(maker, tenant.tenant_id, "gone@example.test", "spam_report")
+        message_id = await make_message(maker, tenant.tenant_id,
+                                        personalization_=personalization("ok@example.test", "gone@example.test"))
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        rows = await deliveries(maker, tenant.tenant_id)
+        assert sorted(row.payload["event_type"] for row in rows) == ["dropped", "processed"]
+        waiting = {j.decode() for j in await compose_ctx["redis"].zrange(compose_ctx["queues"].webhook_deliver, 0, -1)}
+        assert waiting == {f"deliver_webhook:{row.id}:1" for row in rows}
 
 
 class TestSuppressions:
