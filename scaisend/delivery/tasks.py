@@ -12,7 +12,8 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
    result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
    soft bounces (D10).
-5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`).
+5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`);
+   the events' webhook deliveries are enqueued after its commit (:mod:`scaisend.webhooks.dispatch`).
 6. **after commit**: enqueue the next attempt with ``_defer_by``, clear the journal, update the retry gauge.
 
 Each attempt is its own arq job, so arq's ``max_tries`` (:data:`MAX_TRIES`) only counts re-runs of one attempt after
@@ -51,6 +52,7 @@ from scaisend.logs import message_id_var, tenant_id_var
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
 from scaisend.queues import Queues
+from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +245,7 @@ def _decide(rt: DeliveryRuntime, start: Attempt, results: list[DeliveryResult]) 
 async def _record(ctx: dict[str, Any], rt: DeliveryRuntime, start: Attempt, plan: Plan) -> bool:
     """Events and suppressions always (the mail went out); the status only if this attempt still owns the message."""
     now = rt.clock.now()
-    async with unit_of_work(ctx["maker"]) as session:
+    async with job_unit_of_work(ctx) as session:  # the events' webhook deliveries are enqueued after the commit
         message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
         if message is None:
             return False

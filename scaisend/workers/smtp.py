@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from arq.cron import cron
 from arq.worker import func
 
 from scaisend.delivery.runtime import start_delivery_runtime
+from scaisend.delivery.sweep import requeue_stale_deliveries
 from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
 from scaisend.inbound.server import start_inbound_server
 from scaisend.queues import Queues
@@ -14,8 +16,10 @@ from scaisend.workers.context import run_process
 
 SMTP_JOBS = [func(deliver_message, name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
 SMTP_STARTERS = [start_delivery_runtime, start_inbound_server]
+SMTP_CRON = [cron(requeue_stale_deliveries, name="requeue_stale_deliveries", minute=set(range(0, 60, 5)), second=15)]
 
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS}, starters=SMTP_STARTERS)
+    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS}, starters=SMTP_STARTERS,
+                cron_jobs=SMTP_CRON)

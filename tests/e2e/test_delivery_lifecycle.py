@@ -1,6 +1,7 @@
 """Stage 3 end to end: the message lifecycle around delivery (D10, spec §6.1): expiry after SMTP_MAX_AGE, skips
-(cancelled, superseded, not verified), the crash windows (journal, lost retry job), connection reuse across jobs,
-and the job running in a real burst-mode arq worker as registered in ``scaisend.workers.smtp``."""
+(cancelled, superseded, not verified), the crash windows (journal, lost retry job), webhook fan-out of the events,
+connection reuse across jobs, and the job running in a real burst-mode arq worker as registered in
+``scaisend.workers.smtp``."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from scaisend.db.session import unit_of_work
 from scaisend.delivery.journal import HandoffJournal
 from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.tasks import enqueue_delivery
+from scaisend.models import WebhookDelivery
 from scaisend.queues import Queues
 from scaisend.workers.context import serve_queues
 from scaisend.workers.smtp import SMTP_JOBS, SMTP_STARTERS
 from tests.factories.delivery import DeliveryWorld, Sender, make_sender, open_world
+from tests.factories.webhooks import make_endpoint
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX, Slow
 
@@ -126,6 +131,25 @@ class TestCrashWindows:
         assert queued is not None
         assert queued[1] == (message_id, 2)
         assert world.mx.connections == 0
+
+
+class TestWebhooks:
+    async def test_events_reach_the_tenants_webhooks_after_the_commit(self, app: FastAPI, dns: LoopbackDNS,
+                                                                       mx: ScriptableMX) -> None:
+        maker, settings = app.state.resources.maker, app.state.resources.settings
+        owner = await make_sender(maker, settings)
+        endpoint_id, _ = await make_endpoint(maker, settings, owner.tenant_id, "http://127.0.0.1:9/hook", ["delivered"])
+        async with open_world(app, dns, mx, sender=owner) as world:
+            world.route("rcpt.example.test")
+            message_id = await world.message([address()])
+            await world.run(message_id)
+            (event,) = await world.events(message_id)
+            async with unit_of_work(maker) as session:
+                (delivery,) = (await session.scalars(select(WebhookDelivery).where(
+                    WebhookDelivery.tenant_id == owner.tenant_id, WebhookDelivery.endpoint_id == endpoint_id))).all()
+            assert delivery.event_ids == [event.event_id]
+            queued = await world.ctx["redis"].zrange(world.ctx["queues"].webhook_deliver, 0, -1)
+            assert f"deliver_webhook:{delivery.id}:1".encode() in queued
 
 
 class TestWorker:

@@ -1,0 +1,58 @@
+"""The delivery sweep (docs/delivery.md, "Sent versus recorded"): a cron job on the SMTP service that queues the
+``deliver_message`` job again for messages whose job went missing.
+
+| the message is …                                                         | queued again           |
+|---------------------------------------------------------------------------|------------------------|
+| ``rendered``, never attempted, unchanged for :data:`LATE_AFTER`           | attempt 1              |
+| ``rendered`` with a retry due more than :data:`LATE_AFTER` ago            | attempt ``attempts+1`` |
+| ``sending``, unchanged for longer than a job may run (:data:`STUCK_AFTER`) | attempt ``attempts``   |
+
+Job ids carry the attempt, so a job that is in fact still queued or running is not duplicated (arq refuses the id),
+and a re-run ``sending`` attempt takes what it already sent from the hand-off journal. The query spans every tenant
+(an operator task) and reads at most :data:`LIMIT` messages, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scaisend.db.session import unit_of_work
+from scaisend.delivery.tasks import JOB_TIMEOUT, enqueue_delivery
+from scaisend.models import Message, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+LATE_AFTER = timedelta(minutes=10)
+STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT) + timedelta(minutes=5)
+LIMIT = 1000
+
+
+async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LIMIT) -> list[tuple[str, int]]:
+    """``(message_id, attempt to run)`` for every message in the module's table."""
+    rendered, sending = MessageStatus.RENDERED.value, MessageStatus.SENDING.value
+    rows: Sequence[tuple[str, str, int]] = (await session.execute(
+        select(Message.id, Message.status, Message.attempts).where(or_(
+            and_(Message.status == rendered, Message.attempts == 0, Message.updated_at < now - LATE_AFTER),
+            and_(Message.status == rendered, Message.attempts > 0, Message.next_attempt_at < now - LATE_AFTER),
+            and_(Message.status == sending, Message.updated_at < now - STUCK_AFTER),
+        )).order_by(Message.updated_at).limit(limit)
+    )).tuples().all()
+    return [(message_id, attempts if status == sending else attempts + 1) for message_id, status, attempts in rows]
+
+
+async def requeue_stale_deliveries(ctx: dict[str, Any]) -> int:
+    """The cron job: queue the missing jobs; how many were new."""
+    async with unit_of_work(ctx["maker"]) as session:
+        stale = await stale_deliveries(session, ctx["clock"].now())
+    added = 0
+    for message_id, attempt in stale:
+        added += await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt)
+    if added:
+        logger.warning("requeued stale deliveries", extra={"requeued": added, "checked": len(stale)})
+    return added
