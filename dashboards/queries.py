@@ -51,9 +51,12 @@ def http_request_rate(matchers: tuple[str, ...], window: str, by: tuple[str, ...
 
 
 def http_5xx_ratio(matchers: tuple[str, ...], window: str, by: tuple[str, ...] = ()) -> str:
-    """Share of API requests answered with a 5xx status (§9.2 alert 1)."""
+    """Share of API requests answered with a 5xx status (§9.2 alert 1). A process that has answered no 5xx yet has
+    no 5xx series, so the numerator falls back to the total times 0: the ratio reads 0, not "no data"."""
     name = metrics.HTTP_REQUESTS_SPEC.name
-    return counter_ratio((name, (*matchers, 'status_class="5xx"')), (name, matchers), window, by)
+    errors = counter_rate(name, (*matchers, 'status_class="5xx"'), window, by)
+    total = counter_rate(name, matchers, window, by)
+    return f"({errors} or {total} * 0) / {total}"
 
 
 def http_latency(quantile: float, matchers: tuple[str, ...], window: str, by: tuple[str, ...] = ()) -> str:

@@ -25,4 +25,6 @@ async def get_session(resources: Annotated[Resources, Depends(get_resources)]) -
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit (or roll back) when the route function returns, BEFORE the response is sent, so a failed
+# commit becomes an error response instead of a success the client saw for data that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
