@@ -1,15 +1,19 @@
 """Recomputing ``daily_stats`` from ``email_events`` (D9 ``POST /v3/stats/rebuild``, spec §8).
 
-For each day of the range, in its own transaction: delete the tenant's rows of that day, then recount every event of
-the day with :func:`scaisend.stats.counters.metrics_for`, the mapping live counting uses (``unique_opens`` and
-``unique_clicks`` from ``metadata["unique"]``, drops by reason), into the all-categories row and one row per category
-of the event's message. Live counting and a rebuild therefore cannot disagree. Events are read in keyset-paged
-batches, so memory is bounded by one batch plus one counter per category of the day, whatever the volume.
+For each day of the range, in its own transaction: recount every event of the day with
+:func:`scaisend.stats.counters.metrics_for`, the mapping live counting uses (``unique_opens`` and ``unique_clicks``
+from ``metadata["unique"]``, drops by reason), into the all-categories row and one row per category of the event's
+message, and replace the day's rows with the result (rows of categories without events are deleted). Live counting
+and a rebuild therefore cannot disagree. Events are read in keyset-paged batches, so memory is bounded by one batch
+plus one counter per category of the day, whatever the volume.
 
-Deleting first makes the day's ``daily_stats`` rows (and the gaps between them) locked until the day commits: a live
-upsert for that day waits and then adds its event on top, and an event committed before the delete is recounted, so
-no count is lost or doubled while the tenant keeps sending. Days are UTC dates of ``occurred_at``. Events whose
-message row is gone count only in the all-categories row.
+Concurrency with live counting: every live upsert takes the day's all-categories row (``category = ""``, which
+:func:`~scaisend.stats.counters.increment` lists first) before its category rows, and so does a rebuild, before it
+reads any event. That row is the day's lock: a live upsert arriving during the rebuild waits and then adds its event
+on top of the rebuilt counts, and every event whose count is already in the rows is committed, hence read. Rows are
+updated in place rather than deleted and re-inserted, because InnoDB deadlocks a transaction that re-inserts a key
+another transaction is waiting on. Days are UTC dates of ``occurred_at``. Events whose message row is gone count
+only in the all-categories row.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.clock import utcnow
 from scaisend.db.session import unit_of_work
 from scaisend.events.types import EventType
 from scaisend.models import ALL_CATEGORIES, STAT_METRICS, DailyStat, EmailEvent, Message
-from scaisend.stats.counters import metrics_for
+from scaisend.stats.counters import increment, metrics_for
 from scaisend.stats.service import DateRange
 
 logger = logging.getLogger(__name__)
@@ -66,11 +70,9 @@ async def _categories(session: AsyncSession, tenant_id: str, message_ids: Iterab
     return {message_id: list(categories or []) for message_id, categories in rows.tuples()}
 
 
-async def recount_day(session: AsyncSession, tenant_id: str, day: date, *,
-                      batch_size: int = BATCH_SIZE) -> dict[str, Counter[str]]:
-    """Delete the tenant's ``daily_stats`` rows of ``day`` and write them again from its events; the counts
-    written per category. Flushes, never commits."""
-    await session.execute(delete(DailyStat).where(DailyStat.tenant_id == tenant_id, DailyStat.date == day))
+async def _count_events(session: AsyncSession, tenant_id: str, day: date,
+                        batch_size: int) -> dict[str, Counter[str]]:
+    """The day's counts per category (``""`` = all categories), from its events."""
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     async for batch in _event_batches(session, tenant_id, day, batch_size):
         categories = await _categories(session, tenant_id, (row[2] for row in batch))
@@ -82,13 +84,36 @@ async def recount_day(session: AsyncSession, tenant_id: str, day: date, *,
                 continue
             for category in dict.fromkeys([ALL_CATEGORIES, *categories.get(message_id, [])]):
                 counts[category].update(names)
-    now = utcnow()
-    rows = [{"tenant_id": tenant_id, "date": day, "category": category, "updated_at": now,
-             **dict.fromkeys(STAT_METRICS, 0), **counter}
-            for category, counter in counts.items() if counter]
-    for start in range(0, len(rows), 500):
-        await session.execute(insert(DailyStat), rows[start:start + 500])
     return {category: counter for category, counter in counts.items() if counter}
+
+
+def _day_row(tenant_id: str, day: date, category: str) -> list[ColumnElement[bool]]:
+    return [DailyStat.tenant_id == tenant_id, DailyStat.date == day, DailyStat.category == category]
+
+
+async def recount_day(session: AsyncSession, tenant_id: str, day: date, *,
+                      batch_size: int = BATCH_SIZE) -> dict[str, Counter[str]]:
+    """Replace the tenant's ``daily_stats`` rows of ``day`` with counts of its events; the counts written per
+    category. Flushes, never commits."""
+    # Take the day's all-categories row first, as every live upsert does: live counting for this day now waits
+    # for this transaction, and the events read below include every event whose count is already in the rows.
+    await increment(session, tenant_id=tenant_id, day=day, categories=(), amounts={"requests": 0})
+    existing = set(await session.scalars(select(DailyStat.category).where(DailyStat.tenant_id == tenant_id,
+                                                                          DailyStat.date == day)))
+    counts = await _count_events(session, tenant_id, day, batch_size)
+    stale = sorted(existing - counts.keys())
+    for start in range(0, len(stale), 500):
+        await session.execute(delete(DailyStat).where(DailyStat.tenant_id == tenant_id, DailyStat.date == day,
+                                                      DailyStat.category.in_(stale[start:start + 500])))
+    now = utcnow()
+    for category, counter in counts.items():
+        values = {**dict.fromkeys(STAT_METRICS, 0), **counter, "updated_at": now}
+        if category in existing:  # in place: deleting and re-inserting a key live counting waits on deadlocks
+            await session.execute(update(DailyStat).where(*_day_row(tenant_id, day, category)).values(values))
+        else:
+            await session.execute(insert(DailyStat).values(tenant_id=tenant_id, date=day, category=category,
+                                                           **values))
+    return counts
 
 
 async def rebuild_range(maker: async_sessionmaker[AsyncSession], tenant_id: str, span: DateRange, *,
