@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import tempfile
 
 import uvicorn
 
+from scaisend import metrics
 from scaisend.cli.common import settings_or_exit
 from scaisend.logs import configure_logging
 
@@ -26,15 +29,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         parser.set_defaults(func=_service(name))
 
 
+def _multiprocess_metrics(settings_dir: str) -> None:
+    """Several uvicorn workers share their metrics through files (prometheus-client multiprocess mode): wipe the
+    folder and export it before the workers start, since prometheus-client reads the variable at import."""
+    directory = settings_dir or tempfile.mkdtemp(prefix="scaisend-metrics-")
+    metrics.reset_multiproc_dir(directory)
+    os.putenv("PROMETHEUS_MULTIPROC_DIR", directory)
+
+
 def _serve(args: argparse.Namespace) -> None:
     settings = settings_or_exit()
     configure_logging("api", settings.LOG_LEVEL)
+    workers = args.workers or settings.API_WORKERS
+    if workers > 1:
+        _multiprocess_metrics(settings.PROMETHEUS_MULTIPROC_DIR)
     uvicorn.run(
         "scaisend.api.asgi:app_factory",
         factory=True,
         host=args.host or settings.API_HOST,
         port=args.port or settings.API_PORT,
-        workers=args.workers or settings.API_WORKERS,
+        workers=workers,
         log_config=None,
         access_log=False,
         server_header=False,

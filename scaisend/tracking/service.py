@@ -18,7 +18,8 @@ from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.models import AsmGroup, Message, SuppressionKind
 from scaisend.suppressions import repository as suppression_repository
-from scaisend.suppressions.service import add_missing, add_unsubscribes, lookup_email
+from scaisend.suppressions.groups import add_group_unsubscribes, remove_group_unsubscribe
+from scaisend.suppressions.service import add_unsubscribes, lookup_email
 from scaisend.tracking.tokens import TrackingToken
 
 
@@ -92,12 +93,9 @@ async def apply_unsubscribe(session: AsyncSession, message: Message, token: Trac
         return False
     meta = {**meta, "group_id": str(group.id)}
     if action is UnsubscribeAction.UNSUBSCRIBE_GROUP:
-        await add_missing(session, message.tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE, [lookup_email(recipient)],
-                          now=hit.at, group_id=group.id, message_id=message.id)
+        await add_group_unsubscribes(session, group, [recipient], message_id=message.id, now=hit.at)
         await record_event(session, **common, event_type=EventType.GROUP_UNSUBSCRIBE, metadata=meta)
     else:
-        selector = suppression_repository.Selector(message.tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE,
-                                                   group_id=group.id)
-        await suppression_repository.delete_rows(session, selector, [lookup_email(recipient)])
+        await remove_group_unsubscribe(session, group, recipient)
         await record_event(session, **common, event_type=EventType.GROUP_RESUBSCRIBE, metadata=meta)
     return True
