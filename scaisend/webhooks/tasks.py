@@ -26,7 +26,7 @@ from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 from scaisend.webhooks import repository
 from scaisend.webhooks.attempts import Claim, Outcome, claim_attempt, record_attempt
-from scaisend.webhooks.batching import flush_tenant
+from scaisend.webhooks.batching import FLUSH_EVERY_SECONDS, flush_tenant
 from scaisend.webhooks.dispatch import JOB_NAME, enqueue_attempt, job_unit_of_work
 from scaisend.webhooks.oauth import OAuthTokenError, bearer_token, forget_token
 from scaisend.webhooks.outgoing import AttemptResult, endpoint_request, event_webhook_request, post
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["JOB_NAME", "deliver_webhook", "flush_event_webhooks", "sweep_webhook_deliveries"]
 
+FLUSH_SECONDS: Final = set(range(0, 60, FLUSH_EVERY_SECONDS))  # the flush cron's seconds
 SWEEP_LIMIT: Final = 1000
 FLUSH_TENANTS_LIMIT: Final = 500
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (

@@ -26,5 +26,5 @@ def run(settings: Settings) -> None:
     }, cron_jobs=[
         cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
         cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
-        cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=set(range(0, 60, 5))),
+        cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=webhook_tasks.FLUSH_SECONDS),
     ])

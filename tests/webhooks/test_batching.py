@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+from sendgrid.helpers.eventwebhook import EventWebhook  # type: ignore[import-untyped]
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader  # type: ignore[import-untyped]
 
 from scaisend.webhooks.batching import split_batches
 from scaisend.webhooks.dispatch import job_id
@@ -33,7 +33,8 @@ class TestSplitBatches:
         assert all(len(encode([e for _, e in b])) <= 3 * (size + 1) + 2 for b in batches)
 
     def test_an_oversized_event_travels_alone(self) -> None:
-        events = [("evt_small", {"a": 1}), ("evt_big", {"pad": "x" * 500}), ("evt_small2", {"a": 2})]
+        events: list[tuple[str, dict[str, Any]]] = [("evt_small", {"a": 1}), ("evt_big", {"pad": "x" * 500}),
+                                                    ("evt_small2", {"a": 2})]
         assert [[e for e, _ in b] for b in split_batches(events, max_bytes=100)] == [
             ["evt_small"], ["evt_big"], ["evt_small2"]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from sendgrid.helpers.eventwebhook import EventWebhook
+from sendgrid.helpers.eventwebhook import EventWebhook  # type: ignore[import-untyped]
 
 from scaisend.webhooks.sendgrid_format import TOGGLES
 from tests.factories.tenants import TenantKey, make_key

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 from cryptography.hazmat.primitives import serialization
-from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+from sendgrid.helpers.eventwebhook import EventWebhook  # type: ignore[import-untyped]
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader  # type: ignore[import-untyped]
 
 from scaisend.webhooks.event_webhook_signing import (
     SIGNATURE_HEADER,
