@@ -15,7 +15,8 @@ Hard bounces and blocks put the recipient on the tenant's bounce list (bounce_ty
 (mailbox full, message too large, expiry after ``SMTP_MAX_AGE``) do not: the address is valid, the next message may
 well get through (spec §6.7 lists bounces "at send time"; we read that as the permanent ones, as SendGrid does).
 
-The message's status after an attempt, over every recipient (this attempt's results and earlier attempts' events):
+The message's status after an attempt, over every recipient (this attempt's results and the events of earlier
+attempts since the message was last rendered, so a message the user retries starts afresh):
 
 - some recipient still deferred → ``rendered`` with ``next_attempt_at`` (the next attempt is queued);
 - else at least one recipient accepted → ``delivered`` (``delivered_at`` set); if others bounced or were blocked,
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +40,7 @@ from scaisend.events.types import EventType
 from scaisend.models import EmailEvent, Message, MessageStatus
 from scaisend.suppressions.service import add_bounce
 
+CLOCK_SKEW = timedelta(minutes=2)
 _FINAL_EVENTS: dict[str, Outcome] = {
     EventType.DELIVERED.value: Outcome.DELIVERED,
     EventType.BOUNCE.value: Outcome.BOUNCED,
@@ -54,12 +56,17 @@ class Settled:
     reason: str | None = None
 
 
-async def finished_recipients(session: AsyncSession, tenant_id: str, message_id: str) -> dict[str, Settled]:
-    """Recipients (lower-case) that earlier attempts already settled, with how."""
+async def finished_recipients(session: AsyncSession, tenant_id: str, message_id: str,
+                              rendered_at: datetime) -> dict[str, Settled]:
+    """Recipients (lower-case) that earlier attempts settled, with how, counting only events since the stored MIME
+    was rendered (``rendered_at``): a message the user retries is composed again and starts afresh. The window opens
+    :data:`CLOCK_SKEW` early, because compose and delivery may run on hosts whose clocks differ a little; a retry
+    within that time of the previous round's outcomes may therefore skip recipients already settled, never send to
+    one twice."""
     rows = await session.execute(
         select(EmailEvent.recipient_email, EmailEvent.event_type, EmailEvent.data).where(
             EmailEvent.tenant_id == tenant_id, EmailEvent.message_id == message_id,
-            EmailEvent.event_type.in_(list(_FINAL_EVENTS)),
+            EmailEvent.event_type.in_(list(_FINAL_EVENTS)), EmailEvent.occurred_at >= rendered_at - CLOCK_SKEW,
         ).order_by(EmailEvent.occurred_at)
     )
     return {email.lower(): Settled(_FINAL_EVENTS[kind], (data or {}).get("reason")) for email, kind, data in rows}

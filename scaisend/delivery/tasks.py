@@ -188,7 +188,7 @@ async def _begin(ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJourn
         everyone = await envelope_recipients(session, message)
         if not everyone:
             return _fail(message, "Message has no recipients")
-        earlier = await finished_recipients(session, message.tenant_id, message_id)
+        earlier = await finished_recipients(session, message.tenant_id, message_id, content.created_at)
         journaled = await journal.load(message_id, attempt)
         pending = [r for r in everyone if r.lower() not in earlier and r.lower() not in journaled]
         message.status = MessageStatus.SENDING.value

@@ -14,15 +14,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from scaisend.compose.steps import store_mime
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.journal import HandoffJournal
 from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.tasks import enqueue_delivery
-from scaisend.models import WebhookDelivery
+from scaisend.models import Message, WebhookDelivery
 from scaisend.queues import Queues
 from scaisend.workers.context import serve_queues
 from scaisend.workers.smtp import SMTP_JOBS, SMTP_STARTERS
-from tests.factories.delivery import DeliveryWorld, Sender, make_sender, open_world
+from tests.factories.delivery import DeliveryWorld, Sender, build_mime, make_sender, open_world
 from tests.factories.webhooks import make_endpoint
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX, Slow
@@ -131,6 +132,25 @@ class TestCrashWindows:
         assert queued is not None
         assert queued[1] == (message_id, 2)
         assert world.mx.connections == 0
+
+
+class TestUserRetry:
+    async def test_a_message_composed_again_is_sent_again(self, world: DeliveryWorld) -> None:
+        to = address()
+        world.mx.script(to, "552 5.2.2 Mailbox full", "250 2.1.5 OK")
+        message_id = await world.message([to])
+        await world.run(message_id)
+        assert (await world.row(message_id)).status == "bounced"
+        world.clock.advance(timedelta(minutes=10))
+        async with unit_of_work(world.maker) as session:  # what POST …/retry and compose leave: new MIME, rendered
+            message = await session.get(Message, message_id)
+            assert message is not None
+            await store_mime(session, message, build_mime(message_id, world.sender.address, [to]), world.clock.now())
+        await world.run(message_id, 2)
+        assert len(world.mx.mailbox(to)) == 1
+        row = await world.row(message_id)
+        assert (row.status, row.attempts, row.error_message) == ("delivered", 2, None)
+        assert [e.event_type for e in await world.events(message_id)] == ["bounce", "delivered"]
 
 
 class TestWebhooks:

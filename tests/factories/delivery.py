@@ -147,6 +147,8 @@ class DeliveryWorld:
         self.dns.add_mx(domain, host or f"mx.{domain}", preference, ip=ip)
 
     async def message(self, to: Sequence[str], **options: Any) -> str:
+        """A rendered message, rendered now by the world's clock unless ``created_at`` says otherwise."""
+        options.setdefault("created_at", self.clock.now())
         return await make_rendered_message(self.maker, self.sender, to, **options)
 
     async def run(self, message_id: str, attempt: int = 1) -> str:
