@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,59 +27,15 @@ from scaisend.settings import Settings
 from tests.factories.tenants import TenantKey, make_tenant
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
-from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
+from tests.harness.processes import ROOT
 from tests.harness.prometheus import LoopbackPrometheus
+from tests.harness.stack import Stack, start_stack
 
 pytestmark = pytest.mark.timeout(240)
 
 BOUNCING_RECIPIENTS = 12
 CLEAN_RECIPIENTS = 12
 MX_HOST = "mx.monitoring.test"
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    ports: dict[str, int]
-    procs: dict[str, subprocess.Popen[bytes]]
-    logs: Path
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports['api']}"
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def start_stack(settings: Settings, workdir: Path) -> Stack:
-    ports = {p.name: free_port() for p in PROCESSES}
-    settings = settings.model_copy(update={
-        "API_PORT": ports["api"], "WORKER_METRICS_PORT": ports["worker"], "SMTP_METRICS_PORT": ports["smtp"],
-        "EXPORTER_PORT": ports["exporter"], "SMTP_INBOUND_PORT": free_port(), "API_HOST": "127.0.0.1",
-        "METRICS_HOST": "127.0.0.1", "INBOUND_QUARANTINE_PATH": str(workdir / "inbound"),
-    })
-    stack = Stack(settings, ports, {}, workdir)
-    for name, command in (("api", "serve"), ("worker", "worker"), ("smtp", "smtp"), ("exporter", "exporter")):
-        log = (workdir / f"{name}.log").open("wb")
-        stack.procs[name] = subprocess.Popen([*SCAISEND, command], env=settings_env(settings), cwd=ROOT,
-                                             stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"{stack.api}/ready", timeout=60)
-        for name in ("worker", "smtp", "exporter"):
-            wait_http(f"http://127.0.0.1:{ports[name]}/metrics", timeout=60)
-    except TimeoutError:
-        stack.stop()
-        raise
-    return stack
 
 
 def prometheus_config(stack: Stack) -> dict[str, Any]:

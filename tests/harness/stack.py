@@ -1,0 +1,63 @@
+"""The four services as real processes (``scaisend serve|worker|smtp|exporter``) on free loopback ports, for the
+end-to-end tests that need the whole pipeline the way an operator runs it."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaisend.metrics import PROCESSES
+from scaisend.settings import Settings
+from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
+
+COMMANDS = {"api": "serve", "worker": "worker", "smtp": "smtp", "exporter": "exporter"}
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    ports: dict[str, int]
+    procs: dict[str, subprocess.Popen[bytes]]
+    logs: Path
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+
+def start_stack(settings: Settings, workdir: Path) -> Stack:
+    """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``."""
+    ports = {p.name: free_port() for p in PROCESSES}
+    settings = settings.model_copy(update={
+        "API_PORT": ports["api"], "WORKER_METRICS_PORT": ports["worker"], "SMTP_METRICS_PORT": ports["smtp"],
+        "EXPORTER_PORT": ports["exporter"], "SMTP_INBOUND_PORT": free_port(), "API_HOST": "127.0.0.1",
+        "METRICS_HOST": "127.0.0.1", "INBOUND_QUARANTINE_PATH": str(workdir / "inbound"),
+    })
+    stack = Stack(settings, ports, {}, workdir)
+    for name, command in COMMANDS.items():
+        log = (workdir / f"{name}.log").open("wb")
+        stack.procs[name] = subprocess.Popen([*SCAISEND, command], env=settings_env(settings), cwd=ROOT,
+                                             stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_http(f"{stack.api}/ready", timeout=60)
+        for name in ("worker", "smtp", "exporter"):
+            wait_http(f"http://127.0.0.1:{ports[name]}/metrics", timeout=60)
+    except TimeoutError:
+        stack.stop()
+        raise
+    return stack
