@@ -1,11 +1,11 @@
 """The delivery sweep (docs/delivery.md, "Sent versus recorded"): a cron job on the SMTP service that queues the
 ``deliver_message`` job again for messages whose job went missing.
 
-| the message is …                                                         | queued again           |
-|---------------------------------------------------------------------------|------------------------|
-| ``rendered``, never attempted, unchanged for :data:`LATE_AFTER`           | attempt 1              |
-| ``rendered`` with a retry due more than :data:`LATE_AFTER` ago            | attempt ``attempts+1`` |
-| ``sending``, unchanged for longer than a job may run (:data:`STUCK_AFTER`) | attempt ``attempts``   |
+| the message is …                                                              | queued again           |
+|--------------------------------------------------------------------------------|------------------------|
+| ``rendered`` with a retry due more than :data:`LATE_AFTER` ago                 | attempt ``attempts+1`` |
+| ``rendered`` (first time, or again for a user's retry), unchanged since then   | attempt ``attempts+1`` |
+| ``sending``, unchanged for longer than a job may run (:data:`STUCK_AFTER`)     | attempt ``attempts``   |
 
 Job ids carry the attempt, so a job that is in fact still queued or running is not duplicated (arq refuses the id),
 and a re-run ``sending`` attempt takes what it already sent from the hand-off journal. The query spans every tenant
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.db.session import unit_of_work
@@ -38,8 +38,8 @@ async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LI
     rendered, sending = MessageStatus.RENDERED.value, MessageStatus.SENDING.value
     rows: Sequence[tuple[str, str, int]] = (await session.execute(
         select(Message.id, Message.status, Message.attempts).where(or_(
-            and_(Message.status == rendered, Message.attempts == 0, Message.updated_at < now - LATE_AFTER),
-            and_(Message.status == rendered, Message.attempts > 0, Message.next_attempt_at < now - LATE_AFTER),
+            and_(Message.status == rendered,
+                 func.coalesce(Message.next_attempt_at, Message.updated_at) < now - LATE_AFTER),
             and_(Message.status == sending, Message.updated_at < now - STUCK_AFTER),
         )).order_by(Message.updated_at).limit(limit)
     )).tuples().all()

@@ -4,9 +4,9 @@ Jobs carry ``(message_id, attempt)`` and the id ``deliver_message:<message_id>:<
 the compose stage, each retry enqueues the next). The job reads as a list of named steps:
 
 1. **begin** (one transaction): load the message; stop if it is gone, cancelled or already final, or the attempt
-   was superseded; ``failed`` when its content is missing or its sender domain is no longer verified and active;
-   load the DKIM key; find the recipients (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts
-   have not settled; mark it ``sending``.
+   was superseded or already done (then only make sure the next attempt's job is queued); ``failed`` when its
+   content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
+   (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
 2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
 3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction; each final
    result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
@@ -173,7 +173,9 @@ async def _begin(ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJourn
             return Skip(f"message is {message.status}, not rendered")
         if message.attempts > attempt:
             return Skip(f"attempt {attempt} superseded by attempt {message.attempts}")
-        if message.status == MessageStatus.RENDERED and message.attempts == attempt and message.next_attempt_at:
+        if message.status == MessageStatus.RENDERED and message.attempts == attempt:
+            if message.next_attempt_at is None:  # rendered again since (a user retry): its next job is attempt+1
+                return Skip(f"attempt {attempt} already done")
             return Resume(max(message.next_attempt_at - rt.clock.now(), timedelta(0)))
         content = await session.get(MessageContent, message_id)
         if content is None:

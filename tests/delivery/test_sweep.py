@@ -37,9 +37,10 @@ class TestRequeueStaleDeliveries:
         never_sent = await world.message([address()])
         retry_due = await world.message([address()], attempts=2, next_attempt_at=now + timedelta(minutes=5))
         stuck = await world.message([address()], status="sending", attempts=1)
+        retried_by_user = await world.message([address()], attempts=4)
         world.clock.advance(timedelta(minutes=25))
-        assert await requeue_stale_deliveries(world.ctx) >= 3
-        for message_id, attempt in ((never_sent, 1), (retry_due, 3), (stuck, 1)):
+        assert await requeue_stale_deliveries(world.ctx) >= 4
+        for message_id, attempt in ((never_sent, 1), (retry_due, 3), (stuck, 1), (retried_by_user, 5)):
             queued = await world.queued(message_id, attempt)
             assert queued is not None
             assert queued[1] == (message_id, attempt)

@@ -94,6 +94,12 @@ class TestSkips:
         assert await world.run(message_id, 2) == "attempt 2 superseded by attempt 3"
         assert world.mx.connections == 0
 
+    async def test_attempt_already_done_before_the_message_was_rendered_again(self, world: DeliveryWorld) -> None:
+        message_id = await world.message([address()], attempts=2)  # re-rendered after attempt 2: attempt 3 is next
+        assert await world.run(message_id, 2) == "attempt 2 already done"
+        assert world.mx.connections == 0
+        assert await world.queued(message_id, 3) is None
+
     async def test_sender_domain_no_longer_verified_fails_the_message(self, app: FastAPI, dns: LoopbackDNS,
                                                                      mx: ScriptableMX) -> None:
         unverified = await make_sender(app.state.resources.maker, app.state.resources.settings, verified=False)
