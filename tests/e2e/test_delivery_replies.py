@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from tests.factories.delivery import DeliveryWorld, Sender, dkim_verifies, make_sender, open_world
 from tests.harness.dns import LoopbackDNS
@@ -79,6 +80,24 @@ class TestDelivered:
         assert b"Bcc" not in world.mx.mailbox(bcc)[0].data
         assert sorted(e.recipient_email for e in await world.events(message_id)) == sorted([to, cc, bcc])
         assert (await world.row(message_id)).status == "delivered"
+
+
+class TestMetrics:
+    async def test_the_smtp_metrics_move(self, world: DeliveryWorld) -> None:
+        def sample(name: str, **labels: str) -> float:
+            return REGISTRY.get_sample_value(name, labels) or 0.0
+
+        names = [("scaisend_smtp_deliveries_total", {"result": "delivered"}),
+                 ("scaisend_smtp_deliveries_total", {"result": "bounced"}),
+                 ("scaisend_smtp_connections_total", {"outcome": "success"}),
+                 ("scaisend_smtp_mx_lookups_total", {}),
+                 ("scaisend_smtp_mx_resolution_failures_total", {"reason": "nxdomain"}),
+                 ("scaisend_smtp_dkim_signing_duration_seconds_count", {})]
+        before = [sample(name, **labels) for name, labels in names]
+        world.route("rcpt.example.test")
+        await world.run(await world.message([address("ok"), address("gone", "nxdomain.example.test")]))
+        after = [sample(name, **labels) for name, labels in names]
+        assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 1, 2, 1, 1]
 
 
 class TestDeferredThenDelivered:
