@@ -4,7 +4,7 @@ The job reads like a list of named steps (:mod:`scaisend.compose.steps`), all in
 message row locked:
 
 1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
-   ``rendered``, whose delivery job is enqueued again in case the first enqueue was lost;
+   ``rendered`` before any delivery attempt, whose delivery job is enqueued again in case the first enqueue was lost;
 2. ``processing``;
 3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
@@ -13,7 +13,9 @@ message row locked:
 5. render (template or content); a render error ends the message ``failed`` with the reason;
 6. tracking instrumentation and MIME; bytes stored in ``message_contents``; ``rendered``;
 7. commit, THEN enqueue the webhook deliveries of the events just recorded (``job_unit_of_work``) and
-   ``deliver_message(message_id, 1)`` on ``smtp:deliver`` with job id ``deliver_message:<message_id>:1``.
+   ``deliver_message(message_id, attempt)`` on ``smtp:deliver`` with job id ``deliver_message:<message_id>:<attempt>``,
+   where ``attempt`` is 1 for a new message (``messages.attempts + 1``, so a message retried by the user after
+   delivery attempts continues the count instead of reusing attempt 1's job id and event dedupe keys).
 
 The cron :func:`requeue_stale_messages` (every minute) hands messages still ``queued`` after :data:`STALE_AFTER` to
 ``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
@@ -29,6 +31,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +56,7 @@ from scaisend.db.session import unit_of_work
 from scaisend.logs import message_id_var, tenant_id_var
 from scaisend.messages.service import requeue_stale_queued
 from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
-from scaisend.models import MessageStatus
+from scaisend.models import Message, MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
 from scaisend.settings import Settings
 from scaisend.webhooks.dispatch import job_unit_of_work
@@ -87,16 +90,28 @@ def deliver_job_id(message_id: str, attempt: int = 1) -> str:
     return f"{DELIVER_JOB}:{message_id}:{attempt}"
 
 
-async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, message_id: str) -> Outcome:
+@dataclass(frozen=True)
+class Composed:
+    outcome: Outcome
+    delivery_attempt: int | None = None  # the deliver_message attempt to enqueue after commit
+
+
+async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, message_id: str) -> Composed:
     """Every step of the job inside one transaction (the caller commits)."""
     message = await lock_message(session, message_id)
     if message is None:
-        return Outcome.NOT_FOUND
+        return Composed(Outcome.NOT_FOUND)
     tenant_id_var.set(message.tenant_id)
-    if message.status == MessageStatus.RENDERED:
-        return Outcome.ALREADY_RENDERED
+    if message.status == MessageStatus.RENDERED and not message.attempts:
+        return Composed(Outcome.ALREADY_RENDERED, 1)
     if message.status != MessageStatus.QUEUED:
-        return Outcome.SKIPPED
+        return Composed(Outcome.SKIPPED)
+    outcome = await _compose_queued(session, settings, clock, message)
+    return Composed(outcome, (message.attempts or 0) + 1 if outcome is Outcome.RENDERED else None)
+
+
+async def _compose_queued(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
+    """Steps 2-6 for a ``queued`` message."""
     message.status = MessageStatus.PROCESSING.value
     now = clock.now()
     body = await request_body(session, message)
@@ -119,9 +134,9 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
     return Outcome.RENDERED
 
 
-async def enqueue_delivery(ctx: dict[str, Any], message_id: str) -> None:
+async def enqueue_delivery(ctx: dict[str, Any], message_id: str, attempt: int) -> None:
     queues: Queues = ctx["queues"]
-    await ctx["redis"].enqueue_job(DELIVER_JOB, message_id, 1, _job_id=deliver_job_id(message_id),
+    await ctx["redis"].enqueue_job(DELIVER_JOB, message_id, attempt, _job_id=deliver_job_id(message_id, attempt),
                                    _queue_name=queues.smtp_deliver)
 
 
@@ -129,7 +144,7 @@ async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
     """Run the steps, commit, then hand the message to delivery."""
     try:
         async with job_unit_of_work(ctx) as session:
-            outcome = await compose_in(session, ctx["settings"], ctx["clock"], message_id)
+            composed = await compose_in(session, ctx["settings"], ctx["clock"], message_id)
     except TRANSIENT_ERRORS:
         raise
     except Exception as exc:
@@ -137,10 +152,10 @@ async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
         async with unit_of_work(ctx["maker"]) as session:
             failed = await fail_unfinished(session, message_id, f"Internal error while composing: {exc}"[:1000])
         return Outcome.FAILED if failed else Outcome.SKIPPED
-    if outcome in (Outcome.RENDERED, Outcome.ALREADY_RENDERED):
-        await enqueue_delivery(ctx, message_id)
-    logger.info("message composed", extra={"outcome": outcome.value})
-    return outcome
+    if composed.delivery_attempt is not None:
+        await enqueue_delivery(ctx, message_id, composed.delivery_attempt)
+    logger.info("message composed", extra={"outcome": composed.outcome.value})
+    return composed.outcome
 
 
 async def process_email(ctx: dict[str, Any], message_id: str) -> str:

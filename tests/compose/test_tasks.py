@@ -64,6 +64,29 @@ class TestProcessEmail:
         assert [e[0] for e in await events(compose_ctx, message_id)] == ["processed"]
         assert (await delivery_jobs(compose_ctx)).count(f"deliver_message:{message_id}:1") == 1
 
+    async def test_message_retried_after_delivery_attempts_continues_the_attempt_count(
+            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        maker = compose_ctx["maker"]
+        message_id = await make_message(maker, tenant.tenant_id)
+        async with unit_of_work(maker) as session:
+            await session.execute(update(Message).where(Message.id == message_id).values(attempts=2))
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        assert await delivery_jobs(compose_ctx) == [f"deliver_message:{message_id}:3"]
+        assert await delivery_job_args(compose_ctx, f"deliver_message:{message_id}:3") == ("deliver_message",
+                                                                                           (message_id, 3))
+
+    async def test_rendered_message_waiting_for_a_delivery_retry_is_left_alone(
+            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        maker = compose_ctx["maker"]
+        message_id = await make_message(maker, tenant.tenant_id, status=MessageStatus.RENDERED.value)
+        async with unit_of_work(maker) as session:
+            await session.execute(update(Message).where(Message.id == message_id).values(attempts=1))
+
+        assert await process_email(compose_ctx, message_id) == Outcome.SKIPPED
+        assert await delivery_jobs(compose_ctx) == []
+
     @pytest.mark.parametrize("status", [MessageStatus.CANCELLED, MessageStatus.SENDING, MessageStatus.FAILED])
     async def test_message_not_queued_is_left_alone(self, compose_ctx: dict[str, Any], tenant: TenantKey,
                                                     status: MessageStatus) -> None:
