@@ -47,6 +47,7 @@ def start_stack(settings: Settings, workdir: Path) -> Stack:
         "API_PORT": ports["api"], "WORKER_METRICS_PORT": ports["worker"], "SMTP_METRICS_PORT": ports["smtp"],
         "EXPORTER_PORT": ports["exporter"], "SMTP_INBOUND_PORT": free_port(), "API_HOST": "127.0.0.1",
         "METRICS_HOST": "127.0.0.1", "INBOUND_QUARANTINE_PATH": str(workdir / "inbound"),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['api']}",  # tracking links in sent mail reach this API
     })
     stack = Stack(settings, ports, {}, workdir)
     for name, command in COMMANDS.items():
