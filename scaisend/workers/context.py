@@ -16,6 +16,7 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
 
+from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues, redis_settings
@@ -89,8 +90,12 @@ async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoro
         await pool.aclose()
 
 
-def run_process(settings: Settings, metrics_port: int, queues: dict[str, Sequence[WorkerCoroutine | Function]],
-                *, cron_jobs: Sequence[CronJob] = (), starters: Sequence[Starter] = ()) -> None:
+def run_process(settings: Settings, process: metrics.Process, metrics_port: int,
+                queues: dict[str, Sequence[WorkerCoroutine | Function]], *, cron_jobs: Sequence[CronJob] = (),
+                starters: Sequence[Starter] = ()) -> None:
+    """Serve ``/metrics`` for ``process`` (every bounded label combination at 0 from the start, so rates and ratios
+    have series before the first job) and run its queues until SIGINT/SIGTERM."""
+    metrics.initialise(process)
     start_http_server(metrics_port, addr=settings.METRICS_HOST)
     logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
     asyncio.run(serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from arq.cron import cron
 from arq.worker import func
 
+from scaisend import metrics
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
 from scaisend.compose.tasks import process_email, requeue_stale_messages
 from scaisend.queues import Queues
@@ -16,7 +17,7 @@ from scaisend.workers.context import run_process
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, settings.WORKER_METRICS_PORT, {
+    run_process(settings, metrics.WORKER, settings.WORKER_METRICS_PORT, {
         queues.email_process: [
             func(process_email, name="process_email", keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],

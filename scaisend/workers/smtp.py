@@ -6,6 +6,7 @@ from __future__ import annotations
 from arq.cron import cron
 from arq.worker import func
 
+from scaisend import metrics
 from scaisend.delivery.runtime import start_delivery_runtime
 from scaisend.delivery.sweep import requeue_stale_deliveries
 from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
@@ -21,5 +22,5 @@ SMTP_CRON = [cron(requeue_stale_deliveries, name="requeue_stale_deliveries", min
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS}, starters=SMTP_STARTERS,
-                cron_jobs=SMTP_CRON)
+    run_process(settings, metrics.SMTP, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS},
+                starters=SMTP_STARTERS, cron_jobs=SMTP_CRON)

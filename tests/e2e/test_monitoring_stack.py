@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -143,6 +144,12 @@ def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX
     every_job_up = {p.job: "1" for p in PROCESSES}
     prometheus.wait_until(lambda: {r["metric"]["job"]: r["value"][1] for r in prometheus.query("up")}
                           == every_job_up, 30, "every target up")
+    for process in PROCESSES:  # what each real process serves is clean for promtool (issue item 1)
+        body = httpx.get(f"http://127.0.0.1:{running.ports[process.name]}{process.metrics_path}", timeout=10).text
+        lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True,
+                              check=False)
+        assert lint.returncode == 0, f"{process.name}: {lint.stdout}{lint.stderr}"
+        assert (lint.stdout + lint.stderr).strip() == "", f"{process.name}: {lint.stdout}{lint.stderr}"
     loaded = {g["name"] for g in prometheus.rule_groups()}
     assert loaded == {g["name"] for g in rule_groups()["groups"]}
 
