@@ -22,6 +22,7 @@ from scaisend.models import Message
 from scaisend.templates.legacy import BODY_TAG, SUBJECT_TAG, fill_legacy_template
 from scaisend.templates.renderer import RenderedContent, TemplateRenderError, render_dynamic, render_legacy
 from scaisend.templates.service import active_version
+from scaisend.templates.snapshot import TemplateSnapshot, stored_snapshot, take_snapshot
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,22 @@ def _finish(rendered: RenderedContent, fallback_subject: str | None) -> RenderOu
     return Rendered(subject, rendered.html, rendered.text, rendered.preheader or None)
 
 
+async def _template_version(session: AsyncSession, message: Message,
+                            body: Mapping[str, Any]) -> TemplateSnapshot | None:
+    """The version the send was accepted with; the active one for requests stored before snapshots existed."""
+    snapshot = stored_snapshot(body)
+    if snapshot is not None:
+        return snapshot
+    found = await active_version(session, message.tenant_id, message.template_id or "")
+    return take_snapshot(*found) if found is not None else None
+
+
 async def _render_template(session: AsyncSession, message: Message, body: Mapping[str, Any]) -> RenderOutcome:
-    template_id = message.template_id or ""
-    found = await active_version(session, message.tenant_id, template_id)
-    if found is None:
-        return RenderFailed(f"Template {template_id} not found or has no active version")
-    template, version = found
+    version = await _template_version(session, message, body)
+    if version is None:
+        return RenderFailed(f"Template {message.template_id} not found or has no active version")
     personalization = message.personalization or {}
-    if template.generation == "legacy":
+    if version.generation == "legacy":
         html, text = request_content(body)
         rendered = render_legacy(
             subject=fill_legacy_template(version.subject, content=message.subject, tag=SUBJECT_TAG),

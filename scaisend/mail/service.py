@@ -34,6 +34,7 @@ from scaisend.mail.validation import References, check_references, check_request
 from scaisend.models import Message, MessageStatus, SendRequest
 from scaisend.templates import repository as template_repository
 from scaisend.templates.service import active_version
+from scaisend.templates.snapshot import TEMPLATE_SNAPSHOT_KEY, take_snapshot
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,13 @@ async def load_references(session: AsyncSession, tenant_id: str, mail: MailSendR
     """The tenant's template, batch and ASM groups the request names."""
     template_found = template_active = False
     template_subject: str | None = None
+    snapshot: dict[str, Any] | None = None
     if mail.template_id and mail.template_id.startswith("d-"):
         found = await active_version(session, tenant_id, mail.template_id)
         if found is not None:
             template_found = template_active = True
             template_subject = found[1].subject
+            snapshot = take_snapshot(*found).as_json()
         else:
             template_found = await template_repository.get_template(session, tenant_id, mail.template_id) is not None
     batch = await repository.get_batch(session, tenant_id, mail.batch_id, lock="share") if mail.batch_id else None
@@ -69,7 +72,7 @@ async def load_references(session: AsyncSession, tenant_id: str, mail: MailSendR
         groups = {mail.asm.group_id, *(mail.asm.groups_to_display or [])}
     return References(
         template_found=template_found, template_active=template_active, template_subject=template_subject,
-        batch_status=batch.status if batch is not None else None,
+        template_snapshot=snapshot, batch_status=batch.status if batch is not None else None,
         asm_groups=await repository.existing_asm_groups(session, tenant_id, groups),
     )
 
@@ -115,13 +118,17 @@ async def accept_send(session: AsyncSession, principal: Principal, mail: MailSen
     if mail.needs_schedule_scope and not principal.has("mail.schedule"):
         raise MissingScopeError("mail.schedule")
     errors = check_request(mail, now)
-    errors += check_references(mail, await load_references(session, principal.tenant_id, mail))
+    references = await load_references(session, principal.tenant_id, mail)
+    errors += check_references(mail, references)
     if errors:
         raise SendGridError(errors)
     sandbox = principal.is_test or mail.sandbox_requested
     if not sandbox:
         await check_sender_domains(session, principal.tenant_id, mail)
-    request = SendRequest(id=new_id("req"), tenant_id=principal.tenant_id, body=mail.stored_body(), created_at=now)
+    body = mail.stored_body()
+    if references.template_snapshot is not None:
+        body[TEMPLATE_SNAPSHOT_KEY] = references.template_snapshot
+    request = SendRequest(id=new_id("req"), tenant_id=principal.tenant_id, body=body, created_at=now)
     messages = [build_message(mail, person, tenant_id=principal.tenant_id, request_id=request.id,
                               api_key_id=principal.api_key_id, sandbox=sandbox, now=now)
                 for person in mail.personalizations]

@@ -340,6 +340,9 @@ class References:
     template_found: bool = False
     template_active: bool = False
     template_subject: str | None = None
+    # the active version's content at accept time, stored with the request so in-flight sends render the version
+    # they were accepted with even if the template changes or is deleted before the worker gets to them (spec §3.5)
+    template_snapshot: dict[str, Any] | None = None
     batch_status: str | None = None  # None: no such batch
     asm_groups: frozenset[int] = field(default_factory=frozenset)  # the requested ids that exist
 
