@@ -10,18 +10,17 @@ from email.message import Message as EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend.delivery.envelope import message_id_from_verp
 from scaisend.models import Message
 
 _MESSAGE_ID_RE = re.compile(r"\b(msg_[0-9a-z]{26})\b")
 
 
 def verp_message_id(address: str, bounce_domain: str) -> str | None:
-    """``bounces+msg_…@bounces.example`` → ``msg_…``; ``None`` for any other address."""
-    local, _, domain = address.strip().strip("<>").rpartition("@")
-    if domain.lower() != bounce_domain.lower() or not local.lower().startswith("bounces+"):
-        return None
-    match = _MESSAGE_ID_RE.fullmatch(local[len("bounces+"):].lower())
-    return match.group(1) if match else None
+    """``bounces+msg_…@bounces.example`` → ``msg_…`` (the delivery stage's VERP form, read case-insensitively, as
+    mail systems may change the case of a local part); ``None`` for any other address."""
+    found = message_id_from_verp(address, bounce_domain)
+    return found.lower() if found and _MESSAGE_ID_RE.fullmatch(found.lower()) else None
 
 
 def candidate_ids(envelope_recipients: Iterable[str], original: EmailMessage | None, bounce_domain: str) -> list[str]:
