@@ -29,14 +29,10 @@ from email.utils import format_datetime
 from typing import Any
 
 from scaisend.compose.recipients import Recipient
+from scaisend.mail.validation import RESERVED_HEADERS  # the accept stage refuses them; compose never copies them
 
 POLICY = policy.SMTP.clone(cte_type="7bit")
 MESSAGE_ID_HEADER = "X-ScaiSend-Message-Id"
-RESERVED_HEADERS: frozenset[str] = frozenset({
-    "from", "to", "cc", "bcc", "reply-to", "sender", "subject", "date", "message-id", "mime-version",
-    "content-type", "content-transfer-encoding", "content-disposition", "dkim-signature", "received",
-    "return-path", MESSAGE_ID_HEADER.lower(),
-})
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
 _DEFAULT_TYPE = "application/octet-stream"
 

@@ -54,6 +54,7 @@ from scaisend.compose.steps import (
 )
 from scaisend.db.session import unit_of_work
 from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.mail.jobs import PROCESS_EMAIL
 from scaisend.messages.service import requeue_stale_queued
 from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import Message, MessageStatus
@@ -63,7 +64,7 @@ from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "process_email"
+JOB_NAME = PROCESS_EMAIL
 MAX_TRIES = 5
 DELIVER_JOB = "deliver_message"
 STALE_AFTER = timedelta(minutes=5)

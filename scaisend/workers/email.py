@@ -7,6 +7,7 @@ from arq.cron import cron
 from arq.worker import func
 
 from scaisend import metrics
+from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
 from scaisend.compose.tasks import process_email, requeue_stale_messages
 from scaisend.queues import Queues
@@ -19,7 +20,7 @@ def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
     run_process(settings, metrics.WORKER, settings.WORKER_METRICS_PORT, {
         queues.email_process: [
-            func(process_email, name="process_email", keep_result=0, max_tries=COMPOSE_MAX_TRIES),
+            func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],
         queues.webhook_deliver: [
             func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
