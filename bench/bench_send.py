@@ -446,7 +446,7 @@ class Database:
             return int(cur.fetchone()[0])
 
     def stage_times(self, ids: list[str]) -> dict[str, float]:
-        """Median seconds from accept to compose done, compose to hand-off, and accept to delivered."""
+        """Median seconds from accept to composed, composed to delivered, and accept to delivered."""
         spans: dict[str, list[float]] = {"accept->composed": [], "composed->delivered": [], "accept->delivered": []}
         with self.conn.cursor() as cur:
             for i in range(0, len(ids), 1000):
