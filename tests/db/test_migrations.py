@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from scaisend.db import migrate
 from scaisend.models import Base
 from scaisend.settings import Settings
-from tests.harness.database import create_database, drop_database
+from tests.harness.database import scratch_database
 from tests.harness.settings import make_settings
 
 
@@ -30,11 +30,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
     if request.param == "sqlite":
         yield make_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/migrate.db")
         return
-    base = make_settings()
-    settings = make_settings(DATABASE_URL=base.DATABASE_URL + "_mig")
-    create_database(settings)
-    yield settings
-    drop_database(settings)
+    with scratch_database(make_settings(), "mig") as settings:
+        yield settings
 
 
 def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database: Settings) -> None:

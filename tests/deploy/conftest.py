@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from deploy import generate
 from scaisend.settings import Settings
-from tests.harness.database import create_database, drop_database
-from tests.harness.settings import TEST_DATABASE, make_settings
+from tests.harness.database import scratch_database
 
 
 @pytest.fixture(scope="session")
@@ -25,8 +23,5 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def empty_database(database: Settings) -> Iterator[Settings]:
     """A MariaDB database of its own with no schema (the per-run one is already at head)."""
-    url = make_url(database.DATABASE_URL).set(database=f"{TEST_DATABASE}_deploy")
-    settings = make_settings(DATABASE_URL=url.render_as_string(hide_password=False))
-    create_database(settings)
-    yield settings
-    drop_database(settings)
+    with scratch_database(database, "deploy") as settings:
+        yield settings

@@ -20,18 +20,18 @@ from pathlib import Path
 import aiosmtplib
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.auth.scopes import SCOPE_NAMES
 from scaisend.db.session import unit_of_work
 from scaisend.events.types import EventType
 from scaisend.models import STAT_METRICS, EmailEvent, Message
-from scaisend.settings import Settings
 from scaisend.stats.counters import metrics_for
 from scaisend.webhooks.signing import verify_signature
 from tests.factories.delivery import Sender, make_sender
 from tests.factories.tenants import TenantKey, make_key
+from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
 from tests.harness.stack import Stack, start_stack
@@ -59,7 +59,7 @@ class World:
 
 
 @pytest.fixture
-async def world(database: Settings, dns_server: LoopbackDNS, app: FastAPI, tmp_path: Path) -> AsyncIterator[World]:
+async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path) -> AsyncIterator[World]:
     mx = ScriptableMX()
     await mx.start()
     for i in range(MIX["hard"]):
@@ -69,9 +69,10 @@ async def world(database: Settings, dns_server: LoopbackDNS, app: FastAPI, tmp_p
     for i in range(MIX["slow"]):
         mx.script(address("slow", i), "450 4.2.1 Mailbox busy, try later", "250 2.0.0 OK")
     dns_server.add_mx(DOMAIN, f"mx.{DOMAIN}", ip="127.0.0.1")
-    sender = await make_sender(app.state.resources.maker, database)
+    database, maker = own_database.settings, own_database.maker
+    sender = await make_sender(maker, database)
     sender.publish(dns_server)
-    key = await make_key(app.state.resources.maker, sender.tenant_id, sorted(SCOPE_NAMES))
+    key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
     settings = database.model_copy(update={
         "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port, "SMTP_RETRY_SCHEDULE": "1s",
         "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}ev{uuid.uuid4().hex[:6]}:",
@@ -95,13 +96,13 @@ async def eventually(check: object, timeout: float, what: str) -> None:
         await asyncio.sleep(0.5)
 
 
-async def tenant_events(app: FastAPI, tenant_id: str) -> list[EmailEvent]:
-    async with unit_of_work(app.state.resources.maker) as session:
+async def tenant_events(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> list[EmailEvent]:
+    async with unit_of_work(maker) as session:
         return list(await session.scalars(select(EmailEvent).where(EmailEvent.tenant_id == tenant_id)))
 
 
-async def statuses(app: FastAPI, tenant_id: str) -> dict[str, int]:
-    async with unit_of_work(app.state.resources.maker) as session:
+async def statuses(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> dict[str, int]:
+    async with unit_of_work(maker) as session:
         rows = await session.execute(select(Message.status, func.count()).where(Message.tenant_id == tenant_id)
                                      .group_by(Message.status))
         return {status: n for status, n in rows.all()}
@@ -168,7 +169,8 @@ async def report(world: World, fixture: str, recipient: str, rcpt: str) -> None:
         await smtp.sendmail("", [rcpt.replace("@@MESSAGE_ID@@", message_id)], raw)
 
 
-async def test_two_hundred_messages(world: World, app: FastAPI) -> None:
+async def test_two_hundred_messages(world: World, own_database: OwnDatabase) -> None:
+    maker = own_database.maker
     tenant = world.sender.tenant_id
     headers = world.key.headers
     async with httpx.AsyncClient(base_url=world.stack.api, headers=headers, timeout=30) as api:
@@ -179,11 +181,11 @@ async def test_two_hundred_messages(world: World, app: FastAPI) -> None:
         await send_all(api, world.sender)
 
         async def pipeline_done() -> bool:
-            counts = await statuses(app, tenant)
+            counts = await statuses(maker, tenant)
             return sum(counts.values()) == 200 and not set(counts) & {"queued", "processing", "rendered", "sending"}
 
         await eventually(pipeline_done, 120, "every message final")
-        assert await statuses(app, tenant) == {"delivered": 140, "bounced": 30, "failed": 30}
+        assert await statuses(maker, tenant) == {"delivered": 140, "bounced": 30, "failed": 30}
 
         await engage(world)
         verp = f"bounces+@@MESSAGE_ID@@@{world.stack.settings.BOUNCE_DOMAIN}"
@@ -192,7 +194,7 @@ async def test_two_hundred_messages(world: World, app: FastAPI) -> None:
         for i in ARF:
             await report(world, "arf/yahoo_style.eml", address("ok", i), world.stack.settings.fbl_address)
 
-        events = await tenant_events(app, tenant)
+        events = await tenant_events(maker, tenant)
         kinds = Counter(e.event_type for e in events)
         assert kinds["delivered"] == 140
         assert kinds["bounce"] == 20 + len(DSN)

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from alerts.config import Config
 from alerts.rules import rule_groups
@@ -24,8 +23,8 @@ from deploy.prometheus import host_config
 from scaisend.db.session import unit_of_work
 from scaisend.domains.service import add_domain, mark_verified
 from scaisend.metrics import PROCESSES
-from scaisend.settings import Settings
 from tests.factories.tenants import TenantKey, make_tenant
+from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
 from tests.harness.processes import ROOT
@@ -75,7 +74,7 @@ def concrete(expr: str) -> str:
 
 
 @pytest.fixture
-async def stack(database: Settings, dns_server: LoopbackDNS,
+async def stack(own_database: OwnDatabase, dns_server: LoopbackDNS,
                 tmp_path: Path) -> AsyncIterator[tuple[Stack, ScriptableMX]]:
     mx = ScriptableMX()
     await mx.start()
@@ -83,6 +82,7 @@ async def stack(database: Settings, dns_server: LoopbackDNS,
         dns_server.add_mx(domain, MX_HOST, ip="127.0.0.1")
     for i in range(BOUNCING_RECIPIENTS):
         mx.script(f"gone{i}@bounce.monitoring.test", "550 5.1.1 User unknown")
+    database = own_database.settings
     settings = database.model_copy(update={
         "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port,
         "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}mon{uuid.uuid4().hex[:6]}:",
@@ -98,9 +98,9 @@ async def stack(database: Settings, dns_server: LoopbackDNS,
             dns_server.remove(domain)
 
 
-async def verified_sender(app: FastAPI, tenant: TenantKey, domain: str) -> str:
-    async with unit_of_work(app.state.resources.maker) as session:
-        row = await add_domain(session, app.state.resources.settings, tenant.tenant_id, domain)
+async def verified_sender(db: OwnDatabase, tenant: TenantKey, domain: str) -> str:
+    async with unit_of_work(db.maker) as session:
+        row = await add_domain(session, db.settings, tenant.tenant_id, domain)
         await mark_verified(session, row)
     return f"news@{domain}"
 
@@ -115,12 +115,12 @@ def send(stack: Stack, tenant: TenantKey, sender: str, recipients: list[str]) ->
 
 
 async def test_dashboards_have_data_and_bounce_rule_separates_tenants(
-        stack: tuple[Stack, ScriptableMX], app: FastAPI, tmp_path: Path) -> None:
+        stack: tuple[Stack, ScriptableMX], own_database: OwnDatabase, tmp_path: Path) -> None:
     running, mx = stack
-    bouncy = await make_tenant(app.state.resources.maker)
-    clean = await make_tenant(app.state.resources.maker)
-    bouncy_sender = await verified_sender(app, bouncy, f"b{uuid.uuid4().hex[:6]}.example")
-    clean_sender = await verified_sender(app, clean, f"c{uuid.uuid4().hex[:6]}.example")
+    bouncy = await make_tenant(own_database.maker)
+    clean = await make_tenant(own_database.maker)
+    bouncy_sender = await verified_sender(own_database, bouncy, f"b{uuid.uuid4().hex[:6]}.example")
+    clean_sender = await verified_sender(own_database, clean, f"c{uuid.uuid4().hex[:6]}.example")
     prometheus = LoopbackPrometheus(tmp_path, prometheus_config(running))
     await asyncio.to_thread(prometheus.start)
     try:
@@ -138,9 +138,14 @@ def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX
         rows = prometheus.query(f'scaisend_tenant_{stat}_today{{tenant="{tenant.tenant_id}"}}')
         return float(rows[0]["value"][1]) if rows else 0.0
 
-    prometheus.wait_until(lambda: tenant_value("bounces", bouncy) >= BOUNCING_RECIPIENTS
-                          and tenant_value("delivered", clean) >= CLEAN_RECIPIENTS, 120,
-                          "bounces and deliveries in the exporter's gauges")
+    try:
+        prometheus.wait_until(lambda: tenant_value("bounces", bouncy) >= BOUNCING_RECIPIENTS
+                              and tenant_value("delivered", clean) >= CLEAN_RECIPIENTS, 120,
+                              "bounces and deliveries in the exporter's gauges")
+    except TimeoutError:
+        seen = {"bounces": tenant_value("bounces", bouncy), "delivered": tenant_value("delivered", clean),
+                "exporter_up": prometheus.query("scaisend_exporter_up"), "mx_received": len(mx.messages)}
+        pytest.fail(f"gauges not reached: {seen}\n{running.trouble()}")
     every_job_up = {p.job: "1" for p in PROCESSES}
     prometheus.wait_until(lambda: {r["metric"]["job"]: r["value"][1] for r in prometheus.query("up")}
                           == every_job_up, 30, "every target up")

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
 from sendgrid.helpers.mail import (  # type: ignore[import-untyped]
     Asm,
@@ -44,9 +43,9 @@ from sendgrid.helpers.mail import (  # type: ignore[import-untyped]
 )
 
 from scaisend.auth.scopes import SCOPE_NAMES
-from scaisend.settings import Settings
 from tests.factories.delivery import Sender, dkim_verifies, make_sender
 from tests.factories.tenants import TenantKey, make_key
+from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
 from tests.harness.stack import Stack, start_stack
@@ -66,14 +65,15 @@ class World:
 
 
 @pytest.fixture
-async def world(database: Settings, dns_server: LoopbackDNS, app: FastAPI,
+async def world(own_database: OwnDatabase, dns_server: LoopbackDNS,
                 tmp_path: Path) -> AsyncIterator[World]:
     mx = ScriptableMX()
     await mx.start()
     dns_server.add_mx(INBOX, "mx.e2e-client.test", ip="127.0.0.1")
-    sender = await make_sender(app.state.resources.maker, database)
+    database, maker = own_database.settings, own_database.maker
+    sender = await make_sender(maker, database)
     sender.publish(dns_server)
-    key = await make_key(app.state.resources.maker, sender.tenant_id, sorted(SCOPE_NAMES))
+    key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
     settings = database.model_copy(update={
         "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port,
         "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}sg{uuid.uuid4().hex[:6]}:",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -50,8 +51,15 @@ def tenant_value(samples: Samples, stat: str, tenant_id: str) -> float | None:
 
 
 @pytest.fixture
-async def queues(database: Settings, redis: Redis) -> AsyncIterator[Queues]:
-    q = Queues(database.REDIS_QUEUE_PREFIX)
+def own_prefix(database: Settings) -> Settings:
+    """The run's settings with a key prefix of this test's own: queue depths then count only what the test put
+    there, never a job another test of the run left in the shared run prefix."""
+    return database.model_copy(update={"REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}x{uuid.uuid4().hex[:8]}:"})
+
+
+@pytest.fixture
+async def queues(own_prefix: Settings, redis: Redis) -> AsyncIterator[Queues]:
+    q = Queues(own_prefix.REDIS_QUEUE_PREFIX)
     yield q
     await redis.delete(*q.all().values())
 
@@ -78,11 +86,11 @@ class TestDailyStats:
 
 
 class TestQueues:
-    async def test_depth_by_key_type_and_missing_is_zero(self, database: Settings, redis: Redis,
+    async def test_depth_by_key_type_and_missing_is_zero(self, own_prefix: Settings, redis: Redis,
                                                          queues: Queues) -> None:
         await redis.zadd(queues.email_process, {f"job{i}": i for i in range(5)})
         await redis.rpush(queues.webhook_deliver, "a", "b")
-        samples = parse(await scrape(database))
+        samples = parse(await scrape(own_prefix))
         depth = {q: samples[(metrics.QUEUE_DEPTH, (("queue", q),))] for q in queues.all()}
         assert depth == {"email:process": 5, "smtp:deliver": 0, "webhook:deliver": 2}
 
@@ -108,9 +116,10 @@ class TestWebhookDeliveries:
 
 class TestDatabaseTrouble:
     @pytest.mark.timeout(60)
-    async def test_database_down_or_hung_costs_only_its_series(self, database: Settings, tenant: TenantKey,
+    async def test_database_down_or_hung_costs_only_its_series(self, own_prefix: Settings, tenant: TenantKey,
                                                                queues: Queues, redis: Redis) -> None:
         await redis.zadd(queues.smtp_deliver, {"j": 1})
+        database = own_prefix
         url = make_url(database.DATABASE_URL)
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
         await proxy.start()

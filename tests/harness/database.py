@@ -4,13 +4,19 @@ Tests commit for real (workers use their own connections) and stay apart by crea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pymysql
 import pytest
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.db import migrate
+from scaisend.db.session import create_engine, session_maker
 from scaisend.settings import Settings
 from tests.harness.settings import make_settings
 
@@ -45,3 +51,37 @@ async def database(settings: Settings) -> AsyncIterator[Settings]:
     migrate.upgrade(settings)
     yield settings
     drop_database(settings)
+
+
+@contextmanager
+def scratch_database(base: Settings, suffix: str) -> Iterator[Settings]:
+    """``base`` pointed at an empty database of its own beside the run's (``<run database>_<suffix>``), dropped
+    afterwards."""
+    url = make_url(base.DATABASE_URL)
+    settings = base.model_copy(update={
+        "DATABASE_URL": url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)})
+    create_database(settings)
+    try:
+        yield settings
+    finally:
+        drop_database(settings)
+
+
+@dataclass
+class OwnDatabase:
+    settings: Settings
+    maker: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def own_database(database: Settings) -> AsyncIterator[OwnDatabase]:
+    """A migrated database for one test alone, for the tests that run the real worker and SMTP processes: their
+    cron sweeps span every tenant, and in the run's shared database they would pick up what other tests left
+    behind (queued messages, pending webhook deliveries) and spend the test's time on it."""
+    with scratch_database(database, uuid.uuid4().hex[:8]) as settings:
+        await asyncio.to_thread(migrate.upgrade, settings)
+        engine = create_engine(settings)
+        try:
+            yield OwnDatabase(settings, session_maker(engine))
+        finally:
+            await engine.dispose()

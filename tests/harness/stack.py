@@ -39,6 +39,16 @@ class Stack:
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
+    def trouble(self, lines: int = 20) -> str:
+        """The last warnings and errors each service logged, for a failing test's message."""
+        parts = []
+        for name in self.procs:
+            found = [line for line in self.log(name).splitlines()
+                     if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line]
+            state = "running" if self.procs[name].poll() is None else f"exited {self.procs[name].returncode}"
+            parts.append(f"--- {name} ({state}): " + ("\n".join(found[-lines:]) or "no warnings"))
+        return "\n".join(parts)
+
 
 def start_stack(settings: Settings, workdir: Path) -> Stack:
     """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``."""
