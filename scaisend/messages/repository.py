@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, Text, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, Text, case, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -89,10 +89,13 @@ async def events_of(session: AsyncSession, tenant_id: str, message_id: str) -> l
 
 
 async def stale_queued(session: AsyncSession, older_than: datetime, limit: int) -> Sequence[Message]:
-    """Messages of every tenant still ``queued`` and unchanged since before ``older_than`` (oldest first). Joined from
-    ``tenants`` so each tenant's queued rows are found through ``ix_messages_tenant_status`` instead of a scan."""
+    """Messages of every tenant still ``queued`` and unchanged since before ``older_than``: those already due first,
+    then those scheduled after ``older_than``, each oldest first, so that many far-future scheduled sends never take
+    the whole batch from due ones whose job went missing. Joined from ``tenants`` so each tenant's queued rows are
+    found through ``ix_messages_tenant_status`` instead of a scan."""
+    scheduled_later = case((Message.send_at > older_than, 1), else_=0)
     rows = await session.scalars(
         select(Message).join(Tenant, (Message.tenant_id == Tenant.id)
                              & (Message.status == MessageStatus.QUEUED.value))
-        .where(Message.updated_at < older_than).order_by(Message.updated_at).limit(limit))
+        .where(Message.updated_at < older_than).order_by(scheduled_later, Message.updated_at).limit(limit))
     return rows.all()

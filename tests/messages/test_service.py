@@ -58,3 +58,20 @@ class TestRequeueStaleQueued:
         assert await sweep(app) == 1
         assert await sweep(app) == 0
         assert list(await process_queue.scores()) == [f"process_email:{message_id}"]
+
+    async def test_due_messages_come_before_far_future_scheduled_ones(
+            self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue,
+            stale_messages: StaleMessages) -> None:
+        maker = app.state.resources.maker
+        later = datetime.now(UTC) + timedelta(days=30)
+        scheduled_a, scheduled_b, due = await send(client, sender, send_body(
+            "a@example.org", "b@example.org", "c@example.org"))
+        await process_queue.clear()
+        await stale_messages.age(scheduled_a, scheduled_b, due)
+        for message_id in (scheduled_a, scheduled_b):  # older than the due one, so oldest-first alone would take them
+            await set_message(maker, message_id, send_at=later, updated_at=STALE_AT - timedelta(hours=1))
+        async with unit_of_work(maker) as session:
+            added = await requeue_stale_queued(session, await app.state.resources.arq_pool(), CUTOFF,
+                                               queues=app.state.resources.queues, limit=1)
+        assert added == 1
+        assert list(await process_queue.scores()) == [f"process_email:{due}"]
