@@ -55,15 +55,12 @@ class TestTenantsAndKeys:
 
 class TestQueues:
     @pytest.mark.timeout(30)
-    async def test_reports_zcard_of_each_queue(self, database: Settings, redis: Redis) -> None:
-        queues = Queues(database.REDIS_QUEUE_PREFIX)
+    async def test_reports_zcard_of_each_queue(self, own_prefix: Settings, redis: Redis) -> None:
+        queues = Queues(own_prefix.REDIS_QUEUE_PREFIX)
         await redis.zadd(queues.smtp_deliver, {"job-a": 1, "job-b": 2})
-        try:
-            result = run_cli(database, "queues", "--json")
-            assert result.returncode == 0, result.stderr
-            assert json.loads(result.stdout) == {"email:process": 0, "smtp:deliver": 2, "webhook:deliver": 0}
-        finally:
-            await redis.delete(queues.smtp_deliver)
+        result = run_cli(own_prefix, "queues", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {"email:process": 0, "smtp:deliver": 2, "webhook:deliver": 0}
 
 
 def test_migrate_is_idempotent(database: Settings) -> None:

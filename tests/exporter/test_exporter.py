@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -48,13 +47,6 @@ async def scrape(settings: Settings) -> str:
 
 def tenant_value(samples: Samples, stat: str, tenant_id: str) -> float | None:
     return samples.get((metrics.tenant_stat_metric(stat), (("tenant", tenant_id),)))
-
-
-@pytest.fixture
-def own_prefix(database: Settings) -> Settings:
-    """The run's settings with a key prefix of this test's own: queue depths then count only what the test put
-    there, never a job another test of the run left in the shared run prefix."""
-    return database.model_copy(update={"REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}x{uuid.uuid4().hex[:8]}:"})
 
 
 @pytest.fixture
