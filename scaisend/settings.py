@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     )
     WEBHOOK_TIMEOUT: str = Field("30s", description="Timeout of one webhook POST")
 
+    # --- retention -----------------------------------------------------------------------------------------------
+    EVENT_RETENTION_MONTHS: int = Field(
+        0, ge=0, le=1200,
+        description="Whole months of email_events kept on MySQL (older monthly partitions dropped daily); 0 = all",
+    )
+    WEBHOOK_DELIVERY_RETENTION_DAYS: int = Field(
+        30, ge=0, le=36500,
+        description="Days finished webhook deliveries (succeeded/failed) are kept before the daily prune; 0 = all",
+    )
+
     # --- misc ----------------------------------------------------------------------------------------------------
     IMAGE_STORE_PATH: str = Field(".scaisend/images", description="Folder of the local image store (D20)")
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every process")

@@ -10,9 +10,11 @@ from scaisend import metrics
 from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
 from scaisend.compose.tasks import process_email, requeue_stale_messages
+from scaisend.db.partitions import maintain_event_partitions
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
+from scaisend.webhooks.pruning import prune_webhook_deliveries
 from scaisend.workers.context import run_process
 
 
@@ -29,4 +31,7 @@ def run(settings: Settings) -> None:
         cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
         cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
         cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=webhook_tasks.FLUSH_SECONDS),
+        cron(maintain_event_partitions, name="maintain_event_partitions", hour=2, minute=17, second=0,
+             run_at_startup=True),
+        cron(prune_webhook_deliveries, name="prune_webhook_deliveries", hour=2, minute=47, second=0),
     ])

@@ -1,16 +1,17 @@
-"""docs/deploy.md stays true: the files it names exist, its site overlay builds on the production overlay, and its
-``email_events`` partition statement runs on MariaDB (D18)."""
+"""docs/deploy.md stays true: the files it names exist, its site overlay builds on the production overlay, and what it
+says of the ``email_events`` partitions (D18) matches the command, the settings and MariaDB."""
 
 from __future__ import annotations
 
+import argparse
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
 from deploy import environment, kubernetes
+from scaisend.cli.main import build_parser
 from scaisend.db import migrate
 from scaisend.settings import Settings
 from tests.deploy.tools import (
@@ -27,11 +28,7 @@ from tests.deploy.tools import (
 )
 
 DOC = (ROOT / "docs" / "deploy.md").read_text()
-PARTITION_SQL = re.compile(
-    r"ALTER TABLE email_events REORGANIZE PARTITION pmax INTO \(\s*"
-    r"PARTITION p(?P<name>\d{6}) VALUES LESS THAN \(TO_DAYS\('(?P<bound>\d{4}-\d{2}-\d{2})'\)\),\s*"
-    r"PARTITION pmax VALUES LESS THAN MAXVALUE\s*\);"
-)
+LISTING_SQL = re.compile(r"`(SELECT PARTITION_NAME[^`]*)`")
 
 
 def _code_block(marker: str) -> str:
@@ -40,8 +37,10 @@ def _code_block(marker: str) -> str:
     return match.group(1)
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+def _subcommand(name: str) -> argparse.ArgumentParser:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]
 
 
 class TestReferences:
@@ -84,27 +83,21 @@ class TestSiteOverlay:
 
 
 class TestPartitions:
-    def test_documented_example_names_the_month_before_its_bound(self) -> None:
-        match = PARTITION_SQL.search(DOC)
-        assert match, "the REORGANIZE PARTITION statement is gone from docs/deploy.md"
-        name, bound = match["name"], date.fromisoformat(match["bound"])
-        assert _next_month(date(int(name[:4]), int(name[4:]), 1)) == bound
+    def test_documented_command_options_and_setting_exist(self) -> None:
+        section = DOC[DOC.index("### `email_events` partitions (MySQL)"):DOC.index("## Upgrades")]
+        options = {a.option_strings[0] for a in _subcommand("partitions")._actions if a.option_strings}
+        documented = set(re.findall(r"`(--[a-z-]+)", section))
+        assert documented == {"--dry-run", "--ahead", "--retention-months"}
+        assert documented <= options
+        assert set(re.findall(r"`([A-Z_]{6,})=", section)) == {"EVENT_RETENTION_MONTHS"} <= set(Settings.model_fields)
 
-    async def test_documented_statement_adds_the_next_month_on_mariadb(self, empty_database: Settings) -> None:
+    async def test_documented_listing_query_runs_on_mariadb(self, empty_database: Settings) -> None:
         migrate.upgrade(empty_database)
-        query = ("SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() "
-                 "AND TABLE_NAME = 'email_events' ORDER BY PARTITION_ORDINAL_POSITION")
-        before = [row[0] for row in execute(empty_database, query)]
-        assert before[-1] == "pmax"
-        last = before[-2]
-        month = _next_month(date(int(last[1:5]), int(last[5:]), 1))
-        match = PARTITION_SQL.search(DOC)
-        assert match
-        statement = match[0].replace(f"p{match['name']}", f"p{month:%Y%m}").replace(
-            match["bound"], _next_month(month).isoformat())
-        after = [row[0] for row in execute(empty_database, statement, query)]
-        assert after == [*before[:-1], f"p{month:%Y%m}", "pmax"]
-        execute(empty_database, f"ALTER TABLE email_events DROP PARTITION {before[0]}")
+        query = LISTING_SQL.search(DOC)
+        assert query, "the information_schema listing is gone from docs/deploy.md"
+        names = [row[0] for row in execute(empty_database, query[1])]
+        assert names[-1] == "pmax"
+        assert len(names) == 5, "the first migration makes this month, the next three and pmax"
 
 
 @pytest.mark.parametrize("heading", ["DNS records", "Network: port 25 both ways", "TLS termination", "Scaling",
