@@ -13,6 +13,8 @@ from alembic.config import Config
 from scaisend.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = "scaisend_migrate"  # MySQL named lock held while migrations run (migrations/env.py)
+LOCK_WAIT_SECONDS = 600
 
 
 def alembic_config(settings: Settings) -> Config:
