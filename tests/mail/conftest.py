@@ -24,6 +24,7 @@ async def sender(app: FastAPI) -> TenantKey:
 @pytest.fixture(autouse=True)
 async def process_queue(app: FastAPI, redis: Redis) -> AsyncIterator[ProcessQueue]:
     queue = ProcessQueue(redis, app.state.resources.queues.email_process)
+    await queue.clear()  # empty at the start too: a test outside this package may have left a job on the run's queue
     yield queue
     await queue.clear()
 
