@@ -5,6 +5,7 @@ each (name, and the day its rows are older than), and what changed."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +36,7 @@ def _run(args: argparse.Namespace) -> None:
     try:
         changes, current = run_in_session(settings, work)
     except partitions.PartitionError as exc:
-        print(f"scaisend: {exc}")
+        print(f"scaisend: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     if changes is None:
         print("email_events is not partitioned on this database (SQLite): nothing to do")

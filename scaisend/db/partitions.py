@@ -4,7 +4,8 @@ the catch-all ``pmax``, and drop whole months the operator no longer keeps.
 The first migration made ``p<YYYYMM>`` partitions for its month and the next three, each ``VALUES LESS THAN
 (TO_DAYS(<first day of the next month>))``, and ``pmax``. :func:`maintain` (the worker's daily cron and
 ``scaisend partitions``) splits further months out of ``pmax`` so that the current month and the next
-:data:`MONTHS_AHEAD` always have their own partition; splitting an empty ``pmax`` is instant. With a retention it
+:data:`MONTHS_AHEAD` always have their own partition; splitting an empty ``pmax`` is instant (the cron leaves a
+``pmax`` that holds rows to the operator: see :func:`maintain`). With a retention it
 drops the partitions whose every row is older than the first day of the month ``EVENT_RETENTION_MONTHS`` months ago
 (``DROP PARTITION`` is instant, unlike a ``DELETE``); the lowest partition also holds anything older than its
 month, so dropping it drops that too. ``pmax`` and the current month are never dropped. SQLite keeps one table and
@@ -33,7 +34,7 @@ _TO_DAYS_OFFSET = 365  # MySQL TO_DAYS('0001-01-01') = 366; Python date(1, 1, 1)
 
 
 class PartitionError(ValueError):
-    """A maintenance request that cannot be carried out (e.g. a retention that would drop the current month)."""
+    """A maintenance request that cannot be carried out (negative months)."""
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,27 @@ def statements(changes: Plan) -> list[str]:
     return ddl
 
 
+async def pmax_has_rows(session: AsyncSession) -> bool:
+    return (await session.execute(text(f"SELECT 1 FROM {TABLE} PARTITION ({PMAX}) LIMIT 1"))).first() is not None
+
+
 async def maintain(session: AsyncSession, today: date, *, ahead: int = MONTHS_AHEAD, retention_months: int = 0,
-                   dry_run: bool = False) -> Plan | None:
+                   dry_run: bool = False, move_rows: bool = True) -> Plan | None:
     """Read the partitions, plan and (unless ``dry_run``) apply; the plan, or ``None`` when the database has no
-    partitions (SQLite). MySQL commits DDL at once: there is nothing to roll back."""
+    partitions (SQLite). MySQL commits DDL at once: there is nothing to roll back.
+
+    Splitting an empty ``pmax`` is instant, but one that holds events (a table left without maintenance for months)
+    is copied row by row while writes to ``email_events`` wait. With ``move_rows=False`` (the worker's cron) such a
+    split is not made: it is logged for the operator to run ``scaisend partitions`` in a quiet hour."""
     existing = await read_partitions(session)
     if existing is None:
         return None
     changes = plan(existing, today, ahead=ahead, retention_months=retention_months)
+    if changes.add and not move_rows and await pmax_has_rows(session):
+        logger.warning("email_events pmax holds events: months not split out automatically; run "
+                       "`scaisend partitions` in a quiet hour (writes to email_events wait while rows move)",
+                       extra={"months": [partition_name(m) for m in changes.add]})
+        changes = Plan(drop=changes.drop)
     if not dry_run:
         for ddl in statements(changes):
             await session.execute(text(ddl))
@@ -138,13 +152,13 @@ async def maintain(session: AsyncSession, today: date, *, ahead: int = MONTHS_AH
 
 
 async def maintain_event_partitions(ctx: dict[str, Any]) -> int:
-    """The worker's daily cron: :func:`maintain` with the ``EVENT_RETENTION_MONTHS`` setting; how many partitions
-    were added or dropped. A failure is logged and retried by the next day's run (events keep landing in ``pmax``
-    meanwhile, nothing is lost)."""
+    """The worker's daily cron: :func:`maintain` with the ``EVENT_RETENTION_MONTHS`` setting, never moving rows out
+    of ``pmax``; how many partitions were added or dropped. A failure is logged and retried by the next day's run
+    (events keep landing in ``pmax`` meanwhile, nothing is lost)."""
     try:
         async with unit_of_work(ctx["maker"]) as session:
             changes = await maintain(session, ctx["clock"].now().date(),
-                                     retention_months=ctx["settings"].EVENT_RETENTION_MONTHS)
+                                     retention_months=ctx["settings"].EVENT_RETENTION_MONTHS, move_rows=False)
     except Exception:
         logger.exception("email_events partition maintenance failed")
         return 0

@@ -142,6 +142,20 @@ class TestOnMariaDB:
         assert await maintain_event_partitions(ctx) == 5 + 2  # five months added, the two oldest dropped
         assert await maintain_event_partitions(ctx) == 0
 
+    async def test_the_cron_leaves_a_pmax_with_rows_to_the_operator(self, own_database: OwnDatabase) -> None:
+        this_month = month_start(datetime.now(UTC).date())
+        later = add_months(this_month, 5)
+        waiting = await add_event(own_database, datetime.combine(later, datetime.min.time(), UTC))
+        ctx = {"maker": own_database.maker, "clock": ManualClock(datetime.combine(later, datetime.min.time(), UTC)),
+               "settings": own_database.settings.model_copy(update={"EVENT_RETENTION_MONTHS": 3})}
+        assert await maintain_event_partitions(ctx) == 2  # the two oldest months dropped, no month split out
+        assert await rows_in(own_database, PMAX) == {waiting}
+        async with unit_of_work(own_database.maker) as session:
+            changes = await maintain(session, later)  # what `scaisend partitions` does: the rows move
+        assert changes is not None
+        assert len(changes.add) == 5
+        assert await rows_in(own_database, partition_name(later)) == {waiting}
+
     def test_cli_prints_the_partitions(self, own_database: OwnDatabase) -> None:
         done = run_cli(own_database.settings, "partitions", "--dry-run", "--ahead", "5")
         assert done.returncode == 0, done.stderr
