@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from alembic import context
 from sqlalchemy import text
@@ -37,7 +38,8 @@ def _do_run(connection: Connection) -> None:
             context.run_migrations()
     finally:
         if locked:
-            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK})
+            with contextlib.suppress(Exception):  # a lost connection releases it anyway; keep the migration's error
+                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK})
 
 
 async def _run_online(settings: Settings) -> None:
