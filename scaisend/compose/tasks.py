@@ -21,9 +21,10 @@ The cron :func:`requeue_stale_messages` (every minute) hands messages still ``qu
 ``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
 ones whose job still waits), so a lost enqueue only delays a message.
 
-Database or Redis trouble raises out of the job, the transaction rolls back and arq retries it (the message stays
-``queued``; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message ``failed``
-instead of being retried forever.
+Database or Redis trouble (a deadlock, a lost connection) rolls the transaction back and raises arq's ``Retry``: the
+job runs again after :data:`INFRA_RETRY_DEFER` × its try number, up to :data:`MAX_TRIES` tries (the message stays
+``queued`` meanwhile; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message
+``failed`` instead of being retried forever.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from arq.worker import Retry
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -66,6 +68,7 @@ logger = logging.getLogger(__name__)
 
 JOB_NAME = PROCESS_EMAIL
 MAX_TRIES = 5
+INFRA_RETRY_DEFER = 2  # seconds × job_try after a database or Redis error (a deadlock, a lost connection)
 DELIVER_JOB = "deliver_message"
 STALE_AFTER = timedelta(minutes=5)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -166,10 +169,11 @@ async def process_email(ctx: dict[str, Any], message_id: str) -> str:
     tenant_token = tenant_id_var.set(None)
     try:
         outcome = await compose_message(ctx, message_id)
-    except TRANSIENT_ERRORS:
+    except TRANSIENT_ERRORS as exc:
+        job_try = int(ctx.get("job_try") or 1)
         WORKER_JOBS.labels(EMAIL_PROCESS, "retry").inc()
-        logger.warning("compose will be retried", exc_info=True)
-        raise
+        logger.warning("compose will be retried", exc_info=True, extra={"job_try": job_try})
+        raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
     finally:
         WORKER_JOB_DURATION.labels(EMAIL_PROCESS).observe(time.perf_counter() - started)
         tenant_id_var.reset(tenant_token)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from arq.connections import ArqRedis
-from arq.worker import func
+from arq.worker import Retry, func
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from redis.exceptions import RedisError
@@ -120,9 +120,11 @@ class TestErrors:
         unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
         retries_before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="retry")
 
-        with pytest.raises(RedisError):
-            await process_email({**compose_ctx, "redis": unreachable}, message_id)
+        with pytest.raises(Retry) as retry:  # arq runs the job again after 2 s x its try number
+            await process_email({**compose_ctx, "redis": unreachable, "job_try": 2}, message_id)
         await unreachable.aclose()
+        assert isinstance(retry.value.__cause__, RedisError)
+        assert retry.value.defer_score == 4000
 
         assert (await message_row(compose_ctx, message_id)).status == MessageStatus.RENDERED
         assert f"deliver_message:{message_id}:1" not in await delivery_jobs(compose_ctx)
