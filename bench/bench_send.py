@@ -66,7 +66,7 @@ from scaisend.db.session import create_engine, session_maker, unit_of_work
 from scaisend.delivery.envelope import message_id_from_verp
 from scaisend.domains.service import add_domain, domain_keys, mark_verified
 from scaisend.queues import Queues
-from scaisend.settings import Settings
+from scaisend.settings import Settings, as_environment
 from scaisend.tenants.service import create_tenant
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,12 +153,9 @@ def free_port() -> int:
 
 
 def service_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if value != "":  # an empty PROMETHEUS_MULTIPROC_DIR would switch prometheus-client to multiprocess mode
-            env[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return env
+    values, unset = as_environment(settings)
+    return {k: v for k, v in os.environ.items()
+            if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))} | values
 
 
 def wait_http(url: str, timeout: float) -> None:

@@ -207,6 +207,21 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError("invalid setting(s): " + "; ".join(lines)) from None
 
 
+def as_environment(settings: Settings) -> tuple[dict[str, str], list[str]]:
+    """What a child process's environment must say for its :func:`load_settings` to give ``settings``: every
+    non-empty setting as text (bools as ``true``/``false``), and the names of the empty ones, which must be absent
+    (an empty ``PROMETHEUS_MULTIPROC_DIR`` would still switch prometheus-client to multiprocess mode)."""
+    values: dict[str, str] = {}
+    unset: list[str] = []
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value == "":
+            unset.append(name)
+        else:
+            values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return values, unset
+
+
 def render_env_example() -> str:
     """The text of ``.env.example``: every setting with its default and one line of meaning."""
     out = ["# ScaiSend settings. Generated from scaisend/settings.py by `make bundle`; do not edit by hand.", ""]

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from scaisend.dev.redis_server import die_with_parent
-from scaisend.settings import Settings
+from scaisend.settings import Settings, as_environment
 
 SCAISEND = (sys.executable, "-m", "scaisend")
 
@@ -39,14 +39,7 @@ class ChildEnvironment:
 
 
 def settings_env(settings: Settings) -> ChildEnvironment:
-    values: dict[str, str] = {}
-    unset: list[str] = []
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if value == "":
-            unset.append(name)
-        else:
-            values[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    values, unset = as_environment(settings)
     values["PYTHONUNBUFFERED"] = "1"  # log lines reach logs/<name>.log as they are written
     return ChildEnvironment(values, tuple(unset))
 

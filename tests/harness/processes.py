@@ -11,21 +11,17 @@ from pathlib import Path
 
 import httpx
 
-from scaisend.settings import Settings
+from scaisend.settings import Settings, as_environment
 
 SCAISEND = [sys.executable, "-m", "scaisend"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))}
-    for name in Settings.model_fields:
-        value = getattr(settings, name)
-        if value == "":
-            continue  # an empty PROMETHEUS_MULTIPROC_DIR would still switch prometheus-client to multiprocess mode
-        env[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    env.update(extra)
-    return env
+    values, unset = as_environment(settings)
+    env = {k: v for k, v in os.environ.items()
+           if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))}
+    return env | values | extra
 
 
 def free_port() -> int:
