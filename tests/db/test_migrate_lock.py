@@ -5,34 +5,20 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 
-import pymysql
 import pytest
 from sqlalchemy.engine import make_url
 
 from scaisend.db.migrate import MIGRATION_LOCK
 from scaisend.settings import Settings
-from tests.harness.database import scratch_database
+from tests.harness.database import connect
 from tests.harness.processes import ROOT, SCAISEND, settings_env
-
-
-@pytest.fixture
-def empty_database(database: Settings) -> Iterator[Settings]:
-    with scratch_database(database, "lock") as settings:
-        yield settings
-
-
-def connect(settings: Settings, database: str | None = None) -> pymysql.connections.Connection:  # type: ignore[type-arg]
-    url = make_url(settings.DATABASE_URL)
-    return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                           password=url.password or "", database=database, autocommit=True)
 
 
 @pytest.mark.timeout(120)
 def test_a_second_migration_waits_for_the_lock(empty_database: Settings) -> None:
     name = make_url(empty_database.DATABASE_URL).database
-    holder = connect(empty_database)
+    holder = connect(empty_database)  # to the server: the lock is server-wide
     with holder, holder.cursor() as cur:
         cur.execute("SELECT GET_LOCK(%s, 0)", (MIGRATION_LOCK,))
         assert cur.fetchone() == (1,)
@@ -57,7 +43,7 @@ def test_a_second_migration_waits_for_the_lock(empty_database: Settings) -> None
                 proc.kill()
     assert proc.returncode == 0, err
     assert "upgraded to head" in out
-    check = connect(empty_database, name)
+    check = connect(empty_database, to_database=True)
     with check, check.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM alembic_version")
         assert cur.fetchone() == (1,)

@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
 import yaml
-from sqlalchemy.engine import make_url
 
 from scaisend.settings import Settings
+from tests.harness.database import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -96,11 +95,8 @@ def write_all(path: Path, documents: list[dict[str, Any]]) -> Path:
 
 def execute(settings: Settings, *statements: str) -> list[tuple[Any, ...]]:
     """Run SQL on the settings' MariaDB database; the rows of the last statement."""
-    url = make_url(settings.DATABASE_URL)
-    connection = pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                                 password=url.password or "", database=url.database, autocommit=True)
     rows: list[tuple[Any, ...]] = []
-    with connection, connection.cursor() as cursor:
+    with connect(settings, to_database=True) as connection, connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
             rows = list(cursor.fetchall())

@@ -21,22 +21,25 @@ from scaisend.settings import Settings
 from tests.harness.settings import make_settings
 
 
-def _admin_connection(settings: Settings) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+def connect(settings: Settings, *, to_database: bool = False) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+    """A plain autocommit PyMySQL connection to the settings' MariaDB server (to its database with
+    ``to_database``), for what tests do beside the code under test: make and drop databases, hold a lock, read."""
     url = make_url(settings.DATABASE_URL)
     return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                           password=url.password or "", autocommit=True)
+                           password=url.password or "", database=url.database if to_database else None,
+                           autocommit=True)
 
 
 def create_database(settings: Settings) -> None:
     name = make_url(settings.DATABASE_URL).database
-    with _admin_connection(settings) as conn, conn.cursor() as cur:
+    with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
 
 def drop_database(settings: Settings) -> None:
     name = make_url(settings.DATABASE_URL).database
-    with _admin_connection(settings) as conn, conn.cursor() as cur:
+    with connect(settings) as conn, conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
@@ -65,6 +68,13 @@ def scratch_database(base: Settings, suffix: str) -> Iterator[Settings]:
         yield settings
     finally:
         drop_database(settings)
+
+
+@pytest.fixture
+def empty_database(database: Settings) -> Iterator[Settings]:
+    """A MariaDB database of its own with no schema (the per-run one is already at head)."""
+    with scratch_database(database, uuid.uuid4().hex[:8]) as settings:
+        yield settings
 
 
 @dataclass
