@@ -98,19 +98,23 @@ def api_group(c: Config) -> Group:
     rate_record = f"job:scaisend_http_requests:rate{window}"
     ratio_record = f"job:scaisend_http_requests_5xx:ratio_rate{window}"
     job = c.selectors["api"]
-    return Group("scaisend-api", (
-        Recording(rate_record, q.http_request_rate(api, window, by=("job",))),
-        Recording(ratio_record, q.http_5xx_ratio(api, window, by=("job",))),
-        Alert(
-            "ScaiSendApi5xxRatioHigh",
-            f"{ratio_record}{{{job}}} > {c.api_5xx_ratio} and {rate_record}{{{job}}} > {c.api_min_request_rate}",
-            c.api_5xx_for, CRITICAL,
-            "API requests are failing with 5xx responses.",
-            f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.job }}}} returned 5xx over the last "
-            f"{window} (threshold {percent(c.api_5xx_ratio)}).",
-            (service_down(metrics.API),),
+    return Group(
+        "scaisend-api",
+        (
+            Recording(rate_record, q.http_request_rate(api, window, by=("job",))),
+            Recording(ratio_record, q.http_5xx_ratio(api, window, by=("job",))),
+            Alert(
+                "ScaiSendApi5xxRatioHigh",
+                f"{ratio_record}{{{job}}} > {c.api_5xx_ratio} and {rate_record}{{{job}}} > {c.api_min_request_rate}",
+                c.api_5xx_for,
+                CRITICAL,
+                "API requests are failing with 5xx responses.",
+                f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.job }}}} returned 5xx over the last "
+                f"{window} (threshold {percent(c.api_5xx_ratio)}).",
+                (service_down(metrics.API),),
+            ),
         ),
-    ))
+    )
 
 
 def queue_group(c: Config) -> Group:
@@ -119,7 +123,8 @@ def queue_group(c: Config) -> Group:
     high = Alert(
         "ScaiSendQueueDepthHigh",
         f"{q.queue_depth(exporter)} > {c.queue_depth_ceiling}",
-        c.queue_depth_for, CRITICAL,
+        c.queue_depth_for,
+        CRITICAL,
         "A queue holds more jobs than its ceiling.",
         f"Queue {{{{ $labels.queue }}}} holds {{{{ $value | humanize }}}} jobs (ceiling {c.queue_depth_ceiling}).",
         backlog,
@@ -128,7 +133,8 @@ def queue_group(c: Config) -> Group:
         "ScaiSendQueueDepthGrowing",
         f"{q.queue_depth(exporter)} > {c.queue_growth_min_depth} "
         f"and on (queue) {q.queue_growth(exporter, c.queue_growth_window)} > 0",
-        c.queue_growth_for, WARNING,
+        c.queue_growth_for,
+        WARNING,
         "A queue has been growing for 15 minutes or more.",
         f"Queue {{{{ $labels.queue }}}} has kept growing over {c.queue_growth_window} windows and holds "
         "{{ $value | humanize }} jobs.",
@@ -140,28 +146,33 @@ def queue_group(c: Config) -> Group:
 def tenant_group(c: Config) -> Group:
     exporter = _sel(c, metrics.EXPORTER)
     inhibit = (service_down(metrics.EXPORTER),)
-    return Group("scaisend-tenants", (
-        Alert(
-            "ScaiSendTenantBounceRateHigh",
-            f"{q.tenant_bounce_rate(exporter)} > {c.tenant_bounce_rate} "
-            f"and on (tenant) {q.tenant_stat('requests', exporter)} >= {c.tenant_bounce_min_requests}",
-            c.tenant_bounce_for, WARNING,
-            f"A tenant's bounce rate today is above {percent(c.tenant_bounce_rate)}.",
-            "Tenant {{ $labels.tenant }} has bounced {{ $value | humanizePercentage }} of today's requests "
-            f"(threshold {percent(c.tenant_bounce_rate)}).",
-            inhibit,
+    return Group(
+        "scaisend-tenants",
+        (
+            Alert(
+                "ScaiSendTenantBounceRateHigh",
+                f"{q.tenant_bounce_rate(exporter)} > {c.tenant_bounce_rate} "
+                f"and on (tenant) {q.tenant_stat('requests', exporter)} >= {c.tenant_bounce_min_requests}",
+                c.tenant_bounce_for,
+                WARNING,
+                f"A tenant's bounce rate today is above {percent(c.tenant_bounce_rate)}.",
+                "Tenant {{ $labels.tenant }} has bounced {{ $value | humanizePercentage }} of today's requests "
+                f"(threshold {percent(c.tenant_bounce_rate)}).",
+                inhibit,
+            ),
+            Alert(
+                "ScaiSendTenantSpamReportRateHigh",
+                f"{q.tenant_spam_report_rate(exporter)} > {c.tenant_spam_report_rate} "
+                f"and on (tenant) {q.tenant_stat('delivered', exporter)} >= {c.tenant_spam_min_delivered}",
+                c.tenant_spam_for,
+                CRITICAL,
+                f"A tenant's spam-report rate today is above {percent(c.tenant_spam_report_rate)}.",
+                "Tenant {{ $labels.tenant }} has spam reports on {{ $value | humanizePercentage }} of today's delivered "
+                f"mail (threshold {percent(c.tenant_spam_report_rate)}).",
+                inhibit,
+            ),
         ),
-        Alert(
-            "ScaiSendTenantSpamReportRateHigh",
-            f"{q.tenant_spam_report_rate(exporter)} > {c.tenant_spam_report_rate} "
-            f"and on (tenant) {q.tenant_stat('delivered', exporter)} >= {c.tenant_spam_min_delivered}",
-            c.tenant_spam_for, CRITICAL,
-            f"A tenant's spam-report rate today is above {percent(c.tenant_spam_report_rate)}.",
-            "Tenant {{ $labels.tenant }} has spam reports on {{ $value | humanizePercentage }} of today's delivered "
-            f"mail (threshold {percent(c.tenant_spam_report_rate)}).",
-            inhibit,
-        ),
-    ))
+    )
 
 
 def exporter_group(c: Config) -> Group:
@@ -169,48 +180,63 @@ def exporter_group(c: Config) -> Group:
     api_sends = _sel(c, metrics.API, q.MAIL_SEND, 'status_class="2xx"')
     window_minutes = metrics.WEBHOOK_RECENT_WINDOW_SECONDS // 60
     exporter_down = service_down(metrics.EXPORTER)
-    return Group("scaisend-exporter", (
-        Alert(
-            "ScaiSendExporterFailing",
-            f"{metrics.EXPORTER_UP}{q.selector(*exporter)} == 0",
-            c.exporter_failing_for, WARNING,
-            "The exporter cannot read one of its sources.",
-            "Exporter {{ $labels.instance }} reports a failed collection; check "
-            f"{metrics.EXPORTER_COLLECTOR_SUCCESS} for the collector.",
+    return Group(
+        "scaisend-exporter",
+        (
+            Alert(
+                "ScaiSendExporterFailing",
+                f"{metrics.EXPORTER_UP}{q.selector(*exporter)} == 0",
+                c.exporter_failing_for,
+                WARNING,
+                "The exporter cannot read one of its sources.",
+                "Exporter {{ $labels.instance }} reports a failed collection; check "
+                f"{metrics.EXPORTER_COLLECTOR_SUCCESS} for the collector.",
+            ),
+            Alert(
+                "ScaiSendDailyStatsStale",
+                f"{q.stats_age_seconds(exporter)} > {c.stats_stale_seconds} "
+                f"and on () {q.http_request_rate(api_sends, c.stats_traffic_window)} > 0",
+                c.stats_stale_for,
+                WARNING,
+                "The daily_stats table is not being updated while mail is accepted.",
+                "The newest daily_stats update is {{ $value | humanizeDuration }} old while the API accepted mail in the "
+                f"last {c.stats_traffic_window}.",
+                (exporter_down, service_down(metrics.WORKER)),
+            ),
+            Alert(
+                "ScaiSendWebhookDeliverySuccessLow",
+                f"{q.webhook_success_ratio(exporter)} < {c.webhook_success_min_ratio} "
+                f"and on () {q.webhook_deliveries(exporter)} >= {c.webhook_min_deliveries}",
+                c.webhook_for,
+                WARNING,
+                "Too many webhook deliveries are failing.",
+                f"Only {{{{ $value | humanizePercentage }}}} of webhook deliveries in the last {window_minutes} minutes "
+                f"succeeded (threshold {percent(c.webhook_success_min_ratio)}).",
+                (exporter_down, service_down(metrics.WORKER)),
+            ),
         ),
-        Alert(
-            "ScaiSendDailyStatsStale",
-            f"{q.stats_age_seconds(exporter)} > {c.stats_stale_seconds} "
-            f"and on () {q.http_request_rate(api_sends, c.stats_traffic_window)} > 0",
-            c.stats_stale_for, WARNING,
-            "The daily_stats table is not being updated while mail is accepted.",
-            "The newest daily_stats update is {{ $value | humanizeDuration }} old while the API accepted mail in the "
-            f"last {c.stats_traffic_window}.",
-            (exporter_down, service_down(metrics.WORKER)),
-        ),
-        Alert(
-            "ScaiSendWebhookDeliverySuccessLow",
-            f"{q.webhook_success_ratio(exporter)} < {c.webhook_success_min_ratio} "
-            f"and on () {q.webhook_deliveries(exporter)} >= {c.webhook_min_deliveries}",
-            c.webhook_for, WARNING,
-            "Too many webhook deliveries are failing.",
-            f"Only {{{{ $value | humanizePercentage }}}} of webhook deliveries in the last {window_minutes} minutes "
-            f"succeeded (threshold {percent(c.webhook_success_min_ratio)}).",
-            (exporter_down, service_down(metrics.WORKER)),
-        ),
-    ))
+    )
 
 
 def _failure_ratio_alert(
-    name: str, process: metrics.Process, failures: tuple[str, tuple[str, ...]],
-    attempts: tuple[str, tuple[str, ...]], window: str, ratio: float, min_rate: float, for_: str,
-    summary: str, what: str,
+    name: str,
+    process: metrics.Process,
+    failures: tuple[str, tuple[str, ...]],
+    attempts: tuple[str, tuple[str, ...]],
+    window: str,
+    ratio: float,
+    min_rate: float,
+    for_: str,
+    summary: str,
+    what: str,
 ) -> Alert:
     return Alert(
         name,
         f"{q.counter_ratio(failures, attempts, window)} > {ratio} and on () {q.counter_rate(*attempts, window)} "
         f"> {min_rate}",
-        for_, WARNING, summary,
+        for_,
+        WARNING,
+        summary,
         f"{{{{ $value | humanizePercentage }}}} of {what} over the last {window} (threshold {percent(ratio)}).",
         (service_down(process),),
     )
@@ -218,45 +244,71 @@ def _failure_ratio_alert(
 
 def worker_group(c: Config) -> Group:
     worker = _sel(c, metrics.WORKER)
-    return Group("scaisend-worker", (
-        _failure_ratio_alert(
-            "ScaiSendRenderErrorsHigh", metrics.WORKER,
-            (metrics.RENDER_ERRORS_SPEC.name, worker),
-            (metrics.WORKER_JOBS_SPEC.name, (*worker, EMAIL_PROCESS_MATCHER)),
-            c.render_window, c.render_error_ratio, c.render_min_job_rate, c.render_for,
-            "Messages are failing to render.", "email:process jobs hit a template render error",
+    return Group(
+        "scaisend-worker",
+        (
+            _failure_ratio_alert(
+                "ScaiSendRenderErrorsHigh",
+                metrics.WORKER,
+                (metrics.RENDER_ERRORS_SPEC.name, worker),
+                (metrics.WORKER_JOBS_SPEC.name, (*worker, EMAIL_PROCESS_MATCHER)),
+                c.render_window,
+                c.render_error_ratio,
+                c.render_min_job_rate,
+                c.render_for,
+                "Messages are failing to render.",
+                "email:process jobs hit a template render error",
+            ),
         ),
-    ))
+    )
 
 
 def smtp_group(c: Config) -> Group:
     smtp = _sel(c, metrics.SMTP)
     dkim_record = f"job:scaisend_smtp_dkim_signing_duration_seconds:p99_{c.dkim_window}"
-    return Group("scaisend-smtp", (
-        Recording(dkim_record, q.histogram_quantile(0.99, metrics.DKIM_SIGNING_DURATION_SPEC, smtp, c.dkim_window,
-                                                    by=("job",))),
-        Alert(
-            "ScaiSendDkimSigningSlow",
-            f"{dkim_record}{q.selector(*smtp)} > {c.dkim_p99_seconds}",
-            c.dkim_for, WARNING,
-            "DKIM signing is slow.",
-            "p99 DKIM signing time on {{ $labels.job }} is {{ $value | humanizeDuration }} "
-            f"(threshold {seconds_text(c.dkim_p99_seconds)}).",
-            (service_down(metrics.SMTP),),
+    return Group(
+        "scaisend-smtp",
+        (
+            Recording(
+                dkim_record,
+                q.histogram_quantile(0.99, metrics.DKIM_SIGNING_DURATION_SPEC, smtp, c.dkim_window, by=("job",)),
+            ),
+            Alert(
+                "ScaiSendDkimSigningSlow",
+                f"{dkim_record}{q.selector(*smtp)} > {c.dkim_p99_seconds}",
+                c.dkim_for,
+                WARNING,
+                "DKIM signing is slow.",
+                "p99 DKIM signing time on {{ $labels.job }} is {{ $value | humanizeDuration }} "
+                f"(threshold {seconds_text(c.dkim_p99_seconds)}).",
+                (service_down(metrics.SMTP),),
+            ),
+            _failure_ratio_alert(
+                "ScaiSendMxResolutionFailuresHigh",
+                metrics.SMTP,
+                (metrics.MX_FAILURES_SPEC.name, smtp),
+                (metrics.MX_LOOKUPS_SPEC.name, smtp),
+                c.mx_window,
+                c.mx_failure_ratio,
+                c.mx_min_lookup_rate,
+                c.mx_for,
+                "MX lookups are failing.",
+                "MX lookups failed",
+            ),
+            _failure_ratio_alert(
+                "ScaiSendTlsHandshakeFailuresHigh",
+                metrics.SMTP,
+                (metrics.TLS_FAILURES_SPEC.name, smtp),
+                (metrics.TLS_HANDSHAKES_SPEC.name, smtp),
+                c.tls_window,
+                c.tls_failure_ratio,
+                c.tls_min_handshake_rate,
+                c.tls_for,
+                "Outbound STARTTLS handshakes are failing.",
+                "STARTTLS handshakes failed",
+            ),
         ),
-        _failure_ratio_alert(
-            "ScaiSendMxResolutionFailuresHigh", metrics.SMTP,
-            (metrics.MX_FAILURES_SPEC.name, smtp), (metrics.MX_LOOKUPS_SPEC.name, smtp),
-            c.mx_window, c.mx_failure_ratio, c.mx_min_lookup_rate, c.mx_for,
-            "MX lookups are failing.", "MX lookups failed",
-        ),
-        _failure_ratio_alert(
-            "ScaiSendTlsHandshakeFailuresHigh", metrics.SMTP,
-            (metrics.TLS_FAILURES_SPEC.name, smtp), (metrics.TLS_HANDSHAKES_SPEC.name, smtp),
-            c.tls_window, c.tls_failure_ratio, c.tls_min_handshake_rate, c.tls_for,
-            "Outbound STARTTLS handshakes are failing.", "STARTTLS handshakes failed",
-        ),
-    ))
+    )
 
 
 def _service_alerts(service: ServiceAlerting, c: Config) -> tuple[Alert, Alert]:
@@ -265,13 +317,19 @@ def _service_alerts(service: ServiceAlerting, c: Config) -> tuple[Alert, Alert]:
     up = f"up{q.selector(c.selectors[process.name])}"
     return (
         Alert(
-            down, f"{up} == 0", service.down_for, service.severity,
+            down,
+            f"{up} == 0",
+            service.down_for,
+            service.severity,
             f"A ScaiSend {process.title} target is down.",
             "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }} "
             f"(port {process.port} by default).",
         ),
         Alert(
-            absent, f"absent({up})", service.absent_for, service.severity,
+            absent,
+            f"absent({up})",
+            service.absent_for,
+            service.severity,
             f"No ScaiSend {process.title} target is being scraped.",
             "Prometheus has no target for job {{ $labels.job }}: the "
             f"{process.title} service is not running or service discovery lost it.",

@@ -26,10 +26,13 @@ from scaisend.domains.dkim_keys import generate_key_pair
 
 DOMAIN = "acme.example"
 SELECTOR = "scaisend"
-PARAGRAPH = ("Dear Jane, thank you for your business. Your invoice for March 2026 is below; the amount due is "
-             "EUR 1,234.56, payable within 30 days. Questions? Reply to this message.")
-ROW = ('<tr><td style="padding:4px 8px;font-family:Arial,sans-serif">Line item</td>'
-       '<td align="right">EUR 12.34</td></tr>\n')
+PARAGRAPH = (
+    "Dear Jane, thank you for your business. Your invoice for March 2026 is below; the amount due is "
+    "EUR 1,234.56, payable within 30 days. Questions? Reply to this message."
+)
+ROW = (
+    '<tr><td style="padding:4px 8px;font-family:Arial,sans-serif">Line item</td><td align="right">EUR 12.34</td></tr>\n'
+)
 
 
 def realistic_message(size: int) -> bytes:
@@ -43,8 +46,11 @@ def realistic_message(size: int) -> bytes:
     mime["List-Unsubscribe"] = "<https://scaisend.example/t/u/abcdef0123456789>, <mailto:unsub@acme.example>"
     mime["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mime.set_content("\n".join([PARAGRAPH] * max(1, size // 4 // len(PARAGRAPH))))
-    html = f"<html><body><p>{PARAGRAPH}</p><table>" + "{rows}</table>" + \
-        '<img src="https://scaisend.example/t/o/abc.gif" width="1" height="1"></body></html>'
+    html = (
+        f"<html><body><p>{PARAGRAPH}</p><table>"
+        + "{rows}</table>"
+        + '<img src="https://scaisend.example/t/o/abc.gif" width="1" height="1"></body></html>'
+    )
     bare = len(mime.as_bytes()) + len(html.format(rows=""))
     mime.add_alternative(html.format(rows=ROW * max(0, (size - bare) // len(ROW))), subtype="html")
     return mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
@@ -67,8 +73,9 @@ def main() -> None:
     signer = DkimSigner()
 
     def sign() -> bytes:
-        return signer.sign(message, domain=DOMAIN, selector=SELECTOR, private_key_pem=pair.private_key_pem,
-                           timestamp=int(time.time()))
+        return signer.sign(
+            message, domain=DOMAIN, selector=SELECTOR, private_key_pem=pair.private_key_pem, timestamp=int(time.time())
+        )
 
     assert dkim.verify(sign(), dnsfunc=lambda name, timeout=5: record), "signature does not verify"
     for _ in range(50):  # warm-up
@@ -81,19 +88,24 @@ def main() -> None:
         wall.append(time.perf_counter() - start)
     print(f"message {len(message)} bytes, {args.signatures} signatures with DkimSigner (OpenSSL RSA):")
     for name, values in (("wall", sorted(wall)), ("cpu ", sorted(cpu))):
-        print(f"  {name} p50 {percentile(values, 0.50) * 1e3:.3f} ms  p99 {percentile(values, 0.99) * 1e3:.3f} ms  "
-              f"mean {statistics.fmean(values) * 1e3:.3f} ms")
+        print(
+            f"  {name} p50 {percentile(values, 0.50) * 1e3:.3f} ms  p99 {percentile(values, 0.99) * 1e3:.3f} ms  "
+            f"mean {statistics.fmean(values) * 1e3:.3f} ms"
+        )
 
     if args.dkimpy:
         slow = []
         for _ in range(args.dkimpy):
             start = time.perf_counter()
-            dkim.sign(message, SELECTOR.encode(), DOMAIN.encode(), pair.private_key_pem,
-                      canonicalize=(b"relaxed", b"relaxed"))
+            dkim.sign(
+                message, SELECTOR.encode(), DOMAIN.encode(), pair.private_key_pem, canonicalize=(b"relaxed", b"relaxed")
+            )
             slow.append(time.perf_counter() - start)
         slow.sort()
-        print(f"  dkimpy dkim.sign (pure-Python RSA), {args.dkimpy} signatures: "
-              f"p50 {percentile(slow, 0.50) * 1e3:.2f} ms  p99 {percentile(slow, 0.99) * 1e3:.2f} ms")
+        print(
+            f"  dkimpy dkim.sign (pure-Python RSA), {args.dkimpy} signatures: "
+            f"p50 {percentile(slow, 0.50) * 1e3:.2f} ms  p99 {percentile(slow, 0.99) * 1e3:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

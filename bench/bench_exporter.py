@@ -38,12 +38,12 @@ def fill(db: str, tenants: int, days: int) -> None:
         )
         cols = ", ".join(STAT_METRICS)
         marks = ", ".join(["%s"] * len(STAT_METRICS))
-        sql = (f"INSERT INTO daily_stats (tenant_id, date, category, {cols}, updated_at) "
-               f"VALUES (%s, %s, '', {marks}, %s)")
+        sql = (
+            f"INSERT INTO daily_stats (tenant_id, date, category, {cols}, updated_at) VALUES (%s, %s, '', {marks}, %s)"
+        )
         for day in range(days):
             date = today - timedelta(days=day)
-            cur.executemany(sql, [(f"tnt_{i:08d}", date, *([i % 97] * len(STAT_METRICS)), now)
-                                  for i in range(tenants)])
+            cur.executemany(sql, [(f"tnt_{i:08d}", date, *([i % 97] * len(STAT_METRICS)), now) for i in range(tenants)])
             conn.commit()
     conn.close()
 
@@ -51,9 +51,10 @@ def fill(db: str, tenants: int, days: int) -> None:
 async def time_scrapes(settings: Settings, scrapes: int) -> list[float]:
     app = create_exporter_app(settings)
     timings = []
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://exporter"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter") as client,
+    ):
         await client.get("/metrics")  # warm the pool
         for _ in range(scrapes):
             start = time.perf_counter()
@@ -80,8 +81,10 @@ def main() -> None:
         print(f"filled {args.tenants * args.days} daily_stats rows in {time.perf_counter() - start:.1f}s")
         timings = sorted(asyncio.run(time_scrapes(settings, args.scrapes)))
         p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-        print(f"scrape p50 {statistics.median(timings) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
-              f"over {len(timings)} scrapes ({args.tenants} tenants x 16 gauges + timestamps)")
+        print(
+            f"scrape p50 {statistics.median(timings) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
+            f"over {len(timings)} scrapes ({args.tenants} tenants x 16 gauges + timestamps)"
+        )
     finally:
         admin.cursor().execute(f"DROP DATABASE IF EXISTS {db}")
 

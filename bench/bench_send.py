@@ -73,11 +73,17 @@ ROOT = Path(__file__).resolve().parents[1]
 MYSQL = "mysql+aiomysql://root@127.0.0.1:3306"
 REDIS = "redis://127.0.0.1:6379"
 FINAL = ("delivered", "bounced", "failed", "cancelled", "sandbox")
-CRON_JOBS = (b"requeue_stale_messages", b"sweep_webhook_deliveries", b"flush_event_webhooks",
-             b"requeue_stale_deliveries")  # arq keeps their job keys outside the queue prefix
+CRON_JOBS = (
+    b"requeue_stale_messages",
+    b"sweep_webhook_deliveries",
+    b"flush_event_webhooks",
+    b"requeue_stale_deliveries",
+)  # arq keeps their job keys outside the queue prefix
 SERVICES = {"api": "serve", "worker": "worker", "smtp": "smtp"}
-PARAGRAPH = ("Thank you for your order. Your parcel leaves our warehouse today and should reach you within two "
-             "working days. You can follow it at any time from your account page.")
+PARAGRAPH = (
+    "Thank you for your order. Your parcel leaves our warehouse today and should reach you within two "
+    "working days. You can follow it at any time from your account page."
+)
 
 
 # --- the capture MX -------------------------------------------------------------------------------------------------
@@ -99,7 +105,7 @@ class CountingHandler:
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
-        head = content[:content.find(b"\r\n\r\n")]
+        head = content[: content.find(b"\r\n\r\n")]
         if head.startswith(b"DKIM-Signature:") or b"\nDKIM-Signature:" in head:
             self.with_dkim += 1
         message_id = message_id_from_verp(envelope.mail_from or "", self.bounce_domain)
@@ -129,8 +135,12 @@ class CountingMX:
 
         async def serve() -> asyncio.Server:
             return await self.loop.create_server(
-                lambda: SMTP(self.handler, hostname="mx.bench.localhost", enable_SMTPUTF8=True,
-                             data_size_limit=50 * 1024 * 1024), "127.0.0.1", 0)
+                lambda: SMTP(
+                    self.handler, hostname="mx.bench.localhost", enable_SMTPUTF8=True, data_size_limit=50 * 1024 * 1024
+                ),
+                "127.0.0.1",
+                0,
+            )
 
         self.server = asyncio.run_coroutine_threadsafe(serve(), self.loop).result(10)
         self.port = int(self.server.sockets[0].getsockname()[1])
@@ -154,8 +164,11 @@ def free_port() -> int:
 
 def service_env(settings: Settings) -> dict[str, str]:
     values, unset = as_environment(settings)
-    return {k: v for k, v in os.environ.items()
-            if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))} | values
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))
+    } | values
 
 
 def wait_http(url: str, timeout: float) -> None:
@@ -180,8 +193,9 @@ class Stack:
         env = service_env(self.settings)
         for name, command in SERVICES.items():
             with (self.logs / f"{name}.log").open("wb") as log:
-                self.procs[name] = subprocess.Popen([sys.executable, "-m", "scaisend", command], env=env, cwd=ROOT,
-                                                    stdout=log, stderr=subprocess.STDOUT)
+                self.procs[name] = subprocess.Popen(
+                    [sys.executable, "-m", "scaisend", command], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                )
         s = self.settings
         wait_http(f"http://127.0.0.1:{s.API_PORT}/ready", 60)
         wait_http(f"http://127.0.0.1:{s.WORKER_METRICS_PORT}/metrics", 60)
@@ -252,9 +266,25 @@ class Meter:
         """``py-spy record`` of the three services (raw collapsed stacks, 100 samples/s) until :meth:`read`."""
         folder.mkdir(parents=True, exist_ok=True)
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        self.spies = [subprocess.Popen([py_spy, "record", "--nonblocking", "--subprocesses", "--format", "raw", "-o",
-                                        str(folder / f"{name}.txt"), "-p", str(self.procs[name][0].pid)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in SERVICES]
+        self.spies = [
+            subprocess.Popen(
+                [
+                    py_spy,
+                    "record",
+                    "--nonblocking",
+                    "--subprocesses",
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(folder / f"{name}.txt"),
+                    "-p",
+                    str(self.procs[name][0].pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name in SERVICES
+        ]
 
     def mark(self) -> None:
         if self.profile is not None:
@@ -289,13 +319,17 @@ class Usage:
 
     def lines(self, messages: int) -> list[str]:
         n = max(messages, 1)
-        parts = [f"{name} {(u + s) / self.wall * 100:.0f}% ({(u + s) / n * 1e3:.2f} ms, {s / max(u + s, 1e-9):.0%} sys)"
-                 for name, (u, s) in self.cpu.items()]
+        parts = [
+            f"{name} {(u + s) / self.wall * 100:.0f}% ({(u + s) / n * 1e3:.2f} ms, {s / max(u + s, 1e-9):.0%} sys)"
+            for name, (u, s) in self.cpu.items()
+        ]
         total = sum(u + s for u, s in self.cpu.values())
-        return [f"cpu, % of one core (per message, system share): {', '.join(parts)}; "
-                f"rest of the machine {self.other / self.wall * 100:.0f}%",
-                f"per message: {total / n * 1e3:.1f} ms cpu in these processes, {self.statements / n:.1f} SQL "
-                f"statements, {self.redis_commands / n:.1f} Redis commands (server-wide counters)"]
+        return [
+            f"cpu, % of one core (per message, system share): {', '.join(parts)}; "
+            f"rest of the machine {self.other / self.wall * 100:.0f}%",
+            f"per message: {total / n * 1e3:.1f} ms cpu in these processes, {self.statements / n:.1f} SQL "
+            f"statements, {self.redis_commands / n:.1f} Redis commands (server-wide counters)",
+        ]
 
 
 # --- setup ----------------------------------------------------------------------------------------------------------
@@ -325,12 +359,17 @@ async def make_account(settings: Settings, domain: str) -> Account:
 def mail_body(sender: str, index: int) -> dict[str, Any]:
     """A small transactional message (text + HTML with two links; open and click tracking at their defaults)."""
     text = "\n\n".join([f"Hello customer {index},", PARAGRAPH, PARAGRAPH, "Your shop"])
-    html = (f"<html><body><p>Hello customer {index},</p><p>{PARAGRAPH}</p>"
-            f'<p><a href="https://shop.example/orders/{index}">Follow your order</a></p><p>{PARAGRAPH}</p>'
-            '<p><a href="https://shop.example/help">Help</a></p></body></html>')
-    return {"personalizations": [{"to": [{"email": f"customer{index}@customers.example"}]}],
-            "from": {"email": sender, "name": "Bench Shop"}, "subject": f"Your order {index} is on its way",
-            "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}]}
+    html = (
+        f"<html><body><p>Hello customer {index},</p><p>{PARAGRAPH}</p>"
+        f'<p><a href="https://shop.example/orders/{index}">Follow your order</a></p><p>{PARAGRAPH}</p>'
+        '<p><a href="https://shop.example/help">Help</a></p></body></html>'
+    )
+    return {
+        "personalizations": [{"to": [{"email": f"customer{index}@customers.example"}]}],
+        "from": {"email": sender, "name": "Bench Shop"},
+        "subject": f"Your order {index} is on its way",
+        "content": [{"type": "text/plain", "value": text}, {"type": "text/html", "value": html}],
+    }
 
 
 # --- load generation ------------------------------------------------------------------------------------------------
@@ -345,8 +384,9 @@ class Load:
     last_answer: float = 0.0
 
 
-async def post_one(client: httpx.AsyncClient, gate: asyncio.Semaphore, body: dict[str, Any], due: float,
-                   load: Load) -> None:
+async def post_one(
+    client: httpx.AsyncClient, gate: asyncio.Semaphore, body: dict[str, Any], due: float, load: Load
+) -> None:
     """One send, at most ``--connections`` in flight (waiting here is cheap; httpcore's own queue of waiting
     requests costs the client quadratic CPU). The latency counts from ``due``, waiting included."""
     load.max_lag = max(load.max_lag, time.perf_counter() - due)
@@ -376,8 +416,9 @@ class Schedule:
     max_pending: int | None = None
 
 
-async def open_loop(client: httpx.AsyncClient, connections: int, sender: str, schedule: Schedule, load: Load,
-                    first_index: int) -> None:
+async def open_loop(
+    client: httpx.AsyncClient, connections: int, sender: str, schedule: Schedule, load: Load, first_index: int
+) -> None:
     """Issue requests open-loop, each due at ``start + n / rate``: a slow answer never delays the next request."""
     gate = asyncio.Semaphore(connections)
     tasks: set[asyncio.Task[None]] = set()
@@ -425,9 +466,12 @@ class Database:
         found: Counter[str] = Counter()
         with self.conn.cursor() as cur:
             for i in range(0, len(ids), 1000):
-                chunk = ids[i:i + 1000]
-                cur.execute(f"SELECT status, COUNT(*) FROM messages WHERE id IN ({', '.join(['%s'] * len(chunk))}) "
-                            "GROUP BY status", chunk)
+                chunk = ids[i : i + 1000]
+                cur.execute(
+                    f"SELECT status, COUNT(*) FROM messages WHERE id IN ({', '.join(['%s'] * len(chunk))}) "
+                    "GROUP BY status",
+                    chunk,
+                )
                 found.update({status: int(n) for status, n in cur.fetchall()})
         found["(no row)"] = len(ids) - sum(found.values())
         return +found
@@ -447,11 +491,14 @@ class Database:
         spans: dict[str, list[float]] = {"accept->composed": [], "composed->delivered": [], "accept->delivered": []}
         with self.conn.cursor() as cur:
             for i in range(0, len(ids), 1000):
-                chunk = ids[i:i + 1000]
-                cur.execute("SELECT TIMESTAMPDIFF(MICROSECOND, created_at, processed_at), "
-                            "TIMESTAMPDIFF(MICROSECOND, processed_at, delivered_at), "
-                            "TIMESTAMPDIFF(MICROSECOND, created_at, delivered_at) "
-                            f"FROM messages WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                chunk = ids[i : i + 1000]
+                cur.execute(
+                    "SELECT TIMESTAMPDIFF(MICROSECOND, created_at, processed_at), "
+                    "TIMESTAMPDIFF(MICROSECOND, processed_at, delivered_at), "
+                    "TIMESTAMPDIFF(MICROSECOND, created_at, delivered_at) "
+                    f"FROM messages WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
                 for row in cur.fetchall():
                     for name, value in zip(spans, row, strict=True):
                         if value is not None:
@@ -482,11 +529,13 @@ def account(db: Database, handler: CountingHandler, account_: Account, load: Loa
     extra_rows = db.total() - rows_before - len(ids)
     record = f"v=DKIM1; k=rsa; p={account_.public_key}".encode()
     verified = sum(bool(dkim.verify(m, dnsfunc=lambda _name, timeout=5: record)) for m in handler.samples)
-    return (f"  accounting: {len(ids)} accepted (202), {sum(1 for i in ids if i in received)} received at the MX "
-            f"({handler.unknown} unknown senders, {duplicates} duplicates), lost {len(lost)}"
-            f"{' e.g. ' + ', '.join(lost[:5]) if lost else ''}; statuses {dict(statuses)}; "
-            f"rows without a 202: {extra_rows}; DKIM-Signature on {handler.with_dkim}/{len(handler.arrivals)}, "
-            f"dkim.verify passed {verified}/{len(handler.samples)}")
+    return (
+        f"  accounting: {len(ids)} accepted (202), {sum(1 for i in ids if i in received)} received at the MX "
+        f"({handler.unknown} unknown senders, {duplicates} duplicates), lost {len(lost)}"
+        f"{' e.g. ' + ', '.join(lost[:5]) if lost else ''}; statuses {dict(statuses)}; "
+        f"rows without a 202: {extra_rows}; DKIM-Signature on {handler.with_dkim}/{len(handler.arrivals)}, "
+        f"dkim.verify passed {verified}/{len(handler.samples)}"
+    )
 
 
 # --- the two phases -------------------------------------------------------------------------------------------------
@@ -513,9 +562,12 @@ class Bench:
 
     def client(self) -> httpx.AsyncClient:
         n = self.args.connections
-        return httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.API_PORT}", timeout=30,
-                                 headers={"Authorization": f"Bearer {self.account.api_key}"},
-                                 limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.settings.API_PORT}",
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.account.api_key}"},
+            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        )
 
     def backlog(self) -> int:
         return int(self.redis.zcard(self.queues.email_process)) + int(self.redis.zcard(self.queues.smtp_deliver))
@@ -541,8 +593,14 @@ class Bench:
             meter.mark()
             total = round(args.accept_rate * args.accept_seconds)
             try:
-                await open_loop(client, args.connections, self.account.sender,
-                                Schedule(args.accept_rate, lambda n: n >= total), load, self.issued)
+                await open_loop(
+                    client,
+                    args.connections,
+                    self.account.sender,
+                    Schedule(args.accept_rate, lambda n: n >= total),
+                    load,
+                    self.issued,
+                )
             finally:
                 used = meter.read()
                 self.stack.pause(("worker", "smtp"), paused=False)
@@ -552,15 +610,21 @@ class Bench:
         rate = len(load.accepted) / elapsed if elapsed > 0 else 0.0
         errors = sum(load.errors.values())
         paused = " (worker and SMTP paused)" if args.pause_pipeline else ""
-        print(f"accept{paused}: {load.issued} requests due at {args.accept_rate:.0f}/s "
-              f"over {args.accept_seconds:.0f}s, "
-              f"{args.connections} connections: achieved {rate:.1f}/s, p50 {percentile(lat, 0.5) * 1e3:.1f} ms, "
-              f"p99 {percentile(lat, 0.99) * 1e3:.1f} ms, max {percentile(lat, 1.0) * 1e3:.1f} ms, "
-              f"errors {errors} {dict(load.errors) if errors else ''}, client max lag {load.max_lag * 1e3:.1f} ms")
+        print(
+            f"accept{paused}: {load.issued} requests due at {args.accept_rate:.0f}/s "
+            f"over {args.accept_seconds:.0f}s, "
+            f"{args.connections} connections: achieved {rate:.1f}/s, p50 {percentile(lat, 0.5) * 1e3:.1f} ms, "
+            f"p99 {percentile(lat, 0.99) * 1e3:.1f} ms, max {percentile(lat, 1.0) * 1e3:.1f} ms, "
+            f"errors {errors} {dict(load.errors) if errors else ''}, client max lag {load.max_lag * 1e3:.1f} ms"
+        )
         for line in used.lines(len(load.accepted)):
             print("  " + line)
-        for name, value in (("accept rate", rate), ("accept p50 ms", percentile(lat, 0.5) * 1e3),
-                            ("accept p99 ms", percentile(lat, 0.99) * 1e3), ("accept errors", errors)):
+        for name, value in (
+            ("accept rate", rate),
+            ("accept p50 ms", percentile(lat, 0.5) * 1e3),
+            ("accept p99 ms", percentile(lat, 0.99) * 1e3),
+            ("accept errors", errors),
+        ):
             self.record(name, value)
         self.finish(load, rows_before)
 
@@ -581,10 +645,15 @@ class Bench:
 
         async with self.client() as client:
             watcher = asyncio.create_task(watch_backlog())
-            schedule = Schedule(args.e2e_rate, lambda _n: stop_feeding.is_set(),
-                                lambda: backlog["now"] >= args.backlog, max_pending=2 * args.connections)
-            feeder = asyncio.create_task(open_loop(client, args.connections, self.account.sender, schedule, load,
-                                                   self.issued))
+            schedule = Schedule(
+                args.e2e_rate,
+                lambda _n: stop_feeding.is_set(),
+                lambda: backlog["now"] >= args.backlog,
+                max_pending=2 * args.connections,
+            )
+            feeder = asyncio.create_task(
+                open_loop(client, args.connections, self.account.sender, schedule, load, self.issued)
+            )
             fill_start = time.perf_counter()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(filled.wait(), args.fill_timeout)
@@ -593,8 +662,10 @@ class Bench:
             meter.mark()
             for step in range(10, int(args.e2e_seconds) + 10, 10):
                 await asyncio.sleep(min(10.0, args.e2e_seconds - step + 10))
-                print(f"  {min(step, args.e2e_seconds):.0f}s: {len(self.handler.arrivals) - at_start} at the MX, "
-                      f"{load.issued - issued_at_start} fed, backlog {backlog['now']}")
+                print(
+                    f"  {min(step, args.e2e_seconds):.0f}s: {len(self.handler.arrivals) - at_start} at the MX, "
+                    f"{load.issued - issued_at_start} fed, backlog {backlog['now']}"
+                )
             delivered = len(self.handler.arrivals) - at_start
             fed = load.issued - issued_at_start
             used = meter.read()
@@ -604,9 +675,11 @@ class Bench:
             await watcher
         self.issued += load.issued
         rate = delivered / used.wall
-        print(f"end to end: backlog {args.backlog} reached in {fill_time:.1f}s; over {used.wall:.1f}s "
-              f"{delivered} messages reached the MX: {rate:.1f} messages/s (fed {fed / used.wall:.1f}/s, "
-              f"backlog at the end {backlog_at_end}, errors {sum(load.errors.values())} {dict(load.errors) or ''})")
+        print(
+            f"end to end: backlog {args.backlog} reached in {fill_time:.1f}s; over {used.wall:.1f}s "
+            f"{delivered} messages reached the MX: {rate:.1f} messages/s (fed {fed / used.wall:.1f}/s, "
+            f"backlog at the end {backlog_at_end}, errors {sum(load.errors.values())} {dict(load.errors) or ''})"
+        )
         for line in used.lines(delivered):
             print("  " + line)
         self.record("e2e messages/s", rate)
@@ -616,14 +689,29 @@ class Bench:
 
 def bench_settings(args: argparse.Namespace, db: str, prefix: str, mx_port: int, workdir: Path) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, DATABASE_URL=f"{MYSQL}/{db}", REDIS_URL=f"{REDIS}/{args.redis_db}", REDIS_QUEUE_PREFIX=prefix,
-        SECRET_KEY=uuid.uuid4().hex, SMTP_RELAY_HOST=f"127.0.0.1:{mx_port}", SMTP_HOSTNAME="mta.bench.example",
-        BOUNCE_DOMAIN="bounces.bench.example", API_HOST="127.0.0.1", API_PORT=free_port(),
-        PUBLIC_BASE_URL="http://127.0.0.1:8000", WORKER_METRICS_PORT=free_port(), SMTP_METRICS_PORT=free_port(),
-        EXPORTER_PORT=free_port(), METRICS_HOST="127.0.0.1", SMTP_INBOUND_HOST="127.0.0.1",
-        SMTP_INBOUND_PORT=free_port(), INBOUND_QUARANTINE_PATH=str(workdir / "inbound"),
-        IMAGE_STORE_PATH=str(workdir / "images"), LOG_LEVEL=args.log_level, API_WORKERS=args.api_workers,
-        PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics") if args.api_workers > 1 else "")
+        _env_file=None,
+        DATABASE_URL=f"{MYSQL}/{db}",
+        REDIS_URL=f"{REDIS}/{args.redis_db}",
+        REDIS_QUEUE_PREFIX=prefix,
+        SECRET_KEY=uuid.uuid4().hex,
+        SMTP_RELAY_HOST=f"127.0.0.1:{mx_port}",
+        SMTP_HOSTNAME="mta.bench.example",
+        BOUNCE_DOMAIN="bounces.bench.example",
+        API_HOST="127.0.0.1",
+        API_PORT=free_port(),
+        PUBLIC_BASE_URL="http://127.0.0.1:8000",
+        WORKER_METRICS_PORT=free_port(),
+        SMTP_METRICS_PORT=free_port(),
+        EXPORTER_PORT=free_port(),
+        METRICS_HOST="127.0.0.1",
+        SMTP_INBOUND_HOST="127.0.0.1",
+        SMTP_INBOUND_PORT=free_port(),
+        INBOUND_QUARANTINE_PATH=str(workdir / "inbound"),
+        IMAGE_STORE_PATH=str(workdir / "images"),
+        LOG_LEVEL=args.log_level,
+        API_WORKERS=args.api_workers,
+        PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics") if args.api_workers > 1 else "",
+    )
 
 
 def summary(results: dict[str, list[float]]) -> None:
@@ -659,8 +747,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--accept-seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=16, help="HTTP keep-alive connections to the API")
     parser.add_argument("--api-workers", type=int, default=1, help="API_WORKERS (uvicorn worker processes)")
-    parser.add_argument("--pause-pipeline", action="store_true",
-                        help="SIGSTOP the worker and SMTP service during the accept measurement (the API alone)")
+    parser.add_argument(
+        "--pause-pipeline",
+        action="store_true",
+        help="SIGSTOP the worker and SMTP service during the accept measurement (the API alone)",
+    )
     parser.add_argument("--e2e-seconds", type=float, default=60.0, help="measurement window")
     parser.add_argument("--e2e-rate", type=float, default=400.0, help="highest feed rate, requests per second")
     parser.add_argument("--backlog", type=int, default=1500, help="jobs kept waiting in email:process+smtp:deliver")
@@ -698,8 +789,10 @@ def main() -> None:
         stack = Stack(settings, workdir)
         stack.start()
         db = Database(db_name)
-        print(f"machine: {os.cpu_count()} cpus, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-              f"database {db_name}, redis db {args.redis_db} prefix {prefix}")
+        print(
+            f"machine: {os.cpu_count()} cpus, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+            f"database {db_name}, redis db {args.redis_db} prefix {prefix}"
+        )
         bench = Bench(args, settings, stack, handler, account_, db, Queues(prefix), redis_client)
         asyncio.run(run_all(bench))
         summary(bench.results)

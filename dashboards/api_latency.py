@@ -16,23 +16,52 @@ QUANTILES: Final = (0.5, 0.95, 0.99)
 
 def dashboard() -> dict[str, Any]:
     send = (API, q.MAIL_SEND)
-    return build(UID, TITLE, "Latency percentiles from scaisend_http_request_duration_seconds.", [
-        (10, [
-            timeseries("POST /v3/mail/send latency", [
-                Query(q.http_latency(quantile, send, RATE), f"p{quantile * 100:g}") for quantile in QUANTILES
-            ], "s"),
-        ]),
-        (9, [
-            timeseries("/v3/mail/send requests by status class", [
-                Query(q.http_request_rate(send, RATE, by=("status_class",)), "{{status_class}}"),
-            ], "reqps", stacked=True),
-            timeseries("Requests per route (top traffic)", [
-                Query(f"topk(10, {q.http_request_rate((API,), RATE, by=('route',))})", "{{route}}"),
-            ], "reqps"),
-        ]),
-        (5, [
-            stat("5xx ratio, all routes", Query(q.http_5xx_ratio((API,), RATE)), "percentunit",
-                 threshold=CONFIG.api_5xx_ratio),
-            stat("p99 /v3/mail/send", Query(q.http_latency(0.99, send, RATE)), "s"),
-        ]),
-    ])
+    return build(
+        UID,
+        TITLE,
+        "Latency percentiles from scaisend_http_request_duration_seconds.",
+        [
+            (
+                10,
+                [
+                    timeseries(
+                        "POST /v3/mail/send latency",
+                        [Query(q.http_latency(quantile, send, RATE), f"p{quantile * 100:g}") for quantile in QUANTILES],
+                        "s",
+                    ),
+                ],
+            ),
+            (
+                9,
+                [
+                    timeseries(
+                        "/v3/mail/send requests by status class",
+                        [
+                            Query(q.http_request_rate(send, RATE, by=("status_class",)), "{{status_class}}"),
+                        ],
+                        "reqps",
+                        stacked=True,
+                    ),
+                    timeseries(
+                        "Requests per route (top traffic)",
+                        [
+                            Query(f"topk(10, {q.http_request_rate((API,), RATE, by=('route',))})", "{{route}}"),
+                        ],
+                        "reqps",
+                    ),
+                ],
+            ),
+            (
+                5,
+                [
+                    stat(
+                        "5xx ratio, all routes",
+                        Query(q.http_5xx_ratio((API,), RATE)),
+                        "percentunit",
+                        threshold=CONFIG.api_5xx_ratio,
+                    ),
+                    stat("p99 /v3/mail/send", Query(q.http_latency(0.99, send, RATE)), "s"),
+                ],
+            ),
+        ],
+    )

@@ -88,7 +88,12 @@ def threshold_steps(threshold: float | None) -> list[dict[str, Any]]:
 
 
 def timeseries(
-    title: str, queries: Sequence[Query], unit: str, *, description: str = "", threshold: float | None = None,
+    title: str,
+    queries: Sequence[Query],
+    unit: str,
+    *,
+    description: str = "",
+    threshold: float | None = None,
     stacked: bool = False,
 ) -> TimeSeries:
     return TimeSeries(

@@ -15,21 +15,45 @@ RATES: Final = (("Unique open rate", "unique_opens"), ("Unique click rate", "uni
 
 def dashboard() -> dict[str, Any]:
     tenants = (EXPORTER, TENANT)
-    return build(UID, TITLE, "Opens and clicks over delivered mail, per tenant, today (UTC).", [
-        (10, [
-            timeseries(f"{label} today per tenant", [Query(q.tenant_ratio(stat_name, "delivered", tenants),
-                                                           "{{tenant}}")], "percentunit")
-            for label, stat_name in RATES
-        ]),
-        (9, [
-            timeseries("Opens and clicks today, per tenant", [
-                Query(q.tenant_stat(stat_name, tenants), f"{{{{tenant}}}} {stat_name}")
-                for stat_name in ("opens", "unique_opens", "clicks", "unique_clicks")
-            ], "short"),
-        ]),
-        (5, [
-            stat(f"{label} today (selected tenants)", Query(q.tenants_ratio(stat_name, "delivered", tenants)),
-                "percentunit")
-            for label, stat_name in RATES
-        ]),
-    ])
+    return build(
+        UID,
+        TITLE,
+        "Opens and clicks over delivered mail, per tenant, today (UTC).",
+        [
+            (
+                10,
+                [
+                    timeseries(
+                        f"{label} today per tenant",
+                        [Query(q.tenant_ratio(stat_name, "delivered", tenants), "{{tenant}}")],
+                        "percentunit",
+                    )
+                    for label, stat_name in RATES
+                ],
+            ),
+            (
+                9,
+                [
+                    timeseries(
+                        "Opens and clicks today, per tenant",
+                        [
+                            Query(q.tenant_stat(stat_name, tenants), f"{{{{tenant}}}} {stat_name}")
+                            for stat_name in ("opens", "unique_opens", "clicks", "unique_clicks")
+                        ],
+                        "short",
+                    ),
+                ],
+            ),
+            (
+                5,
+                [
+                    stat(
+                        f"{label} today (selected tenants)",
+                        Query(q.tenants_ratio(stat_name, "delivered", tenants)),
+                        "percentunit",
+                    )
+                    for label, stat_name in RATES
+                ],
+            ),
+        ],
+    )

@@ -32,15 +32,18 @@ def counter_rate(metric: str, matchers: tuple[str, ...], window: str, by: tuple[
 
 
 def counter_ratio(
-    numerator: tuple[str, tuple[str, ...]], denominator: tuple[str, tuple[str, ...]], window: str,
+    numerator: tuple[str, tuple[str, ...]],
+    denominator: tuple[str, tuple[str, ...]],
+    window: str,
     by: tuple[str, ...] = (),
 ) -> str:
     """Rate of one counter divided by the rate of another: an error or failure ratio."""
     return f"{counter_rate(*numerator, window, by)} / {counter_rate(*denominator, window, by)}"
 
 
-def histogram_quantile(quantile: float, spec: metrics.MetricSpec, matchers: tuple[str, ...], window: str,
-                       by: tuple[str, ...] = ()) -> str:
+def histogram_quantile(
+    quantile: float, spec: metrics.MetricSpec, matchers: tuple[str, ...], window: str, by: tuple[str, ...] = ()
+) -> str:
     """``quantile`` of a catalogue histogram over ``window``, grouped by ``by``."""
     return f"histogram_quantile({quantile}, {counter_rate(spec.name + '_bucket', matchers, window, ('le', *by))})"
 

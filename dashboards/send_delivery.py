@@ -17,30 +17,71 @@ TITLE: Final = "ScaiSend / Send rate vs delivery rate"
 
 
 def dashboard() -> dict[str, Any]:
-    processed = q.counter_rate(metrics.WORKER_JOBS_SPEC.name, (WORKER, 'queue="email:process"', 'outcome="success"'),
-                               RATE)
+    processed = q.counter_rate(
+        metrics.WORKER_JOBS_SPEC.name, (WORKER, 'queue="email:process"', 'outcome="success"'), RATE
+    )
     delivered = q.counter_rate(metrics.SMTP_DELIVERIES_SPEC.name, (SMTP, 'result="delivered"'), RATE)
     accepted = q.http_request_rate((API, q.MAIL_SEND, 'status_class="2xx"'), RATE)
     tenants = (EXPORTER, TENANT)
-    return build(UID, TITLE, "Messages taken by the worker against messages delivered by the SMTP service.", [
-        (9, [
-            timeseries("Processed vs delivered (messages/s)", [
-                Query(processed, "processed"), Query(delivered, "delivered"), Query(accepted, "send API calls"),
-            ], "ops", description="processed: email:process jobs finished; delivered: 250 replies from MX hosts."),
-            timeseries("Delivery attempts by result (per second)", [
-                Query(q.counter_rate(metrics.SMTP_DELIVERIES_SPEC.name, (SMTP,), RATE, by=("result",)), "{{result}}"),
-            ], "ops", stacked=True),
-        ]),
-        (9, [
-            timeseries("Requests and delivered today, per tenant", [
-                Query(q.tenant_stat("requests", tenants), "{{tenant}} requests"),
-                Query(q.tenant_stat("delivered", tenants), "{{tenant}} delivered"),
-            ], "short"),
-        ]),
-        (5, [
-            stat("Delivered / requests today (selected tenants)",
-                 Query(q.tenants_ratio("delivered", "requests", tenants)), "percentunit"),
-            stat("Messages waiting for a retry", Query(q.retry_queue_depth((SMTP,))), "short"),
-            stat("Deferred today (selected tenants)", Query(f"sum({q.tenant_stat('deferred', tenants)})"), "short"),
-        ]),
-    ])
+    return build(
+        UID,
+        TITLE,
+        "Messages taken by the worker against messages delivered by the SMTP service.",
+        [
+            (
+                9,
+                [
+                    timeseries(
+                        "Processed vs delivered (messages/s)",
+                        [
+                            Query(processed, "processed"),
+                            Query(delivered, "delivered"),
+                            Query(accepted, "send API calls"),
+                        ],
+                        "ops",
+                        description="processed: email:process jobs finished; delivered: 250 replies from MX hosts.",
+                    ),
+                    timeseries(
+                        "Delivery attempts by result (per second)",
+                        [
+                            Query(
+                                q.counter_rate(metrics.SMTP_DELIVERIES_SPEC.name, (SMTP,), RATE, by=("result",)),
+                                "{{result}}",
+                            ),
+                        ],
+                        "ops",
+                        stacked=True,
+                    ),
+                ],
+            ),
+            (
+                9,
+                [
+                    timeseries(
+                        "Requests and delivered today, per tenant",
+                        [
+                            Query(q.tenant_stat("requests", tenants), "{{tenant}} requests"),
+                            Query(q.tenant_stat("delivered", tenants), "{{tenant}} delivered"),
+                        ],
+                        "short",
+                    ),
+                ],
+            ),
+            (
+                5,
+                [
+                    stat(
+                        "Delivered / requests today (selected tenants)",
+                        Query(q.tenants_ratio("delivered", "requests", tenants)),
+                        "percentunit",
+                    ),
+                    stat("Messages waiting for a retry", Query(q.retry_queue_depth((SMTP,))), "short"),
+                    stat(
+                        "Deferred today (selected tenants)",
+                        Query(f"sum({q.tenant_stat('deferred', tenants)})"),
+                        "short",
+                    ),
+                ],
+            ),
+        ],
+    )

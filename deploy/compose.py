@@ -82,8 +82,9 @@ def health_path(process: Process) -> str:
 
 
 def service(process: Process) -> dict[str, Any]:
-    spec = _scaisend(env.COMMANDS[process.name], {"migrate": "service_completed_successfully",
-                                                   "redis": "service_healthy"})
+    spec = _scaisend(
+        env.COMMANDS[process.name], {"migrate": "service_completed_successfully", "redis": "service_healthy"}
+    )
     if process is API:
         spec["ports"] = [f"127.0.0.1:{API.port}:{API.port}"]  # the reverse proxy on this host terminates TLS
     if process is SMTP:
@@ -101,12 +102,17 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
         "mysql": {
             "image": MYSQL_IMAGE,
             "command": ["--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
-            "environment": {"MYSQL_DATABASE": "scaisend", "MYSQL_USER": "scaisend",
-                            "MYSQL_PASSWORD": _required("MYSQL_PASSWORD"),
-                            "MYSQL_ROOT_PASSWORD": _required("MYSQL_ROOT_PASSWORD")},
+            "environment": {
+                "MYSQL_DATABASE": "scaisend",
+                "MYSQL_USER": "scaisend",
+                "MYSQL_PASSWORD": _required("MYSQL_PASSWORD"),
+                "MYSQL_ROOT_PASSWORD": _required("MYSQL_ROOT_PASSWORD"),
+            },
             "volumes": ["mysql-data:/var/lib/mysql"],
-            "healthcheck": _healthcheck(["CMD-SHELL", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$$MYSQL_ROOT_PASSWORD"'
-                                         " --silent"], start_period="60s"),
+            "healthcheck": _healthcheck(
+                ["CMD-SHELL", 'mysqladmin ping -h 127.0.0.1 -uroot -p"$$MYSQL_ROOT_PASSWORD" --silent'],
+                start_period="60s",
+            ),
             "restart": "unless-stopped",
         },
         "redis": {
@@ -129,8 +135,11 @@ def _monitoring() -> dict[str, dict[str, Any]]:
     return {
         "prometheus": {
             "image": PROMETHEUS_IMAGE,
-            "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",
-                        "--storage.tsdb.retention.time=30d"],
+            "command": [
+                "--config.file=/etc/prometheus/prometheus.yml",
+                "--storage.tsdb.path=/prometheus",
+                "--storage.tsdb.retention.time=30d",
+            ],
             "volumes": ["./prometheus:/etc/prometheus:ro", "prometheus-data:/prometheus"],
             "ports": [f"127.0.0.1:{prom}:{prom}"],
             "depends_on": {"alertmanager": {"condition": "service_started"}},
@@ -141,18 +150,25 @@ def _monitoring() -> dict[str, dict[str, Any]]:
             "image": ALERTMANAGER_IMAGE,
             "command": ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
             # An operator's copy with the real receivers lives outside the checkout (docs/deploy.md, "Paging").
-            "volumes": [f"${{{ALERTMANAGER_DIR_VARIABLE}:-./alertmanager}}:/etc/alertmanager:ro",
-                        "alertmanager-data:/alertmanager"],
+            "volumes": [
+                f"${{{ALERTMANAGER_DIR_VARIABLE}:-./alertmanager}}:/etc/alertmanager:ro",
+                "alertmanager-data:/alertmanager",
+            ],
             "ports": [f"127.0.0.1:{am}:{am}"],
             "healthcheck": _healthcheck(_wget_check(am, "/-/ready")),
             "restart": "unless-stopped",
         },
         "grafana": {
             "image": GRAFANA_IMAGE,
-            "environment": {"GF_SECURITY_ADMIN_PASSWORD": _required("GRAFANA_ADMIN_PASSWORD"),
-                            "GF_USERS_ALLOW_SIGN_UP": "false"},
-            "volumes": ["./grafana/provisioning:/etc/grafana/provisioning:ro",
-                        f"./grafana/dashboards:{GRAFANA_DASHBOARDS}:ro", "grafana-data:/var/lib/grafana"],
+            "environment": {
+                "GF_SECURITY_ADMIN_PASSWORD": _required("GRAFANA_ADMIN_PASSWORD"),
+                "GF_USERS_ALLOW_SIGN_UP": "false",
+            },
+            "volumes": [
+                "./grafana/provisioning:/etc/grafana/provisioning:ro",
+                f"./grafana/dashboards:{GRAFANA_DASHBOARDS}:ro",
+                "grafana-data:/var/lib/grafana",
+            ],
             "ports": [f"127.0.0.1:{GRAFANA_PORT}:{GRAFANA_PORT}"],
             "depends_on": {"prometheus": {"condition": "service_healthy"}},
             "healthcheck": _healthcheck(_wget_check(GRAFANA_PORT, "/api/health")),
@@ -161,8 +177,14 @@ def _monitoring() -> dict[str, dict[str, Any]]:
     }
 
 
-VOLUMES: Final = ("mysql-data", "redis-data", *(state.volume for state in env.STATE_PATHS), "prometheus-data",
-                  "alertmanager-data", "grafana-data")
+VOLUMES: Final = (
+    "mysql-data",
+    "redis-data",
+    *(state.volume for state in env.STATE_PATHS),
+    "prometheus-data",
+    "alertmanager-data",
+    "grafana-data",
+)
 
 
 def compose_document() -> dict[str, Any]:
@@ -174,16 +196,22 @@ def files() -> dict[str, str]:
     """Path under ``deploy/compose/`` → content."""
     prometheus_url = f"http://prometheus:{prometheus.PROMETHEUS_PORT}"
     result = {
-        "compose.yaml": yaml_text(compose_document(), notes=(
-            "Run from this directory: cp ../../.env.example .env, edit it (SECRET_KEY, PUBLIC_BASE_URL, ...), add",
-            f"{', '.join(REQUIRED_VARIABLES)}, then `docker compose up -d`. See docs/deploy.md.",
-        )),
+        "compose.yaml": yaml_text(
+            compose_document(),
+            notes=(
+                "Run from this directory: cp ../../.env.example .env, edit it (SECRET_KEY, PUBLIC_BASE_URL, ...), add",
+                f"{', '.join(REQUIRED_VARIABLES)}, then `docker compose up -d`. See docs/deploy.md.",
+            ),
+        ),
         "prometheus/prometheus.yml": yaml_text(prometheus.compose_config(SERVICE_NAMES, "alertmanager")),
         f"prometheus/{prometheus.RULES_FILE}": yaml_text(prometheus.rules()),
-        "alertmanager/alertmanager.yml": yaml_text(alertmanager_config(), notes=(
-            "The receivers' URLs are placeholders: copy this file outside the checkout, put your pager and ticket",
-            f"URLs in, and point {ALERTMANAGER_DIR_VARIABLE} in .env at its folder (docs/deploy.md, 'Paging').",
-        )),
+        "alertmanager/alertmanager.yml": yaml_text(
+            alertmanager_config(),
+            notes=(
+                "The receivers' URLs are placeholders: copy this file outside the checkout, put your pager and ticket",
+                f"URLs in, and point {ALERTMANAGER_DIR_VARIABLE} in .env at its folder (docs/deploy.md, 'Paging').",
+            ),
+        ),
         "grafana/provisioning/datasources/prometheus.yaml": yaml_text(grafana.datasources(prometheus_url)),
         "grafana/provisioning/dashboards/scaisend.yaml": yaml_text(grafana.dashboard_provider(GRAFANA_DASHBOARDS)),
     }

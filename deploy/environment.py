@@ -56,6 +56,7 @@ STATE_PATHS: Final = (
 def state_paths(process: str) -> tuple[StatePath, ...]:
     return tuple(p for p in STATE_PATHS if p.process == process)
 
+
 # Secrets never go into a ConfigMap or a committed file; these placeholders mark where the real values go.
 PLACEHOLDER: Final = "CHANGE-ME"
 SECRET_SETTINGS: Final = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")

@@ -86,11 +86,25 @@ MIGRATE_RESOURCES: Final = Resources("100m", "192Mi", "1", "512Mi")
 WORKLOADS: Final = (
     Workload(API, "http", "/health", "/ready", SERVICE_RESOURCES, autoscale=(2, 10)),
     Workload(WORKER, "metrics", WORKER.metrics_path, WORKER.metrics_path, SERVICE_RESOURCES, autoscale=(2, 10)),
-    Workload(SMTP, "metrics", SMTP.metrics_path, SMTP.metrics_path, SERVICE_RESOURCES, replicas=1,
-             extra_ports=(("smtp", env.CONTAINER_INBOUND_SMTP_PORT),)),
+    Workload(
+        SMTP,
+        "metrics",
+        SMTP.metrics_path,
+        SMTP.metrics_path,
+        SERVICE_RESOURCES,
+        replicas=1,
+        extra_ports=(("smtp", env.CONTAINER_INBOUND_SMTP_PORT),),
+    ),
     # The exporter must keep reporting while a migration hangs, so it does not wait for the schema.
-    Workload(EXPORTER, "metrics", "/health", "/health", Resources("50m", "128Mi", "500m", "256Mi"), replicas=1,
-             waits_for_schema=False),
+    Workload(
+        EXPORTER,
+        "metrics",
+        "/health",
+        "/health",
+        Resources("50m", "128Mi", "500m", "256Mi"),
+        replicas=1,
+        waits_for_schema=False,
+    ),
 )
 
 
@@ -157,16 +171,26 @@ def _pod(component: str, containers: list[dict[str, Any]], volumes: list[str], *
 
 
 def _http_probe(path: str, port: str, *, period: int, timeout: int, failures: int) -> dict[str, Any]:
-    return {"httpGet": {"path": path, "port": port}, "periodSeconds": period, "timeoutSeconds": timeout,
-            "failureThreshold": failures}
+    return {
+        "httpGet": {"path": path, "port": port},
+        "periodSeconds": period,
+        "timeoutSeconds": timeout,
+        "failureThreshold": failures,
+    }
 
 
 # --- workloads --------------------------------------------------------------------------------------------------
 def deployment(w: Workload) -> dict[str, Any]:
-    main = _container(w.process.name, ["scaisend", env.COMMANDS[w.process.name]], w.resources,
-                      [{"name": state.volume, "mountPath": state.path} for state in w.writable])
-    main["ports"] = [{"name": name, "containerPort": port, "protocol": "TCP"}
-                     for name, port in ((w.port_name, w.process.port), *w.extra_ports)]
+    main = _container(
+        w.process.name,
+        ["scaisend", env.COMMANDS[w.process.name]],
+        w.resources,
+        [{"name": state.volume, "mountPath": state.path} for state in w.writable],
+    )
+    main["ports"] = [
+        {"name": name, "containerPort": port, "protocol": "TCP"}
+        for name, port in ((w.port_name, w.process.port), *w.extra_ports)
+    ]
     main["startupProbe"] = _http_probe(w.liveness_path, w.port_name, period=2, timeout=2, failures=60)
     main["livenessProbe"] = _http_probe(w.liveness_path, w.port_name, period=10, timeout=2, failures=3)
     # spec §9.1: readiness GET /ready on 8000 every 10 s; /ready itself gives the database 3 s.
@@ -178,10 +202,14 @@ def deployment(w: Workload) -> dict[str, Any]:
     if w.process is SMTP:
         pod_spec["terminationGracePeriodSeconds"] = 60  # let open SMTP conversations finish
     if w.process is not EXPORTER:
-        pod_spec["topologySpreadConstraints"] = [{
-            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector_labels(w.process.name)},
-        }]
+        pod_spec["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector_labels(w.process.name)},
+            }
+        ]
     spec: dict[str, Any] = {}
     if w.replicas is not None:
         spec["replicas"] = w.replicas
@@ -189,8 +217,7 @@ def deployment(w: Workload) -> dict[str, Any]:
     if w.process is EXPORTER:
         spec["strategy"] = {"type": "Recreate"}  # never two exporters reporting the same tenants
     spec["template"] = _pod(w.process.name, [main], [state.volume for state in w.writable], **pod_spec)
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(w.name, w.process.name),
-            "spec": spec}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(w.name, w.process.name), "spec": spec}
 
 
 def service(w: Workload) -> dict[str, Any]:
@@ -233,8 +260,12 @@ def autoscaler(w: Workload) -> dict[str, Any]:
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
             "minReplicas": low,
             "maxReplicas": high,
-            "metrics": [{"type": "Resource",
-                         "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
         },
     }
 
@@ -270,34 +301,55 @@ def namespace() -> dict[str, Any]:
 
 
 def config_map() -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata(CONFIG_MAP, "config"),
-            "data": env.service_environment(container=True)}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata(CONFIG_MAP, "config"),
+        "data": env.service_environment(container=True),
+    }
 
 
 def secret_template() -> dict[str, Any]:
     placeholders = env.secret_placeholders(mysql_host="mysql.example.internal", redis_host="redis.example.internal")
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(SECRET, "config"), "type": "Opaque",
-            "stringData": placeholders}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(SECRET, "config"),
+        "type": "Opaque",
+        "stringData": placeholders,
+    }
 
 
 # --- monitoring -------------------------------------------------------------------------------------------------
 def service_monitors() -> list[dict[str, Any]]:
     return [
-        prometheus.service_monitor(w.process, name=w.process.job, namespace=NAMESPACE,
-                                   labels=labels(w.process.name), selector={JOB_LABEL: w.process.job},
-                                   port=w.port_name, job_label=JOB_LABEL)
+        prometheus.service_monitor(
+            w.process,
+            name=w.process.job,
+            namespace=NAMESPACE,
+            labels=labels(w.process.name),
+            selector={JOB_LABEL: w.process.job},
+            port=w.port_name,
+            job_label=JOB_LABEL,
+        )
         for w in WORKLOADS
     ]
 
 
 def prometheus_rule() -> dict[str, Any]:
-    return prometheus.prometheus_rule(name=APP, namespace=NAMESPACE,
-                                      labels={**labels("monitoring"), "prometheus": "k8s", "role": "alert-rules"})
+    return prometheus.prometheus_rule(
+        name=APP, namespace=NAMESPACE, labels={**labels("monitoring"), "prometheus": "k8s", "role": "alert-rules"}
+    )
 
 
 def alertmanager_secret() -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata(ALERTMANAGER_SECRET, "monitoring"),
-            "type": "Opaque", "stringData": {"alertmanager.yaml": yaml_body(alertmanager_config())}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(ALERTMANAGER_SECRET, "monitoring"),
+        "type": "Opaque",
+        "stringData": {"alertmanager.yaml": yaml_body(alertmanager_config())},
+    }
 
 
 # --- files ------------------------------------------------------------------------------------------------------
@@ -319,25 +371,33 @@ def base_files() -> dict[str, str]:
     """File name under ``deploy/kubernetes/base/`` → content (``kustomization.yaml`` lists all but the template)."""
     files = {
         "namespace.yaml": yaml_text(namespace()),
-        "config.yaml": yaml_text(config_map(), notes=(
-            "Non-secret settings (scaisend/settings.py). Override values in your overlay with a configMapGenerator",
-            "(behavior: merge); at least PUBLIC_BASE_URL, SMTP_HOSTNAME and BOUNCE_DOMAIN.",
-        )),
+        "config.yaml": yaml_text(
+            config_map(),
+            notes=(
+                "Non-secret settings (scaisend/settings.py). Override values in your overlay with a configMapGenerator",
+                "(behavior: merge); at least PUBLIC_BASE_URL, SMTP_HOSTNAME and BOUNCE_DOMAIN.",
+            ),
+        ),
         "migrate.yaml": yaml_text(migrate_job()),
         **{f"{w.process.name}.yaml": yaml_text(*_workload_documents(w)) for w in WORKLOADS},
         "monitoring.yaml": yaml_text(*service_monitors(), prometheus_rule()),
-        "alertmanager.yaml": yaml_text(alertmanager_secret(), notes=(
-            "The receivers' URLs are placeholders: replace the Secret from your own overlay with a secretGenerator",
-            "(behavior: replace) holding your alertmanager.yaml (docs/deploy.md, 'Paging').",
-        )),
+        "alertmanager.yaml": yaml_text(
+            alertmanager_secret(),
+            notes=(
+                "The receivers' URLs are placeholders: replace the Secret from your own overlay with a secretGenerator",
+                "(behavior: replace) holding your alertmanager.yaml (docs/deploy.md, 'Paging').",
+            ),
+        ),
         "dashboards.yaml": yaml_text(*grafana.dashboard_config_maps(namespace=NAMESPACE, labels=labels("monitoring"))),
     }
     kustomization = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": list(files)}
-    files[SECRET_TEMPLATE_FILE] = yaml_text(secret_template(), notes=(
-        "TEMPLATE - not part of the kustomization and never applied as is. Copy it outside the repository,",
-        "replace every CHANGE-ME (DATABASE_URL, REDIS_URL, SECRET_KEY) and apply it once, or create the Secret with",
-        "`kubectl -n scaisend create secret generic scaisend-secrets --from-literal=...` (docs/deploy.md).",
-    ))
+    files[SECRET_TEMPLATE_FILE] = yaml_text(
+        secret_template(),
+        notes=(
+            "TEMPLATE - not part of the kustomization and never applied as is. Copy it outside the repository,",
+            "replace every CHANGE-ME (DATABASE_URL, REDIS_URL, SECRET_KEY) and apply it once, or create the Secret with",
+            "`kubectl -n scaisend create secret generic scaisend-secrets --from-literal=...` (docs/deploy.md).",
+        ),
+    )
     files["kustomization.yaml"] = yaml_text(kustomization)
     return files
-

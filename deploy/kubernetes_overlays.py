@@ -32,18 +32,26 @@ _PRODUCTION_SERVICE = k8s.Resources("500m", "512Mi", "2", "1Gi")
 
 SMALL: Final = Overlay(
     "small",
-    ("One node: one replica of each process (the HPAs may add a second API or worker pod under load) and",
-     "small resource requests, so the whole product fits next to MySQL and Redis on a 2-CPU / 4 GiB machine."),
-    resources={"api": _SMALL_SERVICE, "worker": _SMALL_SERVICE, "smtp": _SMALL_SERVICE,
-               "exporter": k8s.Resources("25m", "96Mi", "250m", "192Mi"),
-               MIGRATE: k8s.Resources("50m", "128Mi", "500m", "384Mi")},
+    (
+        "One node: one replica of each process (the HPAs may add a second API or worker pod under load) and",
+        "small resource requests, so the whole product fits next to MySQL and Redis on a 2-CPU / 4 GiB machine.",
+    ),
+    resources={
+        "api": _SMALL_SERVICE,
+        "worker": _SMALL_SERVICE,
+        "smtp": _SMALL_SERVICE,
+        "exporter": k8s.Resources("25m", "96Mi", "250m", "192Mi"),
+        MIGRATE: k8s.Resources("50m", "128Mi", "500m", "384Mi"),
+    },
     replicas={"smtp": 1, "exporter": 1},
     autoscale={"api": (1, 2), "worker": (1, 2)},
 )
 PRODUCTION: Final = Overlay(
     "production",
-    ("Several nodes: API 3-20 and worker 3-30 pods (CPU-based HPAs), 2 SMTP pods (each needs an egress",
-     "address with matching PTR), larger resources."),
+    (
+        "Several nodes: API 3-20 and worker 3-30 pods (CPU-based HPAs), 2 SMTP pods (each needs an egress",
+        "address with matching PTR), larger resources.",
+    ),
     resources={"api": _PRODUCTION_SERVICE, "worker": _PRODUCTION_SERVICE, "smtp": _PRODUCTION_SERVICE},
     replicas={"smtp": 2, "exporter": 1},
     autoscale={"api": (3, 20), "worker": (3, 30)},

@@ -58,14 +58,17 @@ def prometheus_config(jobs: list[dict[str, Any]], *, alertmanager: str) -> dict[
 
 def host_config() -> dict[str, Any]:
     """Prometheus on the same host as the four systemd services."""
-    return prometheus_config([static_job(p, "127.0.0.1") for p in PROCESSES],
-                             alertmanager=f"127.0.0.1:{ALERTMANAGER_PORT}")
+    return prometheus_config(
+        [static_job(p, "127.0.0.1") for p in PROCESSES], alertmanager=f"127.0.0.1:{ALERTMANAGER_PORT}"
+    )
 
 
 def compose_config(service_names: dict[str, str], alertmanager_service: str) -> dict[str, Any]:
     """Prometheus inside the compose project; ``service_names`` maps a process name to its compose service."""
-    return prometheus_config([dns_job(p, service_names[p.name]) for p in PROCESSES],
-                             alertmanager=f"{alertmanager_service}:{ALERTMANAGER_PORT}")
+    return prometheus_config(
+        [dns_job(p, service_names[p.name]) for p in PROCESSES],
+        alertmanager=f"{alertmanager_service}:{ALERTMANAGER_PORT}",
+    )
 
 
 def rules() -> dict[str, Any]:
@@ -73,8 +76,16 @@ def rules() -> dict[str, Any]:
     return rule_groups()
 
 
-def service_monitor(process: Process, *, name: str, namespace: str, labels: dict[str, str],
-                    selector: dict[str, str], port: str, job_label: str) -> dict[str, Any]:
+def service_monitor(
+    process: Process,
+    *,
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    selector: dict[str, str],
+    port: str,
+    job_label: str,
+) -> dict[str, Any]:
     """A prometheus-operator ``ServiceMonitor`` for ``process``: the target Service carries ``job_label`` whose
     value is the scrape job name, so the ``job`` label equals :attr:`Process.job` whatever the Service is called."""
     endpoint = {"port": port, "path": process.metrics_path, "interval": scrape_interval(process)}

@@ -86,8 +86,13 @@ def _capabilities(process: Process | None) -> Section:
 
 def service_unit(process: Process) -> str:
     command = env.COMMANDS[process.name]
-    service: Section = [("Type", "exec"), *_identity(), ("ExecStart", f"{EXECUTABLE} {command}"),
-                        ("Restart", "on-failure"), ("RestartSec", "5s")]
+    service: Section = [
+        ("Type", "exec"),
+        *_identity(),
+        ("ExecStart", f"{EXECUTABLE} {command}"),
+        ("Restart", "on-failure"),
+        ("RestartSec", "5s"),
+    ]
     states = env.state_paths(process.name)
     if states:  # writable under ProtectSystem=strict, owned by the service user (IMAGE_STORE_PATH, ...)
         service.append(("StateDirectory", " ".join(["scaisend", *(f"scaisend/{s.volume}" for s in states)])))
@@ -100,16 +105,29 @@ def service_unit(process: Process) -> str:
     title = f"ScaiSend {process.title} (scaisend {command}, metrics on {process.port})"
     return render_unit(
         [f"{unit_name(process)}: `journalctl -u {unit_name(process).removesuffix('.service')}` shows its log."],
-        {"Unit": _unit_section(title, requires_migration=process is not EXPORTER), "Service": service,
-         "Install": [("WantedBy", "multi-user.target")]},
+        {
+            "Unit": _unit_section(title, requires_migration=process is not EXPORTER),
+            "Service": service,
+            "Install": [("WantedBy", "multi-user.target")],
+        },
     )
 
 
 def migrate_unit() -> str:
-    service: Section = [("Type", "oneshot"), ("RemainAfterExit", "yes"), *_identity(),
-                        ("ExecStart", f"{EXECUTABLE} {env.MIGRATE_COMMAND}"), *_capabilities(None), *HARDENING]
-    unit: Section = [("Description", "ScaiSend database migrations (scaisend migrate)"), ("Documentation", DOCS),
-                     ("Wants", "network-online.target"), ("After", DEPENDENCIES)]
+    service: Section = [
+        ("Type", "oneshot"),
+        ("RemainAfterExit", "yes"),
+        *_identity(),
+        ("ExecStart", f"{EXECUTABLE} {env.MIGRATE_COMMAND}"),
+        *_capabilities(None),
+        *HARDENING,
+    ]
+    unit: Section = [
+        ("Description", "ScaiSend database migrations (scaisend migrate)"),
+        ("Documentation", DOCS),
+        ("Wants", "network-online.target"),
+        ("After", DEPENDENCIES),
+    ]
     return render_unit(
         ["Runs `scaisend migrate` before the services; `systemctl restart scaisend-migrate` after an upgrade."],
         {"Unit": unit, "Service": service, "Install": [("WantedBy", "multi-user.target")]},
@@ -118,13 +136,17 @@ def migrate_unit() -> str:
 
 def env_file() -> str:
     """``/etc/scaisend/scaisend.env``: every setting with a value, secrets as CHANGE-ME placeholders."""
-    values = {**env.service_environment(container=False),
-              **env.secret_placeholders(mysql_host="127.0.0.1", redis_host="127.0.0.1")}
-    lines = [comment(
-        GENERATED,
-        f"Template of {ENV_FILE} (install -m 0640 -o root -g {USER}). Replace every {env.PLACEHOLDER} and the",
-        "example.com names. Settings left out keep their defaults; see .env.example for all of them.",
-    )]
+    values = {
+        **env.service_environment(container=False),
+        **env.secret_placeholders(mysql_host="127.0.0.1", redis_host="127.0.0.1"),
+    }
+    lines = [
+        comment(
+            GENERATED,
+            f"Template of {ENV_FILE} (install -m 0640 -o root -g {USER}). Replace every {env.PLACEHOLDER} and the",
+            "example.com names. Settings left out keep their defaults; see .env.example for all of them.",
+        )
+    ]
     for name in sorted(values):
         lines.append(f"# {env.description(name)}\n{name}={values[name]}\n")
     return "\n".join(lines)
@@ -144,12 +166,14 @@ def files() -> dict[str, str]:
     result["sysusers.d/scaisend.conf"] = sysusers()
     result["prometheus/prometheus.yml"] = yaml_text(prometheus.host_config())
     result[f"prometheus/{prometheus.RULES_FILE}"] = yaml_text(prometheus.rules())
-    result["alertmanager/alertmanager.yml"] = yaml_text(alertmanager_config(), notes=(
-        "Install as /etc/prometheus/alertmanager.yml and replace the receivers' placeholder URLs there",
-        "(docs/deploy.md, 'Paging').",
-    ))
+    result["alertmanager/alertmanager.yml"] = yaml_text(
+        alertmanager_config(),
+        notes=(
+            "Install as /etc/prometheus/alertmanager.yml and replace the receivers' placeholder URLs there",
+            "(docs/deploy.md, 'Paging').",
+        ),
+    )
     prometheus_url = f"http://127.0.0.1:{prometheus.PROMETHEUS_PORT}"
     result["grafana/provisioning/datasources/scaisend.yaml"] = yaml_text(grafana.datasources(prometheus_url))
-    result["grafana/provisioning/dashboards/scaisend.yaml"] = yaml_text(
-        grafana.dashboard_provider(GRAFANA_DASHBOARDS))
+    result["grafana/provisioning/dashboards/scaisend.yaml"] = yaml_text(grafana.dashboard_provider(GRAFANA_DASHBOARDS))
     return result

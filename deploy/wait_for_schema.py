@@ -55,8 +55,11 @@ async def schema_state(settings: Settings) -> SchemaState:
             current = await connection.run_sync(_current_heads)
     finally:
         await engine.dispose()
-    return SchemaState(current=current, heads=frozenset(script.get_heads()),
-                       known=frozenset(revision.revision for revision in script.walk_revisions()))
+    return SchemaState(
+        current=current,
+        heads=frozenset(script.get_heads()),
+        known=frozenset(revision.revision for revision in script.walk_revisions()),
+    )
 
 
 async def wait(settings: Settings, *, timeout: float, interval: float) -> bool:
@@ -71,8 +74,9 @@ async def wait(settings: Settings, *, timeout: float, interval: float) -> bool:
             if state.ready:
                 logger.info("schema is current", extra={"revision": sorted(state.current)})
                 return True
-            logger.info("waiting for migrations",
-                        extra={"revision": sorted(state.current), "expected": sorted(state.heads)})
+            logger.info(
+                "waiting for migrations", extra={"revision": sorted(state.current), "expected": sorted(state.heads)}
+            )
         if time.monotonic() + interval > deadline:
             return False
         await asyncio.sleep(interval)

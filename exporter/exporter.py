@@ -22,8 +22,9 @@ COLLECTORS: dict[str, Collector] = {
 }
 
 
-async def _run(name: str, collector: Collector, sources: Sources,
-               timeout: float) -> tuple[list[GaugeFamily], bool, float]:
+async def _run(
+    name: str, collector: Collector, sources: Sources, timeout: float
+) -> tuple[list[GaugeFamily], bool, float]:
     start = time.perf_counter()
     try:
         async with asyncio.timeout(timeout):

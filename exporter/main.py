@@ -52,8 +52,12 @@ def build_sources(settings: Settings) -> Sources:
             cursor.close()
 
     clock = SystemClock()
-    return Sources(engine=engine, redis=Redis.from_url(settings.REDIS_URL, socket_timeout=5),
-                   queues=Queues(settings.REDIS_QUEUE_PREFIX), now=clock.now)
+    return Sources(
+        engine=engine,
+        redis=Redis.from_url(settings.REDIS_URL, socket_timeout=5),
+        queues=Queues(settings.REDIS_QUEUE_PREFIX),
+        now=clock.now,
+    )
 
 
 def create_exporter_app(settings: Settings, sources: Sources | None = None) -> Starlette:
@@ -76,5 +80,11 @@ def create_exporter_app(settings: Settings, sources: Sources | None = None) -> S
 
 
 def run(settings: Settings) -> None:
-    uvicorn.run(create_exporter_app(settings), host=settings.METRICS_HOST, port=settings.EXPORTER_PORT,
-                log_config=None, access_log=False, server_header=False)
+    uvicorn.run(
+        create_exporter_app(settings),
+        host=settings.METRICS_HOST,
+        port=settings.EXPORTER_PORT,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )

@@ -121,45 +121,72 @@ def _spec(name: str, kind: Kind, help_: str, process: Process, **labels: tuple[s
 
 # --- API: RED metrics (served on the API port, multiprocess-safe) ---------------------------------------------------
 HTTP_REQUESTS_SPEC: Final = _spec(
-    "http_requests_total", Kind.COUNTER,
+    "http_requests_total",
+    Kind.COUNTER,
     "HTTP requests handled by the API, by route template, method and status class.",
-    API, route=(), method=(), status_class=STATUS_CLASSES,
+    API,
+    route=(),
+    method=(),
+    status_class=STATUS_CLASSES,
 )
 HTTP_REQUEST_DURATION_SPEC: Final = MetricSpec(
-    PREFIX + "http_request_duration_seconds", Kind.HISTOGRAM,
+    PREFIX + "http_request_duration_seconds",
+    Kind.HISTOGRAM,
     "Time from request received to response finished, by route template and method.",
-    API, ("route", "method"), buckets=HTTP_DURATION_BUCKETS,
+    API,
+    ("route", "method"),
+    buckets=HTTP_DURATION_BUCKETS,
 )
 
 # --- worker ---------------------------------------------------------------------------------------------------------
 WORKER_JOBS_SPEC: Final = _spec(
-    "worker_jobs_total", Kind.COUNTER, "Background jobs finished, by queue and outcome.",
-    WORKER, queue=QUEUE_NAMES, outcome=JOB_OUTCOMES,
+    "worker_jobs_total",
+    Kind.COUNTER,
+    "Background jobs finished, by queue and outcome.",
+    WORKER,
+    queue=QUEUE_NAMES,
+    outcome=JOB_OUTCOMES,
 )
 WORKER_JOB_DURATION_SPEC: Final = MetricSpec(
-    PREFIX + "worker_job_duration_seconds", Kind.HISTOGRAM, "Run time of one background job, by queue.",
-    WORKER, ("queue",), {"queue": QUEUE_NAMES}, JOB_DURATION_BUCKETS,
+    PREFIX + "worker_job_duration_seconds",
+    Kind.HISTOGRAM,
+    "Run time of one background job, by queue.",
+    WORKER,
+    ("queue",),
+    {"queue": QUEUE_NAMES},
+    JOB_DURATION_BUCKETS,
 )
 RENDER_ERRORS_SPEC: Final = _spec(
-    "worker_render_errors_total", Kind.COUNTER, "Messages whose template could not be rendered (message FAILED).",
+    "worker_render_errors_total",
+    Kind.COUNTER,
+    "Messages whose template could not be rendered (message FAILED).",
     WORKER,
 )
 WEBHOOK_DELIVERIES_SPEC: Final = _spec(
-    "webhook_deliveries_total", Kind.COUNTER, "Webhook POST attempts to tenant endpoints, by outcome.",
-    WORKER, outcome=WEBHOOK_OUTCOMES,
+    "webhook_deliveries_total",
+    Kind.COUNTER,
+    "Webhook POST attempts to tenant endpoints, by outcome.",
+    WORKER,
+    outcome=WEBHOOK_OUTCOMES,
 )
 
 # --- SMTP service ---------------------------------------------------------------------------------------------------
 SMTP_CONNECTIONS_SPEC: Final = _spec(
-    "smtp_connections_total", Kind.COUNTER, "Outbound SMTP connections opened to MX hosts, by outcome.",
-    SMTP, outcome=CONNECTION_OUTCOMES,
+    "smtp_connections_total",
+    Kind.COUNTER,
+    "Outbound SMTP connections opened to MX hosts, by outcome.",
+    SMTP,
+    outcome=CONNECTION_OUTCOMES,
 )
 MX_LOOKUPS_SPEC: Final = _spec(
     "smtp_mx_lookups_total", Kind.COUNTER, "MX lookups sent to the resolver (cache misses).", SMTP
 )
 MX_FAILURES_SPEC: Final = _spec(
-    "smtp_mx_resolution_failures_total", Kind.COUNTER, "MX lookups that yielded no usable host, by reason.",
-    SMTP, reason=MX_FAILURE_REASONS,
+    "smtp_mx_resolution_failures_total",
+    Kind.COUNTER,
+    "MX lookups that yielded no usable host, by reason.",
+    SMTP,
+    reason=MX_FAILURE_REASONS,
 )
 TLS_HANDSHAKES_SPEC: Final = _spec(
     "smtp_tls_handshakes_total", Kind.COUNTER, "STARTTLS handshakes attempted on outbound connections.", SMTP
@@ -174,16 +201,25 @@ RETRY_QUEUE_DEPTH_SPEC: Final = _spec(
     "smtp_retry_queue_depth", Kind.GAUGE, "Messages waiting for a scheduled delivery retry (D10).", SMTP
 )
 DKIM_SIGNING_DURATION_SPEC: Final = MetricSpec(
-    PREFIX + "smtp_dkim_signing_duration_seconds", Kind.HISTOGRAM, "Time to DKIM-sign one message (D14).",
-    SMTP, buckets=DKIM_DURATION_BUCKETS,
+    PREFIX + "smtp_dkim_signing_duration_seconds",
+    Kind.HISTOGRAM,
+    "Time to DKIM-sign one message (D14).",
+    SMTP,
+    buckets=DKIM_DURATION_BUCKETS,
 )
 INBOUND_DSN_SPEC: Final = _spec(
-    "smtp_inbound_dsn_total", Kind.COUNTER, "Inbound delivery status notifications (RFC 3464), by outcome.",
-    SMTP, outcome=INBOUND_OUTCOMES,
+    "smtp_inbound_dsn_total",
+    Kind.COUNTER,
+    "Inbound delivery status notifications (RFC 3464), by outcome.",
+    SMTP,
+    outcome=INBOUND_OUTCOMES,
 )
 INBOUND_FBL_SPEC: Final = _spec(
-    "smtp_inbound_fbl_total", Kind.COUNTER, "Inbound feedback-loop complaint reports (RFC 5965), by outcome.",
-    SMTP, outcome=INBOUND_OUTCOMES,
+    "smtp_inbound_fbl_total",
+    Kind.COUNTER,
+    "Inbound feedback-loop complaint reports (RFC 5965), by outcome.",
+    SMTP,
+    outcome=INBOUND_OUTCOMES,
 )
 
 
@@ -197,34 +233,51 @@ def tenant_stat_metric(stat: str) -> str:
 
 TENANT_STAT_SPECS: Final[dict[str, MetricSpec]] = {
     stat: MetricSpec(
-        tenant_stat_metric(stat), Kind.GAUGE,
-        f"Today's (UTC) {stat} for the tenant, all categories, from daily_stats.", EXPORTER, ("tenant",),
+        tenant_stat_metric(stat),
+        Kind.GAUGE,
+        f"Today's (UTC) {stat} for the tenant, all categories, from daily_stats.",
+        EXPORTER,
+        ("tenant",),
     )
     for stat in STAT_METRICS
 }
 TENANT_STATS_UPDATED_SPEC: Final = _spec(
-    "tenant_stats_last_update_timestamp_seconds", Kind.GAUGE,
-    "Unix time of the most recent update to the tenant's daily_stats rows.", EXPORTER, tenant=(),
+    "tenant_stats_last_update_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time of the most recent update to the tenant's daily_stats rows.",
+    EXPORTER,
+    tenant=(),
 )
 QUEUE_DEPTH_SPEC: Final = _spec(
-    "queue_depth", Kind.GAUGE, "Jobs waiting in a queue, measured by key type (ZCARD for arq queues, D2).",
-    EXPORTER, queue=QUEUE_NAMES,
+    "queue_depth",
+    Kind.GAUGE,
+    "Jobs waiting in a queue, measured by key type (ZCARD for arq queues, D2).",
+    EXPORTER,
+    queue=QUEUE_NAMES,
 )
 WEBHOOK_DELIVERIES_RECENT_SPEC: Final = _spec(
-    "webhook_deliveries_recent", Kind.GAUGE,
+    "webhook_deliveries_recent",
+    Kind.GAUGE,
     f"Webhook deliveries finished in the last {WEBHOOK_RECENT_WINDOW_SECONDS} seconds, by outcome.",
-    EXPORTER, outcome=WEBHOOK_OUTCOMES,
+    EXPORTER,
+    outcome=WEBHOOK_OUTCOMES,
 )
 EXPORTER_UP_SPEC: Final = _spec(
     "exporter_up", Kind.GAUGE, "1 if every collector succeeded in the last scrape, else 0.", EXPORTER
 )
 EXPORTER_COLLECTOR_SUCCESS_SPEC: Final = _spec(
-    "exporter_collector_success", Kind.GAUGE, "1 if the collector succeeded in the last scrape, else 0.",
-    EXPORTER, collector=EXPORTER_COLLECTORS,
+    "exporter_collector_success",
+    Kind.GAUGE,
+    "1 if the collector succeeded in the last scrape, else 0.",
+    EXPORTER,
+    collector=EXPORTER_COLLECTORS,
 )
 EXPORTER_SCRAPE_DURATION_SPEC: Final = _spec(
-    "exporter_scrape_duration_seconds", Kind.GAUGE, "Time the collector took in the last scrape.",
-    EXPORTER, collector=EXPORTER_COLLECTORS,
+    "exporter_scrape_duration_seconds",
+    Kind.GAUGE,
+    "Time the collector took in the last scrape.",
+    EXPORTER,
+    collector=EXPORTER_COLLECTORS,
 )
 
 # Names the exporter must emit (constants for its collectors).
@@ -289,9 +342,7 @@ MX_RESOLUTION_FAILURES: Final = _counter(MX_FAILURES_SPEC)
 TLS_HANDSHAKES: Final = _counter(TLS_HANDSHAKES_SPEC)
 TLS_HANDSHAKE_FAILURES: Final = _counter(TLS_FAILURES_SPEC)
 SMTP_DELIVERIES: Final = _counter(SMTP_DELIVERIES_SPEC)
-RETRY_QUEUE_DEPTH: Final = Gauge(
-    RETRY_QUEUE_DEPTH_SPEC.name, RETRY_QUEUE_DEPTH_SPEC.help, multiprocess_mode="max"
-)
+RETRY_QUEUE_DEPTH: Final = Gauge(RETRY_QUEUE_DEPTH_SPEC.name, RETRY_QUEUE_DEPTH_SPEC.help, multiprocess_mode="max")
 DKIM_SIGNING_DURATION: Final = _histogram(DKIM_SIGNING_DURATION_SPEC)
 INBOUND_DSN: Final = _counter(INBOUND_DSN_SPEC)
 INBOUND_FBL: Final = _counter(INBOUND_FBL_SPEC)

@@ -88,8 +88,9 @@ class MxRecord(NamedTuple):
         return self.host == ""
 
 
-def make_resolver(settings: Settings, *, timeout: float = DEFAULT_TIMEOUT,
-                  lifetime: float = DEFAULT_LIFETIME) -> Resolver:
+def make_resolver(
+    settings: Settings, *, timeout: float = DEFAULT_TIMEOUT, lifetime: float = DEFAULT_LIFETIME
+) -> Resolver:
     """A dnspython async resolver for ``settings``: ``DNS_NAMESERVERS`` when set, else the system configuration."""
     if settings.nameservers:
         resolver = dns.asyncresolver.Resolver(configure=False)

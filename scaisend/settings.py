@@ -95,7 +95,9 @@ class Settings(BaseSettings):
     )
     SMTP_RELAY_HOST: str = Field("", description="host[:port] of a smarthost that receives all outbound mail")
     SMTP_PORT: int = Field(
-        25, ge=1, le=65535,
+        25,
+        ge=1,
+        le=65535,
         description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
     )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
@@ -113,11 +115,15 @@ class Settings(BaseSettings):
 
     # --- retention -----------------------------------------------------------------------------------------------
     EVENT_RETENTION_MONTHS: int = Field(
-        0, ge=0, le=1200,
+        0,
+        ge=0,
+        le=1200,
         description="Whole months of email_events kept on MySQL (older monthly partitions dropped daily); 0 = all",
     )
     WEBHOOK_DELIVERY_RETENTION_DAYS: int = Field(
-        30, ge=0, le=36500,
+        30,
+        ge=0,
+        le=36500,
         description="Days finished webhook deliveries (succeeded/failed) are kept before the daily prune; 0 = all",
     )
 

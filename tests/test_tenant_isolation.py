@@ -93,8 +93,9 @@ CASES: list[Case] = [
     Case("DELETE", "/v3/asm/groups/{group_id}", sup.group_id),
     Case("GET", "/v3/asm/groups/{group_id}/suppressions", sup.group_id),
     Case("POST", "/v3/asm/groups/{group_id}/suppressions", sup.group_id, {"recipient_emails": ["x@example.test"]}),
-    Case("POST", "/v3/asm/groups/{group_id}/suppressions/search", sup.group_id,
-         {"recipient_emails": ["x@example.test"]}),
+    Case(
+        "POST", "/v3/asm/groups/{group_id}/suppressions/search", sup.group_id, {"recipient_emails": ["x@example.test"]}
+    ),
     Case("DELETE", "/v3/asm/groups/{group_id}/suppressions/{email}", sup.group_member),
     Case("GET", "/v3/user/webhooks/{webhook_id}", isolation_webhook),
     Case("PATCH", "/v3/user/webhooks/{webhook_id}", isolation_webhook, {"enabled": False}),
@@ -104,12 +105,14 @@ CASES: list[Case] = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.path}" for c in CASES])
-async def test_other_tenant_gets_404(case: Case, client: httpx.AsyncClient, tenant: TenantKey,
-                                     other_tenant: TenantKey) -> None:
+async def test_other_tenant_gets_404(
+    case: Case, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+) -> None:
     params = await case.create(client, tenant)
     path = case.path.format(**params)
-    await assert_tenant_isolated(client, case.method, path, owner=tenant.headers, other=other_tenant.headers,
-                                 json=case.json)
+    await assert_tenant_isolated(
+        client, case.method, path, owner=tenant.headers, other=other_tenant.headers, json=case.json
+    )
 
 
 def test_every_resource_route_is_covered(app: FastAPI) -> None:

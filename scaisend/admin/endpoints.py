@@ -31,7 +31,8 @@ async def get_tracking(tenant_id: str, principal: AdminSettings, session: Sessio
 
 
 @router.put("/tenants/{tenant_id}/tracking")
-async def put_tracking(tenant_id: str, principal: AdminSettings, session: SessionDep,
-                       body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+async def put_tracking(
+    tenant_id: str, principal: AdminSettings, session: SessionDep, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
     own = await _own_tenant(session, principal, tenant_id)
     return {"data": await update_defaults(session, own, body)}

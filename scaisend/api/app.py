@@ -31,8 +31,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     handler = request.app.state.validation_handlers.get(request.url.path)
     if handler is not None:
         return handler(exc)
-    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-              for e in exc.errors()]
+    errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)
 
 

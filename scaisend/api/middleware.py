@@ -33,8 +33,9 @@ def _error_body(path: str, status: int, message: str) -> bytes:
     return json.dumps({"detail": message}).encode()
 
 
-async def send_json_error(send: Send, path: str, status: int, message: str,
-                          extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_json_error(
+    send: Send, path: str, status: int, message: str, extra_headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = _error_body(path, status, message)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
@@ -78,8 +79,13 @@ class RequestContextMiddleware:
             metrics.observe_http_request(template, scope["method"], status, elapsed)
             logger.info(
                 "request",
-                extra={"method": scope["method"], "path": scope["path"], "route": template, "status": status,
-                       "duration_ms": round(elapsed * 1000, 2)},
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": template,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
             )
             tenant_id_var.reset(tenant_token)
             request_id_var.reset(rid_token)

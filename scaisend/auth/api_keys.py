@@ -75,9 +75,7 @@ async def get_api_key(session: AsyncSession, tenant_id: str, key_id: str) -> Api
     return row
 
 
-async def update_api_key(
-    session: AsyncSession, row: ApiKey, *, name: str | None, scopes: list[str] | None
-) -> ApiKey:
+async def update_api_key(session: AsyncSession, row: ApiKey, *, name: str | None, scopes: list[str] | None) -> ApiKey:
     if name is not None:
         row.name = name
     if scopes is not None:

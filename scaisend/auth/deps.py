@@ -33,11 +33,17 @@ async def get_principal(request: Request, resources: ResourcesDep, session: Sess
     if credential.startswith("sg_"):
         key = await authenticate_api_key(session, credential, now)
         tenant = await get_tenant(session, key.tenant_id)
-        principal = Principal(tenant_id=tenant.id, scopes=frozenset(key.scopes), kind="api_key",
-                              api_key_id=key.id, environment=key.environment)
+        principal = Principal(
+            tenant_id=tenant.id,
+            scopes=frozenset(key.scopes),
+            kind="api_key",
+            api_key_id=key.id,
+            environment=key.environment,
+        )
     elif credential.count(".") == 2 and resources.jwks is not None:
-        claims = await decode_jwt(credential, resources.jwks, resources.settings.JWT_AUDIENCE,
-                                  resources.settings.JWT_ISSUER)
+        claims = await decode_jwt(
+            credential, resources.jwks, resources.settings.JWT_AUDIENCE, resources.settings.JWT_ISSUER
+        )
         found = await resolve_tenant(session, claims.tenant_id)
         user = await resolve_user(session, claims.subject)
         if found is None:

@@ -46,11 +46,23 @@ async def create_api_key(
         if expires_at <= resources.clock.now():
             raise BadRequestError("expires_at must be in the future")
     row, secret = await api_key_service.create_api_key(
-        session, tenant_id=principal.tenant_id, name=body.name, scopes=body.scopes,
-        environment=body.environment, expires_at=expires_at,
+        session,
+        tenant_id=principal.tenant_id,
+        name=body.name,
+        scopes=body.scopes,
+        environment=body.environment,
+        expires_at=expires_at,
     )
-    return ApiKeyCreated(id=row.id, name=row.name, api_key=secret, prefix=row.prefix, environment=row.environment,
-                         scopes=row.scopes, created_at=row.created_at, expires_at=row.expires_at)
+    return ApiKeyCreated(
+        id=row.id,
+        name=row.name,
+        api_key=secret,
+        prefix=row.prefix,
+        environment=row.environment,
+        scopes=row.scopes,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
 
 
 @router.get("/v3/api_keys/{key_id}", response_model=ApiKeyOut)
@@ -74,8 +86,16 @@ async def rotate_api_key(key_id: str, principal: AdminApiKeys, session: SessionD
     if row.revoked_at is not None:
         raise BadRequestError("Cannot rotate a revoked API key")
     secret = await api_key_service.rotate_api_key(session, row)
-    return ApiKeyCreated(id=row.id, name=row.name, api_key=secret, prefix=row.prefix, environment=row.environment,
-                         scopes=row.scopes, created_at=row.created_at, expires_at=row.expires_at)
+    return ApiKeyCreated(
+        id=row.id,
+        name=row.name,
+        api_key=secret,
+        prefix=row.prefix,
+        environment=row.environment,
+        scopes=row.scopes,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
 
 
 @router.delete("/v3/api_keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

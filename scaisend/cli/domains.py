@@ -34,8 +34,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--json", action="store_true")
     add.set_defaults(func=_add)
 
-    for name, func, text in (("show", _show, "show a domain, its status and its DNS records"),
-                             ("verify", _verify, "check the DNS records now; exit 1 when not verified")):
+    for name, func, text in (
+        ("show", _show, "show a domain, its status and its DNS records"),
+        ("verify", _verify, "check the DNS records now; exit 1 when not verified"),
+    ):
         action = actions.add_parser(name, help=text)
         action.add_argument("domain", metavar="ID_OR_DOMAIN")
         action.add_argument("--tenant", required=True, help="tenant id")
@@ -55,8 +57,9 @@ def _add(args: argparse.Namespace) -> None:
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         await get_tenant(session, args.tenant)
-        row = await service.add_domain(session, settings, args.tenant, args.domain, dmarc_policy=args.dmarc_policy,
-                                       dmarc_rua_email=args.dmarc_rua)
+        row = await service.add_domain(
+            session, settings, args.tenant, args.domain, dmarc_policy=args.dmarc_policy, dmarc_rua_email=args.dmarc_rua
+        )
         return DomainOut.build(row, await service.domain_keys(session, row), settings).model_dump(mode="json")
 
     data = run_in_session(settings, work)

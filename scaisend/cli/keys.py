@@ -18,8 +18,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     create = actions.add_parser("create", help="create an API key; prints the secret key (shown once)")
     create.add_argument("--tenant", required=True, help="tenant id")
     create.add_argument("--name", required=True)
-    create.add_argument("--scope", action="append", default=[], dest="scopes",
-                        help=f"repeatable; 'all' for every scope. Known: {', '.join(sorted(SCOPE_NAMES))}")
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        dest="scopes",
+        help=f"repeatable; 'all' for every scope. Known: {', '.join(sorted(SCOPE_NAMES))}",
+    )
     create.add_argument("--test", action="store_true", help="an sg_test_ key: validates, never delivers")
     create.add_argument("--json", action="store_true")
     create.set_defaults(func=_create)
@@ -31,10 +36,17 @@ def _create(args: argparse.Namespace) -> None:
 
     async def work(session: AsyncSession) -> dict[str, object]:
         await get_tenant(session, args.tenant)
-        row, secret = await create_api_key(session, tenant_id=args.tenant, name=args.name, scopes=scopes,
-                                           environment="test" if args.test else "live")
-        return {"id": row.id, "name": row.name, "api_key": secret, "prefix": row.prefix,
-                "environment": row.environment, "scopes": row.scopes}
+        row, secret = await create_api_key(
+            session, tenant_id=args.tenant, name=args.name, scopes=scopes, environment="test" if args.test else "live"
+        )
+        return {
+            "id": row.id,
+            "name": row.name,
+            "api_key": secret,
+            "prefix": row.prefix,
+            "environment": row.environment,
+            "scopes": row.scopes,
+        }
 
     result = run_in_session(settings, work)
     emit(result, str(result["api_key"]), args.json)

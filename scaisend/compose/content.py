@@ -69,8 +69,9 @@ def _finish(rendered: RenderedContent, fallback_subject: str | None) -> RenderOu
     return Rendered(subject, rendered.html, rendered.text, rendered.preheader or None)
 
 
-async def _template_version(session: AsyncSession, message: Message,
-                            body: Mapping[str, Any]) -> TemplateSnapshot | None:
+async def _template_version(
+    session: AsyncSession, message: Message, body: Mapping[str, Any]
+) -> TemplateSnapshot | None:
     """The version the send was accepted with; the active one for requests stored before snapshots existed."""
     snapshot = stored_snapshot(body)
     if snapshot is not None:
@@ -94,9 +95,13 @@ async def _render_template(session: AsyncSession, message: Message, body: Mappin
         )
         return _finish(rendered, message.subject)
     data = personalization.get("dynamic_template_data")
-    rendered = render_dynamic(subject=version.subject or message.subject, html=version.html_content,
-                              text=version.plain_content, preheader=version.preheader,
-                              data=dict(data) if isinstance(data, Mapping) else {})
+    rendered = render_dynamic(
+        subject=version.subject or message.subject,
+        html=version.html_content,
+        text=version.plain_content,
+        preheader=version.preheader,
+        data=dict(data) if isinstance(data, Mapping) else {},
+    )
     return _finish(rendered, message.subject)
 
 
@@ -108,8 +113,10 @@ async def render_message(session: AsyncSession, message: Message, body: Mapping[
         html, text = request_content(body)
         substitutions = _substitutions(message.personalization or {})
         if substitutions:
-            return _finish(render_legacy(subject=message.subject, html=html, text=text,
-                                         substitutions=substitutions), message.subject)
+            return _finish(
+                render_legacy(subject=message.subject, html=html, text=text, substitutions=substitutions),
+                message.subject,
+            )
         return _finish(RenderedContent(message.subject, html, text, None), message.subject)
     except TemplateRenderError as exc:
         return RenderFailed(f"Template render error: {exc}")

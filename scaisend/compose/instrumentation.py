@@ -47,8 +47,10 @@ ASM_TAGS: tuple[str, ...] = (
 )
 ONE_CLICK = "List-Unsubscribe=One-Click"
 PIXEL_STYLE = "display:block;height:1px;width:1px;border:0;margin:0;padding:0;"
-PREHEADER_STYLE = ("display:none !important;visibility:hidden;mso-hide:all;font-size:1px;line-height:1px;"
-                   "max-height:0;max-width:0;opacity:0;overflow:hidden;")
+PREHEADER_STYLE = (
+    "display:none !important;visibility:hidden;mso-hide:all;font-size:1px;line-height:1px;"
+    "max-height:0;max-width:0;opacity:0;overflow:hidden;"
+)
 _LINK_MARK = re.compile(r"<%\s*(.*?)\s*%>", re.DOTALL)
 
 
@@ -64,8 +66,13 @@ class TrackingLinks:
 
     @classmethod
     def for_message(cls, settings: Settings, message_id: str, recipient: str) -> TrackingLinks:
-        return cls(settings.PUBLIC_BASE_URL.rstrip("/"), settings.SECRET_KEY, message_id, recipient,
-                   f"unsubscribe@{settings.BOUNCE_DOMAIN}")
+        return cls(
+            settings.PUBLIC_BASE_URL.rstrip("/"),
+            settings.SECRET_KEY,
+            message_id,
+            recipient,
+            f"unsubscribe@{settings.BOUNCE_DOMAIN}",
+        )
 
     def _token(self, kind: TokenKind, url: str | None = None) -> str:
         return sign_token(self.secret_key, kind=kind, message_id=self.message_id, recipient=self.recipient, url=url)
@@ -132,8 +139,10 @@ def _link_text(url: str, snippet: str) -> str:
 
 
 def _replace(body: Body, tag: str, url: str) -> Body:
-    return Body(None if body.html is None else body.html.replace(tag, html.escape(url, quote=True)),
-                None if body.text is None else body.text.replace(tag, url))
+    return Body(
+        None if body.html is None else body.html.replace(tag, html.escape(url, quote=True)),
+        None if body.text is None else body.text.replace(tag, url),
+    )
 
 
 def add_unsubscribe(body: Body, tracking: TrackingConfig, links: TrackingLinks) -> Body:
@@ -144,8 +153,10 @@ def add_unsubscribe(body: Body, tracking: TrackingConfig, links: TrackingLinks) 
         return body
     if tracking.subscription_substitution_tag:
         return _replace(body, tracking.subscription_substitution_tag, url)
-    return Body(_append_html(body.html, _link_html(url, tracking.subscription_html or DEFAULT_SUBSCRIPTION_HTML)),
-                _append_text(body.text, _link_text(url, tracking.subscription_text or DEFAULT_SUBSCRIPTION_TEXT)))
+    return Body(
+        _append_html(body.html, _link_html(url, tracking.subscription_html or DEFAULT_SUBSCRIPTION_HTML)),
+        _append_text(body.text, _link_text(url, tracking.subscription_text or DEFAULT_SUBSCRIPTION_TEXT)),
+    )
 
 
 def rewrite_links(body: Body, tracking: TrackingConfig, links: TrackingLinks) -> Body:
@@ -160,16 +171,21 @@ def rewrite_links(body: Body, tracking: TrackingConfig, links: TrackingLinks) ->
 
         return rewrite
 
-    return Body(None if body.html is None else rewrite_html_links(body.html, rewriter(tracking.click_enabled)),
-                None if body.text is None else rewrite_text_links(
-                    body.text, rewriter(tracking.click_enabled and tracking.click_enable_text)))
+    return Body(
+        None if body.html is None else rewrite_html_links(body.html, rewriter(tracking.click_enabled)),
+        None
+        if body.text is None
+        else rewrite_text_links(body.text, rewriter(tracking.click_enabled and tracking.click_enable_text)),
+    )
 
 
 def add_open_pixel(body: Body, tracking: TrackingConfig, links: TrackingLinks) -> Body:
     if body.html is None or not tracking.open_enabled:
         return body
-    pixel = (f'<img src="{html.escape(links.open_pixel_url(), quote=True)}" alt="" width="1" height="1" '
-             f'border="0" style="{PIXEL_STYLE}" />')
+    pixel = (
+        f'<img src="{html.escape(links.open_pixel_url(), quote=True)}" alt="" width="1" height="1" '
+        f'border="0" style="{PIXEL_STYLE}" />'
+    )
     tag = tracking.open_substitution_tag
     if tag and tag in body.html:
         return Body(body.html.replace(tag, pixel), body.text)
@@ -179,12 +195,21 @@ def add_open_pixel(body: Body, tracking: TrackingConfig, links: TrackingLinks) -
 def unsubscribe_headers(tracking: TrackingConfig, links: TrackingLinks, asm_group_id: int | None) -> dict[str, str]:
     if not tracking.subscription_enabled and asm_group_id is None:
         return {}
-    return {"List-Unsubscribe": f"<{links.unsubscribe_mailto()}>, <{links.unsubscribe_url()}>",
-            "List-Unsubscribe-Post": ONE_CLICK}
+    return {
+        "List-Unsubscribe": f"<{links.unsubscribe_mailto()}>, <{links.unsubscribe_url()}>",
+        "List-Unsubscribe-Post": ONE_CLICK,
+    }
 
 
-def instrument(body: Body, *, preheader: str | None, tracking: TrackingConfig, footer: Footer | None,
-               links: TrackingLinks, asm_group_id: int | None) -> Instrumented:
+def instrument(
+    body: Body,
+    *,
+    preheader: str | None,
+    tracking: TrackingConfig,
+    footer: Footer | None,
+    links: TrackingLinks,
+    asm_group_id: int | None,
+) -> Instrumented:
     """The message's HTML and text with every tracking feature applied, and the headers they need."""
     body = add_preheader(body, preheader)
     body = add_footer(body, footer)

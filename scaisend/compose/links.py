@@ -15,8 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 UrlRewriter = Callable[[str], str]
 
 _TAG = re.compile(r"<(?:a|area)\b[^>]*>", re.IGNORECASE)
-_HREF = re.compile(r"""(?P<lead>\bhref\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'>]+))""",
-                   re.IGNORECASE)
+_HREF = re.compile(r"""(?P<lead>\bhref\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'>]+))""", re.IGNORECASE)
 _NO_TRACKING = re.compile(r"""\bclicktracking\s*=\s*["']?off\b""", re.IGNORECASE)
 _TEXT_URL = re.compile(r"""https?://[^\s<>"'\]\[)(]+""", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?"
@@ -47,7 +46,7 @@ def rewrite_html_links(body: str, rewrite: UrlRewriter) -> str:
         if new_url == url:
             return tag
         replacement = f'{href.group("lead")}"{html.escape(new_url, quote=True)}"'
-        return tag[: href.start()] + replacement + tag[href.end():]
+        return tag[: href.start()] + replacement + tag[href.end() :]
 
     return _TAG.sub(on_tag, body)
 
@@ -58,7 +57,7 @@ def rewrite_text_links(body: str, rewrite: UrlRewriter) -> str:
     def on_url(match: re.Match[str]) -> str:
         found = match.group(0)
         url = found.rstrip(_TRAILING_PUNCTUATION)
-        return rewrite(url) + found[len(url):]
+        return rewrite(url) + found[len(url) :]
 
     return _TEXT_URL.sub(on_url, body)
 
@@ -90,4 +89,4 @@ def insert_after_body_start(body: str, snippet: str) -> str:
     opening = _BODY_OPEN.search(body)
     if opening is None:
         return snippet + body
-    return body[: opening.end()] + snippet + body[opening.end():]
+    return body[: opening.end()] + snippet + body[opening.end() :]

@@ -86,12 +86,15 @@ def decode_attachments(raw: list[Mapping[str, Any]] | None) -> list[Attachment]:
             content = base64.b64decode(str(item.get("content") or ""), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise MimeBuildError(f"attachments[{index}].content is not valid base64") from exc
-        attachments.append(Attachment(
-            content=content, filename=str(item.get("filename") or f"attachment-{index + 1}"),
-            content_type=str(item.get("type") or _DEFAULT_TYPE), disposition=str(item.get("disposition") or
-                                                                                 "attachment"),
-            content_id=str(item["content_id"]) if item.get("content_id") else None,
-        ))
+        attachments.append(
+            Attachment(
+                content=content,
+                filename=str(item.get("filename") or f"attachment-{index + 1}"),
+                content_type=str(item.get("type") or _DEFAULT_TYPE),
+                disposition=str(item.get("disposition") or "attachment"),
+                content_id=str(item["content_id"]) if item.get("content_id") else None,
+            )
+        )
     return attachments
 
 
@@ -150,15 +153,27 @@ def _set_body(msg: EmailMessage, draft: Draft) -> None:
     for attachment in draft.attachments:
         maintype, subtype = _split_type(attachment.content_type)
         if attachment.inline and html_part is not None:
-            html_part.add_related(attachment.content, maintype, subtype, cid=f"<{attachment.content_id}>",
-                                  filename=attachment.filename, disposition="inline")
+            html_part.add_related(
+                attachment.content,
+                maintype,
+                subtype,
+                cid=f"<{attachment.content_id}>",
+                filename=attachment.filename,
+                disposition="inline",
+            )
     for attachment in draft.attachments:
         if attachment.inline and html_part is not None:
             continue
         maintype, subtype = _split_type(attachment.content_type)
         cid = f"<{attachment.content_id}>" if attachment.content_id else None
-        msg.add_attachment(attachment.content, maintype, subtype, filename=attachment.filename,
-                           disposition="inline" if attachment.disposition == "inline" else "attachment", cid=cid)
+        msg.add_attachment(
+            attachment.content,
+            maintype,
+            subtype,
+            filename=attachment.filename,
+            disposition="inline" if attachment.disposition == "inline" else "attachment",
+            cid=cid,
+        )
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]

@@ -50,10 +50,13 @@ def without(recipients: Iterable[Recipient], dropped: Iterable[str]) -> list[Rec
 
 async def dropped_emails(session: AsyncSession, message: Message) -> set[str]:
     """Lowercased addresses with a ``dropped`` event on ``message``."""
-    rows = await session.scalars(select(EmailEvent.recipient_email).where(
-        EmailEvent.tenant_id == message.tenant_id, EmailEvent.message_id == message.id,
-        EmailEvent.event_type == EventType.DROPPED.value,
-    ))
+    rows = await session.scalars(
+        select(EmailEvent.recipient_email).where(
+            EmailEvent.tenant_id == message.tenant_id,
+            EmailEvent.message_id == message.id,
+            EmailEvent.event_type == EventType.DROPPED.value,
+        )
+    )
     return {email.lower() for email in rows}
 
 

@@ -47,25 +47,38 @@ async def request_body(session: AsyncSession, message: Message) -> dict[str, Any
     """The stored send request (without personalizations); ``{}`` when the message has none."""
     if message.request_id is None:
         return {}
-    body = await session.scalar(select(SendRequest.body).where(
-        SendRequest.id == message.request_id, SendRequest.tenant_id == message.tenant_id))
+    body = await session.scalar(
+        select(SendRequest.body).where(SendRequest.id == message.request_id, SendRequest.tenant_id == message.tenant_id)
+    )
     return dict(body or {})
 
 
-async def drop_suppressed(session: AsyncSession, message: Message, body: Mapping[str, Any],
-                          now: datetime) -> list[Recipient] | Stopped:
+async def drop_suppressed(
+    session: AsyncSession, message: Message, body: Mapping[str, Any], now: datetime
+) -> list[Recipient] | Stopped:
     """Record a ``dropped`` event (once) for each suppressed recipient; the recipients left to send to."""
     everyone = recipients_of(message.personalization or {})
     if not everyone:
         return Stopped(NO_RECIPIENTS)
-    reasons = await drop_reasons(session, message.tenant_id, [r.email for r in everyone],
-                                 asm_group_id=message.asm_group_id,
-                                 bypass=Bypass.from_mail_settings(body.get("mail_settings")))
+    reasons = await drop_reasons(
+        session,
+        message.tenant_id,
+        [r.email for r in everyone],
+        asm_group_id=message.asm_group_id,
+        bypass=Bypass.from_mail_settings(body.get("mail_settings")),
+    )
     for email, reason in reasons.items():
-        await record_event(session, tenant_id=message.tenant_id, message_id=message.id,
-                           event_type=EventType.DROPPED, recipient_email=email, occurred_at=now,
-                           metadata={"reason": reason.value}, categories=list(message.categories or []),
-                           dedupe_key=f"dropped:{email.lower()}")
+        await record_event(
+            session,
+            tenant_id=message.tenant_id,
+            message_id=message.id,
+            event_type=EventType.DROPPED,
+            recipient_email=email,
+            occurred_at=now,
+            metadata={"reason": reason.value},
+            categories=list(message.categories or []),
+            dedupe_key=f"dropped:{email.lower()}",
+        )
     kept = without(everyone, reasons)
     return kept or Stopped(ALL_SUPPRESSED)
 
@@ -75,36 +88,61 @@ def primary_recipient(recipients: list[Recipient]) -> Recipient:
     return next((r for r in recipients if r.field == "to"), recipients[0])
 
 
-async def record_processed(session: AsyncSession, message: Message, recipients: list[Recipient],
-                           now: datetime) -> None:
+async def record_processed(session: AsyncSession, message: Message, recipients: list[Recipient], now: datetime) -> None:
     """D5: ``processed`` once per message, however often the job runs."""
-    await record_event(session, tenant_id=message.tenant_id, message_id=message.id,
-                       event_type=EventType.PROCESSED, recipient_email=primary_recipient(recipients).email,
-                       occurred_at=now, categories=list(message.categories or []), dedupe_key=PROCESSED_DEDUPE_KEY)
+    await record_event(
+        session,
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        event_type=EventType.PROCESSED,
+        recipient_email=primary_recipient(recipients).email,
+        occurred_at=now,
+        categories=list(message.categories or []),
+        dedupe_key=PROCESSED_DEDUPE_KEY,
+    )
     message.processed_at = now
 
 
 def _mailboxes(body: Mapping[str, Any]) -> list[Mailbox]:
     entries = body.get("reply_to_list") or ([body["reply_to"]] if body.get("reply_to") else [])
-    return [Mailbox(str(e["email"]), e.get("name") or None)
-            for e in entries if isinstance(e, Mapping) and e.get("email")]
+    return [
+        Mailbox(str(e["email"]), e.get("name") or None) for e in entries if isinstance(e, Mapping) and e.get("email")
+    ]
 
 
-async def build_message(session: AsyncSession, settings: Settings, message: Message, body: Mapping[str, Any],
-                        rendered: Rendered, recipients: list[Recipient], now: datetime) -> bytes | Stopped:
+async def build_message(
+    session: AsyncSession,
+    settings: Settings,
+    message: Message,
+    body: Mapping[str, Any],
+    rendered: Rendered,
+    recipients: list[Recipient],
+    now: datetime,
+) -> bytes | Stopped:
     """Instrument the rendered parts for tracking and build the MIME bytes."""
     tracking = effective_tracking(await tenant_tracking(session, message.tenant_id), body.get("tracking_settings"))
     links = TrackingLinks.for_message(settings, message.id, primary_recipient(recipients).email)
-    instrumented = instrument(Body(rendered.html, rendered.text), preheader=rendered.preheader, tracking=tracking,
-                              footer=footer_setting(body.get("mail_settings")), links=links,
-                              asm_group_id=message.asm_group_id)
+    instrumented = instrument(
+        Body(rendered.html, rendered.text),
+        preheader=rendered.preheader,
+        tracking=tracking,
+        footer=footer_setting(body.get("mail_settings")),
+        links=links,
+        asm_group_id=message.asm_group_id,
+    )
     personalization = message.personalization or {}
     try:
         draft = Draft(
-            message_id=message.id, hostname=settings.SMTP_HOSTNAME, date=now,
+            message_id=message.id,
+            hostname=settings.SMTP_HOSTNAME,
+            date=now,
             sender=Mailbox(message.from_email, message.from_name or None),
-            to=[r for r in recipients if r.field == "to"], cc=[r for r in recipients if r.field == "cc"],
-            subject=rendered.subject, html=instrumented.html, text=instrumented.text, reply_to=_mailboxes(body),
+            to=[r for r in recipients if r.field == "to"],
+            cc=[r for r in recipients if r.field == "cc"],
+            subject=rendered.subject,
+            html=instrumented.html,
+            text=instrumented.text,
+            reply_to=_mailboxes(body),
             headers=merge_headers(body.get("headers"), personalization.get("headers"), instrumented.headers),
             attachments=decode_attachments(body.get("attachments")),
         )
@@ -131,8 +169,9 @@ async def store_mime(session: AsyncSession, message: Message, mime: bytes, now: 
     earlier = await session.scalar(select(MessageContent.message_id).where(MessageContent.message_id == message.id))
     if earlier is not None:
         await session.execute(delete(MessageContent).where(MessageContent.message_id == message.id))
-    await session.execute(insert(MessageContent).values(message_id=message.id, mime=_blob(session, mime),
-                                                        created_at=now))
+    await session.execute(
+        insert(MessageContent).values(message_id=message.id, mime=_blob(session, mime), created_at=now)
+    )
     message.status = MessageStatus.RENDERED.value
     message.error_message = None
 
@@ -145,8 +184,10 @@ def stop(message: Message, stopped: Stopped) -> None:
 async def fail_unfinished(session: AsyncSession, message_id: str, error: str) -> bool:
     """Mark a message that is still ``queued``/``processing`` ``failed``; ``False`` when it had moved on."""
     result = await session.execute(
-        update(Message).where(Message.id == message_id,
-                              Message.status.in_([MessageStatus.QUEUED.value, MessageStatus.PROCESSING.value]))
+        update(Message)
+        .where(
+            Message.id == message_id, Message.status.in_([MessageStatus.QUEUED.value, MessageStatus.PROCESSING.value])
+        )
         .values(status=MessageStatus.FAILED.value, error_message=error)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

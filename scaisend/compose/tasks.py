@@ -72,7 +72,12 @@ INFRA_RETRY_DEFER = 2  # seconds × job_try after a database or Redis error (a d
 DELIVER_JOB = "deliver_message"
 STALE_AFTER = timedelta(minutes=5)
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, RedisError, OSError, TimeoutError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    RedisError,
+    OSError,
+    TimeoutError,
 )
 
 
@@ -140,8 +145,9 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
 
 async def enqueue_delivery(ctx: dict[str, Any], message_id: str, attempt: int) -> None:
     queues: Queues = ctx["queues"]
-    await ctx["redis"].enqueue_job(DELIVER_JOB, message_id, attempt, _job_id=deliver_job_id(message_id, attempt),
-                                   _queue_name=queues.smtp_deliver)
+    await ctx["redis"].enqueue_job(
+        DELIVER_JOB, message_id, attempt, _job_id=deliver_job_id(message_id, attempt), _queue_name=queues.smtp_deliver
+    )
 
 
 async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
@@ -186,5 +192,4 @@ async def requeue_stale_messages(ctx: dict[str, Any]) -> int:
     """arq cron: enqueue ``process_email`` again for messages still ``queued`` :data:`STALE_AFTER` after their last
     change; how many jobs were new."""
     async with unit_of_work(ctx["maker"]) as session:
-        return await requeue_stale_queued(session, ctx["redis"], ctx["clock"].now() - STALE_AFTER,
-                                          queues=ctx["queues"])
+        return await requeue_stale_queued(session, ctx["redis"], ctx["clock"].now() - STALE_AFTER, queues=ctx["queues"])

@@ -63,14 +63,20 @@ def nested_defaults(flat: Mapping[str, Any]) -> dict[str, Any]:
     """Flat tenant settings (the :data:`DEFAULT_TRACKING` keys) in SendGrid's ``tracking_settings`` shape."""
     values = {**DEFAULT_TRACKING, **{k: v for k, v in flat.items() if v is not None}}
     return {
-        "open_tracking": {"enable": values["open_tracking_enabled"],
-                          "substitution_tag": values["open_tracking_substitution_tag"]},
-        "click_tracking": {"enable": values["click_tracking_enabled"],
-                           "enable_text": values["click_tracking_enable_text"]},
-        "subscription_tracking": {"enable": values["subscription_tracking_enabled"],
-                                  "text": values["subscription_tracking_text"],
-                                  "html": values["subscription_tracking_html"],
-                                  "substitution_tag": values["subscription_tracking_substitution_tag"]},
+        "open_tracking": {
+            "enable": values["open_tracking_enabled"],
+            "substitution_tag": values["open_tracking_substitution_tag"],
+        },
+        "click_tracking": {
+            "enable": values["click_tracking_enabled"],
+            "enable_text": values["click_tracking_enable_text"],
+        },
+        "subscription_tracking": {
+            "enable": values["subscription_tracking_enabled"],
+            "text": values["subscription_tracking_text"],
+            "html": values["subscription_tracking_html"],
+            "substitution_tag": values["subscription_tracking_substitution_tag"],
+        },
         "ganalytics": {"enable": values["ganalytics_enabled"], **{p: values[p] for p in UTM_PARAMS}},
         "image_embed_mode": values["image_embed_mode"],
     }
@@ -85,8 +91,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value != "" else None
 
 
-def effective_tracking(tenant_settings: Mapping[str, Any] | None,
-                       request_settings: Mapping[str, Any] | None) -> TrackingConfig:
+def effective_tracking(
+    tenant_settings: Mapping[str, Any] | None, request_settings: Mapping[str, Any] | None
+) -> TrackingConfig:
     """The request's ``tracking_settings`` over the tenant's stored settings over the built-in defaults."""
     merged = deep_merge(nested_defaults(tenant_settings or {}), request_settings or {})
     opens, clicks = _section(merged, "open_tracking"), _section(merged, "click_tracking")

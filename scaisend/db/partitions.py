@@ -74,8 +74,7 @@ def from_days(days: int) -> date:
     return date.fromordinal(days - _TO_DAYS_OFFSET)
 
 
-def plan(existing: Sequence[Partition], today: date, *, ahead: int = MONTHS_AHEAD,
-         retention_months: int = 0) -> Plan:
+def plan(existing: Sequence[Partition], today: date, *, ahead: int = MONTHS_AHEAD, retention_months: int = 0) -> Plan:
     """What to change so that this month and the next ``ahead`` have partitions, and (with ``retention_months``
     > 0) nothing older than that many whole months before this one is kept. ``existing`` in the table's order."""
     if ahead < 0 or retention_months < 0:
@@ -101,12 +100,18 @@ async def read_partitions(session: AsyncSession) -> list[Partition] | None:
     """The table's partitions in order; ``None`` on SQLite (no partitions there)."""
     if session.get_bind().dialect.name != "mysql":
         return None
-    rows = await session.execute(text(
-        "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
-        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :table AND PARTITION_NAME IS NOT NULL "
-        "ORDER BY PARTITION_ORDINAL_POSITION"), {"table": TABLE})
-    return [Partition(str(name), None if str(bound).upper() == "MAXVALUE" else from_days(int(bound)))
-            for name, bound in rows.tuples()]
+    rows = await session.execute(
+        text(
+            "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :table AND PARTITION_NAME IS NOT NULL "
+            "ORDER BY PARTITION_ORDINAL_POSITION"
+        ),
+        {"table": TABLE},
+    )
+    return [
+        Partition(str(name), None if str(bound).upper() == "MAXVALUE" else from_days(int(bound)))
+        for name, bound in rows.tuples()
+    ]
 
 
 def statements(changes: Plan) -> list[str]:
@@ -125,8 +130,15 @@ async def pmax_has_rows(session: AsyncSession) -> bool:
     return (await session.execute(text(f"SELECT 1 FROM {TABLE} PARTITION ({PMAX}) LIMIT 1"))).first() is not None
 
 
-async def maintain(session: AsyncSession, today: date, *, ahead: int = MONTHS_AHEAD, retention_months: int = 0,
-                   dry_run: bool = False, move_rows: bool = True) -> Plan | None:
+async def maintain(
+    session: AsyncSession,
+    today: date,
+    *,
+    ahead: int = MONTHS_AHEAD,
+    retention_months: int = 0,
+    dry_run: bool = False,
+    move_rows: bool = True,
+) -> Plan | None:
     """Read the partitions, plan and (unless ``dry_run``) apply; the plan, or ``None`` when the database has no
     partitions (SQLite). MySQL commits DDL at once: there is nothing to roll back.
 
@@ -138,16 +150,20 @@ async def maintain(session: AsyncSession, today: date, *, ahead: int = MONTHS_AH
         return None
     changes = plan(existing, today, ahead=ahead, retention_months=retention_months)
     if changes.add and not move_rows and await pmax_has_rows(session):
-        logger.warning("email_events pmax holds events: months not split out automatically; run "
-                       "`scaisend partitions` in a quiet hour (writes to email_events wait while rows move)",
-                       extra={"months": [partition_name(m) for m in changes.add]})
+        logger.warning(
+            "email_events pmax holds events: months not split out automatically; run "
+            "`scaisend partitions` in a quiet hour (writes to email_events wait while rows move)",
+            extra={"months": [partition_name(m) for m in changes.add]},
+        )
         changes = Plan(drop=changes.drop)
     if not dry_run:
         for ddl in statements(changes):
             await session.execute(text(ddl))
     if not changes.empty:
-        logger.warning("email_events partitions changed" if not dry_run else "email_events partitions to change",
-                       extra={"added": [partition_name(m) for m in changes.add], "dropped": changes.drop})
+        logger.warning(
+            "email_events partitions changed" if not dry_run else "email_events partitions to change",
+            extra={"added": [partition_name(m) for m in changes.add], "dropped": changes.drop},
+        )
     return changes
 
 
@@ -157,8 +173,12 @@ async def maintain_event_partitions(ctx: dict[str, Any]) -> int:
     (events keep landing in ``pmax`` meanwhile, nothing is lost)."""
     try:
         async with unit_of_work(ctx["maker"]) as session:
-            changes = await maintain(session, ctx["clock"].now().date(),
-                                     retention_months=ctx["settings"].EVENT_RETENTION_MONTHS, move_rows=False)
+            changes = await maintain(
+                session,
+                ctx["clock"].now().date(),
+                retention_months=ctx["settings"].EVENT_RETENTION_MONTHS,
+                move_rows=False,
+            )
     except Exception:
         logger.exception("email_events partition maintenance failed")
         return 0

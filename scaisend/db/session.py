@@ -33,8 +33,12 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["poolclass"] = NullPool
     elif pool:
-        kwargs.update(pool_size=settings.DATABASE_POOL_SIZE, max_overflow=settings.DATABASE_POOL_SIZE,
-                      pool_pre_ping=True, pool_recycle=3600)
+        kwargs.update(
+            pool_size=settings.DATABASE_POOL_SIZE,
+            max_overflow=settings.DATABASE_POOL_SIZE,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+        )
     else:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)

@@ -56,60 +56,105 @@ class Settled:
     reason: str | None = None
 
 
-async def finished_recipients(session: AsyncSession, tenant_id: str, message_id: str,
-                              rendered_at: datetime) -> dict[str, Settled]:
+async def finished_recipients(
+    session: AsyncSession, tenant_id: str, message_id: str, rendered_at: datetime
+) -> dict[str, Settled]:
     """Recipients (lower-case) that earlier attempts settled, with how, counting only events since the stored MIME
     was rendered (``rendered_at``): a message the user retries is composed again and starts afresh. The window opens
     :data:`CLOCK_SKEW` early, because compose and delivery may run on hosts whose clocks differ a little; a retry
     within that time of the previous round's outcomes may therefore skip recipients already settled, never send to
     one twice."""
     rows = await session.execute(
-        select(EmailEvent.recipient_email, EmailEvent.event_type, EmailEvent.data).where(
-            EmailEvent.tenant_id == tenant_id, EmailEvent.message_id == message_id,
-            EmailEvent.event_type.in_(list(_FINAL_EVENTS)), EmailEvent.occurred_at >= rendered_at - CLOCK_SKEW,
-        ).order_by(EmailEvent.occurred_at)
+        select(EmailEvent.recipient_email, EmailEvent.event_type, EmailEvent.data)
+        .where(
+            EmailEvent.tenant_id == tenant_id,
+            EmailEvent.message_id == message_id,
+            EmailEvent.event_type.in_(list(_FINAL_EVENTS)),
+            EmailEvent.occurred_at >= rendered_at - CLOCK_SKEW,
+        )
+        .order_by(EmailEvent.occurred_at)
     )
     return {email.lower(): Settled(_FINAL_EVENTS[kind], (data or {}).get("reason")) for email, kind, data in rows}
 
 
-def event_for(result: DeliveryResult, attempt: int,
-              next_attempt_at: datetime | None) -> tuple[EventType, dict[str, Any]]:
+def event_for(
+    result: DeliveryResult, attempt: int, next_attempt_at: datetime | None
+) -> tuple[EventType, dict[str, Any]]:
     """The event type and metadata a result is recorded as (the module's table)."""
     if result.outcome is Outcome.DELIVERED:
-        return EventType.DELIVERED, {"smtp_response": result.response, "mx": result.mx_host, "tls": result.tls,
-                                     "attempt": attempt}
+        return EventType.DELIVERED, {
+            "smtp_response": result.response,
+            "mx": result.mx_host,
+            "tls": result.tls,
+            "attempt": attempt,
+        }
     if result.outcome is Outcome.DEFERRED:
         return EventType.DEFERRED, {
-            "attempt": attempt, "response": result.response, "status": result.enhanced_status, "mx": result.mx_host,
-            "tls": result.tls, "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
+            "attempt": attempt,
+            "response": result.response,
+            "status": result.enhanced_status,
+            "mx": result.mx_host,
+            "tls": result.tls,
+            "next_attempt_at": next_attempt_at.isoformat() if next_attempt_at else None,
         }
     metadata = {
-        "reason": result.response, "status": result.enhanced_status,
+        "reason": result.response,
+        "status": result.enhanced_status,
         "bounce_type": result.bounce_type.value if result.bounce_type else None,
         "bounce_classification": result.classification.value if result.classification else None,
-        "mx": result.mx_host, "attempt": attempt,
+        "mx": result.mx_host,
+        "attempt": attempt,
     }
     if result.expired:
         metadata["expired"] = True
     return (EventType.BLOCKED if result.outcome is Outcome.BLOCKED else EventType.BOUNCE), metadata
 
 
-async def record_results(session: AsyncSession, message: Message, results: Iterable[DeliveryResult], *, attempt: int,
-                         now: datetime, next_attempt_at: datetime | None) -> None:
+async def record_results(
+    session: AsyncSession,
+    message: Message,
+    results: Iterable[DeliveryResult],
+    *,
+    attempt: int,
+    now: datetime,
+    next_attempt_at: datetime | None,
+) -> None:
     """One event per result, and the bounce-list entry for hard bounces and blocks."""
     for result in results:
         event_type, metadata = event_for(result, attempt, next_attempt_at)
-        await record_event(session, tenant_id=message.tenant_id, message_id=message.id, event_type=event_type,
-                           recipient_email=result.recipient, occurred_at=now, metadata=metadata,
-                           categories=list(message.categories or []),
-                           dedupe_key=f"{attempt}:{result.recipient.lower()}")
+        await record_event(
+            session,
+            tenant_id=message.tenant_id,
+            message_id=message.id,
+            event_type=event_type,
+            recipient_email=result.recipient,
+            occurred_at=now,
+            metadata=metadata,
+            categories=list(message.categories or []),
+            dedupe_key=f"{attempt}:{result.recipient.lower()}",
+        )
         if result.bounce_type in (BounceType.HARD, BounceType.BLOCK) and result.outcome.is_final:
-            await add_bounce(session, message.tenant_id, result.recipient, result.response, result.bounce_type.value,
-                             result.enhanced_status, message.id, now=now)
+            await add_bounce(
+                session,
+                message.tenant_id,
+                result.recipient,
+                result.response,
+                result.bounce_type.value,
+                result.enhanced_status,
+                message.id,
+                now=now,
+            )
 
 
-def settle(message: Message, results: list[DeliveryResult], earlier: Mapping[str, Settled], *, attempt: int,
-           now: datetime, next_attempt_at: datetime | None) -> None:
+def settle(
+    message: Message,
+    results: list[DeliveryResult],
+    earlier: Mapping[str, Settled],
+    *,
+    attempt: int,
+    now: datetime,
+    next_attempt_at: datetime | None,
+) -> None:
     """Set the message's status and delivery fields after ``attempt`` (the module's rules)."""
     everyone = dict(earlier) | {r.recipient.lower(): Settled(r.outcome, r.response) for r in results}
     outcomes = {email: settled.outcome for email, settled in everyone.items()}

@@ -33,18 +33,26 @@ from scaisend.delivery.retry_policy import named_wait
 
 _STATUS_RE = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?!\d)")
 
-_INVALID_USER = (r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|doesn't exist"
-                 r"|invalid (recipient|mailbox|address)|recipient (not found|unknown|rejected)|address rejected"
-                 r"|mailbox (not found|unavailable|does not exist)|not a valid mailbox|no mailbox|undeliverable address"
-                 r"|account (has been )?(disabled|deactivated|closed)|unrouteable address")
+_INVALID_USER = (
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|doesn't exist"
+    r"|invalid (recipient|mailbox|address)|recipient (not found|unknown|rejected)|address rejected"
+    r"|mailbox (not found|unavailable|does not exist)|not a valid mailbox|no mailbox|undeliverable address"
+    r"|account (has been )?(disabled|deactivated|closed)|unrouteable address"
+)
 _MAILBOX_FULL = r"mailbox (is )?full|over ?quota|quota exceeded|exceeded storage|insufficient (system )?storage"
 _TOO_LARGE = r"too (large|big)|size limit|exceeds (the )?(maximum )?(message )?size|message size"
-_RATE = (r"rate limit|too many (messages|connections|recipients|emails)|throttl|unusual rate|volume"
-         r"|sending rate|exceeded .*(limit|rate)|temporarily rate|receiving mail at a rate")
-_REPUTATION = (r"spamhaus|spamcop|barracuda|sorbs|\brbl\b|\bdnsbl\b|block ?list|black ?list|blocked using"
-               r"|reputation|banned|\blisted\b|poor ip|client host .* blocked|\[(bl|ts)\d+\]|sender .* blocked")
-_CONTENT = (r"spam|unsolicited|content|virus|malware|phish|security issue|suspicious|attachment|url in"
-            r"|message (was )?rejected")
+_RATE = (
+    r"rate limit|too many (messages|connections|recipients|emails)|throttl|unusual rate|volume"
+    r"|sending rate|exceeded .*(limit|rate)|temporarily rate|receiving mail at a rate"
+)
+_REPUTATION = (
+    r"spamhaus|spamcop|barracuda|sorbs|\brbl\b|\bdnsbl\b|block ?list|black ?list|blocked using"
+    r"|reputation|banned|\blisted\b|poor ip|client host .* blocked|\[(bl|ts)\d+\]|sender .* blocked"
+)
+_CONTENT = (
+    r"spam|unsolicited|content|virus|malware|phish|security issue|suspicious|attachment|url in"
+    r"|message (was )?rejected"
+)
 _AUTH = r"dmarc|dkim|spf|unauthenticated|authentication|not authenticated|sender policy"
 
 
@@ -146,21 +154,41 @@ def reply_result(recipient: str, code: int, text: str, *, mx_host: str | None, t
     flat = " ".join(line.strip() for line in text.splitlines() if line.strip())
     verdict = classify(code, flat)
     return DeliveryResult(
-        recipient=recipient, outcome=verdict.outcome, code=code, enhanced_status=verdict.enhanced_status,
-        response=f"{code} {flat}".strip(), mx_host=mx_host, tls=tls,
+        recipient=recipient,
+        outcome=verdict.outcome,
+        code=code,
+        enhanced_status=verdict.enhanced_status,
+        response=f"{code} {flat}".strip(),
+        mx_host=mx_host,
+        tls=tls,
         retry_after=named_wait(flat) if verdict.outcome is Outcome.DEFERRED else None,
-        bounce_type=verdict.bounce_type, classification=verdict.classification,
+        bounce_type=verdict.bounce_type,
+        classification=verdict.classification,
     )
 
 
-def local_result(recipient: str, *, permanent: bool, status: str, text: str, mx_host: str | None = None,
-                 tls: bool = False, classification: C = C.TECHNICAL_FAILURE) -> DeliveryResult:
+def local_result(
+    recipient: str,
+    *,
+    permanent: bool,
+    status: str,
+    text: str,
+    mx_host: str | None = None,
+    tls: bool = False,
+    classification: C = C.TECHNICAL_FAILURE,
+) -> DeliveryResult:
     """A result with no SMTP reply behind it (DNS, connection, TLS trouble): reply-shaped, as Postfix reports them,
     e.g. ``"451 4.4.1 Connection timed out: mx1.example.com"`` or ``"550 5.1.10 Null MX: example.com accepts no
     mail"``."""
     code = 550 if permanent else 451
     return DeliveryResult(
-        recipient=recipient, outcome=Outcome.BOUNCED if permanent else Outcome.DEFERRED, code=code,
-        enhanced_status=status, response=f"{code} {status} {text}", mx_host=mx_host, tls=tls,
-        bounce_type=T.HARD if permanent else T.SOFT, classification=classification,
+        recipient=recipient,
+        outcome=Outcome.BOUNCED if permanent else Outcome.DEFERRED,
+        code=code,
+        enhanced_status=status,
+        response=f"{code} {status} {text}",
+        mx_host=mx_host,
+        tls=tls,
+        bounce_type=T.HARD if permanent else T.SOFT,
+        classification=classification,
     )

@@ -33,8 +33,9 @@ class _Slot:
 class ConnectionPool:
     """Reusable connections per (host, port); one pool per process, shared by concurrent delivery jobs."""
 
-    def __init__(self, size: int, *, idle_timeout: float = IDLE_TIMEOUT,
-                 max_messages: int = MAX_MESSAGES_PER_CONNECTION) -> None:
+    def __init__(
+        self, size: int, *, idle_timeout: float = IDLE_TIMEOUT, max_messages: int = MAX_MESSAGES_PER_CONNECTION
+    ) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self.size = size

@@ -22,26 +22,33 @@ MAX_ADDRESSES = 2
 
 
 def _route_failure(failure: RouteFailure, recipients: list[str]) -> list[DeliveryResult]:
-    classification = (BounceClassification.INVALID_ADDRESS if failure.permanent
-                      else BounceClassification.TECHNICAL_FAILURE)
-    return [local_result(r, permanent=failure.permanent, status=failure.status, text=failure.text,
-                         classification=classification) for r in recipients]
+    classification = (
+        BounceClassification.INVALID_ADDRESS if failure.permanent else BounceClassification.TECHNICAL_FAILURE
+    )
+    return [
+        local_result(
+            r, permanent=failure.permanent, status=failure.status, text=failure.text, classification=classification
+        )
+        for r in recipients
+    ]
 
 
 async def _open(rt: DeliveryRuntime, host: str, addresses: list[str], port: int) -> SmtpConnection | ConnectFailure:
     """The first of ``addresses`` (not empty) of ``host`` that gives a ready session, else the last failure."""
     result: SmtpConnection | ConnectFailure | None = None
     for address in addresses[:MAX_ADDRESSES]:
-        result = await open_connection(host, address, port, helo_name=rt.settings.SMTP_HOSTNAME,
-                                       timeout=rt.settings.smtp_timeout, policy=rt.tls)
+        result = await open_connection(
+            host, address, port, helo_name=rt.settings.SMTP_HOSTNAME, timeout=rt.settings.smtp_timeout, policy=rt.tls
+        )
         if isinstance(result, SmtpConnection):
             break
     assert result is not None
     return result
 
 
-async def deliver_to_domain(rt: DeliveryRuntime, domain: str, recipients: list[str], mail_from: str,
-                            data: bytes) -> list[DeliveryResult]:
+async def deliver_to_domain(
+    rt: DeliveryRuntime, domain: str, recipients: list[str], mail_from: str, data: bytes
+) -> list[DeliveryResult]:
     """One result per recipient (all of ``domain``), in order."""
     route = await rt.mx.route(domain)
     if isinstance(route, RouteFailure):

@@ -36,8 +36,19 @@ from dkim.canonicalization import (  # type: ignore[import-untyped]
 from scaisend.metrics import DKIM_SIGNING_DURATION
 
 SIGNED_HEADERS: tuple[bytes, ...] = (
-    b"from", b"to", b"cc", b"reply-to", b"subject", b"date", b"message-id", b"mime-version", b"content-type",
-    b"list-unsubscribe", b"list-unsubscribe-post", b"feedback-id", b"x-scaisend-message-id",
+    b"from",
+    b"to",
+    b"cc",
+    b"reply-to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"mime-version",
+    b"content-type",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"feedback-id",
+    b"x-scaisend-message-id",
 )
 HEADER_NAME = b"DKIM-Signature"
 _RELAXED = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
@@ -80,8 +91,11 @@ def _split(message: bytes) -> tuple[list[list[bytes]], bytes]:
 
 
 def _fold(fields: list[tuple[bytes, bytes]], tail: bytes = b"") -> bytes:
-    return dkim.fold(b"; ".join(b"=".join(f) for f in fields) + tail, namelen=len(HEADER_NAME),  # type: ignore[no-any-return]
-                     linesep=_CRLF)
+    return dkim.fold(
+        b"; ".join(b"=".join(f) for f in fields) + tail,
+        namelen=len(HEADER_NAME),  # type: ignore[no-any-return]
+        linesep=_CRLF,
+    )
 
 
 class DkimSigner:
@@ -105,8 +119,9 @@ class DkimSigner:
             self._keys.move_to_end(cache_key)
         return key
 
-    def signature_header(self, message: bytes, *, domain: str, selector: str, private_key_pem: bytes,
-                         timestamp: int) -> bytes:
+    def signature_header(
+        self, message: bytes, *, domain: str, selector: str, private_key_pem: bytes, timestamp: int
+    ) -> bytes:
         """The ``DKIM-Signature: …`` header line (CRLF-terminated) for ``message`` (CRLF line endings)."""
         key = self._key(domain, selector, private_key_pem)
         headers, body = _split(message)
@@ -114,15 +129,23 @@ class DkimSigner:
         include = [name for name in SIGNED_HEADERS if name in present] + [b"from"]
         body_hash = base64.b64encode(hashlib.sha256(relaxed_body(body)).digest())
         fields = [
-            (b"v", b"1"), (b"a", b"rsa-sha256"), (b"c", b"relaxed/relaxed"), (b"d", domain.encode()),
-            (b"i", b"@" + domain.encode()), (b"q", b"dns/txt"), (b"s", selector.encode()),
-            (b"t", str(timestamp).encode()), (b"h", b" : ".join(include)), (b"bh", body_hash),
+            (b"v", b"1"),
+            (b"a", b"rsa-sha256"),
+            (b"c", b"relaxed/relaxed"),
+            (b"d", domain.encode()),
+            (b"i", b"@" + domain.encode()),
+            (b"q", b"dns/txt"),
+            (b"s", selector.encode()),
+            (b"t", str(timestamp).encode()),
+            (b"h", b" : ".join(include)),
+            (b"bh", body_hash),
             (b"b", b"0" * 60),  # as dkimpy: pushes b= onto its own line so refolding leaves the other tags alone
         ]
         unsigned = dkim.RE_BTAG.sub(b"\\1", _fold(fields))
         hasher = hashlib.sha256()
-        dkim.hash_headers(hasher, _RELAXED, _RELAXED.canonicalize_headers(headers), include,
-                          (HEADER_NAME, b" " + unsigned), None)
+        dkim.hash_headers(
+            hasher, _RELAXED, _RELAXED.canonicalize_headers(headers), include, (HEADER_NAME, b" " + unsigned), None
+        )
         signature = key.sign(hasher.digest(), padding.PKCS1v15(), Prehashed(hashes.SHA256()))
         fields[-1] = (b"b", base64.b64encode(signature))
         return HEADER_NAME + b": " + _fold(fields, _CRLF)
@@ -132,7 +155,8 @@ class DkimSigner:
         ``scaisend_smtp_dkim_signing_duration_seconds``."""
         started = time.perf_counter()
         data = to_crlf(message)
-        header = self.signature_header(data, domain=domain, selector=selector, private_key_pem=private_key_pem,
-                                       timestamp=timestamp)
+        header = self.signature_header(
+            data, domain=domain, selector=selector, private_key_pem=private_key_pem, timestamp=timestamp
+        )
         DKIM_SIGNING_DURATION.observe(time.perf_counter() - started)
         return header + data

@@ -69,8 +69,14 @@ class DeliveryResult:
 
     def expire(self) -> DeliveryResult:
         """This deferral turned into the soft bounce of a message older than ``SMTP_MAX_AGE`` (D10)."""
-        return replace(self, outcome=Outcome.BOUNCED, bounce_type=BounceType.SOFT, retry_after=None, expired=True,
-                       classification=self.classification or BounceClassification.UNCLASSIFIED)
+        return replace(
+            self,
+            outcome=Outcome.BOUNCED,
+            bounce_type=BounceType.SOFT,
+            retry_after=None,
+            expired=True,
+            classification=self.classification or BounceClassification.UNCLASSIFIED,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -74,8 +74,9 @@ class Expire:
 RetryDecision = Retry | Expire
 
 
-def next_attempt(policy: RetryPolicy, *, attempt: int, age: timedelta, wait: float | None,
-                 rng: random.Random) -> RetryDecision:
+def next_attempt(
+    policy: RetryPolicy, *, attempt: int, age: timedelta, wait: float | None, rng: random.Random
+) -> RetryDecision:
     """What to do after ``attempt`` (1-based) deferred, for a message ``age`` old; ``wait`` is the seconds the reply
     asked for (:func:`named_wait`), if any."""
     remaining = policy.max_age - age

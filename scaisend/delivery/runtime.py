@@ -38,13 +38,24 @@ class DeliveryRuntime:
     rng: random.Random = field(default_factory=random.Random)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock, *, verified_context: ssl.SSLContext | None = None,
-              rng: random.Random | None = None) -> DeliveryRuntime:
+    def build(
+        cls,
+        settings: Settings,
+        clock: Clock,
+        *,
+        verified_context: ssl.SSLContext | None = None,
+        rng: random.Random | None = None,
+    ) -> DeliveryRuntime:
         return cls(
             settings=settings,
             clock=clock,
-            mx=MxResolver(make_resolver(settings), clock, ttl=settings.MX_CACHE_TTL, port=settings.SMTP_PORT,
-                          relay=settings.SMTP_RELAY_HOST),
+            mx=MxResolver(
+                make_resolver(settings),
+                clock,
+                ttl=settings.MX_CACHE_TTL,
+                port=settings.SMTP_PORT,
+                relay=settings.SMTP_RELAY_HOST,
+            ),
             tls=TlsPolicy(settings.SMTP_TLS_POLICY, clock, verified_context=verified_context),
             pool=ConnectionPool(settings.SMTP_POOL_SIZE_PER_DOMAIN),
             retry=RetryPolicy.from_settings(settings),

@@ -95,8 +95,19 @@ class ConnectFailure:
     def results(self, recipients: list[str]) -> list[DeliveryResult]:
         """Every recipient deferred with this failure: trouble before MAIL FROM never bounces (the next attempt
         may reach another MX, or this one in a better mood)."""
-        return [DeliveryResult(r, Outcome.DEFERRED, self.code, self.status, self.response, mx_host=self.host,
-                               bounce_type=BounceType.SOFT, classification=self.classification) for r in recipients]
+        return [
+            DeliveryResult(
+                r,
+                Outcome.DEFERRED,
+                self.code,
+                self.status,
+                self.response,
+                mx_host=self.host,
+                bounce_type=BounceType.SOFT,
+                classification=self.classification,
+            )
+            for r in recipients
+        ]
 
 
 class _StartTlsFailed(Exception):
@@ -105,8 +116,14 @@ class _StartTlsFailed(Exception):
 
 def _greeting_failure(host: str, exc: SMTPResponseException) -> ConnectFailure:
     reply = reply_result("", exc.code, exc.message, mx_host=host, tls=False)
-    return ConnectFailure(host, "error", exc.code, reply.enhanced_status or "4.4.2", reply.response,
-                          reply.classification or BounceClassification.TECHNICAL_FAILURE)
+    return ConnectFailure(
+        host,
+        "error",
+        exc.code,
+        reply.enhanced_status or "4.4.2",
+        reply.response,
+        reply.classification or BounceClassification.TECHNICAL_FAILURE,
+    )
 
 
 async def _upgrade(client: aiosmtplib.SMTP, host: str, plan: TlsPlan, policy: TlsPolicy) -> ConnectFailure | None:
@@ -130,8 +147,9 @@ async def _upgrade(client: aiosmtplib.SMTP, host: str, plan: TlsPlan, policy: Tl
     return None
 
 
-async def _connect(host: str, address: str, port: int, *, helo_name: str, timeout: float, plan: TlsPlan,
-                   policy: TlsPolicy) -> SmtpConnection | ConnectFailure:
+async def _connect(
+    host: str, address: str, port: int, *, helo_name: str, timeout: float, plan: TlsPlan, policy: TlsPolicy
+) -> SmtpConnection | ConnectFailure:
     client = aiosmtplib.SMTP(hostname=address, port=port, local_hostname=helo_name, timeout=timeout, start_tls=False)
     try:
         await client.connect()
@@ -163,16 +181,18 @@ async def _connect(host: str, address: str, port: int, *, helo_name: str, timeou
     return SmtpConnection(client, host, address, port, tls=client.get_transport_info("sslcontext") is not None)
 
 
-async def open_connection(host: str, address: str, port: int, *, helo_name: str, timeout: float,
-                          policy: TlsPolicy) -> SmtpConnection | ConnectFailure:
+async def open_connection(
+    host: str, address: str, port: int, *, helo_name: str, timeout: float, policy: TlsPolicy
+) -> SmtpConnection | ConnectFailure:
     """A ready session with ``host`` at ``address:port``, or why there is none."""
     plan = policy.plan(host)
     try:
         return await _connect(host, address, port, helo_name=helo_name, timeout=timeout, plan=plan, policy=policy)
     except _StartTlsFailed:
         policy.starttls_failed(host)
-    return await _connect(host, address, port, helo_name=helo_name, timeout=timeout, plan=TlsPlan.PLAINTEXT,
-                          policy=policy)
+    return await _connect(
+        host, address, port, helo_name=helo_name, timeout=timeout, plan=TlsPlan.PLAINTEXT, policy=policy
+    )
 
 
 def _needs_utf8(address: str) -> bool:
@@ -181,13 +201,23 @@ def _needs_utf8(address: str) -> bool:
 
 def _unsendable_without_smtputf8(recipients: list[str], host: str, tls: bool) -> dict[str, DeliveryResult]:
     """RFC 6531: a non-ASCII address needs the server's SMTPUTF8; without it the recipient bounces (5.6.7)."""
-    return {r: local_result(r, permanent=True, status="5.6.7", mx_host=host, tls=tls,
-                            text=f"Non-ASCII address needs SMTPUTF8, which {host} does not offer")
-            for r in recipients if _needs_utf8(r)}
+    return {
+        r: local_result(
+            r,
+            permanent=True,
+            status="5.6.7",
+            mx_host=host,
+            tls=tls,
+            text=f"Non-ASCII address needs SMTPUTF8, which {host} does not offer",
+        )
+        for r in recipients
+        if _needs_utf8(r)
+    }
 
 
-async def send_message(conn: SmtpConnection, mail_from: str, recipients: list[str],
-                       data: bytes) -> list[DeliveryResult]:
+async def send_message(
+    conn: SmtpConnection, mail_from: str, recipients: list[str], data: bytes
+) -> list[DeliveryResult]:
     """One transaction on ``conn``: a result for every recipient, in order."""
     client, host, tls = conn.client, conn.host, conn.tls
     utf8 = client.supports_extension("smtputf8")

@@ -34,25 +34,40 @@ STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT) + timedelta(minutes=5)
 LIMIT = 1000
 
 
-async def _in_status(session: AsyncSession, status: str, condition: ColumnElement[bool],
-                     limit: int) -> Sequence[tuple[str, int, datetime]]:
+async def _in_status(
+    session: AsyncSession, status: str, condition: ColumnElement[bool], limit: int
+) -> Sequence[tuple[str, int, datetime]]:
     """``(id, attempts, updated_at)`` of every tenant's messages in ``status`` meeting ``condition``, oldest first.
     Joined from ``tenants`` with the status as a constant, so each tenant's rows are found through
     ``ix_messages_tenant_status`` (tenant, status) instead of reading every message the tenant ever sent."""
-    return (await session.execute(
-        select(Message.id, Message.attempts, Message.updated_at)
-        .join(Tenant, (Message.tenant_id == Tenant.id) & (Message.status == status))
-        .where(condition).order_by(Message.updated_at).limit(limit)
-    )).tuples().all()
+    return (
+        (
+            await session.execute(
+                select(Message.id, Message.attempts, Message.updated_at)
+                .join(Tenant, (Message.tenant_id == Tenant.id) & (Message.status == status))
+                .where(condition)
+                .order_by(Message.updated_at)
+                .limit(limit)
+            )
+        )
+        .tuples()
+        .all()
+    )
 
 
 async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LIMIT) -> list[tuple[str, int]]:
     """``(message_id, attempt to run)`` for every message in the module's table, oldest first."""
-    late = await _in_status(session, MessageStatus.RENDERED.value,
-                            func.coalesce(Message.next_attempt_at, Message.updated_at) < now - LATE_AFTER, limit)
+    late = await _in_status(
+        session,
+        MessageStatus.RENDERED.value,
+        func.coalesce(Message.next_attempt_at, Message.updated_at) < now - LATE_AFTER,
+        limit,
+    )
     stuck = await _in_status(session, MessageStatus.SENDING.value, Message.updated_at < now - STUCK_AFTER, limit)
-    found = sorted([(updated, message_id, attempts + 1) for message_id, attempts, updated in late]
-                   + [(updated, message_id, attempts) for message_id, attempts, updated in stuck])
+    found = sorted(
+        [(updated, message_id, attempts + 1) for message_id, attempts, updated in late]
+        + [(updated, message_id, attempts) for message_id, attempts, updated in stuck]
+    )
     return [(message_id, attempt) for _updated, message_id, attempt in found[:limit]]
 
 

@@ -60,20 +60,35 @@ JOB_NAME = "deliver_message"
 MAX_TRIES = 10
 JOB_TIMEOUT = 900  # seconds; MX hosts × addresses × SMTP_TIMEOUT stays well under this
 INFRA_RETRY_DEFER = 30  # seconds × job_try after a database or Redis error
-FINAL_STATUSES = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.BOUNCED,
-                            MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.SANDBOX})
+FINAL_STATUSES = frozenset(
+    {
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.BOUNCED,
+        MessageStatus.FAILED,
+        MessageStatus.CANCELLED,
+        MessageStatus.SANDBOX,
+    }
+)
 
 
 def job_id(message_id: str, attempt: int) -> str:
     return f"{JOB_NAME}:{message_id}:{attempt}"
 
 
-async def enqueue_delivery(redis: ArqRedis, queues: Queues, message_id: str, attempt: int = 1, *,
-                           defer: timedelta | None = None) -> bool:
+async def enqueue_delivery(
+    redis: ArqRedis, queues: Queues, message_id: str, attempt: int = 1, *, defer: timedelta | None = None
+) -> bool:
     """Queue attempt ``attempt`` of a rendered message on ``smtp:deliver`` (after the commit that made it
     ``rendered``); ``False`` when that attempt's job is already queued."""
-    job = await redis.enqueue_job(JOB_NAME, message_id, attempt, _job_id=job_id(message_id, attempt),
-                                  _queue_name=queues.smtp_deliver, _defer_by=defer)
+    job = await redis.enqueue_job(
+        JOB_NAME,
+        message_id,
+        attempt,
+        _job_id=job_id(message_id, attempt),
+        _queue_name=queues.smtp_deliver,
+        _defer_by=defer,
+    )
     return job is not None
 
 
@@ -160,8 +175,9 @@ def _fail(message: Message, reason: str) -> Skip:
     return Skip(reason)
 
 
-async def _begin(ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJournal, message_id: str,
-                 attempt: int) -> Attempt | Skip | Resume:
+async def _begin(
+    ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJournal, message_id: str, attempt: int
+) -> Attempt | Skip | Resume:
     async with unit_of_work(ctx["maker"]) as session:
         message = await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
         if message is None:
@@ -195,14 +211,30 @@ async def _begin(ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJourn
         pending = [r for r in everyone if r.lower() not in earlier and r.lower() not in journaled]
         message.status = MessageStatus.SENDING.value
         message.attempts = attempt
-        return Attempt(message_id, message.tenant_id, attempt, message.created_at, content.mime, domain.domain,
-                       selector, key_pem, pending, earlier, journaled)
+        return Attempt(
+            message_id,
+            message.tenant_id,
+            attempt,
+            message.created_at,
+            content.mime,
+            domain.domain,
+            selector,
+            key_pem,
+            pending,
+            earlier,
+            journaled,
+        )
 
 
 def _sign(rt: DeliveryRuntime, start: Attempt) -> bytes | Skip:
     try:
-        return rt.signer.sign(start.mime, domain=start.domain, selector=start.selector,
-                              private_key_pem=start.key_pem, timestamp=int(rt.clock.now().timestamp()))
+        return rt.signer.sign(
+            start.mime,
+            domain=start.domain,
+            selector=start.selector,
+            private_key_pem=start.key_pem,
+            timestamp=int(rt.clock.now().timestamp()),
+        )
     except (DkimSigningError, ValueError) as exc:
         return Skip(f"DKIM signing failed: {exc}")
 
@@ -236,8 +268,9 @@ def _decide(rt: DeliveryRuntime, start: Attempt, results: list[DeliveryResult]) 
         return Plan(results)
     now = rt.clock.now()
     waits = [r.retry_after for r in deferred if r.retry_after is not None]
-    decision = next_attempt(rt.retry, attempt=start.number, age=now - start.created_at,
-                            wait=max(waits) if waits else None, rng=rt.rng)
+    decision = next_attempt(
+        rt.retry, attempt=start.number, age=now - start.created_at, wait=max(waits) if waits else None, rng=rt.rng
+    )
     if isinstance(decision, Expire):
         logger.info("message expired", extra={"attempt": start.number, "max_age": str(rt.retry.max_age)})
         return Plan([r.expire() if r.outcome is Outcome.DEFERRED else r for r in results])
@@ -251,12 +284,14 @@ async def _record(ctx: dict[str, Any], rt: DeliveryRuntime, start: Attempt, plan
         message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
         if message is None:
             return False
-        await record_results(session, message, plan.results, attempt=start.number, now=now,
-                             next_attempt_at=plan.next_attempt_at)
+        await record_results(
+            session, message, plan.results, attempt=start.number, now=now, next_attempt_at=plan.next_attempt_at
+        )
         if message.status != MessageStatus.SENDING or message.attempts != start.number:
             return False
-        settle(message, plan.results, start.earlier, attempt=start.number, now=now,
-               next_attempt_at=plan.next_attempt_at)
+        settle(
+            message, plan.results, start.earlier, attempt=start.number, now=now, next_attempt_at=plan.next_attempt_at
+        )
         return True
 
 

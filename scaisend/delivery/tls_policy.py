@@ -32,8 +32,14 @@ class TlsPlan(enum.StrEnum):
 class TlsPolicy:
     """The ``SMTP_TLS_POLICY`` mode plus the memory of hosts whose STARTTLS failed."""
 
-    def __init__(self, mode: str, clock: Clock, *, verified_context: ssl.SSLContext | None = None,
-                 plaintext_memory: timedelta = PLAINTEXT_MEMORY) -> None:
+    def __init__(
+        self,
+        mode: str,
+        clock: Clock,
+        *,
+        verified_context: ssl.SSLContext | None = None,
+        plaintext_memory: timedelta = PLAINTEXT_MEMORY,
+    ) -> None:
         if mode not in ("opportunistic", "required"):
             raise ValueError(f"unknown TLS policy {mode!r}")
         self.mode = mode

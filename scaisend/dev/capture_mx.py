@@ -89,8 +89,13 @@ class CaptureMX:
     :param port: port to listen on (``0`` picks a free one; read :attr:`port` after :meth:`start`)
     """
 
-    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-                 on_stored: Callable[[list[CapturedMessage]], None] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        on_stored: Callable[[list[CapturedMessage]], None] | None = None,
+    ) -> None:
         self.folder = folder
         self.host = host
         self.port = port
@@ -101,9 +106,15 @@ class CaptureMX:
         self.folder.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: SMTP(self.handler, hostname="capture-mx.scaisend.localhost", ident="ScaiSend dev capture MX",
-                         enable_SMTPUTF8=True, data_size_limit=MAX_MESSAGE_BYTES),
-            self.host, self.port,
+            lambda: SMTP(
+                self.handler,
+                hostname="capture-mx.scaisend.localhost",
+                ident="ScaiSend dev capture MX",
+                enable_SMTPUTF8=True,
+                data_size_limit=MAX_MESSAGE_BYTES,
+            ),
+            self.host,
+            self.port,
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
 
@@ -121,6 +132,7 @@ class CaptureMX:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()

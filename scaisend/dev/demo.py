@@ -80,15 +80,20 @@ async def _api_key(session: AsyncSession, tenant_id: str, state: DemoState) -> t
     every_scope = sorted(SCOPE_NAMES)
     if state.api_key:
         row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(state.api_key)))
-        usable = (row is not None and row.tenant_id == tenant_id and row.revoked_at is None
-                  and (row.expires_at is None or row.expires_at > utcnow()))
+        usable = (
+            row is not None
+            and row.tenant_id == tenant_id
+            and row.revoked_at is None
+            and (row.expires_at is None or row.expires_at > utcnow())
+        )
         if usable and row is not None:
             if sorted(row.scopes) != every_scope:  # the catalogue grew since the key was made
                 row.scopes = every_scope
                 await session.flush()
             return row, state.api_key
-    return await create_api_key(session, tenant_id=tenant_id, name=DEMO_KEY_NAME, scopes=every_scope,
-                                environment="live")
+    return await create_api_key(
+        session, tenant_id=tenant_id, name=DEMO_KEY_NAME, scopes=every_scope, environment="live"
+    )
 
 
 async def _domain(session: AsyncSession, settings: Settings, tenant_id: str) -> SenderDomain:
@@ -115,5 +120,11 @@ async def ensure_demo(session: AsyncSession, settings: Settings, state: DemoStat
     tenant = await _tenant(session, state)
     key_row, secret = await _api_key(session, tenant.id, state)
     domain = await _domain(session, settings, tenant.id)
-    return DemoState(secret_key=state.secret_key, tenant_id=tenant.id, api_key=secret, api_key_id=key_row.id,
-                     domain=domain.domain, sender=f"demo@{domain.domain}")
+    return DemoState(
+        secret_key=state.secret_key,
+        tenant_id=tenant.id,
+        api_key=secret,
+        api_key_id=key_row.id,
+        domain=domain.domain,
+        sender=f"demo@{domain.domain}",
+    )

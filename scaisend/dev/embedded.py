@@ -164,8 +164,7 @@ class DevStack:
 
     # --- the command ----------------------------------------------------------------------------------------------
     async def run(self) -> int:
-        """Start everything, print the four lines, serve until SIGINT/SIGTERM (0) or until the API or Redis dies (1).
-        """
+        """Start everything, print the four lines, serve until SIGINT/SIGTERM (0) or until the API or Redis dies (1)."""
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -218,8 +217,9 @@ class DevStack:
         try:
             await self.mx.start()
         except OSError as exc:
-            raise StartupError(f"capture MX cannot listen on 127.0.0.1:{opts.mx_port} ({exc.strerror}); "
-                               "use --mx-port") from None
+            raise StartupError(
+                f"capture MX cannot listen on 127.0.0.1:{opts.mx_port} ({exc.strerror}); use --mx-port"
+            ) from None
 
         specs = child_specs(settings)
         if opts.with_monitoring:
@@ -262,8 +262,10 @@ class DevStack:
         if result is Readiness.EXITED:
             self.say(f"{child.name} failed to start (exit code {child.returncode}); the rest keeps running")
         else:
-            self.say(f"{child.name} does not answer {child.spec.ready_url} after {self.options.ready_timeout:.0f}s "
-                     "(still running)")
+            self.say(
+                f"{child.name} does not answer {child.spec.ready_url} after {self.options.ready_timeout:.0f}s "
+                "(still running)"
+            )
         for line in child.log_tail():
             print(f"    {line}", file=self.err)
         self.say(f"full log: {child.log_path}")
@@ -281,10 +283,16 @@ class DevStack:
         running = ", ".join(f"{c.name} (pid {c.pid})" for c in self.children if c.running)
         self.say(f"ready in {seconds:.1f}s: {running}, redis (pid {self.redis.pid}) at {self.redis.url}")
         self.say(f"capture MX on 127.0.0.1:{self.options.mx_port}; logs in {self.paths.logs}; Ctrl-C stops")
-        mail = {"personalizations": [{"to": [{"email": "you@example.com"}]}], "from": {"email": self.demo.sender},
-                "subject": "Hello", "content": [{"type": "text/plain", "value": "Hi!"}]}
-        self.say(f"try: curl -s -H 'Authorization: Bearer {self.demo.api_key}' -H 'Content-Type: application/json' "
-                 f"{api}/v3/mail/send -d '{json.dumps(mail, separators=(',', ':'))}'")
+        mail = {
+            "personalizations": [{"to": [{"email": "you@example.com"}]}],
+            "from": {"email": self.demo.sender},
+            "subject": "Hello",
+            "content": [{"type": "text/plain", "value": "Hi!"}],
+        }
+        self.say(
+            f"try: curl -s -H 'Authorization: Bearer {self.demo.api_key}' -H 'Content-Type: application/json' "
+            f"{api}/v3/mail/send -d '{json.dumps(mail, separators=(',', ':'))}'"
+        )
 
     def _on_mail(self, stored: list[CapturedMessage]) -> None:
         for item in stored:
@@ -332,8 +340,9 @@ class DevStack:
             handle.seek(0)
             holder = handle.read().strip() or "?"
             handle.close()
-            raise StartupError(f"another scaisend dev (pid {holder}) is using {self.paths.root}; "
-                               "stop it or use --data-dir") from None
+            raise StartupError(
+                f"another scaisend dev (pid {holder}) is using {self.paths.root}; stop it or use --data-dir"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))

@@ -70,19 +70,35 @@ def monitoring_children(settings: Settings, data_dir: Path, say: Callable[[str],
     prometheus, alertmanager = _find(PROMETHEUS_NAMES), _find(ALERTMANAGER_NAMES)
     if prometheus is None or alertmanager is None:
         missing = [n for n, p in (("prometheus", prometheus), ("alertmanager", alertmanager)) if p is None]
-        say(f"--with-monitoring: {' and '.join(missing)} not found on PATH "
-            "(Debian: apt-get install prometheus prometheus-alertmanager); starting without monitoring")
+        say(
+            f"--with-monitoring: {' and '.join(missing)} not found on PATH "
+            "(Debian: apt-get install prometheus prometheus-alertmanager); starting without monitoring"
+        )
         return []
     folder = data_dir / "monitoring"
     prom_port, am_port = _port("127.0.0.1", PROMETHEUS_PORT), _port("127.0.0.1", ALERTMANAGER_PORT)
     config = write_configs(settings, folder, am_port)
     say(f"Prometheus: http://127.0.0.1:{prom_port}  Alertmanager: http://127.0.0.1:{am_port}  (configs in {folder})")
     return [
-        ChildSpec("prometheus", (prometheus, f"--config.file={config}", f"--storage.tsdb.path={folder / 'prometheus'}",
-                                 f"--web.listen-address=127.0.0.1:{prom_port}"),
-                  ready_url=f"http://127.0.0.1:{prom_port}/-/ready"),
-        ChildSpec("alertmanager", (alertmanager, f"--config.file={folder / 'alertmanager.yml'}",
-                                   f"--storage.path={folder / 'alertmanager'}",
-                                   f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="),
-                  ready_url=f"http://127.0.0.1:{am_port}/-/ready"),
+        ChildSpec(
+            "prometheus",
+            (
+                prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={folder / 'prometheus'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+            ),
+            ready_url=f"http://127.0.0.1:{prom_port}/-/ready",
+        ),
+        ChildSpec(
+            "alertmanager",
+            (
+                alertmanager,
+                f"--config.file={folder / 'alertmanager.yml'}",
+                f"--storage.path={folder / 'alertmanager'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+            ),
+            ready_url=f"http://127.0.0.1:{am_port}/-/ready",
+        ),
     ]

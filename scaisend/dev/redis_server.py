@@ -97,8 +97,21 @@ class RedisServer:
         return self.process.pid if self.process else None
 
     def command(self) -> list[str]:
-        args = [self.executable, "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-                "--logfile", str(self.log_path), "--daemonize", "no", "--databases", "16"]
+        args = [
+            self.executable,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--logfile",
+            str(self.log_path),
+            "--daemonize",
+            "no",
+            "--databases",
+            "16",
+        ]
         if self.port is not None:
             args += ["--port", str(self.port), "--bind", "127.0.0.1"]
         else:
@@ -113,8 +126,13 @@ class RedisServer:
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()  # left over from a server that was killed
         self.process = subprocess.Popen(
-            self.command(), cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent(signal.SIGKILL),
+            self.command(),
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGKILL),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -164,6 +182,7 @@ class RedisServer:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -74,13 +74,25 @@ def records_to_publish(domain: SenderDomain, keys: list[DkimKey], settings: Sett
     records: list[DnsRecord] = []
     for key in sorted(keys, key=lambda k: k.selector != domain.active_selector):
         active = key.selector == domain.active_selector
-        records.append(DnsRecord(
-            type="TXT", host=dkim_host(key.selector, domain.domain), value=dkim_value(key.public_key),
-            purpose="dkim" if active else "dkim_rotation", valid=domain.dkim_verified if active else False,
-        ))
-    records.append(DnsRecord(type="TXT", host=domain.domain, value=spf_value(settings), purpose="spf",
-                             valid=domain.spf_verified))
-    records.append(DnsRecord(type="TXT", host=dmarc_host(domain.domain),
-                             value=dmarc_value(domain.dmarc_policy, domain.dmarc_rua_email), purpose="dmarc",
-                             valid=domain.dmarc_verified))
+        records.append(
+            DnsRecord(
+                type="TXT",
+                host=dkim_host(key.selector, domain.domain),
+                value=dkim_value(key.public_key),
+                purpose="dkim" if active else "dkim_rotation",
+                valid=domain.dkim_verified if active else False,
+            )
+        )
+    records.append(
+        DnsRecord(type="TXT", host=domain.domain, value=spf_value(settings), purpose="spf", valid=domain.spf_verified)
+    )
+    records.append(
+        DnsRecord(
+            type="TXT",
+            host=dmarc_host(domain.domain),
+            value=dmarc_value(domain.dmarc_policy, domain.dmarc_rua_email),
+            purpose="dmarc",
+            valid=domain.dmarc_verified,
+        )
+    )
     return records

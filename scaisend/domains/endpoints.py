@@ -31,10 +31,17 @@ async def _out(session: AsyncSession, settings: Settings, row: SenderDomain) -> 
 
 
 @router.post("", response_model=DomainEnvelope, status_code=status.HTTP_201_CREATED)
-async def create_domain(body: DomainCreate, principal: DomainsWrite, session: SessionDep,
-                        resources: ResourcesDep) -> DomainEnvelope:
-    row = await service.add_domain(session, resources.settings, principal.tenant_id, body.domain,
-                                   dmarc_policy=body.dmarc_policy, dmarc_rua_email=body.dmarc_rua_email)
+async def create_domain(
+    body: DomainCreate, principal: DomainsWrite, session: SessionDep, resources: ResourcesDep
+) -> DomainEnvelope:
+    row = await service.add_domain(
+        session,
+        resources.settings,
+        principal.tenant_id,
+        body.domain,
+        dmarc_policy=body.dmarc_policy,
+        dmarc_rua_email=body.dmarc_rua_email,
+    )
     return await _out(session, resources.settings, row)
 
 
@@ -46,37 +53,43 @@ async def list_domains(principal: DomainsRead, session: SessionDep, resources: R
 
 
 @router.get("/{domain_id}", response_model=DomainEnvelope)
-async def get_domain(domain_id: str, principal: DomainsRead, session: SessionDep,
-                     resources: ResourcesDep) -> DomainEnvelope:
+async def get_domain(
+    domain_id: str, principal: DomainsRead, session: SessionDep, resources: ResourcesDep
+) -> DomainEnvelope:
     row = await service.get_domain(session, principal.tenant_id, domain_id)
     return await _out(session, resources.settings, row)
 
 
 @router.post("/{domain_id}/verify", response_model=VerificationEnvelope)
-async def verify_domain(domain_id: str, principal: DomainsWrite, session: SessionDep,
-                        resources: ResourcesDep) -> VerificationEnvelope:
+async def verify_domain(
+    domain_id: str, principal: DomainsWrite, session: SessionDep, resources: ResourcesDep
+) -> VerificationEnvelope:
     row = await service.get_domain(session, principal.tenant_id, domain_id)
-    report = await service.verify_domain(session, resources.settings, make_resolver(resources.settings), row,
-                                         resources.clock.now())
+    report = await service.verify_domain(
+        session, resources.settings, make_resolver(resources.settings), row, resources.clock.now()
+    )
     keys = await service.domain_keys(session, row)
     return VerificationEnvelope(data=DomainVerification.from_report(row, keys, resources.settings, report))
 
 
 @router.post("/{domain_id}/rotate-dkim", response_model=DomainEnvelope)
-async def rotate_dkim(domain_id: str, principal: DomainsWrite, session: SessionDep,
-                      resources: ResourcesDep) -> DomainEnvelope:
+async def rotate_dkim(
+    domain_id: str, principal: DomainsWrite, session: SessionDep, resources: ResourcesDep
+) -> DomainEnvelope:
     row = await service.get_domain(session, principal.tenant_id, domain_id)
     await service.rotate_dkim(session, resources.settings, row)
     return await _out(session, resources.settings, row)
 
 
 @router.patch("/{domain_id}", response_model=DomainEnvelope)
-async def update_domain(domain_id: str, body: DomainUpdate, principal: DomainsWrite, session: SessionDep,
-                        resources: ResourcesDep) -> DomainEnvelope:
+async def update_domain(
+    domain_id: str, body: DomainUpdate, principal: DomainsWrite, session: SessionDep, resources: ResourcesDep
+) -> DomainEnvelope:
     row = await service.get_domain(session, principal.tenant_id, domain_id)
     rua = body.dmarc_rua_email if "dmarc_rua_email" in body.model_fields_set else service.KEEP
-    await service.update_domain(session, row, is_active=body.is_active, dmarc_policy=body.dmarc_policy,
-                                dmarc_rua_email=rua)
+    await service.update_domain(
+        session, row, is_active=body.is_active, dmarc_policy=body.dmarc_policy, dmarc_rua_email=rua
+    )
     return await _out(session, resources.settings, row)
 
 

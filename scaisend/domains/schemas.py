@@ -61,13 +61,23 @@ class DomainOut(BaseModel):
     def build(cls, row: SenderDomain, keys: list[DkimKey], settings: Settings) -> DomainOut:
         pending = next((k.selector for k in keys if k.selector != row.active_selector), None)
         return cls(
-            id=row.id, domain=row.domain, dmarc_policy=row.dmarc_policy, dmarc_rua_email=row.dmarc_rua_email,
-            active_selector=row.active_selector, pending_selector=pending, dkim_verified=row.dkim_verified,
-            spf_verified=row.spf_verified, dmarc_verified=row.dmarc_verified, verified=row.verified,
-            is_active=row.is_active, last_verified_at=row.last_verified_at, created_at=row.created_at,
+            id=row.id,
+            domain=row.domain,
+            dmarc_policy=row.dmarc_policy,
+            dmarc_rua_email=row.dmarc_rua_email,
+            active_selector=row.active_selector,
+            pending_selector=pending,
+            dkim_verified=row.dkim_verified,
+            spf_verified=row.spf_verified,
+            dmarc_verified=row.dmarc_verified,
+            verified=row.verified,
+            is_active=row.is_active,
+            last_verified_at=row.last_verified_at,
+            created_at=row.created_at,
             updated_at=row.updated_at,
-            dns_records=[DnsRecordOut.model_validate(r, from_attributes=True)
-                         for r in records_to_publish(row, keys, settings)],
+            dns_records=[
+                DnsRecordOut.model_validate(r, from_attributes=True) for r in records_to_publish(row, keys, settings)
+            ],
         )
 
 
@@ -81,8 +91,9 @@ class DomainVerification(DomainOut):
     errors: list[VerificationErrorOut]
 
     @classmethod
-    def from_report(cls, row: SenderDomain, keys: list[DkimKey], settings: Settings,
-                    report: VerificationReport) -> DomainVerification:
+    def from_report(
+        cls, row: SenderDomain, keys: list[DkimKey], settings: Settings, report: VerificationReport
+    ) -> DomainVerification:
         base = DomainOut.build(row, keys, settings)
         errors = [VerificationErrorOut(**check.as_error()) for check in report.errors]
         return cls(**base.model_dump(), errors=errors)

@@ -78,15 +78,26 @@ def normalize_rua_email(email: str | None) -> str | None:
 # --- create and read ------------------------------------------------------------------------------------------------
 async def _new_key(session: AsyncSession, settings: Settings, domain_id: str, selector: str) -> DkimKey:
     pair = await asyncio.to_thread(generate_key_pair)  # ~0.1 s of CPU: keep it off the event loop
-    key = DkimKey(id=new_id("dkim"), domain_id=domain_id, selector=selector, public_key=pair.public_key_b64,
-                  private_key_encrypted=encrypt_private_key(settings.SECRET_KEY, pair.private_key_pem))
+    key = DkimKey(
+        id=new_id("dkim"),
+        domain_id=domain_id,
+        selector=selector,
+        public_key=pair.public_key_b64,
+        private_key_encrypted=encrypt_private_key(settings.SECRET_KEY, pair.private_key_pem),
+    )
     session.add(key)
     await session.flush()
     return key
 
 
-async def add_domain(session: AsyncSession, settings: Settings, tenant_id: str, domain: str,
-                     dmarc_policy: str = "none", dmarc_rua_email: str | None = None) -> SenderDomain:
+async def add_domain(
+    session: AsyncSession,
+    settings: Settings,
+    tenant_id: str,
+    domain: str,
+    dmarc_policy: str = "none",
+    dmarc_rua_email: str | None = None,
+) -> SenderDomain:
     """Create the domain and its first DKIM key (selector ``scaisend``); 400 on bad input, 409 on a duplicate."""
     name = normalize_domain(domain)
     policy = check_dmarc_policy(dmarc_policy)
@@ -96,9 +107,19 @@ async def add_domain(session: AsyncSession, settings: Settings, tenant_id: str, 
     )
     if exists:
         raise ConflictError(f"Sender domain already exists: {name}")
-    row = SenderDomain(id=new_id("dom"), tenant_id=tenant_id, domain=name, dmarc_policy=policy, dmarc_rua_email=rua,
-                       active_selector=DEFAULT_SELECTOR, dkim_verified=False, spf_verified=False,
-                       dmarc_verified=False, verified=False, is_active=True)
+    row = SenderDomain(
+        id=new_id("dom"),
+        tenant_id=tenant_id,
+        domain=name,
+        dmarc_policy=policy,
+        dmarc_rua_email=rua,
+        active_selector=DEFAULT_SELECTOR,
+        dkim_verified=False,
+        spf_verified=False,
+        dmarc_verified=False,
+        verified=False,
+        is_active=True,
+    )
     session.add(row)
     try:
         await session.flush()
@@ -164,14 +185,18 @@ def _split_keys(row: SenderDomain, keys: list[DkimKey]) -> tuple[DkimKey, DkimKe
 
 
 # --- verify, rotate, update, delete ---------------------------------------------------------------------------------
-async def verify_domain(session: AsyncSession, settings: Settings, resolver: Resolver, row: SenderDomain,
-                        now: datetime) -> VerificationReport:
+async def verify_domain(
+    session: AsyncSession, settings: Settings, resolver: Resolver, row: SenderDomain, now: datetime
+) -> VerificationReport:
     """Check DKIM, SPF and DMARC in DNS now and store the outcome (idempotent). A pending rotation key seen in DNS
     becomes the active selector, and the old private key is deleted."""
     keys = await domain_keys(session, row)
     active, pending = _split_keys(row, keys)
     report = await verify_records(
-        resolver, row.domain, settings, SelectorKey(active.selector, active.public_key),
+        resolver,
+        row.domain,
+        settings,
+        SelectorKey(active.selector, active.public_key),
         SelectorKey(pending.selector, pending.public_key) if pending is not None else None,
     )
     if pending is not None and report.rotation is not None and report.rotation.passed:
@@ -194,8 +219,14 @@ async def rotate_dkim(session: AsyncSession, settings: Settings, row: SenderDoma
     return await _new_key(session, settings, row.id, selector)
 
 
-async def update_domain(session: AsyncSession, row: SenderDomain, *, is_active: bool | None = None,
-                        dmarc_policy: str | None = None, dmarc_rua_email: str | _Keep | None = KEEP) -> SenderDomain:
+async def update_domain(
+    session: AsyncSession,
+    row: SenderDomain,
+    *,
+    is_active: bool | None = None,
+    dmarc_policy: str | None = None,
+    dmarc_rua_email: str | _Keep | None = KEEP,
+) -> SenderDomain:
     """Change the fields given. Deactivating stops live sends from the domain (spec §9.3) but keeps its keys;
     ``dmarc_rua_email=None`` clears the report address."""
     if dmarc_policy is not None:
@@ -233,10 +264,14 @@ async def sending_domain(session: AsyncSession, tenant_id: str, from_email: str)
         name = normalize_domain(host)
     except BadRequestError:
         return None
-    return await session.scalar(select(SenderDomain).where(
-        SenderDomain.tenant_id == tenant_id, SenderDomain.domain == name,
-        SenderDomain.verified.is_(True), SenderDomain.is_active.is_(True),
-    ))
+    return await session.scalar(
+        select(SenderDomain).where(
+            SenderDomain.tenant_id == tenant_id,
+            SenderDomain.domain == name,
+            SenderDomain.verified.is_(True),
+            SenderDomain.is_active.is_(True),
+        )
+    )
 
 
 async def signing_key(session: AsyncSession, settings: Settings, domain_row: SenderDomain) -> tuple[str, bytes]:

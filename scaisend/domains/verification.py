@@ -161,13 +161,18 @@ async def check_dmarc(resolver: Resolver, domain: str) -> CheckResult:
     return CheckResult("dmarc", host, True)
 
 
-async def verify_records(resolver: Resolver, domain: str, settings: Settings, active: SelectorKey,
-                         pending: SelectorKey | None = None) -> VerificationReport:
+async def verify_records(
+    resolver: Resolver, domain: str, settings: Settings, active: SelectorKey, pending: SelectorKey | None = None
+) -> VerificationReport:
     """Run every check concurrently: the active DKIM key, SPF, DMARC, and a pending rotation key if any."""
-    checks = [check_dkim(resolver, domain, active), check_spf(resolver, domain, settings),
-              check_dmarc(resolver, domain)]
+    checks = [
+        check_dkim(resolver, domain, active),
+        check_spf(resolver, domain, settings),
+        check_dmarc(resolver, domain),
+    ]
     if pending is not None:
         checks.append(check_dkim(resolver, domain, pending, purpose="dkim_rotation"))
     results = await asyncio.gather(*checks)
-    return VerificationReport(dkim=results[0], spf=results[1], dmarc=results[2],
-                              rotation=results[3] if pending is not None else None)
+    return VerificationReport(
+        dkim=results[0], spf=results[1], dmarc=results[2], rotation=results[3] if pending is not None else None
+    )

@@ -7,8 +7,9 @@ from typing import Any
 from scaisend.models import EmailEvent
 
 
-def envelope(event: EmailEvent, categories: list[str] | None = None,
-             custom_args: dict[str, Any] | None = None) -> dict[str, Any]:
+def envelope(
+    event: EmailEvent, categories: list[str] | None = None, custom_args: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``{event_id, event_type, timestamp, message_id, recipient_email, tenant_id, metadata}``; the message's
     ``categories`` and ``custom_args`` are echoed on every event."""
     return {

@@ -53,12 +53,25 @@ async def record_event(
     else:
         event_id = new_id("evt")
     data = dict(metadata or {})
-    event = EmailEvent(event_id=event_id, occurred_at=occurred_at, tenant_id=tenant_id, message_id=message_id,
-                       event_type=kind.value, recipient_email=recipient_email, data=data)
+    event = EmailEvent(
+        event_id=event_id,
+        occurred_at=occurred_at,
+        tenant_id=tenant_id,
+        message_id=message_id,
+        event_type=kind.value,
+        recipient_email=recipient_email,
+        data=data,
+    )
     session.add(event)
     await session.flush()
-    await count_event(session, tenant_id=tenant_id, day=occurred_at.date(), event_type=kind,
-                      categories=categories or [], metadata=data)
+    await count_event(
+        session,
+        tenant_id=tenant_id,
+        day=occurred_at.date(),
+        event_type=kind,
+        categories=categories or [],
+        metadata=data,
+    )
     await fan_out(session, event, categories)
     logger.info("event recorded", extra={"event_type": kind.value, "event_id": event_id, "message_id": message_id})
     return event

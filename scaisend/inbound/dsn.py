@@ -56,12 +56,17 @@ def parse_dsn(message: Message) -> DsnReport | None:
             continue
         recipient = strip_type(block.get("final-recipient") or block.get("original-recipient")).lower()
         status_match = _STATUS_RE.search(block.get("status", ""))
-        recipients.append(DsnRecipient(
-            recipient=recipient,
-            action=block.get("action", "").strip().lower(),
-            status=".".join(status_match.groups()) if status_match else "",
-            diagnostic=strip_type(block.get("diagnostic-code")),
-            remote_mta=strip_type(block.get("remote-mta")),
-        ))
-    return DsnReport(recipients=recipients, original=embedded_original(message),
-                     reporting_mta=strip_type(per_message.get("reporting-mta")))
+        recipients.append(
+            DsnRecipient(
+                recipient=recipient,
+                action=block.get("action", "").strip().lower(),
+                status=".".join(status_match.groups()) if status_match else "",
+                diagnostic=strip_type(block.get("diagnostic-code")),
+                remote_mta=strip_type(block.get("remote-mta")),
+            )
+        )
+    return DsnReport(
+        recipients=recipients,
+        original=embedded_original(message),
+        reporting_mta=strip_type(per_message.get("reporting-mta")),
+    )

@@ -74,19 +74,27 @@ async def _record_dsn(session: AsyncSession, message: Message, report: DsnReport
         blocked = verdict.outcome is Outcome.BLOCKED
         reason = f"{rcpt.reply_code} {text}"
         event = await record_event(
-            session, tenant_id=message.tenant_id, message_id=message.id,
-            event_type=EventType.BLOCKED if blocked else EventType.BOUNCE, recipient_email=rcpt.recipient,
-            occurred_at=clock.now(), categories=message.categories,
-            metadata={"reason": reason, "status": rcpt.status, "bounce_type": bounce_type, "source": "dsn",
-                      "bounce_classification": str(verdict.classification) if verdict.classification else None},
+            session,
+            tenant_id=message.tenant_id,
+            message_id=message.id,
+            event_type=EventType.BLOCKED if blocked else EventType.BOUNCE,
+            recipient_email=rcpt.recipient,
+            occurred_at=clock.now(),
+            categories=message.categories,
+            metadata={
+                "reason": reason,
+                "status": rcpt.status,
+                "bounce_type": bounce_type,
+                "source": "dsn",
+                "bounce_classification": str(verdict.classification) if verdict.classification else None,
+            },
             dedupe_key=f"dsn:{rcpt.recipient}",
         )
         if event is None:
             continue
         recorded += 1
         if bounce_type in ("hard", "block"):
-            await add_bounce(session, message.tenant_id, rcpt.recipient, reason, bounce_type, rcpt.status,
-                             message.id)
+            await add_bounce(session, message.tenant_id, rcpt.recipient, reason, bounce_type, rcpt.status, message.id)
     if recorded and message.status in (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.SENDING):
         message.status = MessageStatus.BOUNCED
     return recorded
@@ -105,19 +113,26 @@ async def _record_arf(session: AsyncSession, message: Message, report: ArfReport
     if recipient is None or report.feedback_type not in ("abuse", "fraud", ""):
         return False
     event = await record_event(
-        session, tenant_id=message.tenant_id, message_id=message.id, event_type=EventType.SPAM_REPORT,
-        recipient_email=recipient, occurred_at=clock.now(), categories=message.categories,
+        session,
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        event_type=EventType.SPAM_REPORT,
+        recipient_email=recipient,
+        occurred_at=clock.now(),
+        categories=message.categories,
         metadata={"feedback_type": report.feedback_type or "abuse", "user_agent": report.user_agent},
         dedupe_key=f"arf:{recipient}",
     )
     if event is not None:
-        await add_spam_report(session, message.tenant_id, recipient, reason=f"FBL complaint ({report.user_agent})",
-                              message_id=message.id)
+        await add_spam_report(
+            session, message.tenant_id, recipient, reason=f"FBL complaint ({report.user_agent})", message_id=message.id
+        )
     return True
 
 
-async def _mailto_unsubscribe(maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
-                              subject: str) -> bool:
+async def _mailto_unsubscribe(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock, subject: str
+) -> bool:
     """The ``mailto:`` half of ``List-Unsubscribe``: mail to ``unsubscribe@BOUNCE_DOMAIN`` whose subject is
     ``unsubscribe-<token>`` unsubscribes like the one-click POST does."""
     match = _MAILTO_SUBJECT_RE.search(subject)
@@ -133,8 +148,13 @@ async def _mailto_unsubscribe(maker: async_sessionmaker[AsyncSession], settings:
         return await apply_unsubscribe(session, message, token, action, message.asm_group_id, hit)
 
 
-async def handle_inbound(maker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
-                         envelope_recipients: Sequence[str], raw: bytes) -> InboundOutcome:
+async def handle_inbound(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    envelope_recipients: Sequence[str],
+    raw: bytes,
+) -> InboundOutcome:
     """Process one inbound message; returns how it went and never raises for bad input."""
     parsed = email.message_from_bytes(raw, policy=policy.compat32)
     unsubscribe_mailbox = f"unsubscribe@{settings.BOUNCE_DOMAIN}".lower()

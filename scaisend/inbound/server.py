@@ -31,8 +31,9 @@ class InboundHandler:
         domain = address.rpartition("@")[2]
         return domain == self.settings.BOUNCE_DOMAIN.lower() or address == self.settings.fbl_address.lower()
 
-    async def handle_RCPT(self, _server: SMTP, _session: Session, envelope: Envelope, address: str,
-                          _options: list[str]) -> str:
+    async def handle_RCPT(
+        self, _server: SMTP, _session: Session, envelope: Envelope, address: str, _options: list[str]
+    ) -> str:
         if not self.accepts(address):
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -55,9 +56,15 @@ async def start_inbound_server(ctx: dict[str, Any]) -> Callable[[], Awaitable[No
     handler = InboundHandler(ctx["maker"], settings, ctx["clock"])
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname=settings.SMTP_HOSTNAME, data_size_limit=MAX_MESSAGE_BYTES,
-                     decode_data=False, ident="ScaiSend inbound"),
-        host=settings.SMTP_INBOUND_HOST, port=settings.SMTP_INBOUND_PORT,
+        lambda: SMTP(
+            handler,
+            hostname=settings.SMTP_HOSTNAME,
+            data_size_limit=MAX_MESSAGE_BYTES,
+            decode_data=False,
+            ident="ScaiSend inbound",
+        ),
+        host=settings.SMTP_INBOUND_HOST,
+        port=settings.SMTP_INBOUND_PORT,
     )
     logger.info("inbound listener started", extra={"port": settings.SMTP_INBOUND_PORT})
 

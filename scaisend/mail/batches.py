@@ -28,8 +28,9 @@ CANCELLED = "cancelled"
 
 class BatchNotFoundError(SendGridError):
     def __init__(self, batch_id: str) -> None:
-        super().__init__([FieldError(f"Batch not found: {batch_id}", "batch_id", help_url("batch_id"))],
-                         status_code=404)
+        super().__init__(
+            [FieldError(f"Batch not found: {batch_id}", "batch_id", help_url("batch_id"))], status_code=404
+        )
 
 
 async def create_batch(session: AsyncSession, tenant_id: str, now: datetime) -> Batch:
@@ -51,8 +52,9 @@ async def batch_status(session: AsyncSession, batch: Batch) -> BatchStatus:
     found = await repository.batch_counts(session, batch.tenant_id, batch.id)
     counts = {status.value: found.get(status.value, 0) for status in MessageStatus}
     state: Literal["active", "cancelled"] = "cancelled" if batch.status == CANCELLED else "active"
-    return BatchStatus(batch_id=batch.id, status=state,
-                       total=sum(counts.values()), counts=counts, created_at=batch.created_at)
+    return BatchStatus(
+        batch_id=batch.id, status=state, total=sum(counts.values()), counts=counts, created_at=batch.created_at
+    )
 
 
 async def cancel_batch(session: AsyncSession, tenant_id: str, batch_id: str, now: datetime) -> Batch:

@@ -29,14 +29,16 @@ SENDGRID_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/v3/mail/send", status_code=status.HTTP_202_ACCEPTED, responses=SENDGRID_ERRORS)
-async def send_mail(request: Request, principal: MailSend, session: SessionDep,
-                    resources: ResourcesDep) -> JSONResponse:
+async def send_mail(
+    request: Request, principal: MailSend, session: SessionDep, resources: ResourcesDep
+) -> JSONResponse:
     mail = parse_request(decode_body(await request.body()))
     accepted = await service.accept_send(session, principal, mail, resources.clock.now())
     await session.commit()
     await enqueue_after_commit(resources.arq_pool, resources.queues, accepted.jobs)
-    return JSONResponse(accepted.body(), status_code=status.HTTP_202_ACCEPTED,
-                        headers={"X-Message-Id": accepted.message_ids[0]})
+    return JSONResponse(
+        accepted.body(), status_code=status.HTTP_202_ACCEPTED, headers={"X-Message-Id": accepted.message_ids[0]}
+    )
 
 
 @router.post("/v3/mail/batch", status_code=status.HTTP_201_CREATED, response_model=BatchCreated)
@@ -53,23 +55,30 @@ async def get_batch(batch_id: str, principal: MailSchedule, session: SessionDep)
 
 
 @router.post("/v3/mail/batch/{batch_id}/cancel", response_model=BatchStatus, responses=SENDGRID_ERRORS)
-async def cancel_batch(batch_id: str, principal: MailCancel, session: SessionDep,
-                       resources: ResourcesDep) -> BatchStatus:
+async def cancel_batch(
+    batch_id: str, principal: MailCancel, session: SessionDep, resources: ResourcesDep
+) -> BatchStatus:
     batch = await batches.cancel_batch(session, principal.tenant_id, batch_id, resources.clock.now())
     result = await batches.batch_status(session, batch)
     await session.commit()
     return result
 
 
-@router.post("/v3/user/scheduled_sends", status_code=status.HTTP_201_CREATED, response_model=ScheduledSend,
-             responses=SENDGRID_ERRORS)
-async def scheduled_send(request: Request, principal: MailCancel, session: SessionDep,
-                         resources: ResourcesDep) -> ScheduledSend:
+@router.post(
+    "/v3/user/scheduled_sends",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ScheduledSend,
+    responses=SENDGRID_ERRORS,
+)
+async def scheduled_send(
+    request: Request, principal: MailCancel, session: SessionDep, resources: ResourcesDep
+) -> ScheduledSend:
     """SendGrid's cancel of a batch: ``{"batch_id", "status": "cancel"}``; ``pause`` is not supported (400)."""
     body = parse_model(ScheduledSendRequest, decode_body(await request.body()))
     if body.status != "cancel":
-        raise SendGridError([FieldError('Pausing scheduled sends is not supported; use "cancel".', "status",
-                                        help_url("status"))])
+        raise SendGridError(
+            [FieldError('Pausing scheduled sends is not supported; use "cancel".', "status", help_url("status"))]
+        )
     await batches.cancel_batch(session, principal.tenant_id, body.batch_id, resources.clock.now())
     await session.commit()
     return ScheduledSend(batch_id=body.batch_id, status=body.status)

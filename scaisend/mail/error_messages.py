@@ -19,10 +19,13 @@ from scaisend.errors import FieldError
 
 HELP_BASE = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
 RECIPIENT_ERRORS_ANCHOR = "message.recipient-errors"
-ADDRESS_EXAMPLE = ('e.g. {"email": "example@example.com"} or '
-                   '{"email": "example@example.com", "name": "Example Recipient"}')
-SEND_AT_INTEGER = ("The send_at parameter is expecting a Unix timestamp as an integer. We will send immediately if you "
-                   "include a send_at timestamp that is in the past.")
+ADDRESS_EXAMPLE = (
+    'e.g. {"email": "example@example.com"} or {"email": "example@example.com", "name": "Example Recipient"}'
+)
+SEND_AT_INTEGER = (
+    "The send_at parameter is expecting a Unix timestamp as an integer. We will send immediately if you "
+    "include a send_at timestamp that is in the past."
+)
 
 Path = tuple[str | int, ...]
 
@@ -85,14 +88,27 @@ def _nested(prefix: tuple[str, ...], rules: Sequence[Rule]) -> list[Rule]:
 
 def _address_rules(label: str, *, required: bool = False) -> list[Rule]:
     """An address object (``from``, ``reply_to``), patterns relative to it."""
-    rules = [Rule(("email",), f"The {label} email does not contain a valid address."),
-             Rule(("name",), f"The {label} name must be a string.")]
+    rules = [
+        Rule(("email",), f"The {label} email does not contain a valid address."),
+        Rule(("name",), f"The {label} name must be a string."),
+    ]
     if required:
-        rules.append(Rule((), f"The {label} object must be provided for every email send. It is an object that "
-                              f"requires the email parameter, but may also contain a name parameter. "
-                              f"{ADDRESS_EXAMPLE}", missing_only=True))
-    rules.append(Rule((), f"The {label} object must at least have an email parameter with a valid email address and "
-                          f"may also contain a name parameter. {ADDRESS_EXAMPLE}"))
+        rules.append(
+            Rule(
+                (),
+                f"The {label} object must be provided for every email send. It is an object that "
+                f"requires the email parameter, but may also contain a name parameter. "
+                f"{ADDRESS_EXAMPLE}",
+                missing_only=True,
+            )
+        )
+    rules.append(
+        Rule(
+            (),
+            f"The {label} object must at least have an email parameter with a valid email address and "
+            f"may also contain a name parameter. {ADDRESS_EXAMPLE}",
+        )
+    )
     return rules
 
 
@@ -101,32 +117,47 @@ def _recipients_rules(label: str) -> list[Rule]:
     return [
         Rule((ANY_INDEX, "email"), "Does not contain a valid address."),
         Rule((ANY_INDEX, "name"), "The name must be a string."),
-        Rule((ANY_INDEX,), f"Each {label} object must at least have an email address and may also contain a name. "
-                           f"{ADDRESS_EXAMPLE}"),
-        Rule((), f"The {label} array, when used, must at least have an email parameter with a valid email address "
-                 f"and it may also contain a name parameter. {ADDRESS_EXAMPLE}"),
+        Rule(
+            (ANY_INDEX,),
+            f"Each {label} object must at least have an email address and may also contain a name. {ADDRESS_EXAMPLE}",
+        ),
+        Rule(
+            (),
+            f"The {label} array, when used, must at least have an email parameter with a valid email address "
+            f"and it may also contain a name parameter. {ADDRESS_EXAMPLE}",
+        ),
     ]
 
 
 def _settings_rules(prefix: str, names: Sequence[str]) -> list[Rule]:
     """``<prefix>.<name>.enable`` must be a boolean; ``<prefix>.<name>`` and ``<prefix>`` must be objects."""
     return [
-        *[Rule((prefix, n, "enable"), f"The {n.replace('_', ' ')} enable param should be a boolean value.")
-          for n in names],
+        *[
+            Rule((prefix, n, "enable"), f"The {n.replace('_', ' ')} enable param should be a boolean value.")
+            for n in names
+        ],
         Rule((prefix, ANY_KEY, ANY_KEY), lambda d: f"The {'.'.join(map(str, d['loc']))} setting has the wrong type."),
         Rule((prefix, ANY_KEY), lambda d: f"The {prefix}.{d['loc'][-1]} setting must be an object."),
         Rule((prefix,), f"The {prefix} parameter must be an object."),
     ]
 
 
-_HEADERS = [Rule((ANY_KEY,), "The header values must be strings.", trim=1),
-            Rule((), "The headers must be an object of header names and string values.")]
-_CUSTOM_ARGS = [Rule((ANY_KEY,), "All values of custom arguments object must be strings", trim=1),
-                Rule((), "custom_args must be an object of key/value pairs, where the values are all strings.")]
-_SUBSTITUTIONS = [Rule((ANY_KEY,), "The substitution values must be an object of key/value pairs, where the values "
-                                   "are all strings.", trim=1),
-                  Rule((), "The substitution values must be an object of key/value pairs, where the values are all "
-                           "strings.")]
+_HEADERS = [
+    Rule((ANY_KEY,), "The header values must be strings.", trim=1),
+    Rule((), "The headers must be an object of header names and string values."),
+]
+_CUSTOM_ARGS = [
+    Rule((ANY_KEY,), "All values of custom arguments object must be strings", trim=1),
+    Rule((), "custom_args must be an object of key/value pairs, where the values are all strings."),
+]
+_SUBSTITUTIONS = [
+    Rule(
+        (ANY_KEY,),
+        "The substitution values must be an object of key/value pairs, where the values are all strings.",
+        trim=1,
+    ),
+    Rule((), "The substitution values must be an object of key/value pairs, where the values are all strings."),
+]
 P = ("personalizations", ANY_INDEX)
 
 RULES: tuple[Rule, ...] = (
@@ -149,26 +180,41 @@ RULES: tuple[Rule, ...] = (
     *_nested(("reply_to",), _address_rules("reply_to")),
     *_nested(("reply_to_list",), _recipients_rules("reply_to_list")),
     Rule(("subject",), "The subject of your email must be a string at least one character in length."),
-    Rule(("content", ANY_INDEX, "type"), "A content type is required, this tells email clients how to display the "
-                                         "email.", missing_only=True),
+    Rule(
+        ("content", ANY_INDEX, "type"),
+        "A content type is required, this tells email clients how to display the email.",
+        missing_only=True,
+    ),
     Rule(("content", ANY_INDEX, "type"), "Your content type must be a string with length of at least one character."),
-    Rule(("content", ANY_INDEX, "value"), "A content value is required, this is the content of the email you are "
-                                          "sending.", missing_only=True),
+    Rule(
+        ("content", ANY_INDEX, "value"),
+        "A content value is required, this is the content of the email you are sending.",
+        missing_only=True,
+    ),
     Rule(("content", ANY_INDEX, "value"), "The content value must be a string at least one character in length."),
     Rule(("content", ANY_INDEX), "Each content block must be an object with a type and a value."),
     Rule(("content",), "The content param must be an array of content blocks."),
     Rule(("attachments",), "The attachments must be an array of attachment objects."),
     Rule(("attachments", ANY_INDEX), "Each attachment must be an object with at least content and filename."),
-    Rule(("attachments", ANY_INDEX, "content"), "The attachment content must be a string at least one character in "
-                                                "length."),
+    Rule(
+        ("attachments", ANY_INDEX, "content"),
+        "The attachment content must be a string at least one character in length.",
+    ),
     Rule(("attachments", ANY_INDEX, "filename"), "filename is required.", missing_only=True),
     Rule(("attachments", ANY_INDEX, "filename"), "The filename of your attachment must be a string."),
-    Rule(("attachments", ANY_INDEX, "type"), "The attachment type must be a string and at least one character in "
-                                             "length."),
-    Rule(("attachments", ANY_INDEX, "disposition"), lambda d: f'The disposition of your attachment can be either '
-                                                              f'"inline" or "attachment". You provided {_given(d)}.'),
-    Rule(("attachments", ANY_INDEX, "content_id"), lambda d: f"The content ID of your attachment must be a string. "
-                                                             f"You provided {_given(d)}."),
+    Rule(
+        ("attachments", ANY_INDEX, "type"), "The attachment type must be a string and at least one character in length."
+    ),
+    Rule(
+        ("attachments", ANY_INDEX, "disposition"),
+        lambda d: (
+            f'The disposition of your attachment can be either "inline" or "attachment". You provided {_given(d)}.'
+        ),
+    ),
+    Rule(
+        ("attachments", ANY_INDEX, "content_id"),
+        lambda d: f"The content ID of your attachment must be a string. You provided {_given(d)}.",
+    ),
     Rule(("template_id",), lambda d: f"The template ID must be a string, you provided {_given(d)}."),
     *_nested(("headers",), _HEADERS),
     Rule(("categories", ANY_INDEX), "Categories must be an array of strings."),
@@ -177,28 +223,48 @@ RULES: tuple[Rule, ...] = (
     Rule(("send_at",), SEND_AT_INTEGER),
     Rule(("batch_id",), "The batch_id must be a string."),
     Rule(("asm", "group_id"), "The ASM group ID must be an integer."),
-    Rule(("asm", "groups_to_display", ANY_INDEX), "The ASM Group IDs to display must be an array of integers.",
-         trim=1),
+    Rule(("asm", "groups_to_display", ANY_INDEX), "The ASM Group IDs to display must be an array of integers.", trim=1),
     Rule(("asm", "groups_to_display"), "The ASM Group IDs to display must be an array of integers."),
     Rule(("asm",), "The asm parameter must be an object with an integer group_id."),
     Rule(("ip_pool_name",), "The name of your IP pool must be a string."),
     Rule(("mail_settings", "footer", "html"), "The text/html version of your footer should be a string."),
     Rule(("mail_settings", "footer", "text"), "The text/plain version of your footer should be a string."),
-    *_settings_rules("mail_settings", ("bypass_list_management", "bypass_spam_management", "bypass_bounce_management",
-                                       "bypass_unsubscribe_management", "footer", "sandbox_mode")),
-    Rule(("tracking_settings", "click_tracking", "enable_text"), "The click tracking enable text must be a boolean "
-                                                                 "value."),
+    *_settings_rules(
+        "mail_settings",
+        (
+            "bypass_list_management",
+            "bypass_spam_management",
+            "bypass_bounce_management",
+            "bypass_unsubscribe_management",
+            "footer",
+            "sandbox_mode",
+        ),
+    ),
+    Rule(
+        ("tracking_settings", "click_tracking", "enable_text"),
+        "The click tracking enable text must be a boolean value.",
+    ),
     Rule(("tracking_settings", "ganalytics", "enable"), "The Google Analytics enable param must be a boolean value."),
-    Rule(("tracking_settings", "ganalytics", ANY_KEY), lambda d: f"The Google Analytics {d['loc'][-1]} must be a "
-                                                                 f"string value."),
-    Rule(("tracking_settings", "open_tracking", "substitution_tag"), "The open tracking substitution tag must be a "
-                                                                     "string."),
-    Rule(("tracking_settings", "subscription_tracking", "substitution_tag"), "The subscription tracking substitution "
-                                                                             "tag must be a string value."),
-    Rule(("tracking_settings", "subscription_tracking", "html"), "The subscription tracking unsubscribe content for "
-                                                                 "text/html messages must be a string."),
-    Rule(("tracking_settings", "subscription_tracking", "text"), "The subscription tracking unsubscribe content for "
-                                                                 "text/plain messages must be a string."),
+    Rule(
+        ("tracking_settings", "ganalytics", ANY_KEY),
+        lambda d: f"The Google Analytics {d['loc'][-1]} must be a string value.",
+    ),
+    Rule(
+        ("tracking_settings", "open_tracking", "substitution_tag"),
+        "The open tracking substitution tag must be a string.",
+    ),
+    Rule(
+        ("tracking_settings", "subscription_tracking", "substitution_tag"),
+        "The subscription tracking substitution tag must be a string value.",
+    ),
+    Rule(
+        ("tracking_settings", "subscription_tracking", "html"),
+        "The subscription tracking unsubscribe content for text/html messages must be a string.",
+    ),
+    Rule(
+        ("tracking_settings", "subscription_tracking", "text"),
+        "The subscription tracking unsubscribe content for text/plain messages must be a string.",
+    ),
     *_settings_rules("tracking_settings", ("click_tracking", "open_tracking", "subscription_tracking")),
 )
 
@@ -213,7 +279,7 @@ def translate(exc: ValidationError) -> list[FieldError]:
             item = error(str(detail.get("msg", "Invalid value")), loc)
         else:
             text = rule.message(detail) if callable(rule.message) else rule.message
-            item = error(text, loc[:len(loc) - rule.trim])
+            item = error(text, loc[: len(loc) - rule.trim])
         if item not in found:
             found.append(item)
     return found

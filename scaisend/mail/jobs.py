@@ -39,8 +39,9 @@ class ProcessEmailJob:
     defer_until: datetime | None = None
 
     @classmethod
-    def for_message(cls, message_id: str, send_at: datetime | None, now: datetime,
-                    retry: int | None = None) -> ProcessEmailJob:
+    def for_message(
+        cls, message_id: str, send_at: datetime | None, now: datetime, retry: int | None = None
+    ) -> ProcessEmailJob:
         """The job of a message, deferred to ``send_at`` when that is still ahead."""
         defer = send_at if send_at is not None and send_at > now else None
         return cls(message_id, process_job_id(message_id, retry), defer)
@@ -53,16 +54,22 @@ async def enqueue_process_email(pool: ArqRedis, queues: Queues, jobs: Sequence[P
 
     async def one(job: ProcessEmailJob) -> bool:
         async with semaphore:
-            queued = await pool.enqueue_job(PROCESS_EMAIL, job.message_id, _job_id=job.job_id,
-                                            _queue_name=queues.email_process, _defer_until=job.defer_until)
+            queued = await pool.enqueue_job(
+                PROCESS_EMAIL,
+                job.message_id,
+                _job_id=job.job_id,
+                _queue_name=queues.email_process,
+                _defer_until=job.defer_until,
+            )
             return queued is not None
 
     results = await asyncio.gather(*(one(job) for job in jobs))
     return sum(results)
 
 
-async def enqueue_after_commit(pool: Callable[[], Awaitable[ArqRedis]], queues: Queues,
-                               jobs: Sequence[ProcessEmailJob]) -> bool:
+async def enqueue_after_commit(
+    pool: Callable[[], Awaitable[ArqRedis]], queues: Queues, jobs: Sequence[ProcessEmailJob]
+) -> bool:
     """Enqueue already-committed messages; a failure (getting the pool included) is logged, not raised: the sweep
     re-enqueues them. ``False`` when it failed."""
     if not jobs:
@@ -70,7 +77,9 @@ async def enqueue_after_commit(pool: Callable[[], Awaitable[ArqRedis]], queues: 
     try:
         await enqueue_process_email(await pool(), queues, jobs)
     except Exception:
-        logger.exception("enqueue failed; the messages stay queued for the requeue sweep",
-                         extra={"message_ids": [j.message_id for j in jobs[:20]], "jobs": len(jobs)})
+        logger.exception(
+            "enqueue failed; the messages stay queued for the requeue sweep",
+            extra={"message_ids": [j.message_id for j in jobs[:20]], "jobs": len(jobs)},
+        )
         return False
     return True

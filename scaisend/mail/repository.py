@@ -29,18 +29,21 @@ async def get_batch(session: AsyncSession, tenant_id: str, batch_id: str, *, loc
 async def batch_counts(session: AsyncSession, tenant_id: str, batch_id: str) -> dict[str, int]:
     """How many of the batch's messages are in each status (statuses with none are absent)."""
     rows = await session.execute(
-        select(Message.status, func.count()).where(Message.tenant_id == tenant_id, Message.batch_id == batch_id)
-        .group_by(Message.status))
+        select(Message.status, func.count())
+        .where(Message.tenant_id == tenant_id, Message.batch_id == batch_id)
+        .group_by(Message.status)
+    )
     return {str(status): int(count) for status, count in rows.tuples()}
 
 
 async def cancel_batch_messages(session: AsyncSession, tenant_id: str, batch_id: str, now: datetime) -> int:
     """Mark the batch's queued and processing messages ``cancelled``; how many were."""
     result = await session.execute(
-        update(Message).where(Message.tenant_id == tenant_id, Message.batch_id == batch_id,
-                              Message.status.in_(CANCELLABLE))
+        update(Message)
+        .where(Message.tenant_id == tenant_id, Message.batch_id == batch_id, Message.status.in_(CANCELLABLE))
         .values(status=MessageStatus.CANCELLED.value, updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -48,8 +51,9 @@ async def existing_asm_groups(session: AsyncSession, tenant_id: str, group_ids: 
     """Those of ``group_ids`` that are the tenant's ASM groups."""
     if not group_ids:
         return frozenset()
-    rows = await session.scalars(select(AsmGroup.id).where(AsmGroup.tenant_id == tenant_id,
-                                                           AsmGroup.id.in_(set(group_ids))))
+    rows = await session.scalars(
+        select(AsmGroup.id).where(AsmGroup.tenant_id == tenant_id, AsmGroup.id.in_(set(group_ids)))
+    )
     return frozenset(rows)
 
 

@@ -39,8 +39,9 @@ class Personalization(_Request):
 
     def recipients(self) -> list[tuple[str, int, EmailAddress]]:
         """``(field, index, address)`` of every ``to``, ``cc`` and ``bcc`` entry, in that order."""
-        return [(name, i, address) for name in ("to", "cc", "bcc")
-                for i, address in enumerate(getattr(self, name) or [])]
+        return [
+            (name, i, address) for name in ("to", "cc", "bcc") for i, address in enumerate(getattr(self, name) or [])
+        ]
 
 
 class Content(_Request):
@@ -138,8 +139,11 @@ class MailSendRequest(_Request):
     @property
     def needs_schedule_scope(self) -> bool:
         """``send_at`` (top level or in a personalization) and ``batch_id`` need ``mail.schedule`` (spec §3.3)."""
-        return (self.send_at is not None or self.batch_id is not None
-                or any(p.send_at is not None for p in self.personalizations))
+        return (
+            self.send_at is not None
+            or self.batch_id is not None
+            or any(p.send_at is not None for p in self.personalizations)
+        )
 
     def stored_body(self) -> dict[str, Any]:
         """The request as JSON with SendGrid's names, without ``personalizations``: the ``send_requests.body``."""

@@ -71,8 +71,11 @@ async def load_references(session: AsyncSession, tenant_id: str, mail: MailSendR
     if mail.asm is not None:
         groups = {mail.asm.group_id, *(mail.asm.groups_to_display or [])}
     return References(
-        template_found=template_found, template_active=template_active, template_subject=template_subject,
-        template_snapshot=snapshot, batch_status=batch.status if batch is not None else None,
+        template_found=template_found,
+        template_active=template_active,
+        template_subject=template_subject,
+        template_snapshot=snapshot,
+        batch_status=batch.status if batch is not None else None,
         asm_groups=await repository.existing_asm_groups(session, tenant_id, groups),
     )
 
@@ -96,20 +99,39 @@ def _send_at(mail: MailSendRequest, person: Personalization) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def build_message(mail: MailSendRequest, person: Personalization, *, tenant_id: str, request_id: str,
-                  api_key_id: str | None, sandbox: bool, now: datetime) -> Message:
+def build_message(
+    mail: MailSendRequest,
+    person: Personalization,
+    *,
+    tenant_id: str,
+    request_id: str,
+    api_key_id: str | None,
+    sandbox: bool,
+    now: datetime,
+) -> Message:
     """The ``messages`` row of one personalization."""
     sender = person.from_ or mail.from_
     return Message(
-        id=new_id("msg"), tenant_id=tenant_id, request_id=request_id, api_key_id=api_key_id,
-        status=(MessageStatus.SANDBOX if sandbox else MessageStatus.QUEUED).value, sandbox=sandbox,
-        from_email=sender.email, from_name=sender.name, subject=person.subject or mail.subject,
+        id=new_id("msg"),
+        tenant_id=tenant_id,
+        request_id=request_id,
+        api_key_id=api_key_id,
+        status=(MessageStatus.SANDBOX if sandbox else MessageStatus.QUEUED).value,
+        sandbox=sandbox,
+        from_email=sender.email,
+        from_name=sender.name,
+        subject=person.subject or mail.subject,
         to_emails=[a.email for a in person.to],
         personalization=person.model_dump(mode="json", by_alias=True, exclude_none=True),
-        template_id=mail.template_id, batch_id=mail.batch_id,
-        asm_group_id=mail.asm.group_id if mail.asm else None, categories=list(mail.categories or []),
+        template_id=mail.template_id,
+        batch_id=mail.batch_id,
+        asm_group_id=mail.asm.group_id if mail.asm else None,
+        categories=list(mail.categories or []),
         custom_args={**(mail.custom_args or {}), **(person.custom_args or {})},
-        send_at=_send_at(mail, person), attempts=0, created_at=now, updated_at=now,
+        send_at=_send_at(mail, person),
+        attempts=0,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -129,9 +151,18 @@ async def accept_send(session: AsyncSession, principal: Principal, mail: MailSen
     if references.template_snapshot is not None:
         body[TEMPLATE_SNAPSHOT_KEY] = references.template_snapshot
     request = SendRequest(id=new_id("req"), tenant_id=principal.tenant_id, body=body, created_at=now)
-    messages = [build_message(mail, person, tenant_id=principal.tenant_id, request_id=request.id,
-                              api_key_id=principal.api_key_id, sandbox=sandbox, now=now)
-                for person in mail.personalizations]
+    messages = [
+        build_message(
+            mail,
+            person,
+            tenant_id=principal.tenant_id,
+            request_id=request.id,
+            api_key_id=principal.api_key_id,
+            sandbox=sandbox,
+            now=now,
+        )
+        for person in mail.personalizations
+    ]
     await repository.add_send(session, request, messages)
     jobs = [] if sandbox else [ProcessEmailJob.for_message(m.id, m.send_at, now) for m in messages]
     return Accepted([m.id for m in messages], jobs, sandbox)

@@ -49,11 +49,29 @@ MAX_SCHEDULE_AHEAD = timedelta(hours=72)
 CONTENT_TYPES = ("text/plain", "text/html")
 TEMPLATE_PREFIX = "d-"
 # SendGrid's reserved headers (errors.md) plus the ones ScaiSend sets itself on every message.
-RESERVED_HEADERS: frozenset[str] = frozenset({
-    "x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type", "content-transfer-encoding", "to", "from",
-    "subject", "reply-to", "cc", "bcc", "sender", "date", "message-id", "mime-version", "content-disposition",
-    "return-path", "x-scaisend-message-id",
-})
+RESERVED_HEADERS: frozenset[str] = frozenset(
+    {
+        "x-sg-id",
+        "x-sg-eid",
+        "received",
+        "dkim-signature",
+        "content-type",
+        "content-transfer-encoding",
+        "to",
+        "from",
+        "subject",
+        "reply-to",
+        "cc",
+        "bcc",
+        "sender",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-disposition",
+        "return-path",
+        "x-scaisend-message-id",
+    }
+)
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII without space and colon (RFC 5322 ftext)
 _CRLF = re.compile(r"[\r\n]")
 _CRLF_OR_SEMICOLON = re.compile(r"[\r\n;]")
@@ -127,13 +145,13 @@ def _check_headers(headers: Mapping[str, str] | None, loc: Path, errors: list[Fi
     for name, value in (headers or {}).items():
         lowered = name.lower()
         if not _HEADER_NAME.match(name):
-            errors.append(error(f"Header keys cannot contain non-ASCII characters or empty spaces. You provided "
-                                f"{name!r}.", loc))
+            errors.append(
+                error(f"Header keys cannot contain non-ASCII characters or empty spaces. You provided {name!r}.", loc)
+            )
         elif lowered in RESERVED_HEADERS:
             errors.append(error(f"Header can not be one of the reserved keys. You provided {name}.", loc))
         elif lowered in seen:
-            errors.append(error(f"The headers cannot contain duplicate keys. You provided {name} more than once.",
-                                loc))
+            errors.append(error(f"The headers cannot contain duplicate keys. You provided {name} more than once.", loc))
         if _CRLF.search(value):
             errors.append(error(f"The value of the {name} header cannot contain CRLF characters.", loc))
         seen.add(lowered)
@@ -159,23 +177,32 @@ def _check_recipient_lists(person: Personalization, loc: Path, errors: list[Fiel
     for name in ("to", "cc", "bcc"):
         given = getattr(person, name) or []
         if len(given) > MAX_RECIPIENTS:
-            errors.append(error(f"The {name} array may contain at most {MAX_RECIPIENTS} recipients. You provided "
-                                f"{len(given)}.", (*loc, name)))
+            errors.append(
+                error(
+                    f"The {name} array may contain at most {MAX_RECIPIENTS} recipients. You provided {len(given)}.",
+                    (*loc, name),
+                )
+            )
     seen: set[str] = set()
     i = loc[-1]
     for name, j, address in person.recipients():
         _check_address(address, (*loc, name, j), errors)
         key = address.email.strip().lower()
         if key in seen:
-            errors.append(error(
-                f"Each email address in the personalization block should be unique between to, cc, and bcc. We "
-                f"found the first duplicate instance of [{address.email}] in the personalizations.{i}.{name} field.",
-                loc, RECIPIENT_ERRORS_ANCHOR))
+            errors.append(
+                error(
+                    f"Each email address in the personalization block should be unique between to, cc, and bcc. We "
+                    f"found the first duplicate instance of [{address.email}] in the personalizations.{i}.{name} field.",
+                    loc,
+                    RECIPIENT_ERRORS_ANCHOR,
+                )
+            )
         seen.add(key)
 
 
-def _check_personalization(mail: MailSendRequest, i: int, person: Personalization, now: datetime,
-                           errors: list[FieldError]) -> None:
+def _check_personalization(
+    mail: MailSendRequest, i: int, person: Personalization, now: datetime, errors: list[FieldError]
+) -> None:
     loc: Path = ("personalizations", i)
     _check_recipient_lists(person, loc, errors)
     if person.from_ is not None:
@@ -185,8 +212,13 @@ def _check_personalization(mail: MailSendRequest, i: int, person: Personalizatio
     if person.substitutions is not None and len(person.substitutions) > MAX_SUBSTITUTIONS:
         errors.append(error("You are limited to 10,000 substitutions.", (*loc, "substitutions")))
     if _custom_args_size(mail.custom_args, person.custom_args) > MAX_CUSTOM_ARGS_BYTES:
-        errors.append(error("The combined size of both global and personalization custom arguments may not exceed "
-                            "10,000 bytes per personalization.", (*loc, "custom_args")))
+        errors.append(
+            error(
+                "The combined size of both global and personalization custom arguments may not exceed "
+                "10,000 bytes per personalization.",
+                (*loc, "custom_args"),
+            )
+        )
     _check_send_at(person.send_at, (*loc, "send_at"), now, errors)
 
 
@@ -195,52 +227,99 @@ def _check_personalizations(mail: MailSendRequest, now: datetime, errors: list[F
     if count == 0:
         errors.append(error("You must have at least one personalization.", ("personalizations",)))
     elif count > MAX_PERSONALIZATIONS:
-        errors.append(error(f"The personalization block is limited to {MAX_PERSONALIZATIONS} personalizations per API "
-                            f"request. You have provided {count} personalizations. Please consider splitting this "
-                            f"into multiple requests and resending your request.", ("personalizations",)))
+        errors.append(
+            error(
+                f"The personalization block is limited to {MAX_PERSONALIZATIONS} personalizations per API "
+                f"request. You have provided {count} personalizations. Please consider splitting this "
+                f"into multiple requests and resending your request.",
+                ("personalizations",),
+            )
+        )
         return  # the request is refused anyway; do not walk thousands of entries
     for i, person in enumerate(mail.personalizations):
         _check_personalization(mail, i, person, now, errors)
     total = sum(len(p.recipients()) for p in mail.personalizations)
     if total > MAX_RECIPIENTS:
-        errors.append(error(f"There is a limit of {MAX_RECIPIENTS} total recipients (to + cc + bcc) per request. "
-                            f"You provided {total}.", ("personalizations",)))
+        errors.append(
+            error(
+                f"There is a limit of {MAX_RECIPIENTS} total recipients (to + cc + bcc) per request. "
+                f"You provided {total}.",
+                ("personalizations",),
+            )
+        )
 
 
 def _check_content(mail: MailSendRequest, errors: list[FieldError]) -> None:
     if mail.template_id is not None:
         if not mail.template_id.startswith(TEMPLATE_PREFIX):
-            errors.append(error(f'The template_id must be a dynamic template id starting with "d-". You provided '
-                                f"{mail.template_id}.", ("template_id",)))
+            errors.append(
+                error(
+                    f'The template_id must be a dynamic template id starting with "d-". You provided '
+                    f"{mail.template_id}.",
+                    ("template_id",),
+                )
+            )
         if mail.content:
-            errors.append(error("The content and template_id parameters cannot be used together: send either "
-                                "content or a template.", ("content",)))
+            errors.append(
+                error(
+                    "The content and template_id parameters cannot be used together: send either "
+                    "content or a template.",
+                    ("content",),
+                )
+            )
         return
     if mail.content is None:
-        errors.append(error("The content param is required unless you are using a transactional template and have "
-                            "defined a template_ID.", ("content",)))
+        errors.append(
+            error(
+                "The content param is required unless you are using a transactional template and have "
+                "defined a template_ID.",
+                ("content",),
+            )
+        )
         return
     if not mail.content:
-        errors.append(error("There must be at least one defined content block. We typically suggest both text/plain "
-                            "and text/html blocks are included, but only one block is required.", ("content",)))
+        errors.append(
+            error(
+                "There must be at least one defined content block. We typically suggest both text/plain "
+                "and text/html blocks are included, but only one block is required.",
+                ("content",),
+            )
+        )
     kinds = [block.type.lower() for block in mail.content]
     for i, block in enumerate(mail.content):
         if not block.value:
-            errors.append(error("The content value must be a string at least one character in length.",
-                                ("content", i, "value")))
+            errors.append(
+                error("The content value must be a string at least one character in length.", ("content", i, "value"))
+            )
         if not block.type:
-            errors.append(error("Your content type must be a string with length of at least one character.",
-                                ("content", i, "type")))
+            errors.append(
+                error(
+                    "Your content type must be a string with length of at least one character.", ("content", i, "type")
+                )
+            )
         elif kinds[i] not in CONTENT_TYPES:
-            errors.append(error(f"The content type must be text/plain or text/html. You provided {block.type}.",
-                                ("content", i, "type")))
+            errors.append(
+                error(
+                    f"The content type must be text/plain or text/html. You provided {block.type}.",
+                    ("content", i, "type"),
+                )
+            )
         elif kinds[i] in kinds[:i]:
-            errors.append(error(f"Each content type may only be given once. You provided {kinds[i]} more than once.",
-                                ("content", i, "type")))
+            errors.append(
+                error(
+                    f"Each content type may only be given once. You provided {kinds[i]} more than once.",
+                    ("content", i, "type"),
+                )
+            )
     if "text/plain" in kinds and "text/html" in kinds and kinds.index("text/html") < kinds.index("text/plain"):
-        errors.append(error("Following RFC 1341, section 7.2, if either text/html or text/plain are to be sent in "
-                            "your email: text/plain needs to be first, followed by text/html, followed by any other "
-                            "content.", ("content", kinds.index("text/html"), "value")))
+        errors.append(
+            error(
+                "Following RFC 1341, section 7.2, if either text/html or text/plain are to be sent in "
+                "your email: text/plain needs to be first, followed by text/html, followed by any other "
+                "content.",
+                ("content", kinds.index("text/html"), "value"),
+            )
+        )
 
 
 def is_base64(value: str) -> bool:
@@ -254,58 +333,92 @@ def is_base64(value: str) -> bool:
 def _check_attachment(i: int, attachment: Attachment, errors: list[FieldError]) -> None:
     loc: Path = ("attachments", i)
     if not attachment.content:
-        errors.append(error("The attachment content must be a string at least one character in length.",
-                            (*loc, "content")))
+        errors.append(
+            error("The attachment content must be a string at least one character in length.", (*loc, "content"))
+        )
     elif not is_base64(attachment.content):
         errors.append(error("The attachment content must be base64 encoded.", (*loc, "content")))
     if not attachment.filename:
         errors.append(error("filename is required.", (*loc, "filename")))
     elif len(attachment.filename) > MAX_FILENAME_LENGTH:
-        errors.append(error(f"The filename of your attachment may be at most {MAX_FILENAME_LENGTH} characters.",
-                            (*loc, "filename")))
+        errors.append(
+            error(
+                f"The filename of your attachment may be at most {MAX_FILENAME_LENGTH} characters.", (*loc, "filename")
+            )
+        )
     elif _CRLF_OR_SEMICOLON.search(attachment.filename):
-        errors.append(error("The filename of your attachment cannot contain ';' or CRLF characters.",
-                            (*loc, "filename")))
+        errors.append(
+            error("The filename of your attachment cannot contain ';' or CRLF characters.", (*loc, "filename"))
+        )
     if attachment.type is not None and (not attachment.type or _CRLF_OR_SEMICOLON.search(attachment.type)):
-        errors.append(error("The attachment type must be a MIME type of at least one character, without ';' or CRLF "
-                            "characters.", (*loc, "type")))
+        errors.append(
+            error(
+                "The attachment type must be a MIME type of at least one character, without ';' or CRLF characters.",
+                (*loc, "type"),
+            )
+        )
     if attachment.content_id is not None and _CRLF_OR_SEMICOLON.search(attachment.content_id):
-        errors.append(error("The content ID of your attachment cannot contain ';' or CRLF characters.",
-                            (*loc, "content_id")))
+        errors.append(
+            error("The content ID of your attachment cannot contain ';' or CRLF characters.", (*loc, "content_id"))
+        )
     if attachment.disposition == "inline" and not attachment.content_id:
-        errors.append(error("The content_id is required when the disposition of the attachment is inline.",
-                            (*loc, "content_id")))
+        errors.append(
+            error("The content_id is required when the disposition of the attachment is inline.", (*loc, "content_id"))
+        )
 
 
 def _check_attachments(attachments: list[Attachment] | None, errors: list[FieldError]) -> None:
     if attachments and len(attachments) > MAX_ATTACHMENTS:
-        errors.append(error(f"There is a limit of {MAX_ATTACHMENTS} attachments per email. You provided "
-                            f"{len(attachments)}.", ("attachments",)))
+        errors.append(
+            error(
+                f"There is a limit of {MAX_ATTACHMENTS} attachments per email. You provided {len(attachments)}.",
+                ("attachments",),
+            )
+        )
     for i, attachment in enumerate(attachments or []):
         _check_attachment(i, attachment, errors)
 
 
 def _check_categories(categories: list[str] | None, errors: list[FieldError]) -> None:
     if categories and len(categories) > MAX_CATEGORIES:
-        errors.append(error(f"There is a limit of {MAX_CATEGORIES} categories for each email that is sent. You "
-                            f"provided {len(categories)} categories.", ("categories",)))
+        errors.append(
+            error(
+                f"There is a limit of {MAX_CATEGORIES} categories for each email that is sent. You "
+                f"provided {len(categories)} categories.",
+                ("categories",),
+            )
+        )
     seen: set[str] = set()
     for i, category in enumerate(categories or []):
         if len(category) > MAX_CATEGORY_LENGTH:
-            errors.append(error(f"Each category must not be longer than {MAX_CATEGORY_LENGTH} characters. "
-                                f"{category[:40]}... exceeds this limit", ("categories", i)))
+            errors.append(
+                error(
+                    f"Each category must not be longer than {MAX_CATEGORY_LENGTH} characters. "
+                    f"{category[:40]}... exceeds this limit",
+                    ("categories", i),
+                )
+            )
         elif not category.isascii():
             errors.append(error("Categories can not contain non-ASCII characters.", ("categories", i)))
         elif category in seen:
-            errors.append(error(f"The categories must be a unique list, and you have included {category} more than "
-                                f"once.", ("categories", i)))
+            errors.append(
+                error(
+                    f"The categories must be a unique list, and you have included {category} more than once.",
+                    ("categories", i),
+                )
+            )
         seen.add(category)
 
 
 def _check_settings(mail: MailSendRequest, errors: list[FieldError]) -> None:
     if mail.asm is not None and len(mail.asm.groups_to_display or []) > MAX_GROUPS_TO_DISPLAY:
-        errors.append(error(f"There is a limit of {MAX_GROUPS_TO_DISPLAY} unsubscribe groups that can be displayed to "
-                            f"a user at a time.", ("asm", "groups_to_display")))
+        errors.append(
+            error(
+                f"There is a limit of {MAX_GROUPS_TO_DISPLAY} unsubscribe groups that can be displayed to "
+                f"a user at a time.",
+                ("asm", "groups_to_display"),
+            )
+        )
     if mail.ip_pool_name is not None and not 2 <= len(mail.ip_pool_name) <= 64:
         errors.append(error("The name of your IP pool must be a string of 2 to 64 characters.", ("ip_pool_name",)))
 
@@ -317,8 +430,9 @@ def check_request(mail: MailSendRequest, now: datetime) -> list[FieldError]:
     if mail.reply_to is not None:
         _check_address(mail.reply_to, ("reply_to",), errors, "reply_to")
         if mail.reply_to_list:
-            errors.append(error("The reply_to and reply_to_list parameters cannot be used together.",
-                                ("reply_to_list",)))
+            errors.append(
+                error("The reply_to and reply_to_list parameters cannot be used together.", ("reply_to_list",))
+            )
     for i, address in enumerate(mail.reply_to_list or []):
         _check_address(address, ("reply_to_list", i), errors)
     _check_personalizations(mail, now, errors)
@@ -353,27 +467,52 @@ def check_references(mail: MailSendRequest, refs: References) -> list[FieldError
     template_id = mail.template_id
     if template_id is not None and template_id.startswith(TEMPLATE_PREFIX):
         if not refs.template_found:
-            errors.append(error(f"The template_id must be a valid template ID for your account. You provided "
-                                f"{template_id}.", ("template_id",)))
+            errors.append(
+                error(
+                    f"The template_id must be a valid template ID for your account. You provided {template_id}.",
+                    ("template_id",),
+                )
+            )
         elif not refs.template_active:
             errors.append(error(f"The template {template_id} has no active version.", ("template_id",)))
-    has_subject = (mail.subject is not None or bool(refs.template_subject)
-                   or all(p.subject is not None for p in mail.personalizations))
+    has_subject = (
+        mail.subject is not None
+        or bool(refs.template_subject)
+        or all(p.subject is not None for p in mail.personalizations)
+    )
     if not has_subject and not (template_id and not refs.template_active):
-        errors.append(error("The subject is required. You can get around this requirement if you use a template with "
-                            "a subject defined or if every personalization has a subject defined.", ("subject",)))
+        errors.append(
+            error(
+                "The subject is required. You can get around this requirement if you use a template with "
+                "a subject defined or if every personalization has a subject defined.",
+                ("subject",),
+            )
+        )
     if mail.batch_id is not None:
         if refs.batch_status is None:
-            errors.append(error(f"The batch_id must be a valid batch ID for your account. You provided "
-                                f"{mail.batch_id}.", ("batch_id",)))
+            errors.append(
+                error(
+                    f"The batch_id must be a valid batch ID for your account. You provided {mail.batch_id}.",
+                    ("batch_id",),
+                )
+            )
         elif refs.batch_status == "cancelled":
             errors.append(error(f"The batch {mail.batch_id} has been cancelled.", ("batch_id",)))
     if mail.asm is not None:
         if mail.asm.group_id not in refs.asm_groups:
-            errors.append(error(f"The ASM group ID must be a valid Group ID on your account. You provided "
-                                f"{mail.asm.group_id}.", ("asm", "group_id")))
+            errors.append(
+                error(
+                    f"The ASM group ID must be a valid Group ID on your account. You provided {mail.asm.group_id}.",
+                    ("asm", "group_id"),
+                )
+            )
         unknown = [g for g in mail.asm.groups_to_display or [] if g not in refs.asm_groups]
         if unknown:
-            errors.append(error(f"All ASM groups to display must be valid ASM groups IDs on your account. You "
-                                f"provided {', '.join(map(str, unknown))}.", ("asm", "groups_to_display")))
+            errors.append(
+                error(
+                    f"All ASM groups to display must be valid ASM groups IDs on your account. You "
+                    f"provided {', '.join(map(str, unknown))}.",
+                    ("asm", "groups_to_display"),
+                )
+            )
     return errors

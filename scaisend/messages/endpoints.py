@@ -19,8 +19,9 @@ router = APIRouter(prefix="/v3/messages", tags=["messages"])
 
 
 @router.get("", response_model=MessageList)
-async def list_messages(filters: Annotated[MessageFilters, Query()], principal: AnyPrincipal,
-                        session: SessionDep) -> MessageList:
+async def list_messages(
+    filters: Annotated[MessageFilters, Query()], principal: AnyPrincipal, session: SessionDep
+) -> MessageList:
     return await service.list_messages(session, principal.tenant_id, filters)
 
 
@@ -31,8 +32,9 @@ async def get_message(message_id: str, principal: AnyPrincipal, session: Session
 
 
 @router.post("/{message_id}/cancel", response_model=MessageDetail)
-async def cancel_message(message_id: str, principal: MailCancel, session: SessionDep,
-                         resources: ResourcesDep) -> MessageDetail:
+async def cancel_message(
+    message_id: str, principal: MailCancel, session: SessionDep, resources: ResourcesDep
+) -> MessageDetail:
     row = await service.cancel_message(session, principal.tenant_id, message_id, resources.clock.now())
     detail = await service.message_detail(session, row)
     await session.commit()
@@ -40,8 +42,9 @@ async def cancel_message(message_id: str, principal: MailCancel, session: Sessio
 
 
 @router.post("/{message_id}/retry", response_model=MessageDetail)
-async def retry_message(message_id: str, principal: MailSend, session: SessionDep,
-                        resources: ResourcesDep) -> MessageDetail:
+async def retry_message(
+    message_id: str, principal: MailSend, session: SessionDep, resources: ResourcesDep
+) -> MessageDetail:
     row, job = await service.retry_message(session, principal.tenant_id, message_id, resources.clock.now())
     detail = await service.message_detail(session, row)
     await session.commit()
@@ -50,8 +53,9 @@ async def retry_message(message_id: str, principal: MailSend, session: SessionDe
 
 
 @router.post("/{message_id}/fail", response_model=MessageDetail)
-async def fail_message(message_id: str, principal: MailSend, session: SessionDep,
-                       resources: ResourcesDep) -> MessageDetail:
+async def fail_message(
+    message_id: str, principal: MailSend, session: SessionDep, resources: ResourcesDep
+) -> MessageDetail:
     row = await service.fail_message(session, principal.tenant_id, message_id, resources.clock.now())
     detail = await service.message_detail(session, row)
     await session.commit()

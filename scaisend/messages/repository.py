@@ -20,8 +20,9 @@ from scaisend.messages.schemas import MessageFilters
 from scaisend.models import EmailEvent, Message, MessageStatus, SendRequest, Tenant
 
 
-def json_array_contains(column: InstrumentedAttribute[list[str]], value: str, *,
-                        ignore_case: bool = False) -> ColumnElement[bool]:
+def json_array_contains(
+    column: InstrumentedAttribute[list[str]], value: str, *, ignore_case: bool = False
+) -> ColumnElement[bool]:
     """``column`` (a JSON array of strings) has ``value`` as one of its elements."""
     text = type_coerce(column, Text)
     needle = json.dumps(value)
@@ -49,8 +50,9 @@ def _filtered(tenant_id: str, filters: MessageFilters) -> Select[Message]:
     if filters.start is not None:
         stmt = stmt.where(Message.created_at >= filters.start)
     if filters.end is not None:
-        stmt = stmt.where(Message.created_at <= filters.end if filters.end_inclusive
-                          else Message.created_at < filters.end)
+        stmt = stmt.where(
+            Message.created_at <= filters.end if filters.end_inclusive else Message.created_at < filters.end
+        )
     return stmt
 
 
@@ -58,13 +60,17 @@ async def list_messages(session: AsyncSession, tenant_id: str, filters: MessageF
     """One page, newest first (the ``(tenant_id, created_at)`` index), and the total that match."""
     stmt = _filtered(tenant_id, filters)
     total = int(await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    page = stmt.order_by(Message.created_at.desc(), Message.id.desc()) \
-        .offset((filters.page - 1) * filters.page_size).limit(filters.page_size)
+    page = (
+        stmt.order_by(Message.created_at.desc(), Message.id.desc())
+        .offset((filters.page - 1) * filters.page_size)
+        .limit(filters.page_size)
+    )
     return list((await session.scalars(page)).all()), total
 
 
-async def get_message(session: AsyncSession, tenant_id: str, message_id: str, *,
-                      for_update: bool = False) -> Message | None:
+async def get_message(
+    session: AsyncSession, tenant_id: str, message_id: str, *, for_update: bool = False
+) -> Message | None:
     """The tenant's message; ``for_update`` locks it (and reads the latest committed row on InnoDB)."""
     stmt = select(Message).where(Message.id == message_id, Message.tenant_id == tenant_id)
     if for_update:
@@ -75,16 +81,19 @@ async def get_message(session: AsyncSession, tenant_id: str, message_id: str, *,
 async def request_body(session: AsyncSession, tenant_id: str, request_id: str | None) -> dict[str, object]:
     if request_id is None:
         return {}
-    body = await session.scalar(select(SendRequest.body).where(SendRequest.id == request_id,
-                                                               SendRequest.tenant_id == tenant_id))
+    body = await session.scalar(
+        select(SendRequest.body).where(SendRequest.id == request_id, SendRequest.tenant_id == tenant_id)
+    )
     return dict(body or {})
 
 
 async def events_of(session: AsyncSession, tenant_id: str, message_id: str) -> list[EmailEvent]:
     """The message's timeline, oldest first."""
-    rows = await session.scalars(select(EmailEvent).where(EmailEvent.tenant_id == tenant_id,
-                                                          EmailEvent.message_id == message_id)
-                                 .order_by(EmailEvent.occurred_at, EmailEvent.event_id))
+    rows = await session.scalars(
+        select(EmailEvent)
+        .where(EmailEvent.tenant_id == tenant_id, EmailEvent.message_id == message_id)
+        .order_by(EmailEvent.occurred_at, EmailEvent.event_id)
+    )
     return list(rows.all())
 
 
@@ -95,7 +104,10 @@ async def stale_queued(session: AsyncSession, older_than: datetime, limit: int) 
     found through ``ix_messages_tenant_status`` instead of a scan."""
     scheduled_later = case((Message.send_at > older_than, 1), else_=0)
     rows = await session.scalars(
-        select(Message).join(Tenant, (Message.tenant_id == Tenant.id)
-                             & (Message.status == MessageStatus.QUEUED.value))
-        .where(Message.updated_at < older_than).order_by(scheduled_later, Message.updated_at).limit(limit))
+        select(Message)
+        .join(Tenant, (Message.tenant_id == Tenant.id) & (Message.status == MessageStatus.QUEUED.value))
+        .where(Message.updated_at < older_than)
+        .order_by(scheduled_later, Message.updated_at)
+        .limit(limit)
+    )
     return rows.all()

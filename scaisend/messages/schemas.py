@@ -85,10 +85,19 @@ class MessageSummary(BaseModel):
 
     @classmethod
     def of(cls, row: Message) -> MessageSummary:
-        return cls(id=row.id, status=row.status, from_email=row.from_email, from_name=row.from_name,
-                   subject=row.subject, to_emails=list(row.to_emails or []), template_id=row.template_id,
-                   batch_id=row.batch_id, categories=list(row.categories or []), created_at=row.created_at,
-                   delivered_at=row.delivered_at)
+        return cls(
+            id=row.id,
+            status=row.status,
+            from_email=row.from_email,
+            from_name=row.from_name,
+            subject=row.subject,
+            to_emails=list(row.to_emails or []),
+            template_id=row.template_id,
+            batch_id=row.batch_id,
+            categories=list(row.categories or []),
+            created_at=row.created_at,
+            delivered_at=row.delivered_at,
+        )
 
 
 class MessageList(BaseModel):
@@ -108,8 +117,13 @@ class EventOut(BaseModel):
 
     @classmethod
     def of(cls, row: EmailEvent) -> EventOut:
-        return cls(event_id=row.event_id, event_type=row.event_type, timestamp=int(row.occurred_at.timestamp()),
-                   recipient_email=row.recipient_email, metadata=dict(row.data or {}))
+        return cls(
+            event_id=row.event_id,
+            event_type=row.event_type,
+            timestamp=int(row.occurred_at.timestamp()),
+            recipient_email=row.recipient_email,
+            metadata=dict(row.data or {}),
+        )
 
 
 class AttachmentInfo(BaseModel):
@@ -150,19 +164,37 @@ class MessageDetail(MessageSummary):
     @classmethod
     def build(cls, row: Message, request: dict[str, Any], events: list[EmailEvent]) -> MessageDetail:
         person = dict(row.personalization or {})
-        attachments = [AttachmentInfo(filename=a.get("filename", ""), type=a.get("type"),
-                                      disposition=a.get("disposition", "attachment"), content_id=a.get("content_id"),
-                                      size=len(a.get("content", ""))) for a in request.get("attachments") or []]
+        attachments = [
+            AttachmentInfo(
+                filename=a.get("filename", ""),
+                type=a.get("type"),
+                disposition=a.get("disposition", "attachment"),
+                content_id=a.get("content_id"),
+                size=len(a.get("content", "")),
+            )
+            for a in request.get("attachments") or []
+        ]
         return cls(
-            **MessageSummary.of(row).model_dump(), sandbox=bool(row.sandbox), send_at=row.send_at,
-            asm_group_id=row.asm_group_id, custom_args=dict(row.custom_args or {}), personalization=person,
-            cc=[a["email"] for a in person.get("cc") or []], bcc=[a["email"] for a in person.get("bcc") or []],
-            reply_to=request.get("reply_to"), reply_to_list=request.get("reply_to_list"),
+            **MessageSummary.of(row).model_dump(),
+            sandbox=bool(row.sandbox),
+            send_at=row.send_at,
+            asm_group_id=row.asm_group_id,
+            custom_args=dict(row.custom_args or {}),
+            personalization=person,
+            cc=[a["email"] for a in person.get("cc") or []],
+            bcc=[a["email"] for a in person.get("bcc") or []],
+            reply_to=request.get("reply_to"),
+            reply_to_list=request.get("reply_to_list"),
             headers={**(request.get("headers") or {}), **(person.get("headers") or {})},
-            content=list(request.get("content") or []), attachments=attachments,
+            content=list(request.get("content") or []),
+            attachments=attachments,
             mail_settings=dict(request.get("mail_settings") or {}),
             tracking_settings=dict(request.get("tracking_settings") or {}),
-            error_message=row.error_message, attempts=row.attempts or 0, last_response=row.last_response,
-            processed_at=row.processed_at, sent_at=row.sent_at, updated_at=row.updated_at,
+            error_message=row.error_message,
+            attempts=row.attempts or 0,
+            last_response=row.last_response,
+            processed_at=row.processed_at,
+            sent_at=row.sent_at,
+            updated_at=row.updated_at,
             events=[EventOut.of(e) for e in events],
         )

@@ -42,8 +42,13 @@ MARKED_FAILED = "Marked failed by user"
 
 async def list_messages(session: AsyncSession, tenant_id: str, filters: MessageFilters) -> MessageList:
     rows, total = await repository.list_messages(session, tenant_id, filters)
-    return MessageList(messages=[MessageSummary.of(r) for r in rows], total=total, page=filters.page,
-                       page_size=filters.page_size, total_pages=math.ceil(total / filters.page_size))
+    return MessageList(
+        messages=[MessageSummary.of(r) for r in rows],
+        total=total,
+        page=filters.page,
+        page_size=filters.page_size,
+        total_pages=math.ceil(total / filters.page_size),
+    )
 
 
 async def get_message(session: AsyncSession, tenant_id: str, message_id: str, *, for_update: bool = False) -> Message:
@@ -72,8 +77,9 @@ async def cancel_message(session: AsyncSession, tenant_id: str, message_id: str,
     return row
 
 
-async def retry_message(session: AsyncSession, tenant_id: str, message_id: str,
-                        now: datetime) -> tuple[Message, ProcessEmailJob]:
+async def retry_message(
+    session: AsyncSession, tenant_id: str, message_id: str, now: datetime
+) -> tuple[Message, ProcessEmailJob]:
     """Back to ``queued`` with the error cleared; the job to enqueue once committed (runs now, not at send_at)."""
     row = await get_message(session, tenant_id, message_id, for_update=True)
     if row.status not in RETRYABLE:
@@ -95,8 +101,9 @@ async def fail_message(session: AsyncSession, tenant_id: str, message_id: str, n
     return row
 
 
-async def requeue_stale_queued(session: AsyncSession, arq: ArqRedis, older_than: datetime, *, queues: Queues,
-                               limit: int = 1000) -> int:
+async def requeue_stale_queued(
+    session: AsyncSession, arq: ArqRedis, older_than: datetime, *, queues: Queues, limit: int = 1000
+) -> int:
     """Enqueue ``process_email`` again for messages still ``queued`` and untouched since before ``older_than``
     (scheduled ones deferred to their ``send_at`` again); how many jobs were new. Reads only; safe to repeat."""
     rows = await repository.stale_queued(session, older_than, limit)

@@ -57,14 +57,17 @@ def metrics_for(event_type: EventType, metadata: dict[str, Any]) -> tuple[str, .
     return names
 
 
-async def increment(session: AsyncSession, *, tenant_id: str, day: date, categories: Iterable[str],
-                    amounts: dict[str, int]) -> None:
+async def increment(
+    session: AsyncSession, *, tenant_id: str, day: date, categories: Iterable[str], amounts: dict[str, int]
+) -> None:
     """Add ``amounts`` to the tenant's row for ``day`` in the all-categories row and each category's row."""
     if not amounts:
         return
     now = utcnow()
-    rows = [{"tenant_id": tenant_id, "date": day, "category": c, "updated_at": now, **amounts}
-            for c in dict.fromkeys([ALL_CATEGORIES, *categories])]
+    rows = [
+        {"tenant_id": tenant_id, "date": day, "category": c, "updated_at": now, **amounts}
+        for c in dict.fromkeys([ALL_CATEGORIES, *categories])
+    ]
     dialect = session.bind.dialect.name
     if dialect == "mysql":
         stmt = mysql.insert(_TABLE).values(rows)
@@ -73,12 +76,25 @@ async def increment(session: AsyncSession, *, tenant_id: str, day: date, categor
     else:
         stmt = sqlite.insert(_TABLE).values(rows)
         added = {name: _TABLE.c[name] + stmt.excluded[name] for name in amounts}
-        stmt = stmt.on_conflict_do_update(index_elements=["tenant_id", "date", "category"],
-                                          set_=added | {"updated_at": stmt.excluded.updated_at})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "date", "category"], set_=added | {"updated_at": stmt.excluded.updated_at}
+        )
     await session.execute(stmt)
 
 
-async def count_event(session: AsyncSession, *, tenant_id: str, day: date, event_type: EventType,
-                      categories: Iterable[str], metadata: dict[str, Any]) -> None:
-    await increment(session, tenant_id=tenant_id, day=day, categories=categories,
-                    amounts=dict.fromkeys(metrics_for(event_type, metadata), 1))
+async def count_event(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    day: date,
+    event_type: EventType,
+    categories: Iterable[str],
+    metadata: dict[str, Any],
+) -> None:
+    await increment(
+        session,
+        tenant_id=tenant_id,
+        day=day,
+        categories=categories,
+        amounts=dict.fromkeys(metrics_for(event_type, metadata), 1),
+    )

@@ -42,22 +42,36 @@ MAX_REBUILD_DAYS: Final = 366
 _EventRow = tuple[str, datetime, str, str, dict[str, Any]]
 
 
-async def _event_batches(session: AsyncSession, tenant_id: str, day: date,
-                         batch_size: int) -> AsyncIterator[list[_EventRow]]:
+async def _event_batches(
+    session: AsyncSession, tenant_id: str, day: date, batch_size: int
+) -> AsyncIterator[list[_EventRow]]:
     """The day's events in (occurred_at, event_id) order, ``batch_size`` at a time."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
     end = start + timedelta(days=1)
-    columns = (EmailEvent.event_id, EmailEvent.occurred_at, EmailEvent.message_id, EmailEvent.event_type,
-               EmailEvent.data)
+    columns = (
+        EmailEvent.event_id,
+        EmailEvent.occurred_at,
+        EmailEvent.message_id,
+        EmailEvent.event_type,
+        EmailEvent.data,
+    )
     after: tuple[datetime, str] | None = None
     while True:
-        stmt = select(*columns).where(EmailEvent.tenant_id == tenant_id, EmailEvent.occurred_at >= start,
-                                      EmailEvent.occurred_at < end)
+        stmt = select(*columns).where(
+            EmailEvent.tenant_id == tenant_id, EmailEvent.occurred_at >= start, EmailEvent.occurred_at < end
+        )
         if after is not None:
-            stmt = stmt.where(or_(EmailEvent.occurred_at > after[0],
-                                  and_(EmailEvent.occurred_at == after[0], EmailEvent.event_id > after[1])))
-        rows = list((await session.execute(stmt.order_by(EmailEvent.occurred_at, EmailEvent.event_id)
-                                           .limit(batch_size))).tuples())
+            stmt = stmt.where(
+                or_(
+                    EmailEvent.occurred_at > after[0],
+                    and_(EmailEvent.occurred_at == after[0], EmailEvent.event_id > after[1]),
+                )
+            )
+        rows = list(
+            (
+                await session.execute(stmt.order_by(EmailEvent.occurred_at, EmailEvent.event_id).limit(batch_size))
+            ).tuples()
+        )
         if not rows:
             return
         yield rows
@@ -65,13 +79,15 @@ async def _event_batches(session: AsyncSession, tenant_id: str, day: date,
 
 
 async def _categories(session: AsyncSession, tenant_id: str, message_ids: Iterable[str]) -> dict[str, list[str]]:
-    rows = await session.execute(select(Message.id, Message.categories)
-                                 .where(Message.tenant_id == tenant_id, Message.id.in_(sorted(set(message_ids)))))
+    rows = await session.execute(
+        select(Message.id, Message.categories).where(
+            Message.tenant_id == tenant_id, Message.id.in_(sorted(set(message_ids)))
+        )
+    )
     return {message_id: list(categories or []) for message_id, categories in rows.tuples()}
 
 
-async def _count_events(session: AsyncSession, tenant_id: str, day: date,
-                        batch_size: int) -> dict[str, Counter[str]]:
+async def _count_events(session: AsyncSession, tenant_id: str, day: date, batch_size: int) -> dict[str, Counter[str]]:
     """The day's counts per category (``""`` = all categories), from its events."""
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     async for batch in _event_batches(session, tenant_id, day, batch_size):
@@ -91,38 +107,47 @@ def _day_row(tenant_id: str, day: date, category: str) -> list[ColumnElement[boo
     return [DailyStat.tenant_id == tenant_id, DailyStat.date == day, DailyStat.category == category]
 
 
-async def recount_day(session: AsyncSession, tenant_id: str, day: date, *,
-                      batch_size: int = BATCH_SIZE) -> dict[str, Counter[str]]:
+async def recount_day(
+    session: AsyncSession, tenant_id: str, day: date, *, batch_size: int = BATCH_SIZE
+) -> dict[str, Counter[str]]:
     """Replace the tenant's ``daily_stats`` rows of ``day`` with counts of its events; the counts written per
     category. Flushes, never commits."""
     # Take the day's all-categories row first, as every live upsert does: live counting for this day now waits
     # for this transaction, and the events read below include every event whose count is already in the rows.
     await increment(session, tenant_id=tenant_id, day=day, categories=(), amounts={"requests": 0})
-    existing = set(await session.scalars(select(DailyStat.category).where(DailyStat.tenant_id == tenant_id,
-                                                                          DailyStat.date == day)))
+    existing = set(
+        await session.scalars(select(DailyStat.category).where(DailyStat.tenant_id == tenant_id, DailyStat.date == day))
+    )
     counts = await _count_events(session, tenant_id, day, batch_size)
     stale = sorted(existing - counts.keys())
     for start in range(0, len(stale), 500):
-        await session.execute(delete(DailyStat).where(DailyStat.tenant_id == tenant_id, DailyStat.date == day,
-                                                      DailyStat.category.in_(stale[start:start + 500])))
+        await session.execute(
+            delete(DailyStat).where(
+                DailyStat.tenant_id == tenant_id,
+                DailyStat.date == day,
+                DailyStat.category.in_(stale[start : start + 500]),
+            )
+        )
     now = utcnow()
     for category, counter in counts.items():
         values = {**dict.fromkeys(STAT_METRICS, 0), **counter, "updated_at": now}
         if category in existing:  # in place: deleting and re-inserting a key live counting waits on deadlocks
             await session.execute(update(DailyStat).where(*_day_row(tenant_id, day, category)).values(values))
         else:
-            await session.execute(insert(DailyStat).values(tenant_id=tenant_id, date=day, category=category,
-                                                           **values))
+            await session.execute(insert(DailyStat).values(tenant_id=tenant_id, date=day, category=category, **values))
     return counts
 
 
-async def rebuild_range(maker: async_sessionmaker[AsyncSession], tenant_id: str, span: DateRange, *,
-                        batch_size: int = BATCH_SIZE) -> int:
+async def rebuild_range(
+    maker: async_sessionmaker[AsyncSession], tenant_id: str, span: DateRange, *, batch_size: int = BATCH_SIZE
+) -> int:
     """Rebuild every day of ``span`` for the tenant, one transaction per day (so locks stay short and a failure
     keeps the days already done); the number of days rebuilt."""
     for day in span.days():
         async with unit_of_work(maker) as session:
             await recount_day(session, tenant_id, day, batch_size=batch_size)
-    logger.info("stats rebuilt", extra={"start_date": span.start.isoformat(), "end_date": span.end.isoformat(),
-                                        "days": span.length})
+    logger.info(
+        "stats rebuilt",
+        extra={"start_date": span.start.isoformat(), "end_date": span.end.isoformat(), "days": span.length},
+    )
     return span.length

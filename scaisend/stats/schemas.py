@@ -63,8 +63,10 @@ class CategoryStatsDay(BaseModel):
 
     @classmethod
     def of(cls, day: dt.date, per_category: list[tuple[str, Metrics]]) -> CategoryStatsDay:
-        return cls(date=day.isoformat(),
-                   stats=[CategoryStat(name=name, metrics=StatMetrics.of(values)) for name, values in per_category])
+        return cls(
+            date=day.isoformat(),
+            stats=[CategoryStat(name=name, metrics=StatMetrics.of(values)) for name, values in per_category],
+        )
 
 
 class StatsSummary(BaseModel):

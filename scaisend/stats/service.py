@@ -61,8 +61,9 @@ def parse_date(value: str, name: str, today: date) -> date:
     raise BadRequestError(f"Invalid {name}: {value!r} (expected YYYY-MM-DD)")
 
 
-def date_range(start_date: str | None, end_date: str | None, today: date, *,
-               max_days: int = MAX_RANGE_DAYS) -> DateRange:
+def date_range(
+    start_date: str | None, end_date: str | None, today: date, *, max_days: int = MAX_RANGE_DAYS
+) -> DateRange:
     """The inclusive range of the request: ``start_date`` required, ``end_date`` defaults to today."""
     if start_date is None or not start_date.strip():
         raise BadRequestError("start_date is required (YYYY-MM-DD)")
@@ -105,10 +106,14 @@ def _where(tenant_id: str, span: DateRange) -> list[ColumnElement[bool]]:
 _COLUMNS = [DailyStat.__table__.c[name] for name in STAT_METRICS]
 
 
-async def _daily(session: AsyncSession, tenant_id: str, span: DateRange,
-                 categories: Sequence[str]) -> list[tuple[date, str, Metrics]]:
-    rows = await session.execute(select(DailyStat.date, DailyStat.category, *_COLUMNS)
-                                 .where(*_where(tenant_id, span), DailyStat.category.in_(list(categories))))
+async def _daily(
+    session: AsyncSession, tenant_id: str, span: DateRange, categories: Sequence[str]
+) -> list[tuple[date, str, Metrics]]:
+    rows = await session.execute(
+        select(DailyStat.date, DailyStat.category, *_COLUMNS).where(
+            *_where(tenant_id, span), DailyStat.category.in_(list(categories))
+        )
+    )
     return [(row[0], row[1], dict(zip(STAT_METRICS, row[2:], strict=True))) for row in rows.tuples()]
 
 
@@ -117,8 +122,9 @@ def _add(into: Metrics, values: Metrics) -> None:
         into[name] += int(value or 0)
 
 
-async def global_stats(session: AsyncSession, tenant_id: str, span: DateRange,
-                       aggregated_by: str) -> list[tuple[date, Metrics]]:
+async def global_stats(
+    session: AsyncSession, tenant_id: str, span: DateRange, aggregated_by: str
+) -> list[tuple[date, Metrics]]:
     """One entry per bucket of the range, oldest first, from the all-categories rows."""
     buckets = {bucket_of(day, aggregated_by): zero_metrics() for day in span.days()}
     for day, _category, values in await _daily(session, tenant_id, span, [ALL_CATEGORIES]):
@@ -127,13 +133,15 @@ async def global_stats(session: AsyncSession, tenant_id: str, span: DateRange,
 
 
 async def categories_in_range(session: AsyncSession, tenant_id: str, span: DateRange) -> list[str]:
-    rows = await session.scalars(select(DailyStat.category).distinct()
-                                 .where(*_where(tenant_id, span), DailyStat.category != ALL_CATEGORIES))
+    rows = await session.scalars(
+        select(DailyStat.category).distinct().where(*_where(tenant_id, span), DailyStat.category != ALL_CATEGORIES)
+    )
     return sorted(rows)
 
 
-async def category_stats(session: AsyncSession, tenant_id: str, span: DateRange, aggregated_by: str,
-                         categories: Sequence[str]) -> list[tuple[date, dict[str, Metrics]]]:
+async def category_stats(
+    session: AsyncSession, tenant_id: str, span: DateRange, aggregated_by: str, categories: Sequence[str]
+) -> list[tuple[date, dict[str, Metrics]]]:
     """Per bucket, per requested category (in the order asked), zeros where a category had no activity."""
     names = [c for c in categories if c != ALL_CATEGORIES]
     buckets = {bucket_of(day, aggregated_by): {name: zero_metrics() for name in names} for day in span.days()}
@@ -142,12 +150,14 @@ async def category_stats(session: AsyncSession, tenant_id: str, span: DateRange,
     return list(buckets.items())
 
 
-async def _sums(session: AsyncSession, tenant_id: str, span: DateRange,
-                *extra: ColumnElement[bool]) -> list[tuple[str, Metrics]]:
+async def _sums(
+    session: AsyncSession, tenant_id: str, span: DateRange, *extra: ColumnElement[bool]
+) -> list[tuple[str, Metrics]]:
     """Each selected category's totals over the range."""
     sums = [func.coalesce(func.sum(col), 0) for col in _COLUMNS]
-    rows = await session.execute(select(DailyStat.category, *sums).where(*_where(tenant_id, span), *extra)
-                                 .group_by(DailyStat.category))
+    rows = await session.execute(
+        select(DailyStat.category, *sums).where(*_where(tenant_id, span), *extra).group_by(DailyStat.category)
+    )
     return [(row[0], {name: int(v) for name, v in zip(STAT_METRICS, row[1:], strict=True)}) for row in rows.tuples()]
 
 
@@ -157,12 +167,20 @@ async def totals(session: AsyncSession, tenant_id: str, span: DateRange) -> Metr
     return found[0][1] if found else zero_metrics()
 
 
-async def category_sums(session: AsyncSession, tenant_id: str, span: DateRange, *, sort_by_metric: str,
-                        descending: bool, limit: int, offset: int) -> list[tuple[str, Metrics]]:
+async def category_sums(
+    session: AsyncSession,
+    tenant_id: str,
+    span: DateRange,
+    *,
+    sort_by_metric: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+) -> list[tuple[str, Metrics]]:
     """Every category's totals over the range, sorted by one metric (ties by name), then paged."""
     if sort_by_metric not in STAT_METRICS:
         raise BadRequestError(f"Invalid sort_by_metric: {sort_by_metric!r}")
     found = await _sums(session, tenant_id, span, DailyStat.category != ALL_CATEGORIES)
     found.sort(key=lambda item: item[0])
     found.sort(key=lambda item: item[1][sort_by_metric], reverse=descending)
-    return found[offset:offset + limit]
+    return found[offset : offset + limit]

@@ -32,8 +32,9 @@ router = APIRouter(prefix="/v3/asm", tags=["suppressions"])
 
 # --- groups ----------------------------------------------------------------------------------------------------------
 @router.get("/groups", response_model=list[GroupOut])
-async def list_groups(principal: SuppressionsRead, session: SessionDep,
-                      ids: Annotated[list[int] | None, Query(alias="id")] = None) -> list[GroupOut]:
+async def list_groups(
+    principal: SuppressionsRead, session: SessionDep, ids: Annotated[list[int] | None, Query(alias="id")] = None
+) -> list[GroupOut]:
     return [GroupOut.counted(g) for g in await groups.list_groups(session, principal.tenant_id, ids)]
 
 
@@ -50,8 +51,7 @@ async def get_group(group_id: int, principal: SuppressionsRead, session: Session
 
 
 @router.patch("/groups/{group_id}", response_model=GroupOut)
-async def update_group(group_id: int, body: GroupUpdate, principal: SuppressionsWrite,
-                       session: SessionDep) -> GroupOut:
+async def update_group(group_id: int, body: GroupUpdate, principal: SuppressionsWrite, session: SessionDep) -> GroupOut:
     row = await groups.get_group(session, principal.tenant_id, group_id)
     await groups.update_group(session, row, name=body.name, description=body.description, is_default=body.is_default)
     return GroupOut.of(row, await groups.count_unsubscribes(session, row))
@@ -70,8 +70,9 @@ async def list_group_suppressions(group_id: int, principal: SuppressionsRead, se
 
 
 @router.post("/groups/{group_id}/suppressions", response_model=RecipientEmails, status_code=status.HTTP_201_CREATED)
-async def add_group_suppressions(group_id: int, body: RecipientEmails, principal: SuppressionsWrite,
-                                 session: SessionDep, resources: ResourcesDep) -> RecipientEmails:
+async def add_group_suppressions(
+    group_id: int, body: RecipientEmails, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> RecipientEmails:
     row = await groups.get_group(session, principal.tenant_id, group_id)
     emails = service.normalize_emails(body.recipient_emails)
     await groups.add_group_unsubscribes(session, row, emails, now=resources.clock.now())
@@ -79,15 +80,17 @@ async def add_group_suppressions(group_id: int, body: RecipientEmails, principal
 
 
 @router.post("/groups/{group_id}/suppressions/search", response_model=list[str])
-async def search_group_suppressions(group_id: int, body: RecipientEmails, principal: SuppressionsRead,
-                                    session: SessionDep) -> list[str]:
+async def search_group_suppressions(
+    group_id: int, body: RecipientEmails, principal: SuppressionsRead, session: SessionDep
+) -> list[str]:
     row = await groups.get_group(session, principal.tenant_id, group_id)
     return await groups.search_group(session, row, body.recipient_emails)
 
 
 @router.delete("/groups/{group_id}/suppressions/{email}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_group_suppression(group_id: int, email: str, principal: SuppressionsWrite,
-                                   session: SessionDep) -> Response:
+async def delete_group_suppression(
+    group_id: int, email: str, principal: SuppressionsWrite, session: SessionDep
+) -> Response:
     row = await groups.get_group(session, principal.tenant_id, group_id)
     if not await groups.remove_group_unsubscribe(session, row, email):
         raise NotFoundError(f"Email not found in suppression group {group_id}: {email}")
@@ -100,13 +103,19 @@ async def list_all_group_suppressions(principal: SuppressionsRead, session: Sess
 
 
 # --- global unsubscribes ---------------------------------------------------------------------------------------------
-router.add_api_route("/suppressions/global", endpoints.list_unsubscribes, methods=["GET"],
-                     response_model=UnsubscribePage, name="list_global_unsubscribes")
+router.add_api_route(
+    "/suppressions/global",
+    endpoints.list_unsubscribes,
+    methods=["GET"],
+    response_model=UnsubscribePage,
+    name="list_global_unsubscribes",
+)
 
 
 @router.post("/suppressions/global", response_model=RecipientEmails, status_code=status.HTTP_201_CREATED)
-async def add_global_unsubscribes(body: RecipientEmails, principal: SuppressionsWrite, session: SessionDep,
-                                  resources: ResourcesDep) -> RecipientEmails:
+async def add_global_unsubscribes(
+    body: RecipientEmails, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> RecipientEmails:
     emails = service.normalize_emails(body.recipient_emails)
     await service.add_unsubscribes(session, principal.tenant_id, emails, now=resources.clock.now())
     return RecipientEmails(recipient_emails=emails)

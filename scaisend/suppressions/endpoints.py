@@ -45,15 +45,20 @@ _BULK_DELETE_BODY: dict[str, Any] = {
     "requestBody": {"required": False, "content": {"application/json": {"schema": BulkDelete.model_json_schema()}}}
 }
 _CSV_BODY: dict[str, Any] = {
-    "requestBody": {"required": True, "content": {
-        "text/csv": {"schema": {"type": "string"}, "example": "email,reason\nuser@example.com,migrated\n"}}}
+    "requestBody": {
+        "required": True,
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": "email,reason\nuser@example.com,migrated\n"}},
+    }
 }
 
 
-def list_query(limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
-               start_time: Annotated[int | None, Query(ge=0)] = None,
-               end_time: Annotated[int | None, Query(ge=0)] = None,
-               email: Annotated[str | None, Query(max_length=320)] = None) -> ListQuery:
+def list_query(
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    start_time: Annotated[int | None, Query(ge=0)] = None,
+    end_time: Annotated[int | None, Query(ge=0)] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+) -> ListQuery:
     return ListQuery(limit=limit, offset=offset, start_time=start_time, end_time=end_time, email=email)
 
 
@@ -70,8 +75,15 @@ def _csv(items: Sequence[BaseModel], columns: list[str]) -> Response:
     return Response(out.getvalue(), media_type="text/csv")
 
 
-async def _page(request: Request, session: AsyncSession, tenant_id: str, view: ListView, query: ListQuery,
-                page: type[BaseModel], item: Any) -> BaseModel | Response:
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    tenant_id: str,
+    view: ListView,
+    query: ListQuery,
+    page: type[BaseModel],
+    item: Any,
+) -> BaseModel | Response:
     rows, total = await service.list_entries(session, tenant_id, view, query)
     items = [item.of(r) for r in rows]
     if "text/csv" in request.headers.get("accept", ""):
@@ -86,12 +98,14 @@ async def _bulk_delete_body(request: Request) -> BulkDelete:
     try:
         return BulkDelete.model_validate_json(raw)
     except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)],
-                                     body=raw) from None
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)], body=raw
+        ) from None
 
 
-async def _bulk_delete(request: Request, session: AsyncSession, tenant_id: str, view: ListView,
-                       delete_all: bool | None) -> Response:
+async def _bulk_delete(
+    request: Request, session: AsyncSession, tenant_id: str, view: ListView, delete_all: bool | None
+) -> Response:
     body = await _bulk_delete_body(request)
     emails = service.bulk_delete_target(delete_all, body.delete_all, body.emails)
     await service.bulk_delete(session, tenant_id, view, emails)
@@ -103,8 +117,9 @@ async def _delete_one(session: AsyncSession, tenant_id: str, view: ListView, ema
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-async def _import(request: Request, session: AsyncSession, resources: ResourcesDep, tenant_id: str,
-                  view: ListView) -> ImportOut:
+async def _import(
+    request: Request, session: AsyncSession, resources: ResourcesDep, tenant_id: str, view: ListView
+) -> ImportOut:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
         raise ScaiSendError("Content-Type must be text/csv", status_code=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     parsed = csv_import.parse_csv(csv_import.decode(await request.body()))
@@ -114,28 +129,40 @@ async def _import(request: Request, session: AsyncSession, resources: ResourcesD
 
 # --- bounces ---------------------------------------------------------------------------------------------------------
 @router.get("/bounces", response_model=BouncePage)
-async def list_bounces(request: Request, query: ListQueryDep, principal: SuppressionsRead,
-                       session: SessionDep) -> BaseModel | Response:
+async def list_bounces(
+    request: Request, query: ListQueryDep, principal: SuppressionsRead, session: SessionDep
+) -> BaseModel | Response:
     return await _page(request, session, principal.tenant_id, BOUNCES, query, BouncePage, BounceOut)
 
 
 @router.post("/bounces", response_model=BounceOut, status_code=status.HTTP_201_CREATED)
-async def add_bounce(body: BounceCreate, principal: SuppressionsWrite, session: SessionDep,
-                     resources: ResourcesDep) -> BounceOut:
-    row = await service.add_bounce(session, principal.tenant_id, service.normalize_email(body.email), body.reason,
-                                   body.bounce_type, body.status, None, now=resources.clock.now())
+async def add_bounce(
+    body: BounceCreate, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> BounceOut:
+    row = await service.add_bounce(
+        session,
+        principal.tenant_id,
+        service.normalize_email(body.email),
+        body.reason,
+        body.bounce_type,
+        body.status,
+        None,
+        now=resources.clock.now(),
+    )
     return BounceOut.of(row)
 
 
 @router.post("/bounces/import", response_model=ImportOut, openapi_extra=_CSV_BODY)
-async def import_bounces(request: Request, principal: SuppressionsWrite, session: SessionDep,
-                         resources: ResourcesDep) -> ImportOut:
+async def import_bounces(
+    request: Request, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> ImportOut:
     return await _import(request, session, resources, principal.tenant_id, BOUNCES)
 
 
 @router.delete("/bounces", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_BULK_DELETE_BODY)
-async def delete_bounces(request: Request, principal: SuppressionsWrite, session: SessionDep,
-                         delete_all: DeleteAllQuery = None) -> Response:
+async def delete_bounces(
+    request: Request, principal: SuppressionsWrite, session: SessionDep, delete_all: DeleteAllQuery = None
+) -> Response:
     return await _bulk_delete(request, session, principal.tenant_id, BOUNCES, delete_all)
 
 
@@ -151,14 +178,16 @@ async def delete_bounce(email: str, principal: SuppressionsWrite, session: Sessi
 
 # --- blocks: the bounce rows with bounce_type "block" ----------------------------------------------------------------
 @router.get("/blocks", response_model=BlockPage)
-async def list_blocks(request: Request, query: ListQueryDep, principal: SuppressionsRead,
-                      session: SessionDep) -> BaseModel | Response:
+async def list_blocks(
+    request: Request, query: ListQueryDep, principal: SuppressionsRead, session: SessionDep
+) -> BaseModel | Response:
     return await _page(request, session, principal.tenant_id, BLOCKS, query, BlockPage, BlockOut)
 
 
 @router.delete("/blocks", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_BULK_DELETE_BODY)
-async def delete_blocks(request: Request, principal: SuppressionsWrite, session: SessionDep,
-                        delete_all: DeleteAllQuery = None) -> Response:
+async def delete_blocks(
+    request: Request, principal: SuppressionsWrite, session: SessionDep, delete_all: DeleteAllQuery = None
+) -> Response:
     return await _bulk_delete(request, session, principal.tenant_id, BLOCKS, delete_all)
 
 
@@ -174,14 +203,16 @@ async def delete_block(email: str, principal: SuppressionsWrite, session: Sessio
 
 # --- spam reports ----------------------------------------------------------------------------------------------------
 @router.get("/spam_reports", response_model=SpamReportPage)
-async def list_spam_reports(request: Request, query: ListQueryDep, principal: SuppressionsRead,
-                            session: SessionDep) -> BaseModel | Response:
+async def list_spam_reports(
+    request: Request, query: ListQueryDep, principal: SuppressionsRead, session: SessionDep
+) -> BaseModel | Response:
     return await _page(request, session, principal.tenant_id, SPAM_REPORTS, query, SpamReportPage, SpamReportOut)
 
 
 @router.post("/spam_reports", response_model=SpamReportOut, status_code=status.HTTP_201_CREATED)
-async def add_spam_report(body: SpamReportCreate, principal: SuppressionsWrite, session: SessionDep,
-                          resources: ResourcesDep) -> SpamReportOut:
+async def add_spam_report(
+    body: SpamReportCreate, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> SpamReportOut:
     email = service.normalize_email(body.email)
     await service.add_spam_report(session, principal.tenant_id, email, body.reason, now=resources.clock.now())
     rows = await service.get_entries(session, principal.tenant_id, SPAM_REPORTS, email)
@@ -189,14 +220,16 @@ async def add_spam_report(body: SpamReportCreate, principal: SuppressionsWrite, 
 
 
 @router.post("/spam_reports/import", response_model=ImportOut, openapi_extra=_CSV_BODY)
-async def import_spam_reports(request: Request, principal: SuppressionsWrite, session: SessionDep,
-                              resources: ResourcesDep) -> ImportOut:
+async def import_spam_reports(
+    request: Request, principal: SuppressionsWrite, session: SessionDep, resources: ResourcesDep
+) -> ImportOut:
     return await _import(request, session, resources, principal.tenant_id, SPAM_REPORTS)
 
 
 @router.delete("/spam_reports", status_code=status.HTTP_204_NO_CONTENT, openapi_extra=_BULK_DELETE_BODY)
-async def delete_spam_reports(request: Request, principal: SuppressionsWrite, session: SessionDep,
-                              delete_all: DeleteAllQuery = None) -> Response:
+async def delete_spam_reports(
+    request: Request, principal: SuppressionsWrite, session: SessionDep, delete_all: DeleteAllQuery = None
+) -> Response:
     return await _bulk_delete(request, session, principal.tenant_id, SPAM_REPORTS, delete_all)
 
 
@@ -213,6 +246,7 @@ async def delete_spam_report(email: str, principal: SuppressionsWrite, session: 
 
 # --- global unsubscribes (managed through /v3/asm/suppressions/global) ------------------------------------------------
 @router.get("/unsubscribes", response_model=UnsubscribePage)
-async def list_unsubscribes(request: Request, query: ListQueryDep, principal: SuppressionsRead,
-                            session: SessionDep) -> BaseModel | Response:
+async def list_unsubscribes(
+    request: Request, query: ListQueryDep, principal: SuppressionsRead, session: SessionDep
+) -> BaseModel | Response:
     return await _page(request, session, principal.tenant_id, UNSUBSCRIBES, query, UnsubscribePage, UnsubscribeOut)

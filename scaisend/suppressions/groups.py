@@ -65,8 +65,9 @@ async def _check_name_free(session: AsyncSession, tenant_id: str, name: str, own
         raise ConflictError(f"A suppression group named {name!r} already exists")
 
 
-async def create_group(session: AsyncSession, tenant_id: str, name: str, description: str = "",
-                       is_default: bool = False) -> AsmGroup:
+async def create_group(
+    session: AsyncSession, tenant_id: str, name: str, description: str = "", is_default: bool = False
+) -> AsmGroup:
     await _check_name_free(session, tenant_id, name)
     row = AsmGroup(tenant_id=tenant_id, name=name, description=description, is_default=is_default)
     session.add(row)
@@ -77,8 +78,14 @@ async def create_group(session: AsyncSession, tenant_id: str, name: str, descrip
     return row
 
 
-async def update_group(session: AsyncSession, group: AsmGroup, *, name: str | None = None,
-                       description: str | None = None, is_default: bool | None = None) -> AsmGroup:
+async def update_group(
+    session: AsyncSession,
+    group: AsmGroup,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    is_default: bool | None = None,
+) -> AsmGroup:
     """Change the given fields; ``None`` leaves a field as it is."""
     if name is not None and name != group.name:
         await _check_name_free(session, group.tenant_id, name, group.id)
@@ -101,12 +108,25 @@ async def delete_group(session: AsyncSession, group: AsmGroup) -> None:
 
 
 # --- per-group unsubscribes ------------------------------------------------------------------------------------------
-async def add_group_unsubscribes(session: AsyncSession, group: AsmGroup, emails: Sequence[str],
-                                 message_id: str | None = None, *, now: datetime | None = None) -> int:
+async def add_group_unsubscribes(
+    session: AsyncSession,
+    group: AsmGroup,
+    emails: Sequence[str],
+    message_id: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
     """Opt addresses out of one group (the API's normalized addresses, or the tracking landing page's); how many
     were not opted out already."""
-    rows = await add_missing(session, group.tenant_id, SuppressionKind.GROUP_UNSUBSCRIBE,
-                           [lookup_email(e) for e in emails], now=now, group_id=group.id, message_id=message_id)
+    rows = await add_missing(
+        session,
+        group.tenant_id,
+        SuppressionKind.GROUP_UNSUBSCRIBE,
+        [lookup_email(e) for e in emails],
+        now=now,
+        group_id=group.id,
+        message_id=message_id,
+    )
     return len(rows)
 
 
@@ -129,5 +149,7 @@ async def search_group(session: AsyncSession, group: AsmGroup, emails: Sequence[
 
 async def memberships(session: AsyncSession, tenant_id: str) -> list[Membership]:
     """Every group unsubscribe of the tenant (SendGrid ``GET /v3/asm/suppressions``)."""
-    return [Membership(s.email, g.id, g.name, s.created_at)
-            for s, g in await repository.group_memberships(session, tenant_id)]
+    return [
+        Membership(s.email, g.id, g.name, s.created_at)
+        for s, g in await repository.group_memberships(session, tenant_id)
+    ]

@@ -66,8 +66,9 @@ class Bypass:
         return [kind for kind, _ in _PRIORITY if not skipped[kind]]
 
 
-async def drop_reasons(session: AsyncSession, tenant_id: str, emails: Iterable[str], *,
-                       asm_group_id: int | None, bypass: Bypass) -> dict[str, DropReason]:
+async def drop_reasons(
+    session: AsyncSession, tenant_id: str, emails: Iterable[str], *, asm_group_id: int | None, bypass: Bypass
+) -> dict[str, DropReason]:
     """The recipients of ``emails`` that must not be sent to, each with its reason (keys as given)."""
     wanted = list(dict.fromkeys(emails))
     kinds = bypass.checked_kinds(asm_group_id)
@@ -76,7 +77,8 @@ async def drop_reasons(session: AsyncSession, tenant_id: str, emails: Iterable[s
     candidates = sorted({e for email in wanted for e in (email, email.lower())})
     rows = await session.execute(
         select(Suppression.email, Suppression.kind, Suppression.group_id).where(
-            Suppression.tenant_id == tenant_id, Suppression.email.in_(candidates),
+            Suppression.tenant_id == tenant_id,
+            Suppression.email.in_(candidates),
             Suppression.kind.in_([k.value for k in kinds]),
         )
     )
@@ -94,8 +96,9 @@ async def drop_reasons(session: AsyncSession, tenant_id: str, emails: Iterable[s
     return reasons
 
 
-async def drop_reason(session: AsyncSession, tenant_id: str, email: str, *, asm_group_id: int | None,
-                      bypass: Bypass) -> DropReason | None:
+async def drop_reason(
+    session: AsyncSession, tenant_id: str, email: str, *, asm_group_id: int | None, bypass: Bypass
+) -> DropReason | None:
     """Why ``email`` is suppressed for this send, or ``None`` when it may be sent to."""
     reasons = await drop_reasons(session, tenant_id, [email], asm_group_id=asm_group_id, bypass=bypass)
     return reasons.get(email)

@@ -41,9 +41,16 @@ def _like_prefix(text: str) -> str:
     return f"{escaped}%"
 
 
-async def page(session: AsyncSession, selector: Selector, *, created_from: datetime | None,
-               created_before: datetime | None, email_prefix: str | None, limit: int,
-               offset: int) -> tuple[list[Suppression], int]:
+async def page(
+    session: AsyncSession,
+    selector: Selector,
+    *,
+    created_from: datetime | None,
+    created_before: datetime | None,
+    email_prefix: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Suppression], int]:
     """One page of rows, newest first, and the number of rows matching the filters."""
     clauses = selector.where()
     if created_from is not None:
@@ -53,22 +60,32 @@ async def page(session: AsyncSession, selector: Selector, *, created_from: datet
     if email_prefix:
         clauses.append(Suppression.email.like(_like_prefix(email_prefix), escape="\\"))
     total = await session.scalar(select(func.count()).select_from(Suppression).where(*clauses))
-    rows = await session.scalars(select(Suppression).where(*clauses)
-                                 .order_by(Suppression.created_at.desc(), Suppression.id.desc())
-                                 .limit(limit).offset(offset))
+    rows = await session.scalars(
+        select(Suppression)
+        .where(*clauses)
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return list(rows), int(total or 0)
 
 
 async def by_email(session: AsyncSession, selector: Selector, email: str) -> list[Suppression]:
-    rows = await session.scalars(select(Suppression).where(*selector.where(), Suppression.email == email)
-                                 .order_by(Suppression.created_at.desc(), Suppression.id.desc()))
+    rows = await session.scalars(
+        select(Suppression)
+        .where(*selector.where(), Suppression.email == email)
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+    )
     return list(rows)
 
 
 async def emails(session: AsyncSession, selector: Selector) -> list[str]:
     """The selected addresses, newest first."""
-    rows = await session.scalars(select(Suppression.email).where(*selector.where())
-                                 .order_by(Suppression.created_at.desc(), Suppression.id.desc()))
+    rows = await session.scalars(
+        select(Suppression.email)
+        .where(*selector.where())
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+    )
     return list(rows)
 
 
@@ -77,9 +94,12 @@ async def emails_present(session: AsyncSession, selector: Selector, emails: Sequ
     wanted = sorted(set(emails))
     found: set[str] = set()
     for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start:start + _IN_CHUNK]
-        found.update(await session.scalars(select(Suppression.email).distinct()
-                                           .where(*selector.where(), Suppression.email.in_(chunk))))
+        chunk = wanted[start : start + _IN_CHUNK]
+        found.update(
+            await session.scalars(
+                select(Suppression.email).distinct().where(*selector.where(), Suppression.email.in_(chunk))
+            )
+        )
     return found
 
 
@@ -91,7 +111,7 @@ async def delete_rows(session: AsyncSession, selector: Selector, emails: Sequenc
     wanted = sorted(set(emails))
     deleted = 0
     for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start:start + _IN_CHUNK]
+        chunk = wanted[start : start + _IN_CHUNK]
         result = await session.execute(delete(Suppression).where(*selector.where(), Suppression.email.in_(chunk)))
         deleted += int(result.rowcount)  # type: ignore[attr-defined]
     return deleted
@@ -100,10 +120,15 @@ async def delete_rows(session: AsyncSession, selector: Selector, emails: Sequenc
 async def group_memberships(session: AsyncSession, tenant_id: str) -> list[tuple[Suppression, AsmGroup]]:
     """Every group unsubscribe of the tenant with its group, newest first."""
     rows = await session.execute(
-        select(Suppression, AsmGroup).join(AsmGroup, AsmGroup.id == Suppression.group_id)
-        .where(Suppression.tenant_id == tenant_id, AsmGroup.tenant_id == tenant_id,
-               Suppression.kind == SuppressionKind.GROUP_UNSUBSCRIBE.value)
-        .order_by(Suppression.created_at.desc(), Suppression.id.desc()))
+        select(Suppression, AsmGroup)
+        .join(AsmGroup, AsmGroup.id == Suppression.group_id)
+        .where(
+            Suppression.tenant_id == tenant_id,
+            AsmGroup.tenant_id == tenant_id,
+            Suppression.kind == SuppressionKind.GROUP_UNSUBSCRIBE.value,
+        )
+        .order_by(Suppression.created_at.desc(), Suppression.id.desc())
+    )
     return [(s, g) for s, g in rows.tuples()]
 
 
@@ -127,14 +152,21 @@ async def unsubscribe_counts(session: AsyncSession, tenant_id: str, group_ids: S
     if not group_ids:
         return {}
     rows = await session.execute(
-        select(Suppression.group_id, func.count()).where(
-            Suppression.tenant_id == tenant_id, Suppression.kind == SuppressionKind.GROUP_UNSUBSCRIBE.value,
-            Suppression.group_id.in_(list(group_ids)))
-        .group_by(Suppression.group_id))
+        select(Suppression.group_id, func.count())
+        .where(
+            Suppression.tenant_id == tenant_id,
+            Suppression.kind == SuppressionKind.GROUP_UNSUBSCRIBE.value,
+            Suppression.group_id.in_(list(group_ids)),
+        )
+        .group_by(Suppression.group_id)
+    )
     return {int(gid): int(n) for gid, n in rows.tuples() if gid is not None}
 
 
 async def clear_default(session: AsyncSession, tenant_id: str, keep_id: int) -> None:
     """Unset ``is_default`` on every other group of the tenant (one default group at a time)."""
-    await session.execute(update(AsmGroup).where(AsmGroup.tenant_id == tenant_id, AsmGroup.id != keep_id,
-                                                 AsmGroup.is_default.is_(True)).values(is_default=False))
+    await session.execute(
+        update(AsmGroup)
+        .where(AsmGroup.tenant_id == tenant_id, AsmGroup.id != keep_id, AsmGroup.is_default.is_(True))
+        .values(is_default=False)
+    )

@@ -27,8 +27,9 @@ class BounceOut(BaseModel):
 
     @classmethod
     def of(cls, row: Suppression) -> BounceOut:
-        return cls(email=row.email, created=unix(row), reason=row.reason, bounce_type=row.bounce_type,
-                   status=row.status)
+        return cls(
+            email=row.email, created=unix(row), reason=row.reason, bounce_type=row.bounce_type, status=row.status
+        )
 
 
 class BlockOut(BaseModel):
@@ -115,8 +116,11 @@ class ImportOut(BaseModel):
 
     @classmethod
     def of(cls, result: ImportResult) -> ImportOut:
-        return cls(imported=result.imported, skipped=result.skipped,
-                   errors=[ImportErrorOut(row=e.row, message=e.message) for e in result.errors])
+        return cls(
+            imported=result.imported,
+            skipped=result.skipped,
+            errors=[ImportErrorOut(row=e.row, message=e.message) for e in result.errors],
+        )
 
 
 # --- ASM -------------------------------------------------------------------------------------------------------------
@@ -151,8 +155,13 @@ class GroupOut(BaseModel):
 
     @classmethod
     def of(cls, group: AsmGroup, unsubscribes: int) -> GroupOut:
-        return cls(id=group.id, name=group.name, description=group.description, is_default=group.is_default,
-                   unsubscribes=unsubscribes)
+        return cls(
+            id=group.id,
+            name=group.name,
+            description=group.description,
+            is_default=group.is_default,
+            unsubscribes=unsubscribes,
+        )
 
     @classmethod
     def counted(cls, item: GroupCounted) -> GroupOut:
@@ -167,5 +176,9 @@ class MembershipOut(BaseModel):
 
     @classmethod
     def of(cls, item: Membership) -> MembershipOut:
-        return cls(email=item.email, group_id=item.group_id, group_name=item.group_name,
-                   created_at=int(item.created_at.timestamp()))
+        return cls(
+            email=item.email,
+            group_id=item.group_id,
+            group_name=item.group_name,
+            created_at=int(item.created_at.timestamp()),
+        )

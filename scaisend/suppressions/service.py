@@ -98,12 +98,22 @@ def lookup_email(email: str) -> str:
 # --- adding ----------------------------------------------------------------------------------------------------------
 def _row(tenant_id: str, kind: SuppressionKind, email: str, *, now: datetime | None, **fields: object) -> Suppression:
     at = now or utcnow()
-    return Suppression(id=new_id("sup"), tenant_id=tenant_id, kind=kind.value, email=email, created_at=at,
-                       updated_at=at, **fields)
+    return Suppression(
+        id=new_id("sup"), tenant_id=tenant_id, kind=kind.value, email=email, created_at=at, updated_at=at, **fields
+    )
 
 
-async def add_bounce(session: AsyncSession, tenant_id: str, email: str, reason: str | None, bounce_type: str,
-                     status: str | None, message_id: str | None, *, now: datetime | None = None) -> Suppression:
+async def add_bounce(
+    session: AsyncSession,
+    tenant_id: str,
+    email: str,
+    reason: str | None,
+    bounce_type: str,
+    status: str | None,
+    message_id: str | None,
+    *,
+    now: datetime | None = None,
+) -> Suppression:
     """Add a bounce row (``bounce_type`` hard, soft or block). An address may bounce several times; each bounce is
     its own row. The address is taken as the pipeline saw it, lowercased. Idempotent per message: a re-run
     delivery job that bounces the same address of the same ``message_id`` again gets the existing row back."""
@@ -115,45 +125,91 @@ async def add_bounce(session: AsyncSession, tenant_id: str, email: str, reason: 
         earlier = next((r for r in rows if r.message_id == message_id), None)
         if earlier is not None:
             return earlier
-    row = _row(tenant_id, SuppressionKind.BOUNCE, address, now=now, reason=reason,
-               bounce_type=bounce_type, status=status, message_id=message_id)
+    row = _row(
+        tenant_id,
+        SuppressionKind.BOUNCE,
+        address,
+        now=now,
+        reason=reason,
+        bounce_type=bounce_type,
+        status=status,
+        message_id=message_id,
+    )
     session.add(row)
     await session.flush()
     logger.info("bounce suppressed", extra={"bounce_type": bounce_type, "suppression_id": row.id})
     return row
 
 
-async def add_missing(session: AsyncSession, tenant_id: str, kind: SuppressionKind, emails: Sequence[str], *,
-                      now: datetime | None, group_id: int | None = None, **fields: object) -> list[Suppression]:
+async def add_missing(
+    session: AsyncSession,
+    tenant_id: str,
+    kind: SuppressionKind,
+    emails: Sequence[str],
+    *,
+    now: datetime | None,
+    group_id: int | None = None,
+    **fields: object,
+) -> list[Suppression]:
     """Add rows for the addresses of ``emails`` (lowercase) not on the list yet (of ``group_id`` for group
     unsubscribes); the rows added."""
     selector = repository.Selector(tenant_id, kind, group_id=group_id)
     present = await repository.emails_present(session, selector, emails)
-    rows = [_row(tenant_id, kind, e, now=now, group_id=group_id, **fields)
-            for e in dict.fromkeys(emails) if e not in present]
+    rows = [
+        _row(tenant_id, kind, e, now=now, group_id=group_id, **fields)
+        for e in dict.fromkeys(emails)
+        if e not in present
+    ]
     session.add_all(rows)
     await session.flush()
     return rows
 
 
-async def add_spam_report(session: AsyncSession, tenant_id: str, email: str, reason: str | None = None,
-                          message_id: str | None = None, *, now: datetime | None = None) -> bool:
+async def add_spam_report(
+    session: AsyncSession,
+    tenant_id: str,
+    email: str,
+    reason: str | None = None,
+    message_id: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> bool:
     """Put an address on the spam report list; ``False`` when it was there already."""
-    rows = await add_missing(session, tenant_id, SuppressionKind.SPAM_REPORT, [lookup_email(email)], now=now,
-                           reason=reason, message_id=message_id)
+    rows = await add_missing(
+        session,
+        tenant_id,
+        SuppressionKind.SPAM_REPORT,
+        [lookup_email(email)],
+        now=now,
+        reason=reason,
+        message_id=message_id,
+    )
     return bool(rows)
 
 
-async def add_unsubscribes(session: AsyncSession, tenant_id: str, emails: Sequence[str],
-                           message_id: str | None = None, *, now: datetime | None = None) -> int:
+async def add_unsubscribes(
+    session: AsyncSession,
+    tenant_id: str,
+    emails: Sequence[str],
+    message_id: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
     """Put addresses (already normalized or from the pipeline) on the global unsubscribe list; how many were new."""
-    rows = await add_missing(session, tenant_id, SuppressionKind.UNSUBSCRIBE, [lookup_email(e) for e in emails],
-                           now=now, message_id=message_id)
+    rows = await add_missing(
+        session,
+        tenant_id,
+        SuppressionKind.UNSUBSCRIBE,
+        [lookup_email(e) for e in emails],
+        now=now,
+        message_id=message_id,
+    )
     return len(rows)
 
 
-async def import_rows(session: AsyncSession, tenant_id: str, view: ListView, parsed: ParsedImport, *,
-                      now: datetime | None = None) -> ImportResult:
+async def import_rows(
+    session: AsyncSession, tenant_id: str, view: ListView, parsed: ParsedImport, *, now: datetime | None = None
+) -> ImportResult:
     """Add parsed CSV rows to a bounce or spam report list. An invalid address is an error for its row; addresses
     already on the list, or repeated in the file, are skipped; imported bounces are ``hard``."""
     errors = list(parsed.errors)
@@ -169,8 +225,11 @@ async def import_rows(session: AsyncSession, tenant_id: str, view: ListView, par
         fresh.setdefault(email, row)
     present = await repository.emails_present(session, view.selector(tenant_id), list(fresh))
     extra = {"bounce_type": "hard"} if view.kind is SuppressionKind.BOUNCE else {}
-    added = [_row(tenant_id, view.kind, email, now=now, reason=row.reason, **extra)
-             for email, row in fresh.items() if email not in present]
+    added = [
+        _row(tenant_id, view.kind, email, now=now, reason=row.reason, **extra)
+        for email, row in fresh.items()
+        if email not in present
+    ]
     session.add_all(added)
     await session.flush()
     logger.info("suppressions imported", extra={"list": view.name, "imported": len(added)})
@@ -182,16 +241,21 @@ def _from_unix(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-async def list_entries(session: AsyncSession, tenant_id: str, view: ListView,
-                       query: ListQuery) -> tuple[list[Suppression], int]:
+async def list_entries(
+    session: AsyncSession, tenant_id: str, view: ListView, query: ListQuery
+) -> tuple[list[Suppression], int]:
     """One page of a list, newest first, and the total matching the filters."""
     if query.start_time is not None and query.end_time is not None and query.start_time > query.end_time:
         raise BadRequestError("start_time must not be after end_time")
     return await repository.page(
-        session, view.selector(tenant_id),
+        session,
+        view.selector(tenant_id),
         created_from=None if query.start_time is None else _from_unix(query.start_time),
         created_before=None if query.end_time is None else _from_unix(query.end_time + 1),
-        email_prefix=query.email, limit=query.limit, offset=query.offset)
+        email_prefix=query.email,
+        limit=query.limit,
+        offset=query.offset,
+    )
 
 
 async def get_entries(session: AsyncSession, tenant_id: str, view: ListView, email: str) -> list[Suppression]:
@@ -209,8 +273,9 @@ async def delete_entry(session: AsyncSession, tenant_id: str, view: ListView, em
         raise NotFoundError(f"Email not found on the {view.name} list: {email}")
 
 
-def bulk_delete_target(query_delete_all: bool | None, body_delete_all: bool | None,
-                       body_emails: list[str] | None) -> list[str] | None:
+def bulk_delete_target(
+    query_delete_all: bool | None, body_delete_all: bool | None, body_emails: list[str] | None
+) -> list[str] | None:
     """What a bulk DELETE removes: ``None`` for everything, else the (lowercased) addresses. Everything needs
     ``delete_all=true`` (query string or SendGrid's JSON body); addresses come as ``{"emails": [...]}``; asking
     for both, or for neither, is a 400."""
@@ -222,7 +287,7 @@ def bulk_delete_target(query_delete_all: bool | None, body_delete_all: bool | No
             raise BadRequestError("emails must not be empty")
         return [lookup_email(e) for e in body_emails]
     if not delete_all:
-        raise BadRequestError("delete_all=true is required to delete the whole list (or send {\"emails\": [...]})")
+        raise BadRequestError('delete_all=true is required to delete the whole list (or send {"emails": [...]})')
     return None
 
 

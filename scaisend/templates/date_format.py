@@ -14,8 +14,20 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _TOKEN = re.compile(r"\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|Do|DD|D|dddd|ddd|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
@@ -84,17 +96,30 @@ def _hour12(moment: datetime) -> int:
 
 
 _FIELDS: dict[str, Callable[[datetime], str]] = {
-    "YYYY": lambda t: f"{t.year:04d}", "YY": lambda t: f"{t.year % 100:02d}",
-    "MMMM": lambda t: _MONTHS[t.month - 1], "MMM": lambda t: _MONTHS[t.month - 1][:3],
-    "MM": lambda t: f"{t.month:02d}", "M": lambda t: str(t.month),
-    "Do": lambda t: _ordinal(t.day), "DD": lambda t: f"{t.day:02d}", "D": lambda t: str(t.day),
-    "dddd": lambda t: _DAYS[t.weekday()], "ddd": lambda t: _DAYS[t.weekday()][:3],
-    "HH": lambda t: f"{t.hour:02d}", "H": lambda t: str(t.hour),
-    "hh": lambda t: f"{_hour12(t):02d}", "h": lambda t: str(_hour12(t)),
-    "mm": lambda t: f"{t.minute:02d}", "m": lambda t: str(t.minute),
-    "ss": lambda t: f"{t.second:02d}", "s": lambda t: str(t.second), "SSS": lambda t: f"{t.microsecond // 1000:03d}",
-    "A": lambda t: "AM" if t.hour < 12 else "PM", "a": lambda t: "am" if t.hour < 12 else "pm",
-    "ZZ": lambda t: _offset(t, colon=False), "Z": lambda t: _offset(t, colon=True),
+    "YYYY": lambda t: f"{t.year:04d}",
+    "YY": lambda t: f"{t.year % 100:02d}",
+    "MMMM": lambda t: _MONTHS[t.month - 1],
+    "MMM": lambda t: _MONTHS[t.month - 1][:3],
+    "MM": lambda t: f"{t.month:02d}",
+    "M": lambda t: str(t.month),
+    "Do": lambda t: _ordinal(t.day),
+    "DD": lambda t: f"{t.day:02d}",
+    "D": lambda t: str(t.day),
+    "dddd": lambda t: _DAYS[t.weekday()],
+    "ddd": lambda t: _DAYS[t.weekday()][:3],
+    "HH": lambda t: f"{t.hour:02d}",
+    "H": lambda t: str(t.hour),
+    "hh": lambda t: f"{_hour12(t):02d}",
+    "h": lambda t: str(_hour12(t)),
+    "mm": lambda t: f"{t.minute:02d}",
+    "m": lambda t: str(t.minute),
+    "ss": lambda t: f"{t.second:02d}",
+    "s": lambda t: str(t.second),
+    "SSS": lambda t: f"{t.microsecond // 1000:03d}",
+    "A": lambda t: "AM" if t.hour < 12 else "PM",
+    "a": lambda t: "am" if t.hour < 12 else "pm",
+    "ZZ": lambda t: _offset(t, colon=False),
+    "Z": lambda t: _offset(t, colon=True),
 }
 
 

@@ -53,7 +53,9 @@ def _offset(page_token: str | None) -> int:
 
 @router.get("", response_model=TemplateList)
 async def list_templates(
-    request: Request, principal: TemplatesRead, session: SessionDep,
+    request: Request,
+    principal: TemplatesRead,
+    session: SessionDep,
     generations: str | None = None,
     page_size: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_MAX,
     page_token: str | None = None,
@@ -63,8 +65,10 @@ async def list_templates(
     rows, total = await service.list_templates(session, principal.tenant_id, kinds, offset=offset, limit=page_size)
     following = offset + page_size
     next_url = str(request.url.include_query_params(page_token=str(following))) if following < total else None
-    return TemplateList(result=[TemplateLeanOut.build(t, v) for t, v in rows],
-                        metadata=ListMetadata(self=str(request.url), next=next_url, count=total))
+    return TemplateList(
+        result=[TemplateLeanOut.build(t, v) for t, v in rows],
+        metadata=ListMetadata(self=str(request.url), next=next_url, count=total),
+    )
 
 
 @router.post("", response_model=TemplateOut, status_code=status.HTTP_201_CREATED)
@@ -80,16 +84,18 @@ async def get_template(template_id: str, principal: TemplatesRead, session: Sess
 
 
 @router.patch("/{template_id}", response_model=TemplateOut)
-async def update_template(template_id: str, body: TemplateUpdate, principal: TemplatesWrite,
-                          session: SessionDep) -> TemplateOut:
+async def update_template(
+    template_id: str, body: TemplateUpdate, principal: TemplatesWrite, session: SessionDep
+) -> TemplateOut:
     template = await service.get_template(session, principal.tenant_id, template_id, for_update=True)
     await service.rename_template(session, template, body.name)
     return TemplateOut.build(template, await service.versions_of(session, template))
 
 
 @router.post("/{template_id}", response_model=TemplateOut, status_code=status.HTTP_201_CREATED)
-async def duplicate_template(template_id: str, principal: TemplatesWrite, session: SessionDep,
-                             body: TemplateDuplicate | None = None) -> TemplateOut:
+async def duplicate_template(
+    template_id: str, principal: TemplatesWrite, session: SessionDep, body: TemplateDuplicate | None = None
+) -> TemplateOut:
     template = await service.get_template(session, principal.tenant_id, template_id)
     copy = await service.duplicate_template(session, template, body.name if body else None)
     return TemplateOut.build(copy, await service.versions_of(session, copy))
@@ -109,8 +115,9 @@ async def list_versions(template_id: str, principal: TemplatesRead, session: Ses
 
 
 @router.post("/{template_id}/versions", response_model=VersionOut, status_code=status.HTTP_201_CREATED)
-async def create_version(template_id: str, body: VersionCreate, principal: TemplatesWrite,
-                         session: SessionDep) -> VersionOut:
+async def create_version(
+    template_id: str, body: VersionCreate, principal: TemplatesWrite, session: SessionDep
+) -> VersionOut:
     template = await service.get_template(session, principal.tenant_id, template_id, for_update=True)
     return VersionOut.build(await service.create_version(session, template, body))
 
@@ -122,16 +129,18 @@ async def get_version(template_id: str, version_id: str, principal: TemplatesRea
 
 
 @router.patch("/{template_id}/versions/{version_id}", response_model=VersionOut)
-async def update_version(template_id: str, version_id: str, body: VersionUpdate, principal: TemplatesWrite,
-                         session: SessionDep) -> VersionOut:
+async def update_version(
+    template_id: str, version_id: str, body: VersionUpdate, principal: TemplatesWrite, session: SessionDep
+) -> VersionOut:
     template = await service.get_template(session, principal.tenant_id, template_id, for_update=True)
     version = await service.get_version(session, template, version_id, for_update=True)
     return VersionOut.build(await service.update_version(session, template, version, body))
 
 
 @router.delete("/{template_id}/versions/{version_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_version(template_id: str, version_id: str, principal: TemplatesDelete,
-                         session: SessionDep) -> Response:
+async def delete_version(
+    template_id: str, version_id: str, principal: TemplatesDelete, session: SessionDep
+) -> Response:
     template = await service.get_template(session, principal.tenant_id, template_id, for_update=True)
     version = await service.get_version(session, template, version_id, for_update=True)
     await service.delete_version(session, template, version)
@@ -139,8 +148,9 @@ async def delete_version(template_id: str, version_id: str, principal: Templates
 
 
 @router.post("/{template_id}/versions/{version_id}/activate", response_model=VersionOut)
-async def activate_version(template_id: str, version_id: str, principal: TemplatesWrite,
-                           session: SessionDep) -> VersionOut:
+async def activate_version(
+    template_id: str, version_id: str, principal: TemplatesWrite, session: SessionDep
+) -> VersionOut:
     template = await service.get_template(session, principal.tenant_id, template_id, for_update=True)
     version = await service.get_version(session, template, version_id, for_update=True)
     return VersionOut.build(await service.activate_version(session, template, version))

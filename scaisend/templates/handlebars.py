@@ -45,7 +45,9 @@ _EXPR_TOKEN = re.compile(
       (?P<open>\() | (?P<close>\)) | (?P<pipe>\bas\s+\|)
     | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     | (?P<number>-?\d+(?:\.\d+)?)(?=[\s)]|$)
-    | (?P<key>""" + _ID + r""")=
+    | (?P<key>"""
+    + _ID
+    + r""")=
     | (?P<path>@?(?:\[[^\]]*\]|[^\s()=\"'])+)
     )""",
     re.VERBOSE,
@@ -98,10 +100,10 @@ class _ExprParser:
 
     def tokens(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
-        while self.text[self.pos:].strip():
+        while self.text[self.pos :].strip():
             match = _EXPR_TOKEN.match(self.text, self.pos)
             if match is None or match.end() == self.pos:
-                raise HandlebarsSyntaxError(f"cannot parse {self.text[self.pos:].strip()!r}", self.source, self.at)
+                raise HandlebarsSyntaxError(f"cannot parse {self.text[self.pos :].strip()!r}", self.source, self.at)
             kind = match.lastgroup or ""
             if kind == "pipe":
                 raise HandlebarsSyntaxError("block parameters (as |x|) are not supported", self.source, self.at)
@@ -116,8 +118,9 @@ class _ExprParser:
             raise HandlebarsSyntaxError("unexpected ')'", self.source, self.at)
         return head, params, hash_
 
-    def _call(self, tokens: list[tuple[str, str]], i: int,
-              closing: bool) -> tuple[Expr, tuple[Expr, ...], tuple[tuple[str, Expr], ...], int]:
+    def _call(
+        self, tokens: list[tuple[str, str]], i: int, closing: bool
+    ) -> tuple[Expr, tuple[Expr, ...], tuple[tuple[str, Expr], ...], int]:
         if i >= len(tokens):
             raise HandlebarsSyntaxError("missing expression", self.source, self.at)
         head, i = self._value(tokens, i)
@@ -205,8 +208,9 @@ class _Open:
         return self.program if self.inverse is None else self.inverse
 
     def node(self) -> BlockNode:
-        return BlockNode(self.path, self.params, self.hash, tuple(self.program), tuple(self.inverse or ()),
-                         self.inverted)
+        return BlockNode(
+            self.path, self.params, self.hash, tuple(self.program), tuple(self.inverse or ()), self.inverted
+        )
 
 
 def _open_block(token: Token, source: str, inverted: bool, chained: bool = False) -> _Open:
@@ -267,5 +271,6 @@ def _close(stack: list[_Open], root: list[Node], token: Token, source: str) -> N
         block = parent
     if token.content != block.path.original:
         raise HandlebarsSyntaxError(
-            f"{{{{/{token.content}}}}} does not match {{{{#{block.path.original}}}}}", source, token.index)
+            f"{{{{/{token.content}}}}} does not match {{{{#{block.path.original}}}}}", source, token.index
+        )
     (stack[-1].current if stack else root).append(block.node())

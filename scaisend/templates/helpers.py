@@ -104,8 +104,9 @@ def to_text(value: Any) -> str:
     return str(value)
 
 
-_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#x60;",
-                               "=": "&#x3D;"})
+_HTML_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;", "`": "&#x60;", "=": "&#x3D;"}
+)
 
 
 def escape_html(text: str) -> str:
@@ -211,8 +212,17 @@ INLINE_HELPERS: dict[str, InlineHelper] = {
 
 # (minimum, maximum or None for any number) positional arguments, checked when a template is parsed
 ARITY: dict[str, tuple[int, int | None]] = {
-    "if": (1, 1), "unless": (1, 1), "with": (1, 1), "each": (1, 1),
-    "equals": (2, 2), "notEquals": (2, 2), "greaterThan": (2, 2), "lessThan": (2, 2),
-    "and": (2, None), "or": (2, None),
-    "length": (1, 1), "insert": (1, 2), "formatDate": (2, 3),
+    "if": (1, 1),
+    "unless": (1, 1),
+    "with": (1, 1),
+    "each": (1, 1),
+    "equals": (2, 2),
+    "notEquals": (2, 2),
+    "greaterThan": (2, 2),
+    "lessThan": (2, 2),
+    "and": (2, None),
+    "or": (2, None),
+    "length": (1, 1),
+    "insert": (1, 2),
+    "formatDate": (2, 3),
 }

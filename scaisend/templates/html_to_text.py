@@ -15,8 +15,34 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
-_PARAGRAPH = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr", "ul", "ol", "dl",
-                        "form", "address", "figure", "section", "article", "header", "footer", "main", "nav", "aside"})
+_PARAGRAPH = frozenset(
+    {
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "blockquote",
+        "pre",
+        "hr",
+        "ul",
+        "ol",
+        "dl",
+        "form",
+        "address",
+        "figure",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+    }
+)
 _LINE = frozenset({"div", "tr", "li", "dt", "dd", "center", "caption", "figcaption", "fieldset"})
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u034f\u00ad]")
 # Markers that survive whitespace collapsing; a run of them becomes the strongest break it contains.

@@ -145,8 +145,10 @@ class _Render:
             return options.inverse(frame.context)
         if isinstance(value, list | tuple):
             last = len(value) - 1
-            return "".join(options.fn(item, {"index": i, "key": i, "first": i == 0, "last": i == last})
-                           for i, item in each_items(value))
+            return "".join(
+                options.fn(item, {"index": i, "key": i, "first": i == 0, "last": i == last})
+                for i, item in each_items(value)
+            )
         return options.fn(value)
 
 

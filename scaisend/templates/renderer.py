@@ -73,8 +73,9 @@ def _one_line(subject: str | None) -> str | None:
     return None if subject is None else _LINE_BREAKS.sub(" ", subject)
 
 
-def render_dynamic(*, subject: str | None, html: str | None, text: str | None, preheader: str | None,
-                   data: dict[str, Any]) -> RenderedContent:
+def render_dynamic(
+    *, subject: str | None, html: str | None, text: str | None, preheader: str | None, data: dict[str, Any]
+) -> RenderedContent:
     """Render a dynamic template version with one personalization's ``dynamic_template_data``."""
     rendered_html = _render("html", html, data, escape=True)
     rendered_text = _render("text", text, data, escape=False)
@@ -88,8 +89,9 @@ def render_dynamic(*, subject: str | None, html: str | None, text: str | None, p
     )
 
 
-def render_legacy(*, subject: str | None, html: str | None, text: str | None,
-                  substitutions: dict[str, str]) -> RenderedContent:
+def render_legacy(
+    *, subject: str | None, html: str | None, text: str | None, substitutions: dict[str, str]
+) -> RenderedContent:
     """Apply legacy ``substitutions`` (plain key replacement, values unescaped) to each part; no preheader."""
 
     def apply(source: str | None) -> str | None:

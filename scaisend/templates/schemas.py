@@ -71,9 +71,17 @@ class VersionLeanOut(BaseModel):
 
     @classmethod
     def build(cls, row: TemplateVersion) -> VersionLeanOut:
-        return cls(id=row.id, template_id=row.template_id, name=row.name, subject=row.subject, active=row.active,
-                   editor=row.editor, generate_plain_content=row.plain_content is None, created_at=row.created_at,
-                   updated_at=row.updated_at)
+        return cls(
+            id=row.id,
+            template_id=row.template_id,
+            name=row.name,
+            subject=row.subject,
+            active=row.active,
+            editor=row.editor,
+            generate_plain_content=row.plain_content is None,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
 
 
 class VersionOut(VersionLeanOut):
@@ -100,8 +108,14 @@ class TemplateLeanOut(BaseModel):
 
     @classmethod
     def build(cls, row: Template, versions: list[TemplateVersion]) -> TemplateLeanOut:
-        return cls(id=row.id, name=row.name, generation=row.generation, created_at=row.created_at,
-                   updated_at=row.updated_at, versions=[VersionLeanOut.build(v) for v in versions])
+        return cls(
+            id=row.id,
+            name=row.name,
+            generation=row.generation,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            versions=[VersionLeanOut.build(v) for v in versions],
+        )
 
 
 class TemplateOut(TemplateLeanOut):
@@ -109,8 +123,14 @@ class TemplateOut(TemplateLeanOut):
 
     @classmethod
     def build(cls, row: Template, versions: list[TemplateVersion]) -> TemplateOut:
-        return cls(id=row.id, name=row.name, generation=row.generation, created_at=row.created_at,
-                   updated_at=row.updated_at, versions=[VersionOut.build(v) for v in versions])
+        return cls(
+            id=row.id,
+            name=row.name,
+            generation=row.generation,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            versions=[VersionOut.build(v) for v in versions],
+        )
 
 
 class ListMetadata(BaseModel):

@@ -36,16 +36,18 @@ def new_template_id(generation: str) -> str:
 
 
 # --- templates -------------------------------------------------------------------------------------------------------
-async def get_template(session: AsyncSession, tenant_id: str, template_id: str, *,
-                       for_update: bool = False) -> Template:
+async def get_template(
+    session: AsyncSession, tenant_id: str, template_id: str, *, for_update: bool = False
+) -> Template:
     row = await repository.get_template(session, tenant_id, template_id, for_update=for_update)
     if row is None:
         raise NotFoundError(f"Template not found: {template_id}")
     return row
 
 
-async def list_templates(session: AsyncSession, tenant_id: str, generations: Collection[str], *, offset: int,
-                         limit: int) -> tuple[list[tuple[Template, list[TemplateVersion]]], int]:
+async def list_templates(
+    session: AsyncSession, tenant_id: str, generations: Collection[str], *, offset: int, limit: int
+) -> tuple[list[tuple[Template, list[TemplateVersion]]], int]:
     """One page of templates with their versions, and the total count."""
     rows = await repository.list_templates(session, tenant_id, generations, offset=offset, limit=limit)
     versions = await repository.versions_by_template(session, tenant_id, [r.id for r in rows])
@@ -106,14 +108,23 @@ async def _copy_name(session: AsyncSession, template: Template) -> str:
 
 async def duplicate_template(session: AsyncSession, template: Template, name: str | None) -> Template:
     """A new template (same generation, new id) with copies of every version; the active one stays active."""
-    copy = await create_template(session, template.tenant_id, name=name or await _copy_name(session, template),
-                                 generation=template.generation)
+    copy = await create_template(
+        session, template.tenant_id, name=name or await _copy_name(session, template), generation=template.generation
+    )
     for version in await versions_of(session, template):
-        session.add(TemplateVersion(
-            id=new_id("v"), template_id=copy.id, name=version.name, subject=version.subject,
-            preheader=version.preheader, html_content=version.html_content, plain_content=version.plain_content,
-            editor=version.editor, active=version.active,
-        ))
+        session.add(
+            TemplateVersion(
+                id=new_id("v"),
+                template_id=copy.id,
+                name=version.name,
+                subject=version.subject,
+                preheader=version.preheader,
+                html_content=version.html_content,
+                plain_content=version.plain_content,
+                editor=version.editor,
+                active=version.active,
+            )
+        )
     await session.flush()
     return copy
 
@@ -132,8 +143,9 @@ def _check_parts(template: Template, values: dict[str, str | None]) -> None:
                 raise BadRequestError(f"Template syntax error in {field}: {exc.reason}") from exc
 
 
-async def get_version(session: AsyncSession, template: Template, version_id: str, *,
-                      for_update: bool = False) -> TemplateVersion:
+async def get_version(
+    session: AsyncSession, template: Template, version_id: str, *, for_update: bool = False
+) -> TemplateVersion:
     row = await repository.get_version(session, template.tenant_id, template.id, version_id, for_update=for_update)
     if row is None:
         raise NotFoundError(f"Template version not found: {version_id}")
@@ -151,12 +163,27 @@ async def _activate(session: AsyncSession, template: Template, version: Template
 async def create_version(session: AsyncSession, template: Template, body: VersionCreate) -> TemplateVersion:
     generate = body.generate_plain_content if body.generate_plain_content is not None else body.plain_content is None
     plain = None if generate else (body.plain_content or "")
-    _check_parts(template, {"subject": body.subject, "preheader": body.preheader, "html_content": body.html_content,
-                            "plain_content": plain})
+    _check_parts(
+        template,
+        {
+            "subject": body.subject,
+            "preheader": body.preheader,
+            "html_content": body.html_content,
+            "plain_content": plain,
+        },
+    )
     existing = await versions_of(session, template, for_update=True)
-    row = TemplateVersion(id=new_id("v"), template_id=template.id, name=body.name, subject=body.subject,
-                          preheader=body.preheader, html_content=body.html_content, plain_content=plain,
-                          editor=body.editor, active=0)
+    row = TemplateVersion(
+        id=new_id("v"),
+        template_id=template.id,
+        name=body.name,
+        subject=body.subject,
+        preheader=body.preheader,
+        html_content=body.html_content,
+        plain_content=plain,
+        editor=body.editor,
+        active=0,
+    )
     session.add(row)
     await session.flush()
     if body.active == 1 or not existing:
@@ -179,13 +206,15 @@ def _plain_after_update(version: TemplateVersion, body: VersionUpdate) -> str | 
     return version.plain_content
 
 
-async def update_version(session: AsyncSession, template: Template, version: TemplateVersion,
-                         body: VersionUpdate) -> TemplateVersion:
+async def update_version(
+    session: AsyncSession, template: Template, version: TemplateVersion, body: VersionUpdate
+) -> TemplateVersion:
     fields = body.model_fields_set
     if body.active == 0 and version.active == 1:
         raise BadRequestError("Cannot deactivate the active version; activate another version instead")
-    values = {f: getattr(body, f) if f in fields else getattr(version, f) for f in ("subject", "preheader",
-                                                                                   "html_content")}
+    values = {
+        f: getattr(body, f) if f in fields else getattr(version, f) for f in ("subject", "preheader", "html_content")
+    }
     values["plain_content"] = _plain_after_update(version, body)
     _check_parts(template, values)
     for field, value in values.items():
@@ -219,8 +248,9 @@ async def delete_version(session: AsyncSession, template: Template, version: Tem
 
 
 # --- for the send pipeline -------------------------------------------------------------------------------------------
-async def active_version(session: AsyncSession, tenant_id: str,
-                         template_id: str) -> tuple[Template, TemplateVersion] | None:
+async def active_version(
+    session: AsyncSession, tenant_id: str, template_id: str
+) -> tuple[Template, TemplateVersion] | None:
     """The template and its active version, or None when the template is not the tenant's (or deleted) or has no
     active version. The caller checks ``template.generation`` (sending needs ``dynamic``)."""
     template = await repository.get_template(session, tenant_id, template_id)

@@ -27,8 +27,9 @@ class TemplateSnapshot:
 
 
 def take_snapshot(template: Template, version: TemplateVersion) -> TemplateSnapshot:
-    return TemplateSnapshot(template.generation, version.id, version.subject, version.html_content,
-                            version.plain_content, version.preheader)
+    return TemplateSnapshot(
+        template.generation, version.id, version.subject, version.html_content, version.plain_content, version.preheader
+    )
 
 
 def stored_snapshot(body: Mapping[str, Any]) -> TemplateSnapshot | None:

@@ -47,7 +47,7 @@ def _tag(source: str, i: int) -> tuple[Token, int]:
         if source.startswith("{", j + 1):
             raise HandlebarsSyntaxError("raw blocks {{{{…}}}} are not supported", source, i)
         end, needle = _find(source, ("}}}", "}~}}"), j + 1, i)
-        return Token("raw", source[j + 1: end].strip(), i, strip_left, "~" in needle), end + len(needle)
+        return Token("raw", source[j + 1 : end].strip(), i, strip_left, "~" in needle), end + len(needle)
     end, _ = _find(source, ("}}",), j, i)
     content = source[j:end]
     strip_right = content.endswith("~")
@@ -88,7 +88,7 @@ def tokenize(source: str) -> list[Token]:
             text.append(source[pos:])
             break
         if i > 0 and source[i - 1] == "\\":  # \{{ is a literal {{
-            text.append(source[pos: i - 1] + "{{")
+            text.append(source[pos : i - 1] + "{{")
             pos = i + 2
             continue
         text.append(source[pos:i])
@@ -114,8 +114,12 @@ def _apply_whitespace_rules(tokens: list[Token]) -> None:
                 line_start = -1
             newline = after.content.find("\n")
             line_end = len(after.content) if newline < 0 and k + 1 == len(tokens) - 1 else newline
-            if (line_start >= 0 and line_end >= 0 and not before.content[line_start:].strip(" \t")
-                    and not after.content[:line_end].strip(" \t\r")):
+            if (
+                line_start >= 0
+                and line_end >= 0
+                and not before.content[line_start:].strip(" \t")
+                and not after.content[:line_end].strip(" \t\r")
+            ):
                 before.cut_end = max(before.cut_end, len(before.content) - line_start)
                 after.cut_start = max(after.cut_start, line_end + 1 if newline >= 0 else line_end)
         if tag.strip_left:
@@ -124,4 +128,4 @@ def _apply_whitespace_rules(tokens: list[Token]) -> None:
             after.cut_start = max(after.cut_start, len(after.content) - len(after.content.lstrip()))
     for token in tokens[::2]:
         end = len(token.content) - token.cut_end
-        token.content = token.content[token.cut_start: max(end, token.cut_start)]
+        token.content = token.content[token.cut_start : max(end, token.cut_start)]

@@ -24,21 +24,27 @@ async def ensure_permissions(session: AsyncSession) -> dict[str, Permission]:
     existing = {p.name: p for p in (await session.scalars(select(Permission))).all()}
     for scope in SCOPES:
         if scope.name not in existing:
-            perm = Permission(id=new_id("perm"), name=scope.name, category=scope.category,
-                              description=scope.description)
+            perm = Permission(
+                id=new_id("perm"), name=scope.name, category=scope.category, description=scope.description
+            )
             session.add(perm)
             existing[scope.name] = perm
     await session.flush()
     return existing
 
 
-async def create_tenant(session: AsyncSession, name: str, *, slug: str | None = None,
-                        partner_id: str | None = None, scaikey_id: str | None = None) -> Tenant:
+async def create_tenant(
+    session: AsyncSession,
+    name: str,
+    *,
+    slug: str | None = None,
+    partner_id: str | None = None,
+    scaikey_id: str | None = None,
+) -> Tenant:
     slug = slug or slugify(name)
     if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
         raise ConflictError(f"Tenant slug already exists: {slug}")
-    tenant = Tenant(id=new_id("tnt"), name=name, slug=slug, partner_id=partner_id, scaikey_id=scaikey_id,
-                    settings={})
+    tenant = Tenant(id=new_id("tnt"), name=name, slug=slug, partner_id=partner_id, scaikey_id=scaikey_id, settings={})
     session.add(tenant)
     await session.flush()
     permissions = await ensure_permissions(session)

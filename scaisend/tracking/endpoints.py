@@ -31,8 +31,11 @@ ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
 
 
 def _hit(request: Request, resources: ResourcesDep) -> Hit:
-    return Hit(at=resources.clock.now(), ip=request.client.host if request.client else None,
-               user_agent=request.headers.get("user-agent"))
+    return Hit(
+        at=resources.clock.now(),
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 @router.get("/t/o/{token}.gif")
@@ -45,8 +48,9 @@ async def open_pixel(token: str, request: Request, session: SessionDep, resource
 
 
 @router.get("/t/c/{token}")
-async def click(token: str, request: Request, session: SessionDep, resources: ResourcesDep,
-                u: str | None = None) -> Response:
+async def click(
+    token: str, request: Request, session: SessionDep, resources: ResourcesDep, u: str | None = None
+) -> Response:
     parsed = verify_token(resources.settings.SECRET_KEY, token, kind=TokenKind.CLICK)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:

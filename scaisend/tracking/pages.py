@@ -20,8 +20,10 @@ FORM_MARK = "[unsubscribe_form]"
 
 def _form(action: str, label: str, group_id: int | None = None) -> str:
     group = f'<input type="hidden" name="group_id" value="{group_id}">' if group_id is not None else ""
-    return (f'<form method="post"><input type="hidden" name="action" value="{action}">{group}'
-            f"<button type=\"submit\">{escape(label)}</button></form>")
+    return (
+        f'<form method="post"><input type="hidden" name="action" value="{action}">{group}'
+        f'<button type="submit">{escape(label)}</button></form>'
+    )
 
 
 def landing_page(recipient: str, groups: list[AsmGroup], unsubscribed: set[int], custom_html: str | None) -> str:
@@ -36,8 +38,10 @@ def landing_page(recipient: str, groups: list[AsmGroup], unsubscribed: set[int],
         description = f" — {escape(group.description)}" if group.description else ""
         items.append(f"<li><strong>{escape(group.name)}</strong>{description} ({state}){button}</li>")
     groups_html = f"<h2>Choose what you receive</h2><ul>{''.join(items)}</ul>" if items else ""
-    form = (f"<p>Manage the email sent to <strong>{escape(recipient)}</strong>.</p>{groups_html}"
-            f"<h2>Everything</h2>{_form('unsubscribe_all', 'Unsubscribe from all email')}")
+    form = (
+        f"<p>Manage the email sent to <strong>{escape(recipient)}</strong>.</p>{groups_html}"
+        f"<h2>Everything</h2>{_form('unsubscribe_all', 'Unsubscribe from all email')}"
+    )
     if custom_html and FORM_MARK in custom_html:
         return custom_html.replace(FORM_MARK, form)
     return _PAGE.format(title="Email preferences", body=f"<h1>Email preferences</h1>{form}")

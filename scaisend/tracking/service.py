@@ -46,13 +46,21 @@ async def tracked_message(session: AsyncSession, token: TrackingToken) -> Messag
     return message
 
 
-async def _record_engagement(session: AsyncSession, message: Message, recipient: str, kind: EventType,
-                             hit: Hit, extra: dict[str, str]) -> None:
+async def _record_engagement(
+    session: AsyncSession, message: Message, recipient: str, kind: EventType, hit: Hit, extra: dict[str, str]
+) -> None:
     metadata = {"ip": hit.ip, "user_agent": hit.user_agent, **extra}
-    common = {"tenant_id": message.tenant_id, "message_id": message.id, "event_type": kind,
-              "recipient_email": recipient, "occurred_at": hit.at, "categories": message.categories}
-    first = await record_event(session, **common, metadata={**metadata, "unique": True},
-                               dedupe_key=f"unique:{recipient}")
+    common = {
+        "tenant_id": message.tenant_id,
+        "message_id": message.id,
+        "event_type": kind,
+        "recipient_email": recipient,
+        "occurred_at": hit.at,
+        "categories": message.categories,
+    }
+    first = await record_event(
+        session, **common, metadata={**metadata, "unique": True}, dedupe_key=f"unique:{recipient}"
+    )
     if first is None:
         await record_event(session, **common, metadata={**metadata, "unique": False})
 
@@ -76,17 +84,29 @@ async def unsubscribed_groups(session: AsyncSession, tenant_id: str, recipient: 
     return {r.group_id for r in rows if r.group_id is not None}
 
 
-async def apply_unsubscribe(session: AsyncSession, message: Message, token: TrackingToken,
-                            action: UnsubscribeAction, group_id: int | None, hit: Hit) -> bool:
+async def apply_unsubscribe(
+    session: AsyncSession,
+    message: Message,
+    token: TrackingToken,
+    action: UnsubscribeAction,
+    group_id: int | None,
+    hit: Hit,
+) -> bool:
     """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's."""
     recipient = token.recipient
-    common = {"tenant_id": message.tenant_id, "message_id": message.id, "recipient_email": recipient,
-              "occurred_at": hit.at, "categories": message.categories}
+    common = {
+        "tenant_id": message.tenant_id,
+        "message_id": message.id,
+        "recipient_email": recipient,
+        "occurred_at": hit.at,
+        "categories": message.categories,
+    }
     meta = {"ip": hit.ip, "user_agent": hit.user_agent}
     if action is UnsubscribeAction.UNSUBSCRIBE_ALL:
         await add_unsubscribes(session, message.tenant_id, [recipient], message_id=message.id, now=hit.at)
-        await record_event(session, **common, event_type=EventType.UNSUBSCRIBE, metadata=meta,
-                           dedupe_key=f"unsubscribe:{recipient}")
+        await record_event(
+            session, **common, event_type=EventType.UNSUBSCRIBE, metadata=meta, dedupe_key=f"unsubscribe:{recipient}"
+        )
         return True
     group = await suppression_repository.group(session, message.tenant_id, group_id) if group_id else None
     if group is None:

@@ -67,8 +67,9 @@ def url_digest(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:_URL_DIGEST_CHARS]
 
 
-def sign_token(secret_key: str, *, kind: TokenKind | str, message_id: str, recipient: str,
-               url: str | None = None) -> str:
+def sign_token(
+    secret_key: str, *, kind: TokenKind | str, message_id: str, recipient: str, url: str | None = None
+) -> str:
     """A token for one link. ``url`` is required for click tokens (it binds the token to its destination)."""
     token_kind = TokenKind(kind)
     if (token_kind is TokenKind.CLICK) != (url is not None):
@@ -80,8 +81,9 @@ def sign_token(secret_key: str, *, kind: TokenKind | str, message_id: str, recip
     return base64.urlsafe_b64encode(payload + _tag(secret_key, payload)).rstrip(b"=").decode()
 
 
-def verify_token(secret_key: str, token: str, *, kind: TokenKind | str | None = None,
-                 url: str | None = None) -> TrackingToken | None:
+def verify_token(
+    secret_key: str, token: str, *, kind: TokenKind | str | None = None, url: str | None = None
+) -> TrackingToken | None:
     """The token's content, or ``None`` when it is malformed, forged, of another ``kind`` or (with ``url``) minted
     for another destination. Never raises on bad input."""
     try:

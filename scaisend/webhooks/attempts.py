@@ -85,17 +85,24 @@ async def _target(session: AsyncSession, settings: Settings, row: WebhookDeliver
         endpoint = await repository.get_endpoint(session, row.tenant_id, row.endpoint_id or "")
         if endpoint is None or not endpoint.enabled:
             return "endpoint disabled"
-        return {"url": endpoint.url, "signing_secret": unseal(settings, Purpose.SIGNING_SECRET,
-                                                              endpoint.signing_secret_encrypted),
-                "oauth": oauth_client(settings, endpoint.oauth_client_id, endpoint.oauth_client_secret_encrypted,
-                                      endpoint.oauth_token_url)}
+        return {
+            "url": endpoint.url,
+            "signing_secret": unseal(settings, Purpose.SIGNING_SECRET, endpoint.signing_secret_encrypted),
+            "oauth": oauth_client(
+                settings, endpoint.oauth_client_id, endpoint.oauth_client_secret_encrypted, endpoint.oauth_token_url
+            ),
+        }
     config = await repository.event_webhook_settings(session, row.tenant_id)
     if config is None or not config.enabled or not config.url:
         return "Event Webhook disabled"
     key = config.private_key_encrypted if config.signed else None
-    return {"url": config.url, "private_key_pem": unseal(settings, Purpose.EVENT_WEBHOOK_KEY, key) if key else None,
-            "oauth": oauth_client(settings, config.oauth_client_id, config.oauth_client_secret_encrypted,
-                                  config.oauth_token_url)}
+    return {
+        "url": config.url,
+        "private_key_pem": unseal(settings, Purpose.EVENT_WEBHOOK_KEY, key) if key else None,
+        "oauth": oauth_client(
+            settings, config.oauth_client_id, config.oauth_client_secret_encrypted, config.oauth_token_url
+        ),
+    }
 
 
 async def claim_attempt(session: AsyncSession, settings: Settings, delivery_id: str, now: datetime) -> Claim | Outcome:
@@ -116,8 +123,15 @@ async def claim_attempt(session: AsyncSession, settings: Settings, delivery_id: 
         return Outcome.TARGET_DISABLED
     row.attempts += 1
     row.next_attempt_at = retry_policy.lease_until(now, settings.webhook_timeout)
-    return Claim(delivery_id=row.id, tenant_id=row.tenant_id, attempt=row.attempts, target=DeliveryTarget(row.target),
-                 endpoint_id=row.endpoint_id, payload=row.payload, **target)
+    return Claim(
+        delivery_id=row.id,
+        tenant_id=row.tenant_id,
+        attempt=row.attempts,
+        target=DeliveryTarget(row.target),
+        endpoint_id=row.endpoint_id,
+        payload=row.payload,
+        **target,
+    )
 
 
 async def record_attempt(session: AsyncSession, claim: Claim, result: AttemptResult, now: datetime) -> Recorded:

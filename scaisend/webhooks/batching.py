@@ -30,8 +30,9 @@ MAX_BATCH_BYTES: Final = 768 * 1024
 MAX_EVENTS_PER_FLUSH: Final = 5000
 
 
-def split_batches(events: list[tuple[str, dict[str, Any]]], max_events: int = MAX_BATCH_EVENTS,
-                  max_bytes: int = MAX_BATCH_BYTES) -> list[list[tuple[str, dict[str, Any]]]]:
+def split_batches(
+    events: list[tuple[str, dict[str, Any]]], max_events: int = MAX_BATCH_EVENTS, max_bytes: int = MAX_BATCH_BYTES
+) -> list[list[tuple[str, dict[str, Any]]]]:
     """Cut ``(event_id, event)`` pairs, in order, into batches within both limits (``[`` ``]`` and commas count)."""
     batches: list[list[tuple[str, dict[str, Any]]]] = []
     current: list[tuple[str, dict[str, Any]]] = []
@@ -57,13 +58,30 @@ async def flush_tenant(session: AsyncSession, settings: Settings, tenant_id: str
     config = await repository.event_webhook_settings(session, tenant_id)
     if config is None or not config.enabled or not config.url:
         return []
-    events = [(row.event_ids[0], to_sendgrid_event(row.payload["envelope"], smtp_hostname=settings.SMTP_HOSTNAME,
-                                                   asm_group_id=row.payload.get("asm_group_id")))
-              for row in queued]
-    rows = [WebhookDelivery(id=new_id("whd"), tenant_id=tenant_id, endpoint_id=None,
-                            target=DeliveryTarget.EVENT_WEBHOOK.value, event_ids=[event_id for event_id, _ in batch],
-                            payload=[event for _, event in batch], status=DeliveryStatus.PENDING.value, attempts=0)
-            for batch in split_batches(events)]
+    events = [
+        (
+            row.event_ids[0],
+            to_sendgrid_event(
+                row.payload["envelope"],
+                smtp_hostname=settings.SMTP_HOSTNAME,
+                asm_group_id=row.payload.get("asm_group_id"),
+            ),
+        )
+        for row in queued
+    ]
+    rows = [
+        WebhookDelivery(
+            id=new_id("whd"),
+            tenant_id=tenant_id,
+            endpoint_id=None,
+            target=DeliveryTarget.EVENT_WEBHOOK.value,
+            event_ids=[event_id for event_id, _ in batch],
+            payload=[event for _, event in batch],
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+        )
+        for batch in split_batches(events)
+    ]
     session.add_all(rows)
     await session.flush()
     ids = [row.id for row in rows]

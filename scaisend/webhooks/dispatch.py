@@ -54,11 +54,17 @@ def as_arq(redis: Redis) -> ArqRedis:
     return redis if isinstance(redis, ArqRedis) else ArqRedis(pool_or_conn=redis.connection_pool)
 
 
-async def enqueue_attempt(redis: Redis, queues: Queues, delivery_id: str, attempt: int, *,
-                          defer_until: datetime | None = None) -> bool:
+async def enqueue_attempt(
+    redis: Redis, queues: Queues, delivery_id: str, attempt: int, *, defer_until: datetime | None = None
+) -> bool:
     """Queue attempt ``attempt`` of a delivery on ``webhook:deliver``; False when that attempt is already queued."""
-    job = await as_arq(redis).enqueue_job(JOB_NAME, delivery_id, _job_id=job_id(delivery_id, attempt),
-                                          _queue_name=queues.webhook_deliver, _defer_until=defer_until)
+    job = await as_arq(redis).enqueue_job(
+        JOB_NAME,
+        delivery_id,
+        _job_id=job_id(delivery_id, attempt),
+        _queue_name=queues.webhook_deliver,
+        _defer_until=defer_until,
+    )
     return job is not None
 
 
@@ -69,13 +75,15 @@ async def enqueue_pending(session: AsyncSession, redis: Redis, queues: Queues) -
         try:
             await enqueue_attempt(redis, queues, delivery_id, 1)
         except RedisError:
-            logger.warning("webhook delivery not enqueued; the sweep will", extra={"delivery_id": delivery_id},
-                           exc_info=True)
+            logger.warning(
+                "webhook delivery not enqueued; the sweep will", extra={"delivery_id": delivery_id}, exc_info=True
+            )
 
 
 @asynccontextmanager
-async def unit_of_work_enqueuing(maker: async_sessionmaker[AsyncSession], redis: Redis,
-                                 queues: Queues) -> AsyncIterator[AsyncSession]:
+async def unit_of_work_enqueuing(
+    maker: async_sessionmaker[AsyncSession], redis: Redis, queues: Queues
+) -> AsyncIterator[AsyncSession]:
     """:func:`scaisend.db.session.unit_of_work`, then enqueue the deliveries it wrote once it has committed."""
     async with unit_of_work(maker) as session:
         yield session

@@ -35,10 +35,12 @@ async def get_event_webhook(principal: WebhooksRead, session: SessionDep) -> Eve
 
 
 @router.patch("/event/settings", response_model=EventWebhookSettingsOut)
-async def update_event_webhook(body: EventWebhookSettingsUpdate, principal: WebhooksWrite, session: SessionDep,
-                               resources: ResourcesDep) -> EventWebhookSettingsOut:
-    row = await service.update_event_webhook(session, resources.settings, make_resolver(resources.settings),
-                                             principal.tenant_id, body)
+async def update_event_webhook(
+    body: EventWebhookSettingsUpdate, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
+) -> EventWebhookSettingsOut:
+    row = await service.update_event_webhook(
+        session, resources.settings, make_resolver(resources.settings), principal.tenant_id, body
+    )
     return EventWebhookSettingsOut.build(row)
 
 
@@ -48,29 +50,40 @@ async def get_signed(principal: WebhooksRead, session: SessionDep) -> SignedOut:
 
 
 @router.patch("/event/settings/signed", response_model=SignedOut)
-async def update_signed(body: SignedUpdate, principal: WebhooksWrite, session: SessionDep,
-                        resources: ResourcesDep) -> SignedOut:
+async def update_signed(
+    body: SignedUpdate, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
+) -> SignedOut:
     return SignedOut.build(await service.set_signed(session, resources.settings, principal.tenant_id, body.enabled))
 
 
 # --- endpoints (D6) ---------------------------------------------------------------------------------------------------
 @router.get("", response_model=WebhookList)
-async def list_webhooks(principal: WebhooksRead, session: SessionDep,
-                        page: Annotated[int, Query(ge=1)] = 1,
-                        page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-                        is_active: bool | None = None) -> WebhookList:
-    rows, total = await service.list_endpoints(session, principal.tenant_id, page=page, page_size=page_size,
-                                               is_active=is_active)
+async def list_webhooks(
+    principal: WebhooksRead,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    is_active: bool | None = None,
+) -> WebhookList:
+    rows, total = await service.list_endpoints(
+        session, principal.tenant_id, page=page, page_size=page_size, is_active=is_active
+    )
     return WebhookList(webhooks=[WebhookOut.build(r) for r in rows], total=total)
 
 
 @router.post("", response_model=WebhookWithSecret, status_code=status.HTTP_201_CREATED)
-async def create_webhook(body: WebhookCreate, principal: WebhooksWrite, session: SessionDep,
-                         resources: ResourcesDep) -> WebhookWithSecret:
+async def create_webhook(
+    body: WebhookCreate, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
+) -> WebhookWithSecret:
     row, secret = await service.create_endpoint(
-        session, resources.settings, make_resolver(resources.settings), principal.tenant_id, url=body.url,
+        session,
+        resources.settings,
+        make_resolver(resources.settings),
+        principal.tenant_id,
+        url=body.url,
         enabled_events=body.enabled_events,
-        oauth=OAuthInput(body.oauth_client_id, body.oauth_client_secret, body.oauth_token_url))
+        oauth=OAuthInput(body.oauth_client_id, body.oauth_client_secret, body.oauth_token_url),
+    )
     return WebhookWithSecret(**WebhookOut.build(row).model_dump(), signing_secret=secret)
 
 
@@ -80,13 +93,25 @@ async def get_webhook(webhook_id: str, principal: WebhooksRead, session: Session
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut)
-async def update_webhook(webhook_id: str, body: WebhookUpdate, principal: WebhooksWrite, session: SessionDep,
-                         resources: ResourcesDep) -> WebhookOut:
+async def update_webhook(
+    webhook_id: str, body: WebhookUpdate, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
+) -> WebhookOut:
     row = await service.get_endpoint(session, principal.tenant_id, webhook_id)
-    oauth = (OAuthInput(body.oauth_client_id, body.oauth_client_secret, body.oauth_token_url)
-             if body.model_fields_set & set(OAUTH_FIELDS) else None)
-    await service.update_endpoint(session, resources.settings, make_resolver(resources.settings), row, url=body.url,
-                                  enabled_events=body.enabled_events, enabled=body.enabled, oauth=oauth)
+    oauth = (
+        OAuthInput(body.oauth_client_id, body.oauth_client_secret, body.oauth_token_url)
+        if body.model_fields_set & set(OAUTH_FIELDS)
+        else None
+    )
+    await service.update_endpoint(
+        session,
+        resources.settings,
+        make_resolver(resources.settings),
+        row,
+        url=body.url,
+        enabled_events=body.enabled_events,
+        enabled=body.enabled,
+        oauth=oauth,
+    )
     return WebhookOut.build(row)
 
 
@@ -98,8 +123,9 @@ async def delete_webhook(webhook_id: str, principal: WebhooksWrite, session: Ses
 
 
 @router.post("/{webhook_id}/signing_secret", response_model=WebhookWithSecret)
-async def rotate_signing_secret(webhook_id: str, principal: WebhooksWrite, session: SessionDep,
-                                resources: ResourcesDep) -> WebhookWithSecret:
+async def rotate_signing_secret(
+    webhook_id: str, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
+) -> WebhookWithSecret:
     row = await service.get_endpoint(session, principal.tenant_id, webhook_id)
     secret = await service.rotate_secret(session, resources.settings, row)
     return WebhookWithSecret(**WebhookOut.build(row).model_dump(), signing_secret=secret)

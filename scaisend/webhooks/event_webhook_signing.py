@@ -22,10 +22,12 @@ TIMESTAMP_HEADER: Final = "X-Twilio-Email-Event-Webhook-Timestamp"
 def generate_key_pair() -> tuple[str, str]:
     """A new P-256 key pair as ``(public key base64 DER SPKI, private key PEM PKCS#8)``."""
     private_key = ec.generate_private_key(ec.SECP256R1())
-    public_der = private_key.public_key().public_bytes(serialization.Encoding.DER,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
-    private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption())
+    public_der = private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return base64.b64encode(public_der).decode(), private_pem.decode()
 
 

@@ -37,18 +37,21 @@ def event_webhook_wants(row: EventWebhookSettings | None, event_type: str) -> bo
 
 async def fan_out(session: AsyncSession, event: EmailEvent, categories: list[str] | None = None) -> list[str]:
     """Write the deliveries for ``event``; returns the ids of the endpoint deliveries to enqueue after commit."""
-    endpoints = [e for e in await repository.enabled_endpoints(session, event.tenant_id)
-                 if subscribes(list(e.enabled_events or []), event.event_type)]
-    to_event_webhook = event_webhook_wants(await repository.event_webhook_settings(session, event.tenant_id),
-                                           event.event_type)
+    endpoints = [
+        e
+        for e in await repository.enabled_endpoints(session, event.tenant_id)
+        if subscribes(list(e.enabled_events or []), event.event_type)
+    ]
+    to_event_webhook = event_webhook_wants(
+        await repository.event_webhook_settings(session, event.tenant_id), event.event_type
+    )
     if not endpoints and not to_event_webhook:
         return []
     message = await repository.message_context(session, event.tenant_id, event.message_id)
     if not categories and message is not None:
         categories = list(message.categories or [])
     payload = envelope(event, categories, dict(message.custom_args or {}) if message is not None else None)
-    rows = [_row(event, payload, DeliveryTarget.ENDPOINT, DeliveryStatus.PENDING, endpoint_id=e.id)
-            for e in endpoints]
+    rows = [_row(event, payload, DeliveryTarget.ENDPOINT, DeliveryStatus.PENDING, endpoint_id=e.id) for e in endpoints]
     if to_event_webhook:
         queued = {"envelope": payload, "asm_group_id": message.asm_group_id if message is not None else None}
         rows.append(_row(event, queued, DeliveryTarget.EVENT_WEBHOOK, DeliveryStatus.QUEUED))
@@ -59,7 +62,20 @@ async def fan_out(session: AsyncSession, event: EmailEvent, categories: list[str
     return pending
 
 
-def _row(event: EmailEvent, payload: dict[str, Any], target: DeliveryTarget, status: DeliveryStatus,
-         endpoint_id: str | None = None) -> WebhookDelivery:
-    return WebhookDelivery(id=new_id("whd"), tenant_id=event.tenant_id, endpoint_id=endpoint_id, target=target.value,
-                           event_ids=[event.event_id], payload=payload, status=status.value, attempts=0)
+def _row(
+    event: EmailEvent,
+    payload: dict[str, Any],
+    target: DeliveryTarget,
+    status: DeliveryStatus,
+    endpoint_id: str | None = None,
+) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=new_id("whd"),
+        tenant_id=event.tenant_id,
+        endpoint_id=endpoint_id,
+        target=target.value,
+        event_ids=[event.event_id],
+        payload=payload,
+        status=status.value,
+        attempts=0,
+    )

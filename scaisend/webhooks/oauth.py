@@ -40,8 +40,9 @@ async def forget_token(redis: Redis, settings: Settings, client: OAuthClient) ->
     await redis.delete(cache_key(settings, client))
 
 
-async def _fetch(http: httpx.AsyncClient, settings: Settings, resolver: Resolver,
-                 client: OAuthClient) -> tuple[str, int]:
+async def _fetch(
+    http: httpx.AsyncClient, settings: Settings, resolver: Resolver, client: OAuthClient
+) -> tuple[str, int]:
     try:
         target = await check_destination(client.token_url, settings, resolver)
     except UnsafeWebhookUrlError as exc:
@@ -49,8 +50,13 @@ async def _fetch(http: httpx.AsyncClient, settings: Settings, resolver: Resolver
     form = {"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret}
     try:
         async with asyncio.timeout(settings.webhook_timeout):
-            response = await http.post(target.url, data=form, headers={**target.headers, "Accept": "application/json"},
-                                       extensions=target.extensions, follow_redirects=False)
+            response = await http.post(
+                target.url,
+                data=form,
+                headers={**target.headers, "Accept": "application/json"},
+                extensions=target.extensions,
+                follow_redirects=False,
+            )
     except TimeoutError as exc:
         raise OAuthTokenError("OAuth token request timed out") from exc
     except httpx.HTTPError as exc:
@@ -68,8 +74,9 @@ async def _fetch(http: httpx.AsyncClient, settings: Settings, resolver: Resolver
     return token, expires_in
 
 
-async def bearer_token(http: httpx.AsyncClient, redis: Redis, settings: Settings, resolver: Resolver,
-                       client: OAuthClient) -> str:
+async def bearer_token(
+    http: httpx.AsyncClient, redis: Redis, settings: Settings, resolver: Resolver, client: OAuthClient
+) -> str:
     """A valid access token for ``client``, from the cache or freshly fetched."""
     key = cache_key(settings, client)
     cached = await redis.get(key)

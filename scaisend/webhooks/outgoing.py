@@ -52,8 +52,9 @@ def endpoint_request(payload: dict[str, Any], secret: str, timestamp: int) -> tu
     }
 
 
-def event_webhook_request(events: list[dict[str, Any]], private_key_pem: str | None,
-                          timestamp: int) -> tuple[bytes, dict[str, str]]:
+def event_webhook_request(
+    events: list[dict[str, Any]], private_key_pem: str | None, timestamp: int
+) -> tuple[bytes, dict[str, str]]:
     body = encode(events)
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if private_key_pem:
@@ -61,13 +62,21 @@ def event_webhook_request(events: list[dict[str, Any]], private_key_pem: str | N
     return body, headers
 
 
-async def post(http: httpx.AsyncClient, target: Target, body: bytes, headers: dict[str, str],
-               timeout: float) -> AttemptResult:
+async def post(
+    http: httpx.AsyncClient, target: Target, body: bytes, headers: dict[str, str], timeout: float
+) -> AttemptResult:
     """POST ``body`` to ``target`` and classify the answer."""
     try:
         async with asyncio.timeout(timeout):
-            async with http.stream("POST", target.url, content=body, headers={**headers, **target.headers},
-                                   extensions=target.extensions, follow_redirects=False, timeout=timeout) as response:
+            async with http.stream(
+                "POST",
+                target.url,
+                content=body,
+                headers={**headers, **target.headers},
+                extensions=target.extensions,
+                follow_redirects=False,
+                timeout=timeout,
+            ) as response:
                 status, location = response.status_code, response.headers.get("location")
     except (TimeoutError, httpx.TimeoutException):
         return AttemptResult(False, None, f"no answer within {timeout:g} s")

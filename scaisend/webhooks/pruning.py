@@ -24,12 +24,17 @@ FINISHED: Final = (DeliveryStatus.SUCCEEDED.value, DeliveryStatus.FAILED.value)
 
 async def delete_finished_batch(session: AsyncSession, older_than: datetime, limit: int = BATCH) -> int:
     """Delete up to ``limit`` finished deliveries last changed before ``older_than``; how many were."""
-    ids = list(await session.scalars(
-        select(WebhookDelivery.id).where(WebhookDelivery.status.in_(FINISHED), WebhookDelivery.updated_at < older_than)
-        .limit(limit)))
+    ids = list(
+        await session.scalars(
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status.in_(FINISHED), WebhookDelivery.updated_at < older_than)
+            .limit(limit)
+        )
+    )
     if ids:
-        await session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                              .execution_options(synchronize_session=False))
+        await session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).execution_options(synchronize_session=False)
+        )
     return len(ids)
 
 

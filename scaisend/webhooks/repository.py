@@ -32,19 +32,26 @@ class DeliveryTarget(enum.StrEnum):
 
 
 # --- endpoints --------------------------------------------------------------------------------------------------------
-async def list_endpoints(session: AsyncSession, tenant_id: str, *, enabled: bool | None, offset: int,
-                         limit: int) -> tuple[list[WebhookEndpoint], int]:
+async def list_endpoints(
+    session: AsyncSession, tenant_id: str, *, enabled: bool | None, offset: int, limit: int
+) -> tuple[list[WebhookEndpoint], int]:
     conditions = [WebhookEndpoint.tenant_id == tenant_id]
     if enabled is not None:
         conditions.append(WebhookEndpoint.enabled.is_(enabled))
     total = await session.scalar(select(func.count()).select_from(WebhookEndpoint).where(*conditions))
-    rows = await session.scalars(select(WebhookEndpoint).where(*conditions)
-                                 .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id).offset(offset).limit(limit))
+    rows = await session.scalars(
+        select(WebhookEndpoint)
+        .where(*conditions)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        .offset(offset)
+        .limit(limit)
+    )
     return list(rows), int(total or 0)
 
 
-async def get_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str, *,
-                       lock: bool = False) -> WebhookEndpoint | None:
+async def get_endpoint(
+    session: AsyncSession, tenant_id: str, endpoint_id: str, *, lock: bool = False
+) -> WebhookEndpoint | None:
     stmt = select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -52,38 +59,49 @@ async def get_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str, 
 
 
 async def enabled_endpoints(session: AsyncSession, tenant_id: str) -> list[WebhookEndpoint]:
-    rows = await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id,
-                                                               WebhookEndpoint.enabled.is_(True)))
+    rows = await session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.enabled.is_(True))
+    )
     return list(rows)
 
 
 async def count_failure(session: AsyncSession, tenant_id: str, endpoint_id: str, now: datetime) -> int:
     """One more consecutive failure (an atomic increment); returns the new count."""
-    await session.execute(update(WebhookEndpoint)
-                          .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
-                          .values(failure_count=WebhookEndpoint.failure_count + 1, last_failure_at=now))
-    count = await session.scalar(select(WebhookEndpoint.failure_count)
-                                 .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
-                                 .execution_options(populate_existing=True))
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
+        .values(failure_count=WebhookEndpoint.failure_count + 1, last_failure_at=now)
+    )
+    count = await session.scalar(
+        select(WebhookEndpoint.failure_count)
+        .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
+        .execution_options(populate_existing=True)
+    )
     return int(count or 0)
 
 
 async def count_success(session: AsyncSession, tenant_id: str, endpoint_id: str, now: datetime) -> None:
-    await session.execute(update(WebhookEndpoint)
-                          .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
-                          .values(failure_count=0, last_success_at=now))
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id)
+        .values(failure_count=0, last_success_at=now)
+    )
 
 
 async def disable_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str, now: datetime) -> None:
-    await session.execute(update(WebhookEndpoint)
-                          .where(WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id,
-                                 WebhookEndpoint.enabled.is_(True))
-                          .values(enabled=False, disabled_at=now))
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.id == endpoint_id, WebhookEndpoint.enabled.is_(True)
+        )
+        .values(enabled=False, disabled_at=now)
+    )
 
 
 # --- Event Webhook settings -------------------------------------------------------------------------------------------
-async def event_webhook_settings(session: AsyncSession, tenant_id: str, *,
-                                 lock: bool = False) -> EventWebhookSettings | None:
+async def event_webhook_settings(
+    session: AsyncSession, tenant_id: str, *, lock: bool = False
+) -> EventWebhookSettings | None:
     stmt = select(EventWebhookSettings).where(EventWebhookSettings.tenant_id == tenant_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -101,31 +119,44 @@ async def lock_delivery(session: AsyncSession, delivery_id: str) -> WebhookDeliv
 
 
 async def delete_endpoint_deliveries(session: AsyncSession, tenant_id: str, endpoint_id: str) -> None:
-    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id,
-                                                        WebhookDelivery.endpoint_id == endpoint_id))
+    await session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.endpoint_id == endpoint_id
+        )
+    )
 
 
 async def fail_pending(session: AsyncSession, tenant_id: str, endpoint_id: str, reason: str) -> None:
     """End every pending delivery of an endpoint (it was disabled)."""
-    await session.execute(update(WebhookDelivery)
-                          .where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.endpoint_id == endpoint_id,
-                                 WebhookDelivery.status == DeliveryStatus.PENDING)
-                          .values(status=DeliveryStatus.FAILED, last_error=reason, next_attempt_at=None))
+    await session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.tenant_id == tenant_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.FAILED, last_error=reason, next_attempt_at=None)
+    )
 
 
 async def due_deliveries(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, int]]:
     """``(id, attempts)`` of pending deliveries whose next attempt is due (or that never had a first one)."""
     rows = await session.execute(
         select(WebhookDelivery.id, WebhookDelivery.attempts)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING,
-               or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now))
-        .order_by(WebhookDelivery.updated_at).limit(limit))
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now),
+        )
+        .order_by(WebhookDelivery.updated_at)
+        .limit(limit)
+    )
     return [(row.id, int(row.attempts)) for row in rows]
 
 
 async def queued_tenants(session: AsyncSession, limit: int) -> list[str]:
-    rows = await session.scalars(select(WebhookDelivery.tenant_id)
-                                 .where(WebhookDelivery.status == DeliveryStatus.QUEUED).distinct().limit(limit))
+    rows = await session.scalars(
+        select(WebhookDelivery.tenant_id).where(WebhookDelivery.status == DeliveryStatus.QUEUED).distinct().limit(limit)
+    )
     return list(rows)
 
 
@@ -134,12 +165,15 @@ async def take_queued(session: AsyncSession, tenant_id: str, limit: int) -> list
     rows = await session.scalars(
         select(WebhookDelivery)
         .where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.status == DeliveryStatus.QUEUED)
-        .order_by(WebhookDelivery.created_at, WebhookDelivery.id).limit(limit)
-        .with_for_update(skip_locked=True))
+        .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list(rows)
 
 
 async def delete_deliveries(session: AsyncSession, tenant_id: str, ids: Sequence[str]) -> None:
     if ids:
-        await session.execute(delete(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id,
-                                                            WebhookDelivery.id.in_(list(ids))))
+        await session.execute(
+            delete(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.id.in_(list(ids)))
+        )

@@ -51,10 +51,19 @@ class WebhookOut(BaseModel):
 
     @classmethod
     def build(cls, row: WebhookEndpoint) -> WebhookOut:
-        return cls(id=row.id, url=row.url, enabled_events=list(row.enabled_events or []), enabled=row.enabled,
-                   created_at=row.created_at, last_success_at=row.last_success_at,
-                   last_failure_at=row.last_failure_at, failure_count=row.failure_count, disabled_at=row.disabled_at,
-                   oauth_client_id=row.oauth_client_id, oauth_token_url=row.oauth_token_url)
+        return cls(
+            id=row.id,
+            url=row.url,
+            enabled_events=list(row.enabled_events or []),
+            enabled=row.enabled,
+            created_at=row.created_at,
+            last_success_at=row.last_success_at,
+            last_failure_at=row.last_failure_at,
+            failure_count=row.failure_count,
+            disabled_at=row.disabled_at,
+            oauth_client_id=row.oauth_client_id,
+            oauth_token_url=row.oauth_token_url,
+        )
 
 
 class WebhookWithSecret(WebhookOut):
@@ -117,12 +126,23 @@ class EventWebhookSettingsOut(BaseModel):
     @classmethod
     def build(cls, row: EventWebhookSettings | None) -> EventWebhookSettingsOut:
         if row is None:
-            return cls(enabled=False, url="", friendly_name=None, oauth_client_id=None, oauth_token_url=None,
-                       **dict.fromkeys(TOGGLES, False))
+            return cls(
+                enabled=False,
+                url="",
+                friendly_name=None,
+                oauth_client_id=None,
+                oauth_token_url=None,
+                **dict.fromkeys(TOGGLES, False),
+            )
         events = row.events or {}
-        return cls(enabled=row.enabled, url=row.url or "", friendly_name=row.friendly_name,
-                   oauth_client_id=row.oauth_client_id, oauth_token_url=row.oauth_token_url,
-                   **{name: bool(events.get(name)) for name in TOGGLES})
+        return cls(
+            enabled=row.enabled,
+            url=row.url or "",
+            friendly_name=row.friendly_name,
+            oauth_client_id=row.oauth_client_id,
+            oauth_token_url=row.oauth_token_url,
+            **{name: bool(events.get(name)) for name in TOGGLES},
+        )
 
 
 class SignedUpdate(BaseModel):

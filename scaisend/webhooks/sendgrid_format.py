@@ -20,8 +20,17 @@ from typing import Any, Final
 from scaisend.events.types import DropReason, EventType
 
 TOGGLES: Final[tuple[str, ...]] = (
-    "processed", "deferred", "delivered", "bounce", "dropped", "open", "click", "spam_report", "unsubscribe",
-    "group_unsubscribe", "group_resubscribe",
+    "processed",
+    "deferred",
+    "delivered",
+    "bounce",
+    "dropped",
+    "open",
+    "click",
+    "spam_report",
+    "unsubscribe",
+    "group_unsubscribe",
+    "group_resubscribe",
 )
 _EVENT_NAMES: Final[dict[str, str]] = {EventType.SPAM_REPORT: "spamreport", EventType.BLOCKED: "bounce"}
 _DROP_REASONS: Final[dict[str, str]] = {
@@ -68,8 +77,9 @@ def _from_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def to_sendgrid_event(envelope: Mapping[str, Any], *, smtp_hostname: str,
-                      asm_group_id: int | None = None) -> dict[str, Any]:
+def to_sendgrid_event(
+    envelope: Mapping[str, Any], *, smtp_hostname: str, asm_group_id: int | None = None
+) -> dict[str, Any]:
     """One SendGrid-format event for the §7.2 ``envelope`` (with its ``categories`` and ``custom_args``)."""
     event_type = str(envelope["event_type"])
     fields = _from_metadata(envelope.get("metadata") or {})

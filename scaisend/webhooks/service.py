@@ -51,8 +51,9 @@ def validate_events(events: list[str]) -> list[str]:
         return [ALL_EVENTS]
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
-        raise BadRequestError(f"Unknown event type(s) in enabled_events: {', '.join(unknown)}. "
-                              f"Known: {', '.join(EVENT_TYPES)}")
+        raise BadRequestError(
+            f"Unknown event type(s) in enabled_events: {', '.join(unknown)}. Known: {', '.join(EVENT_TYPES)}"
+        )
     return list(dict.fromkeys(events))
 
 
@@ -61,8 +62,9 @@ async def _checked_url(url: str, settings: Settings, resolver: Resolver) -> str:
     return url.strip()
 
 
-async def _oauth(settings: Settings, resolver: Resolver, given: OAuthInput,
-                 stored_secret: str | None) -> tuple[str | None, str | None, str | None]:
+async def _oauth(
+    settings: Settings, resolver: Resolver, given: OAuthInput, stored_secret: str | None
+) -> tuple[str | None, str | None, str | None]:
     """``(client_id, encrypted secret, token_url)`` to store: all three, or none when all are empty."""
     if not (given.client_id or given.client_secret or given.token_url):
         return None, None, None
@@ -77,16 +79,29 @@ def _set_oauth(row: WebhookEndpoint | EventWebhookSettings, values: tuple[str | 
 
 
 # --- endpoints --------------------------------------------------------------------------------------------------------
-async def create_endpoint(session: AsyncSession, settings: Settings, resolver: Resolver, tenant_id: str, *,
-                          url: str, enabled_events: list[str],
-                          oauth: OAuthInput | None = None) -> tuple[WebhookEndpoint, str]:
+async def create_endpoint(
+    session: AsyncSession,
+    settings: Settings,
+    resolver: Resolver,
+    tenant_id: str,
+    *,
+    url: str,
+    enabled_events: list[str],
+    oauth: OAuthInput | None = None,
+) -> tuple[WebhookEndpoint, str]:
     """A new enabled endpoint and its signing secret (the only time the secret is returned besides rotation)."""
     events = validate_events(enabled_events)
     checked = await _checked_url(url, settings, resolver)
     secret = new_signing_secret()
-    row = WebhookEndpoint(id=new_id("wh"), tenant_id=tenant_id, url=checked, enabled_events=events,
-                          signing_secret_encrypted=seal(settings, Purpose.SIGNING_SECRET, secret), enabled=True,
-                          failure_count=0)
+    row = WebhookEndpoint(
+        id=new_id("wh"),
+        tenant_id=tenant_id,
+        url=checked,
+        enabled_events=events,
+        signing_secret_encrypted=seal(settings, Purpose.SIGNING_SECRET, secret),
+        enabled=True,
+        failure_count=0,
+    )
     _set_oauth(row, await _oauth(settings, resolver, oauth or OAuthInput(None, None, None), None))
     session.add(row)
     await session.flush()
@@ -100,15 +115,25 @@ async def get_endpoint(session: AsyncSession, tenant_id: str, endpoint_id: str) 
     return row
 
 
-async def list_endpoints(session: AsyncSession, tenant_id: str, *, page: int, page_size: int,
-                         is_active: bool | None) -> tuple[list[WebhookEndpoint], int]:
-    return await repository.list_endpoints(session, tenant_id, enabled=is_active, offset=(page - 1) * page_size,
-                                           limit=page_size)
+async def list_endpoints(
+    session: AsyncSession, tenant_id: str, *, page: int, page_size: int, is_active: bool | None
+) -> tuple[list[WebhookEndpoint], int]:
+    return await repository.list_endpoints(
+        session, tenant_id, enabled=is_active, offset=(page - 1) * page_size, limit=page_size
+    )
 
 
-async def update_endpoint(session: AsyncSession, settings: Settings, resolver: Resolver, row: WebhookEndpoint, *,
-                          url: str | None = None, enabled_events: list[str] | None = None,
-                          enabled: bool | None = None, oauth: OAuthInput | None = None) -> WebhookEndpoint:
+async def update_endpoint(
+    session: AsyncSession,
+    settings: Settings,
+    resolver: Resolver,
+    row: WebhookEndpoint,
+    *,
+    url: str | None = None,
+    enabled_events: list[str] | None = None,
+    enabled: bool | None = None,
+    oauth: OAuthInput | None = None,
+) -> WebhookEndpoint:
     if enabled_events is not None:
         row.enabled_events = validate_events(enabled_events)
     if url is not None:
@@ -151,8 +176,9 @@ async def _event_webhook_row(session: AsyncSession, tenant_id: str) -> EventWebh
     return row
 
 
-async def update_event_webhook(session: AsyncSession, settings: Settings, resolver: Resolver, tenant_id: str,
-                               changes: EventWebhookSettingsUpdate) -> EventWebhookSettings:
+async def update_event_webhook(
+    session: AsyncSession, settings: Settings, resolver: Resolver, tenant_id: str, changes: EventWebhookSettingsUpdate
+) -> EventWebhookSettings:
     """Apply a partial update; enabling needs a URL."""
     row = await _event_webhook_row(session, tenant_id)
     given = changes.model_fields_set

@@ -53,8 +53,9 @@ def _parse(header: str) -> tuple[int | None, list[str]]:
     return timestamp, signatures
 
 
-def verify_signature(secret: str, header: str, body: bytes | str, now: datetime | float,
-                     tolerance: int = DEFAULT_TOLERANCE) -> bool:
+def verify_signature(
+    secret: str, header: str, body: bytes | str, now: datetime | float, tolerance: int = DEFAULT_TOLERANCE
+) -> bool:
     """True when ``header`` (the ``X-ScaiSend-Signature`` value) signs ``body`` with ``secret`` and its timestamp is
     within ``tolerance`` seconds of ``now`` (a datetime or Unix seconds). For receivers::
 

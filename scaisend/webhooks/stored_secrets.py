@@ -35,8 +35,9 @@ class OAuthClient:
     token_url: str
 
 
-def oauth_client(settings: Settings, client_id: str | None, secret_encrypted: str | None,
-                 token_url: str | None) -> OAuthClient | None:
+def oauth_client(
+    settings: Settings, client_id: str | None, secret_encrypted: str | None, token_url: str | None
+) -> OAuthClient | None:
     """The target's OAuth client, or ``None`` when OAuth is not configured."""
     if not (client_id and secret_encrypted and token_url):
         return None

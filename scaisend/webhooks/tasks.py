@@ -41,7 +41,10 @@ FLUSH_SECONDS: Final = set(range(0, 60, FLUSH_EVERY_SECONDS))  # the flush cron'
 SWEEP_LIMIT: Final = 1000
 FLUSH_TENANTS_LIMIT: Final = 500
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, RedisError,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    RedisError,
 )
 
 
@@ -90,12 +93,21 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
     async with unit_of_work(ctx["maker"]) as session:
         recorded = await record_attempt(session, claim, result, ctx["clock"].now())
     if recorded.next_attempt_at is not None:
-        await enqueue_attempt(ctx["redis"], ctx["queues"], delivery_id, claim.attempt + 1,
-                              defer_until=recorded.next_attempt_at)
+        await enqueue_attempt(
+            ctx["redis"], ctx["queues"], delivery_id, claim.attempt + 1, defer_until=recorded.next_attempt_at
+        )
     log = logger.info if result.ok else logger.warning
-    log("webhook attempt", extra={"delivery_id": delivery_id, "attempt": claim.attempt, "target": claim.target.value,
-                                  "status_code": result.status_code, "error": result.error,
-                                  "outcome": recorded.outcome.value})
+    log(
+        "webhook attempt",
+        extra={
+            "delivery_id": delivery_id,
+            "attempt": claim.attempt,
+            "target": claim.target.value,
+            "status_code": result.status_code,
+            "error": result.error,
+            "outcome": recorded.outcome.value,
+        },
+    )
     return recorded.outcome
 
 
@@ -107,8 +119,7 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
         outcome = await deliver(ctx, delivery_id)
     except TRANSIENT_ERRORS:
         WORKER_JOBS.labels(WEBHOOK_DELIVER, "retry").inc()
-        logger.warning("webhook job failed; the sweep will retry it", extra={"delivery_id": delivery_id},
-                       exc_info=True)
+        logger.warning("webhook job failed; the sweep will retry it", extra={"delivery_id": delivery_id}, exc_info=True)
         raise
     finally:
         WORKER_JOB_DURATION.labels(WEBHOOK_DELIVER).observe(time.perf_counter() - started)

@@ -52,18 +52,31 @@ Starter = Callable[[dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]
 returns the coroutine function that stops it."""
 
 
-async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoroutine | Function]],
-                       *, burst: bool = False, cron_jobs: Sequence[CronJob] = (),
-                       starters: Sequence[Starter] = ()) -> None:
+async def serve_queues(
+    settings: Settings,
+    queues: dict[str, Sequence[WorkerCoroutine | Function]],
+    *,
+    burst: bool = False,
+    cron_jobs: Sequence[CronJob] = (),
+    starters: Sequence[Starter] = (),
+) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
     jobs run on the first queue's worker, the starters' services beside them."""
     ctx = await open_context(settings)
     pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
     ctx["redis"] = pool
     workers = [
-        Worker(functions=list(functions) or [ping], queue_name=queue_key, redis_pool=pool, ctx=ctx, burst=burst,
-               handle_signals=False, keep_result=0, poll_delay=0.2 if not burst else 0,
-               cron_jobs=list(cron_jobs) if index == 0 and not burst else None)
+        Worker(
+            functions=list(functions) or [ping],
+            queue_name=queue_key,
+            redis_pool=pool,
+            ctx=ctx,
+            burst=burst,
+            handle_signals=False,
+            keep_result=0,
+            poll_delay=0.2 if not burst else 0,
+            cron_jobs=list(cron_jobs) if index == 0 and not burst else None,
+        )
         for index, (queue_key, functions) in enumerate(queues.items())
     ]
     stoppers = [await start(ctx) for start in starters]
@@ -90,9 +103,15 @@ async def serve_queues(settings: Settings, queues: dict[str, Sequence[WorkerCoro
         await pool.aclose()
 
 
-def run_process(settings: Settings, process: metrics.Process, metrics_port: int,
-                queues: dict[str, Sequence[WorkerCoroutine | Function]], *, cron_jobs: Sequence[CronJob] = (),
-                starters: Sequence[Starter] = ()) -> None:
+def run_process(
+    settings: Settings,
+    process: metrics.Process,
+    metrics_port: int,
+    queues: dict[str, Sequence[WorkerCoroutine | Function]],
+    *,
+    cron_jobs: Sequence[CronJob] = (),
+    starters: Sequence[Starter] = (),
+) -> None:
     """Serve ``/metrics`` for ``process`` (every bounded label combination at 0 from the start, so rates and ratios
     have series before the first job) and run its queues until SIGINT/SIGTERM."""
     metrics.initialise(process)

@@ -20,18 +20,30 @@ from scaisend.workers.context import run_process
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, metrics.WORKER, settings.WORKER_METRICS_PORT, {
-        queues.email_process: [
-            func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
+    run_process(
+        settings,
+        metrics.WORKER,
+        settings.WORKER_METRICS_PORT,
+        {
+            queues.email_process: [
+                func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
+            ],
+            queues.webhook_deliver: [
+                func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
+            ],
+        },
+        cron_jobs=[
+            cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
+            cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
+            cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=webhook_tasks.FLUSH_SECONDS),
+            cron(
+                maintain_event_partitions,
+                name="maintain_event_partitions",
+                hour=2,
+                minute=17,
+                second=0,
+                run_at_startup=True,
+            ),
+            cron(prune_webhook_deliveries, name="prune_webhook_deliveries", hour=2, minute=47, second=0),
         ],
-        queues.webhook_deliver: [
-            func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
-        ],
-    }, cron_jobs=[
-        cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
-        cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
-        cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=webhook_tasks.FLUSH_SECONDS),
-        cron(maintain_event_partitions, name="maintain_event_partitions", hour=2, minute=17, second=0,
-             run_at_startup=True),
-        cron(prune_webhook_deliveries, name="prune_webhook_deliveries", hour=2, minute=47, second=0),
-    ])
+    )

@@ -22,5 +22,11 @@ SMTP_CRON = [cron(requeue_stale_deliveries, name="requeue_stale_deliveries", min
 
 def run(settings: Settings) -> None:
     queues = Queues(settings.REDIS_QUEUE_PREFIX)
-    run_process(settings, metrics.SMTP, settings.SMTP_METRICS_PORT, {queues.smtp_deliver: SMTP_JOBS},
-                starters=SMTP_STARTERS, cron_jobs=SMTP_CRON)
+    run_process(
+        settings,
+        metrics.SMTP,
+        settings.SMTP_METRICS_PORT,
+        {queues.smtp_deliver: SMTP_JOBS},
+        starters=SMTP_STARTERS,
+        cron_jobs=SMTP_CRON,
+    )

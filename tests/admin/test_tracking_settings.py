@@ -14,13 +14,17 @@ async def test_defaults_then_partial_update(client: httpx.AsyncClient, tenant: T
     initial = await client.get(path, headers=tenant.headers)
     assert initial.status_code == 200
     assert initial.json() == {"data": DEFAULT_TRACKING}
-    updated = await client.put(path, headers=tenant.headers, json={"click_tracking_enabled": False,
-                                                                   "utm_source": "scaisend"})
+    updated = await client.put(
+        path, headers=tenant.headers, json={"click_tracking_enabled": False, "utm_source": "scaisend"}
+    )
     assert updated.status_code == 200
     second = await client.put(path, headers=tenant.headers, json={"open_tracking_enabled": False})
     data = second.json()["data"]
     assert (data["click_tracking_enabled"], data["open_tracking_enabled"], data["utm_source"]) == (
-        False, False, "scaisend")
+        False,
+        False,
+        "scaisend",
+    )
     assert data["subscription_tracking_enabled"] is False
 
 

@@ -63,8 +63,12 @@ class Scenario:
 
 # --- builders shared by alerts of the same shape --------------------------------------------------------------------
 def counter_ratio_scenario(
-    alert: str, threshold: float, min_rate: float, window: str,
-    inputs: Callable[[float, float], list[Series]], labels: dict[str, str] | None = None,
+    alert: str,
+    threshold: float,
+    min_rate: float,
+    window: str,
+    inputs: Callable[[float, float], list[Series]],
+    labels: dict[str, str] | None = None,
 ) -> Scenario:
     """failures / attempts > threshold, with attempts per second > min_rate. ``inputs(attempts, failures)`` takes
     per-minute rates and returns the series."""
@@ -94,8 +98,11 @@ def tenant_ratio_scenario(alert: str, numerator: str, denominator: str, threshol
         alert,
         firing={
             "two_tenants": (
-                tenants(("acme", busy, threshold * 2), ("globex", min_volume * 2, threshold * 3),
-                        ("initech", busy, threshold * 0.5)),
+                tenants(
+                    ("acme", busy, threshold * 2),
+                    ("globex", min_volume * 2, threshold * 3),
+                    ("initech", busy, threshold * 0.5),
+                ),
                 [Expected({"tenant": "acme"}, threshold * 2), Expected({"tenant": "globex"}, threshold * 3)],
             ),
         },
@@ -115,8 +122,12 @@ def service_scenarios(c: Config) -> list[Scenario]:
         scenarios += [
             Scenario(
                 down,
-                firing={"target_down": ([gauge("up", process, 0)], [Expected(
-                    {"job": process.job, "instance": INSTANCES[process.name]}, 0)])},
+                firing={
+                    "target_down": (
+                        [gauge("up", process, 0)],
+                        [Expected({"job": process.job, "instance": INSTANCES[process.name]}, 0)],
+                    )
+                },
                 silent={"target_up": [gauge("up", process, 1)]},
             ),
             Scenario(
@@ -133,40 +144,61 @@ def api_5xx(c: Config) -> Scenario:
     def inputs(attempts: float, failures: float) -> list[Series]:
         name = metrics.HTTP_REQUESTS_SPEC.name
         route = {"route": MAIL_SEND_ROUTE, "method": "POST"}
-        return [counter(name, metrics.API, attempts - failures, **route, status_class="2xx"),
-                counter(name, metrics.API, failures, **route, status_class="5xx")]
+        return [
+            counter(name, metrics.API, attempts - failures, **route, status_class="2xx"),
+            counter(name, metrics.API, failures, **route, status_class="5xx"),
+        ]
 
-    return counter_ratio_scenario("ScaiSendApi5xxRatioHigh", c.api_5xx_ratio, c.api_min_request_rate,
-                                  c.api_5xx_window, inputs, {"job": metrics.API.job})
+    return counter_ratio_scenario(
+        "ScaiSendApi5xxRatioHigh",
+        c.api_5xx_ratio,
+        c.api_min_request_rate,
+        c.api_5xx_window,
+        inputs,
+        {"job": metrics.API.job},
+    )
 
 
-def _two_counters(process: metrics.Process, failures: str, attempts: str,
-                  attempt_labels: dict[str, str] | None = None, **failure_labels: str
-                  ) -> Callable[[float, float], list[Series]]:
+def _two_counters(
+    process: metrics.Process,
+    failures: str,
+    attempts: str,
+    attempt_labels: dict[str, str] | None = None,
+    **failure_labels: str,
+) -> Callable[[float, float], list[Series]]:
     def inputs(attempt_rate: float, failure_rate: float) -> list[Series]:
-        return [counter(attempts, process, attempt_rate, **(attempt_labels or {})),
-                counter(failures, process, failure_rate, **failure_labels)]
+        return [
+            counter(attempts, process, attempt_rate, **(attempt_labels or {})),
+            counter(failures, process, failure_rate, **failure_labels),
+        ]
+
     return inputs
 
 
 def render_errors(c: Config) -> Scenario:
-    inputs = _two_counters(metrics.WORKER, metrics.RENDER_ERRORS_SPEC.name, metrics.WORKER_JOBS_SPEC.name,
-                           {"queue": EMAIL_PROCESS, "outcome": "success"})
-    return counter_ratio_scenario("ScaiSendRenderErrorsHigh", c.render_error_ratio, c.render_min_job_rate,
-                                  c.render_window, inputs)
+    inputs = _two_counters(
+        metrics.WORKER,
+        metrics.RENDER_ERRORS_SPEC.name,
+        metrics.WORKER_JOBS_SPEC.name,
+        {"queue": EMAIL_PROCESS, "outcome": "success"},
+    )
+    return counter_ratio_scenario(
+        "ScaiSendRenderErrorsHigh", c.render_error_ratio, c.render_min_job_rate, c.render_window, inputs
+    )
 
 
 def mx_failures(c: Config) -> Scenario:
-    inputs = _two_counters(metrics.SMTP, metrics.MX_FAILURES_SPEC.name, metrics.MX_LOOKUPS_SPEC.name,
-                           reason="nxdomain")
-    return counter_ratio_scenario("ScaiSendMxResolutionFailuresHigh", c.mx_failure_ratio, c.mx_min_lookup_rate,
-                                  c.mx_window, inputs)
+    inputs = _two_counters(metrics.SMTP, metrics.MX_FAILURES_SPEC.name, metrics.MX_LOOKUPS_SPEC.name, reason="nxdomain")
+    return counter_ratio_scenario(
+        "ScaiSendMxResolutionFailuresHigh", c.mx_failure_ratio, c.mx_min_lookup_rate, c.mx_window, inputs
+    )
 
 
 def tls_failures(c: Config) -> Scenario:
     inputs = _two_counters(metrics.SMTP, metrics.TLS_FAILURES_SPEC.name, metrics.TLS_HANDSHAKES_SPEC.name)
-    return counter_ratio_scenario("ScaiSendTlsHandshakeFailuresHigh", c.tls_failure_ratio, c.tls_min_handshake_rate,
-                                  c.tls_window, inputs)
+    return counter_ratio_scenario(
+        "ScaiSendTlsHandshakeFailuresHigh", c.tls_failure_ratio, c.tls_min_handshake_rate, c.tls_window, inputs
+    )
 
 
 def dkim_slow(c: Config) -> Scenario:
@@ -174,8 +206,12 @@ def dkim_slow(c: Config) -> Scenario:
         """Every signature takes between the bucket below ``upper`` and ``upper``."""
         bounds = [*metrics.DKIM_DURATION_BUCKETS, float("inf")]
         return [
-            counter(metrics.DKIM_SIGNING_DURATION_SPEC.name + "_bucket", metrics.SMTP,
-                    per_minute if le >= upper else 0, le="+Inf" if le == float("inf") else num(le))
+            counter(
+                metrics.DKIM_SIGNING_DURATION_SPEC.name + "_bucket",
+                metrics.SMTP,
+                per_minute if le >= upper else 0,
+                le="+Inf" if le == float("inf") else num(le),
+            )
             for le in bounds
         ]
 
@@ -184,8 +220,9 @@ def dkim_slow(c: Config) -> Scenario:
     lower, upper = buckets[at], buckets[at + 1]
     return Scenario(
         "ScaiSendDkimSigningSlow",
-        firing={"slow": (observations_in(upper), [Expected({"job": metrics.SMTP.job},
-                                                           lower + (upper - lower) * 0.99)])},
+        firing={
+            "slow": (observations_in(upper), [Expected({"job": metrics.SMTP.job}, lower + (upper - lower) * 0.99)])
+        },
         silent={"just_below": observations_in(c.dkim_p99_seconds)},
         settle_minutes=duration_seconds(c.dkim_window) // 60,
     )
@@ -193,13 +230,19 @@ def dkim_slow(c: Config) -> Scenario:
 
 def queue_high(c: Config) -> Scenario:
     def depths(value: float) -> list[Series]:
-        return [gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, value, queue=EMAIL_PROCESS),
-                gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, 10, queue=SMTP_DELIVER)]
+        return [
+            gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, value, queue=EMAIL_PROCESS),
+            gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, 10, queue=SMTP_DELIVER),
+        ]
 
     return Scenario(
         "ScaiSendQueueDepthHigh",
-        firing={"above": (depths(c.queue_depth_ceiling + 1), [Expected({"queue": EMAIL_PROCESS},
-                                                                        c.queue_depth_ceiling + 1)])},
+        firing={
+            "above": (
+                depths(c.queue_depth_ceiling + 1),
+                [Expected({"queue": EMAIL_PROCESS}, c.queue_depth_ceiling + 1)],
+            )
+        },
         silent={"at_ceiling": depths(c.queue_depth_ceiling)},
     )
 
@@ -208,15 +251,26 @@ def queue_growing(c: Config) -> Scenario:
     start, slope = c.queue_growth_min_depth * 2, 10
     return Scenario(
         "ScaiSendQueueDepthGrowing",
-        firing={"growing": (
-            [ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, slope, queue=SMTP_DELIVER),
-             gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, queue=WEBHOOK_DELIVER)],
-            [Expected({"queue": SMTP_DELIVER}, lambda minute: start + slope * minute)],
-        )},
+        firing={
+            "growing": (
+                [
+                    ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, slope, queue=SMTP_DELIVER),
+                    gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, queue=WEBHOOK_DELIVER),
+                ],
+                [Expected({"queue": SMTP_DELIVER}, lambda minute: start + slope * minute)],
+            )
+        },
         silent={
             "flat_backlog": [gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start * 2, queue=SMTP_DELIVER)],
-            "growing_but_short": [ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, 0,
-                                       c.queue_growth_min_depth / (SAMPLES * 2), queue=SMTP_DELIVER)],
+            "growing_but_short": [
+                ramp(
+                    metrics.QUEUE_DEPTH,
+                    metrics.EXPORTER,
+                    0,
+                    c.queue_growth_min_depth / (SAMPLES * 2),
+                    queue=SMTP_DELIVER,
+                )
+            ],
         },
     )
 
@@ -224,9 +278,18 @@ def queue_growing(c: Config) -> Scenario:
 def stats_stale(c: Config) -> Scenario:
     def inputs(age: float, sends_per_minute: float) -> list[Series]:
         # The timestamp advances with promtool's clock (which starts at 0), so its age stays constant.
-        return [ramp(metrics.TENANT_STATS_LAST_UPDATE, metrics.EXPORTER, -age, 60, tenant="acme"),
-                ramp(metrics.HTTP_REQUESTS_SPEC.name, metrics.API, 5, sends_per_minute, route=MAIL_SEND_ROUTE,
-                     method="POST", status_class="2xx")]
+        return [
+            ramp(metrics.TENANT_STATS_LAST_UPDATE, metrics.EXPORTER, -age, 60, tenant="acme"),
+            ramp(
+                metrics.HTTP_REQUESTS_SPEC.name,
+                metrics.API,
+                5,
+                sends_per_minute,
+                route=MAIL_SEND_ROUTE,
+                method="POST",
+                status_class="2xx",
+            ),
+        ]
 
     stale = c.stats_stale_seconds + 600
     return Scenario(
@@ -270,12 +333,29 @@ def exporter_failing(c: Config) -> Scenario:
 def scenarios(config: Config = CONFIG) -> dict[str, Scenario]:
     built = [
         *service_scenarios(config),
-        api_5xx(config), render_errors(config), mx_failures(config), tls_failures(config), dkim_slow(config),
-        queue_high(config), queue_growing(config), stats_stale(config), webhook_success(config),
+        api_5xx(config),
+        render_errors(config),
+        mx_failures(config),
+        tls_failures(config),
+        dkim_slow(config),
+        queue_high(config),
+        queue_growing(config),
+        stats_stale(config),
+        webhook_success(config),
         exporter_failing(config),
-        tenant_ratio_scenario("ScaiSendTenantBounceRateHigh", "bounces", "requests",
-                              config.tenant_bounce_rate, config.tenant_bounce_min_requests),
-        tenant_ratio_scenario("ScaiSendTenantSpamReportRateHigh", "spam_reports", "delivered",
-                              config.tenant_spam_report_rate, config.tenant_spam_min_delivered),
+        tenant_ratio_scenario(
+            "ScaiSendTenantBounceRateHigh",
+            "bounces",
+            "requests",
+            config.tenant_bounce_rate,
+            config.tenant_bounce_min_requests,
+        ),
+        tenant_ratio_scenario(
+            "ScaiSendTenantSpamReportRateHigh",
+            "spam_reports",
+            "delivered",
+            config.tenant_spam_report_rate,
+            config.tenant_spam_min_delivered,
+        ),
     ]
     return {s.alert: s for s in built}

@@ -36,8 +36,9 @@ ROUTE_CASES: list[tuple[dict[str, str], str]] = [
 
 def routes_test(config_file: Path, labels: dict[str, str], receiver: str) -> subprocess.CompletedProcess[str]:
     pairs = [f"{k}={v}" for k, v in labels.items()]
-    return run(AMTOOL, "config", "routes", "test", f"--config.file={config_file}", f"--verify.receivers={receiver}",
-               *pairs)
+    return run(
+        AMTOOL, "config", "routes", "test", f"--config.file={config_file}", f"--verify.receivers={receiver}", *pairs
+    )
 
 
 class TestStatic:
@@ -48,8 +49,9 @@ class TestStatic:
         assert f"{len(inhibit_rules())} inhibit rules" in result.stdout
 
     @needs_amtool
-    @pytest.mark.parametrize(("labels", "receiver"), ROUTE_CASES, ids=lambda v: v.get("alertname", "")
-                             if isinstance(v, dict) else v)
+    @pytest.mark.parametrize(
+        ("labels", "receiver"), ROUTE_CASES, ids=lambda v: v.get("alertname", "") if isinstance(v, dict) else v
+    )
     def test_route(self, alertmanager_file: Path, labels: dict[str, str], receiver: str) -> None:
         result = routes_test(alertmanager_file, labels, receiver)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -145,15 +147,22 @@ def alertmanager_url(sink: WebhookSink, tmp_path_factory: pytest.TempPathFactory
     if ALERTMANAGER is None:
         pytest.skip("alertmanager not installed: apt-get install -y prometheus-alertmanager")
     workdir = tmp_path_factory.mktemp("alertmanager")
-    config = alertmanager_config(pager_url=f"{sink.url}/pager", ticket_url=f"{sink.url}/ticket",
-                                 group_wait="1s", group_interval="1s")
+    config = alertmanager_config(
+        pager_url=f"{sink.url}/pager", ticket_url=f"{sink.url}/ticket", group_wait="1s", group_interval="1s"
+    )
     (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     log = (workdir / "alertmanager.log").open("w")
     process = subprocess.Popen(
-        [ALERTMANAGER, f"--config.file={workdir / 'alertmanager.yml'}", f"--storage.path={workdir / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            ALERTMANAGER,
+            f"--config.file={workdir / 'alertmanager.yml'}",
+            f"--storage.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
 
@@ -197,8 +206,9 @@ class TestLive:
         assert "ScaiSendApiDown" not in sink.alertnames("/ticket")
         assert "ScaiSendTenantBounceRateHigh" not in sink.alertnames("/pager")
         bodies = [body for path, body in sink.received if path == "/ticket"]
-        assert any(body["groupLabels"] == {"alertname": "ScaiSendTenantBounceRateHigh", "tenant": "acme"}
-                   for body in bodies)
+        assert any(
+            body["groupLabels"] == {"alertname": "ScaiSendTenantBounceRateHigh", "tenant": "acme"} for body in bodies
+        )
 
     def test_service_down_inhibits_its_derived_alerts(self, alertmanager_url: str, sink: WebhookSink) -> None:
         post_alert(alertmanager_url, "ScaiSendWorkerDown", "critical", job="scaisend-worker", instance="w:9101")

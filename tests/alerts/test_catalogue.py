@@ -66,7 +66,10 @@ def test_one_tenant_gauge_per_daily_stats_metric() -> None:
 
 def test_processes_and_ports_follow_d17() -> None:
     assert {p.job: p.port for p in metrics.PROCESSES} == {
-        "scaisend-api": 8000, "scaisend-worker": 9101, "scaisend-smtp": 9102, "scaisend-exporter": 9103,
+        "scaisend-api": 8000,
+        "scaisend-worker": 9101,
+        "scaisend-smtp": 9102,
+        "scaisend-exporter": 9103,
     }
     assert all(metrics.specs_for(p) for p in metrics.PROCESSES)
 
@@ -77,8 +80,14 @@ def test_http_buckets_separate_50_100_200_ms() -> None:
 
 
 def test_status_class() -> None:
-    assert [metrics.status_class(c) for c in (200, 202, 404, 429, 500, 503)] == ["2xx", "2xx", "4xx", "4xx", "5xx",
-                                                                                   "5xx"]
+    assert [metrics.status_class(c) for c in (200, 202, 404, 429, 500, 503)] == [
+        "2xx",
+        "2xx",
+        "4xx",
+        "4xx",
+        "5xx",
+        "5xx",
+    ]
 
 
 def test_render_default_registry_has_every_process_metric_family() -> None:
@@ -115,11 +124,13 @@ def test_multiprocess_mode_sums_every_process(tmp_path: Path) -> None:
     for _ in range(2):
         subprocess.run([sys.executable, "-c", record], env=env, cwd=ROOT, check=True, timeout=60)
     render = "from scaisend import metrics; import sys; sys.stdout.buffer.write(metrics.render_metrics(sys.argv[1])[0])"
-    out = subprocess.run([sys.executable, "-c", render, str(directory)], env=env, cwd=ROOT, check=True, timeout=60,
-                         capture_output=True).stdout.decode()
+    out = subprocess.run(
+        [sys.executable, "-c", render, str(directory)], env=env, cwd=ROOT, check=True, timeout=60, capture_output=True
+    ).stdout.decode()
     samples = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(out) for s in family.samples
+        for family in text_string_to_metric_families(out)
+        for s in family.samples
     }
     labels = (("method", "POST"), ("route", "/v3/mail/send"), ("status_class", "2xx"))
     assert samples[("scaisend_http_requests_total", labels)] == 6

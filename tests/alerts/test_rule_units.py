@@ -30,14 +30,16 @@ def expected_alerts(rule: dict[str, Any], scenario: Scenario, case: str, minute:
     for expected in scenario.firing[case][1]:
         labels = {"severity": rule["labels"]["severity"], **expected.labels}
         value = expected.value_at(minute)
-        out.append({
-            "exp_labels": labels,
-            "exp_annotations": {
-                "summary": annotations["summary"],
-                "runbook_url": annotations["runbook_url"],
-                "description": render_annotation(annotations["description"], labels, value),
-            },
-        })
+        out.append(
+            {
+                "exp_labels": labels,
+                "exp_annotations": {
+                    "summary": annotations["summary"],
+                    "runbook_url": annotations["runbook_url"],
+                    "description": render_annotation(annotations["description"], labels, value),
+                },
+            }
+        )
     return out
 
 
@@ -57,13 +59,21 @@ def unit_test_file(rules_file: Path, scenario: Scenario) -> dict[str, Any]:
         return test
 
     tests = [
-        {"name": f"{name} silent: {case}", "interval": "1m", "input_series": series,
-         "alert_rule_test": [check(after), check(late)]}
+        {
+            "name": f"{name} silent: {case}",
+            "interval": "1m",
+            "input_series": series,
+            "alert_rule_test": [check(after), check(late)],
+        }
         for case, series in scenario.silent.items()
     ]
     tests += [
-        {"name": f"{name} fires: {case}", "interval": "1m", "input_series": series,
-         "alert_rule_test": [check(before), check(after, expected_alerts(rule, scenario, case, after))]}
+        {
+            "name": f"{name} fires: {case}",
+            "interval": "1m",
+            "input_series": series,
+            "alert_rule_test": [check(before), check(after, expected_alerts(rule, scenario, case, after))],
+        }
         for case, (series, _) in scenario.firing.items()
     ]
     return {"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": tests}

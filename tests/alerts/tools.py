@@ -17,9 +17,7 @@ PROMTOOL = shutil.which("promtool")
 AMTOOL = shutil.which("amtool")
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool not installed: apt-get install -y prometheus"
-)
+needs_promtool = pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed: apt-get install -y prometheus")
 needs_amtool = pytest.mark.skipif(
     AMTOOL is None, reason="amtool not installed: apt-get install -y prometheus-alertmanager"
 )
@@ -30,9 +28,7 @@ needs_alertmanager = pytest.mark.skipif(
 
 def run(tool: str | None, *args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     assert tool is not None
-    return subprocess.run(
-        [tool, *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd, check=False
-    )
+    return subprocess.run([tool, *map(str, args)], capture_output=True, text=True, timeout=60, cwd=cwd, check=False)
 
 
 # --- Prometheus template functions used in our descriptions (prometheus/template/template.go) ---------------------

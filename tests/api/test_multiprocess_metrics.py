@@ -17,16 +17,21 @@ REQUESTS = 60
 
 
 def health_count(text: str) -> float:
-    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
-               if s.name == "scaisend_http_requests_total" and s.labels.get("route") == "/health")
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "scaisend_http_requests_total" and s.labels.get("route") == "/health"
+    )
 
 
 @pytest.mark.timeout(90)
 def test_two_workers_report_the_sum(database: Settings, tmp_path: Path) -> None:
     port = free_port()
     env = settings_env(database, API_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
-    proc = subprocess.Popen([*SCAISEND, "serve", "--workers", "2"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*SCAISEND, "serve", "--workers", "2"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/ready", timeout=60)

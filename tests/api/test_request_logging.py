@@ -19,8 +19,9 @@ from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wai
 def test_every_log_line_is_json_with_the_request_id(database: Settings, tenant: TenantKey) -> None:
     port = free_port()
     env = settings_env(database, API_PORT=str(port))
-    proc = subprocess.Popen([*SCAISEND, "serve"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*SCAISEND, "serve"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/health")

@@ -31,8 +31,9 @@ class TestAuthentication:
         assert response.status_code == 401
         assert response.json() == {"detail": "Invalid API key"}
 
-    async def test_revoked_key_is_401_on_next_request(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                      app: FastAPI) -> None:
+    async def test_revoked_key_is_401_on_next_request(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         victim = await make_key(app.state.resources.maker, tenant.tenant_id, ["stats.read"])
         assert (await client.get("/v3/scopes", headers=victim.headers)).status_code == 200
         revoke = await client.delete(f"/v3/api_keys/{victim.key_id}", headers=tenant.headers)
@@ -44,8 +45,11 @@ class TestAuthentication:
     async def test_expired_key_is_401(self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI) -> None:
         victim = await make_key(app.state.resources.maker, tenant.tenant_id, ["stats.read"])
         async with unit_of_work(app.state.resources.maker) as session:
-            await session.execute(update(ApiKey).where(ApiKey.id == victim.key_id)
-                                  .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+            await session.execute(
+                update(ApiKey)
+                .where(ApiKey.id == victim.key_id)
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
         response = await client.get("/v3/scopes", headers=victim.headers)
         assert response.status_code == 401
         assert response.json() == {"detail": "Invalid API key"}
@@ -56,8 +60,9 @@ class TestAuthentication:
         assert response.status_code == 403
         assert response.json() == {"detail": "Missing required scope: admin.api_keys"}
 
-    async def test_key_without_scopes_has_no_access(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                    app: FastAPI) -> None:
+    async def test_key_without_scopes_has_no_access(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         empty = await make_key(app.state.resources.maker, tenant.tenant_id, [])
         assert (await client.get("/v3/api_keys", headers=empty.headers)).status_code == 403
         assert (await client.get("/v3/scopes", headers=empty.headers)).json() == {"scopes": []}
@@ -79,10 +84,12 @@ class TestScopes:
 
 
 class TestApiKeys:
-    async def test_create_shows_secret_once_then_only_prefix(self, client: httpx.AsyncClient,
-                                                             tenant: TenantKey) -> None:
-        created = await client.post("/v3/api_keys", headers=tenant.headers,
-                                    json={"name": "ci", "scopes": ["mail.send"], "environment": "test"})
+    async def test_create_shows_secret_once_then_only_prefix(
+        self, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
+        created = await client.post(
+            "/v3/api_keys", headers=tenant.headers, json={"name": "ci", "scopes": ["mail.send"], "environment": "test"}
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         assert API_KEY_RE.match(body["api_key"])
@@ -108,16 +115,19 @@ class TestApiKeys:
         assert revoked[0]["revoked_at"] is not None
 
     async def test_unknown_scope_is_400(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        response = await client.post("/v3/api_keys", headers=tenant.headers,
-                                     json={"name": "x", "scopes": ["mail.send", "mail.teleport"]})
+        response = await client.post(
+            "/v3/api_keys", headers=tenant.headers, json={"name": "x", "scopes": ["mail.send", "mail.teleport"]}
+        )
         assert response.status_code == 400
         assert response.json() == {"detail": "Unknown scope: mail.teleport"}
 
-    async def test_cannot_grant_more_than_held(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                               app: FastAPI) -> None:
+    async def test_cannot_grant_more_than_held(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         admin_only = await make_key(app.state.resources.maker, tenant.tenant_id, ["admin.api_keys"])
-        response = await client.post("/v3/api_keys", headers=admin_only.headers,
-                                     json={"name": "x", "scopes": ["mail.send"]})
+        response = await client.post(
+            "/v3/api_keys", headers=admin_only.headers, json={"name": "x", "scopes": ["mail.send"]}
+        )
         assert response.status_code == 403
         assert "mail.send" in response.json()["detail"]
 
@@ -127,18 +137,21 @@ class TestApiKeys:
         assert response.json()["detail"][0]["loc"] == ["body", "name"]
 
     async def test_update_changes_name_and_scopes(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        created = (await client.post("/v3/api_keys", headers=tenant.headers,
-                                     json={"name": "a", "scopes": ["mail.send"]})).json()
-        response = await client.patch(f"/v3/api_keys/{created['id']}", headers=tenant.headers,
-                                      json={"name": "b", "scopes": ["stats.read"]})
+        created = (
+            await client.post("/v3/api_keys", headers=tenant.headers, json={"name": "a", "scopes": ["mail.send"]})
+        ).json()
+        response = await client.patch(
+            f"/v3/api_keys/{created['id']}", headers=tenant.headers, json={"name": "b", "scopes": ["stats.read"]}
+        )
         assert response.status_code == 200
         assert (response.json()["name"], response.json()["scopes"]) == ("b", ["stats.read"])
         new_headers = {"Authorization": f"Bearer {created['api_key']}"}
         assert (await client.get("/v3/scopes", headers=new_headers)).json() == {"scopes": ["stats.read"]}
 
     async def test_rotate_invalidates_old_secret(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        created = (await client.post("/v3/api_keys", headers=tenant.headers,
-                                     json={"name": "r", "scopes": ["stats.read"]})).json()
+        created = (
+            await client.post("/v3/api_keys", headers=tenant.headers, json={"name": "r", "scopes": ["stats.read"]})
+        ).json()
         rotated = await client.post(f"/v3/api_keys/{created['id']}/rotate", headers=tenant.headers)
         assert rotated.status_code == 200
         old = {"Authorization": f"Bearer {created['api_key']}"}
@@ -147,8 +160,9 @@ class TestApiKeys:
         assert (await client.get("/v3/scopes", headers=new)).status_code == 200
 
     async def test_expires_at_in_the_past_is_400(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        response = await client.post("/v3/api_keys", headers=tenant.headers,
-                                     json={"name": "x", "expires_at": "2001-01-01T00:00:00Z"})
+        response = await client.post(
+            "/v3/api_keys", headers=tenant.headers, json={"name": "x", "expires_at": "2001-01-01T00:00:00Z"}
+        )
         assert response.status_code == 400
 
     async def test_admin_key_sees_every_scope(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:

@@ -25,8 +25,19 @@ class TestTenantsAndKeys:
         assert tenant.returncode == 0, tenant.stderr
         tenant_id = last_line(tenant.stdout)
         assert tenant_id.startswith("tnt_")
-        key = run_cli(database, "keys", "create", "--tenant", tenant_id, "--name", "ops",
-                      "--scope", "mail.send", "--scope", "stats.read")
+        key = run_cli(
+            database,
+            "keys",
+            "create",
+            "--tenant",
+            tenant_id,
+            "--name",
+            "ops",
+            "--scope",
+            "mail.send",
+            "--scope",
+            "stats.read",
+        )
         assert key.returncode == 0, key.stderr
         secret = last_line(key.stdout)
         assert API_KEY_RE.match(secret)
@@ -35,8 +46,9 @@ class TestTenantsAndKeys:
 
     def test_json_output_and_test_keys(self, database: Settings) -> None:
         tenant = json.loads(run_cli(database, "tenants", "create", "Json Co", "--json").stdout)
-        key = run_cli(database, "keys", "create", "--tenant", tenant["id"], "--name", "ci", "--scope", "all",
-                      "--test", "--json")
+        key = run_cli(
+            database, "keys", "create", "--tenant", tenant["id"], "--name", "ci", "--scope", "all", "--test", "--json"
+        )
         body = json.loads(key.stdout)
         assert body["api_key"].startswith("sg_test_")
         assert "admin.api_keys" in body["scopes"]

@@ -24,8 +24,13 @@ async def message_row(ctx: dict[str, Any], message_id: str) -> Message:
 async def events(ctx: dict[str, Any], message_id: str) -> list[tuple[str, str, dict[str, Any]]]:
     """``(event_type, recipient_email, metadata)`` of every event of the message, oldest first."""
     async with unit_of_work(ctx["maker"]) as session:
-        rows = (await session.scalars(select(EmailEvent).where(EmailEvent.message_id == message_id)
-                                      .order_by(EmailEvent.occurred_at, EmailEvent.event_type))).all()
+        rows = (
+            await session.scalars(
+                select(EmailEvent)
+                .where(EmailEvent.message_id == message_id)
+                .order_by(EmailEvent.occurred_at, EmailEvent.event_type)
+            )
+        ).all()
     return [(e.event_type, e.recipient_email, dict(e.data or {})) for e in rows]
 
 

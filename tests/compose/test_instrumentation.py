@@ -19,15 +19,30 @@ from scaisend.tracking.tokens import TokenKind, verify_token
 
 SECRET = "test-secret-key-0123456789abcdef"
 LINKS = TrackingLinks("https://send.example.test", SECRET, "msg_01abc", "ada@example.test", "unsubscribe@b.test")
-HTML = ('<html><head></head><body class="x"><p>Read <a class="btn" href="https://example.com/post?id=7&amp;s=a">'
-        'the post</a>, <a href="mailto:help@example.com">mail us</a> or <a href="#top">top</a>.</p></body></html>')
+HTML = (
+    '<html><head></head><body class="x"><p>Read <a class="btn" href="https://example.com/post?id=7&amp;s=a">'
+    'the post</a>, <a href="mailto:help@example.com">mail us</a> or <a href="#top">top</a>.</p></body></html>'
+)
 TEXT = "Read https://example.com/post?id=7. Thanks"
 
 
-def run(html: str | None = HTML, text: str | None = TEXT, *, preheader: str | None = None,
-        footer: Footer | None = None, asm_group_id: int | None = None, **config: Any) -> Instrumented:
-    return instrument(Body(html, text), preheader=preheader, tracking=TrackingConfig(**config), footer=footer,
-                      links=LINKS, asm_group_id=asm_group_id)
+def run(
+    html: str | None = HTML,
+    text: str | None = TEXT,
+    *,
+    preheader: str | None = None,
+    footer: Footer | None = None,
+    asm_group_id: int | None = None,
+    **config: Any,
+) -> Instrumented:
+    return instrument(
+        Body(html, text),
+        preheader=preheader,
+        tracking=TrackingConfig(**config),
+        footer=footer,
+        links=LINKS,
+        asm_group_id=asm_group_id,
+    )
 
 
 def hrefs(html: str) -> list[str]:
@@ -110,22 +125,28 @@ class TestSubscriptionTracking:
         assert LINKS.unsubscribe_mailto().startswith("mailto:unsubscribe@b.test?subject=unsubscribe-")
 
     def test_custom_html_and_text_mark_the_link(self) -> None:
-        result = run(subscription_enabled=True, subscription_html="<div>Stop: <% here %></div>",
-                     subscription_text="Stop: <% %>")
+        result = run(
+            subscription_enabled=True, subscription_html="<div>Stop: <% here %></div>", subscription_text="Stop: <% %>"
+        )
         url = LINKS.unsubscribe_url()
         assert f'<div>Stop: <a href="{url}">here</a></div>' in (result.html or "")
         assert (result.text or "").endswith(f"Stop: {url}\n")
 
     def test_substitution_tag_replaces_the_footer(self) -> None:
-        result = run("<p>bye [unsub]</p>", "bye [unsub]", subscription_enabled=True,
-                     subscription_substitution_tag="[unsub]")
+        result = run(
+            "<p>bye [unsub]</p>", "bye [unsub]", subscription_enabled=True, subscription_substitution_tag="[unsub]"
+        )
         url = LINKS.unsubscribe_url()
         assert result.html == f"<p>bye {url}</p>"
         assert result.text == f"bye {url}"
 
     def test_asm_tags_are_replaced_and_asm_sends_get_headers(self) -> None:
-        result = run('<a href="<%asm_group_unsubscribe_raw_url%>">leave</a>', "<%asm_preferences_raw_url%>",
-                     asm_group_id=7, click_enabled=True)
+        result = run(
+            '<a href="<%asm_group_unsubscribe_raw_url%>">leave</a>',
+            "<%asm_preferences_raw_url%>",
+            asm_group_id=7,
+            click_enabled=True,
+        )
         url = LINKS.unsubscribe_url()
         assert result.html == f'<a href="{url}">leave</a>'
         assert result.text == url
@@ -137,8 +158,12 @@ class TestSubscriptionTracking:
 
 class TestGanalyticsFooterPreheader:
     def test_utm_params_are_added_to_links_keeping_existing_ones(self) -> None:
-        result = run('<a href="https://example.com/a?utm_source=mine">a</a>', "see https://example.com/b",
-                     ganalytics_enabled=True, utm={"utm_source": "news", "utm_campaign": "spring"})
+        result = run(
+            '<a href="https://example.com/a?utm_source=mine">a</a>',
+            "see https://example.com/b",
+            ganalytics_enabled=True,
+            utm={"utm_source": "news", "utm_campaign": "spring"},
+        )
         assert hrefs(result.html or "") == ["https://example.com/a?utm_source=mine&utm_campaign=spring"]
         assert result.text == "see https://example.com/b?utm_source=news&utm_campaign=spring"
 

@@ -29,9 +29,15 @@ WHEN = datetime(2026, 11, 27, 12, 30, tzinfo=UTC)
 
 def draft(**overrides: Any) -> Draft:
     values: dict[str, Any] = {
-        "message_id": "msg_01test", "hostname": "mta.scaisend.test", "date": WHEN,
-        "sender": Mailbox("sender@example.test", "Sender"), "to": [Recipient("ada@example.test", "Ada", "to")],
-        "cc": [], "subject": "Hello", "html": "<html><body><p>Hi</p></body></html>", "text": "Hi",
+        "message_id": "msg_01test",
+        "hostname": "mta.scaisend.test",
+        "date": WHEN,
+        "sender": Mailbox("sender@example.test", "Sender"),
+        "to": [Recipient("ada@example.test", "Ada", "to")],
+        "cc": [],
+        "subject": "Hello",
+        "html": "<html><body><p>Hi</p></body></html>",
+        "text": "Hi",
     }
     values.update(overrides)
     return Draft(**values)
@@ -45,8 +51,11 @@ def parse(raw: bytes) -> EmailMessage:
 
 class TestBuildMime:
     def test_headers(self) -> None:
-        msg = parse(build_mime(draft(cc=[Recipient("cc@example.test", None, "cc")],
-                                     reply_to=[Mailbox("help@example.test", "Help")])))
+        msg = parse(
+            build_mime(
+                draft(cc=[Recipient("cc@example.test", None, "cc")], reply_to=[Mailbox("help@example.test", "Help")])
+            )
+        )
 
         assert msg["From"] == "Sender <sender@example.test>"
         assert msg["To"] == "Ada <ada@example.test>"
@@ -65,8 +74,13 @@ class TestBuildMime:
         assert b"\n" not in raw.replace(b"\r\n", b"")
 
     def test_non_ascii_subject_and_names_round_trip_as_encoded_words(self) -> None:
-        raw = build_mime(draft(subject="Grüße aus Köln ✓", sender=Mailbox("s@example.test", "Zoë Ünal"),
-                               to=[Recipient("a@example.test", "Ærøskøbing", "to")]))
+        raw = build_mime(
+            draft(
+                subject="Grüße aus Köln ✓",
+                sender=Mailbox("s@example.test", "Zoë Ünal"),
+                to=[Recipient("a@example.test", "Ærøskøbing", "to")],
+            )
+        )
 
         assert b"=?utf-8?" in raw
         msg = parse(raw)
@@ -82,20 +96,29 @@ class TestBuildMime:
         assert msg.get_body(("plain",)).get_content().strip() == "Grüße"  # type: ignore[union-attr]
         assert msg.get_body(("html",)).get_content().strip() == "<p>Grüße</p>"  # type: ignore[union-attr]
 
-    @pytest.mark.parametrize(("html", "text", "content_type"), [
-        ("<p>only html</p>", None, "text/html"),
-        (None, "only text", "text/plain"),
-    ])
+    @pytest.mark.parametrize(
+        ("html", "text", "content_type"),
+        [
+            ("<p>only html</p>", None, "text/html"),
+            (None, "only text", "text/plain"),
+        ],
+    )
     def test_single_part(self, html: str | None, text: str | None, content_type: str) -> None:
         msg = parse(build_mime(draft(html=html, text=text)))
         assert msg.get_content_type() == content_type
 
     def test_inline_image_is_related_to_the_html_and_attachments_are_mixed(self) -> None:
-        msg = parse(build_mime(draft(
-            html='<html><body><img src="cid:logo"></body></html>',
-            attachments=[Attachment(PNG, "logo.png", "image/png", "inline", "logo"),
-                         Attachment(PDF, "Bericht über 2026.pdf", "application/pdf")],
-        )))
+        msg = parse(
+            build_mime(
+                draft(
+                    html='<html><body><img src="cid:logo"></body></html>',
+                    attachments=[
+                        Attachment(PNG, "logo.png", "image/png", "inline", "logo"),
+                        Attachment(PDF, "Bericht über 2026.pdf", "application/pdf"),
+                    ],
+                )
+            )
+        )
 
         assert msg.get_content_type() == "multipart/mixed"
         body, attachment = list(msg.iter_parts())
@@ -113,8 +136,9 @@ class TestBuildMime:
         assert [part["MIME-Version"] for part in msg.walk()][1:] == [None] * 6
 
     def test_inline_attachment_without_html_is_attached(self) -> None:
-        msg = parse(build_mime(draft(html=None, attachments=[Attachment(PNG, "logo.png", "image/png", "inline",
-                                                                        "logo")])))
+        msg = parse(
+            build_mime(draft(html=None, attachments=[Attachment(PNG, "logo.png", "image/png", "inline", "logo")]))
+        )
         assert msg.get_content_type() == "multipart/mixed"
         image = next(iter(msg.iter_attachments()))
         assert image["Content-ID"] == "<logo>"
@@ -125,8 +149,15 @@ class TestBuildMime:
         assert next(iter(msg.iter_attachments())).get_content_type() == "application/octet-stream"
 
     def test_custom_headers_and_no_recipients_in_to(self) -> None:
-        msg = parse(build_mime(draft(to=[], cc=[Recipient("cc@example.test", None, "cc")],
-                                     headers={"X-Campaign": "spring", "X-Note": "Grüße"})))
+        msg = parse(
+            build_mime(
+                draft(
+                    to=[],
+                    cc=[Recipient("cc@example.test", None, "cc")],
+                    headers={"X-Campaign": "spring", "X-Note": "Grüße"},
+                )
+            )
+        )
         assert msg["X-Campaign"] == "spring"
         assert msg["X-Note"] == "Grüße"
         assert msg["To"] == "undisclosed-recipients:;"
@@ -142,8 +173,17 @@ class TestMergeHeaders:
         assert merged == {"x-tag": "personalization", "X-Only-Request": "1"}
 
     def test_reserved_and_malformed_names_are_left_out(self) -> None:
-        merged = merge_headers({"To": "x@example.test", "Subject": "s", "X-ScaiSend-Message-Id": "forged",
-                                "DKIM-Signature": "x", "Bad Name": "1", "Bad:Name": "1", "X-Ok": "1"})
+        merged = merge_headers(
+            {
+                "To": "x@example.test",
+                "Subject": "s",
+                "X-ScaiSend-Message-Id": "forged",
+                "DKIM-Signature": "x",
+                "Bad Name": "1",
+                "Bad:Name": "1",
+                "X-Ok": "1",
+            }
+        )
         assert merged == {"X-Ok": "1"}
 
     def test_line_breaks_cannot_start_a_header(self) -> None:

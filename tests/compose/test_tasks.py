@@ -37,7 +37,8 @@ def counter(name: str, **labels: str) -> float:
 
 class TestProcessEmail:
     async def test_content_send_is_rendered_stored_and_handed_to_delivery(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
         before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="success")
 
@@ -56,7 +57,8 @@ class TestProcessEmail:
         assert counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="success") == before + 1
 
     async def test_running_twice_records_processed_once_and_one_delivery_job(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
         assert await process_email(compose_ctx, message_id) == Outcome.ALREADY_RENDERED
@@ -65,7 +67,8 @@ class TestProcessEmail:
         assert (await delivery_jobs(compose_ctx)).count(f"deliver_message:{message_id}:1") == 1
 
     async def test_message_retried_after_delivery_attempts_continues_the_attempt_count(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
         message_id = await make_message(maker, tenant.tenant_id)
         async with unit_of_work(maker) as session:
@@ -74,11 +77,14 @@ class TestProcessEmail:
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
 
         assert await delivery_jobs(compose_ctx) == [f"deliver_message:{message_id}:3"]
-        assert await delivery_job_args(compose_ctx, f"deliver_message:{message_id}:3") == ("deliver_message",
-                                                                                           (message_id, 3))
+        assert await delivery_job_args(compose_ctx, f"deliver_message:{message_id}:3") == (
+            "deliver_message",
+            (message_id, 3),
+        )
 
     async def test_rendered_message_waiting_for_a_delivery_retry_is_left_alone(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
         message_id = await make_message(maker, tenant.tenant_id, status=MessageStatus.RENDERED.value)
         async with unit_of_work(maker) as session:
@@ -88,8 +94,9 @@ class TestProcessEmail:
         assert await delivery_jobs(compose_ctx) == []
 
     @pytest.mark.parametrize("status", [MessageStatus.CANCELLED, MessageStatus.SENDING, MessageStatus.FAILED])
-    async def test_message_not_queued_is_left_alone(self, compose_ctx: dict[str, Any], tenant: TenantKey,
-                                                    status: MessageStatus) -> None:
+    async def test_message_not_queued_is_left_alone(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey, status: MessageStatus
+    ) -> None:
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id, status=status.value)
 
         assert await process_email(compose_ctx, message_id) == Outcome.SKIPPED
@@ -104,8 +111,9 @@ class TestProcessEmail:
     async def test_burst_worker_runs_the_registered_job(self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
         settings, queues = compose_ctx["settings"], compose_ctx["queues"]
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
-        await compose_ctx["redis"].enqueue_job("process_email", message_id, _queue_name=queues.email_process,
-                                               _job_id=f"process_email:{message_id}")
+        await compose_ctx["redis"].enqueue_job(
+            "process_email", message_id, _queue_name=queues.email_process, _job_id=f"process_email:{message_id}"
+        )
 
         await serve_queues(settings, {queues.email_process: [func(process_email, name="process_email")]}, burst=True)
 
@@ -115,7 +123,8 @@ class TestProcessEmail:
 
 class TestErrors:
     async def test_lost_delivery_hand_off_is_repaired_by_the_retry(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
         unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
         retries_before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="retry")
@@ -134,7 +143,8 @@ class TestErrors:
         assert [e[0] for e in await events(compose_ctx, message_id)] == ["processed"]
 
     async def test_unexpected_error_fails_the_message_instead_of_retrying(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         body = send_body(headers=["not", "a", "mapping"])
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id, body=body)
 
@@ -147,14 +157,16 @@ class TestErrors:
 
 
 class TestRequeueStaleMessages:
-    async def test_message_left_queued_gets_its_job_again_once(self, compose_ctx: dict[str, Any],
-                                                               tenant: TenantKey) -> None:
+    async def test_message_left_queued_gets_its_job_again_once(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker, queue = compose_ctx["maker"], compose_ctx["queues"].email_process
         stale = await make_message(maker, tenant.tenant_id)
         fresh = await make_message(maker, tenant.tenant_id)
         async with unit_of_work(maker) as session:
-            await session.execute(update(Message).where(Message.id == stale)
-                                  .values(updated_at=datetime.now(UTC) - timedelta(minutes=10)))
+            await session.execute(
+                update(Message).where(Message.id == stale).values(updated_at=datetime.now(UTC) - timedelta(minutes=10))
+            )
 
         assert await requeue_stale_messages(compose_ctx) >= 1
         await requeue_stale_messages(compose_ctx)
@@ -166,13 +178,16 @@ class TestRequeueStaleMessages:
 
 class TestWebhooks:
     async def test_recorded_events_are_queued_for_webhooks_after_commit(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
-        await make_endpoint(maker, compose_ctx["settings"], tenant.tenant_id, "http://127.0.0.1:9/hook",
-                            ["processed", "dropped"])
+        await make_endpoint(
+            maker, compose_ctx["settings"], tenant.tenant_id, "http://127.0.0.1:9/hook", ["processed", "dropped"]
+        )
         await add_suppression(maker, tenant.tenant_id, "gone@example.test", "spam_report")
-        message_id = await make_message(maker, tenant.tenant_id,
-                                        personalization_=personalization("ok@example.test", "gone@example.test"))
+        message_id = await make_message(
+            maker, tenant.tenant_id, personalization_=personalization("ok@example.test", "gone@example.test")
+        )
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
 
@@ -184,11 +199,16 @@ class TestWebhooks:
 
 class TestSuppressions:
     async def test_suppressed_recipient_is_dropped_and_the_rest_is_sent(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
         await add_suppression(maker, tenant.tenant_id, "gone@example.test", "bounce")
-        message_id = await make_message(maker, tenant.tenant_id, body=send_body(categories=["news"]),
-                                        personalization_=personalization("Gone@Example.test", "ok@example.test"))
+        message_id = await make_message(
+            maker,
+            tenant.tenant_id,
+            body=send_body(categories=["news"]),
+            personalization_=personalization("Gone@Example.test", "ok@example.test"),
+        )
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
 
@@ -199,17 +219,22 @@ class TestSuppressions:
         msg = await parsed_mime(compose_ctx, message_id)
         assert msg["To"] == "ok@example.test"
 
-    @pytest.mark.parametrize(("kind", "reason"), [
-        ("bounce", "suppressed_bounce"),
-        ("spam_report", "suppressed_spam"),
-        ("unsubscribe", "suppressed_unsubscribe"),
-    ])
+    @pytest.mark.parametrize(
+        ("kind", "reason"),
+        [
+            ("bounce", "suppressed_bounce"),
+            ("spam_report", "suppressed_spam"),
+            ("unsubscribe", "suppressed_unsubscribe"),
+        ],
+    )
     async def test_all_recipients_suppressed_ends_failed_without_processed(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey, kind: str, reason: str) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey, kind: str, reason: str
+    ) -> None:
         maker = compose_ctx["maker"]
         await add_suppression(maker, tenant.tenant_id, "blocked@example.test", kind)
-        message_id = await make_message(maker, tenant.tenant_id,
-                                        personalization_=personalization("blocked@example.test"))
+        message_id = await make_message(
+            maker, tenant.tenant_id, personalization_=personalization("blocked@example.test")
+        )
 
         assert await process_email(compose_ctx, message_id) == Outcome.ALL_DROPPED
         assert await process_email(compose_ctx, message_id) == Outcome.SKIPPED
@@ -219,20 +244,25 @@ class TestSuppressions:
         assert await events(compose_ctx, message_id) == [("dropped", "blocked@example.test", {"reason": reason})]
         assert f"deliver_message:{message_id}:1" not in await delivery_jobs(compose_ctx)
 
-    @pytest.mark.parametrize(("kind", "bypass"), [
-        ("bounce", "bypass_bounce_management"),
-        ("bounce", "bypass_list_management"),
-        ("spam_report", "bypass_spam_management"),
-        ("unsubscribe", "bypass_unsubscribe_management"),
-        ("unsubscribe", "bypass_list_management"),
-    ])
-    async def test_bypass_flag_sends_anyway(self, compose_ctx: dict[str, Any], tenant: TenantKey, kind: str,
-                                            bypass: str) -> None:
+    @pytest.mark.parametrize(
+        ("kind", "bypass"),
+        [
+            ("bounce", "bypass_bounce_management"),
+            ("bounce", "bypass_list_management"),
+            ("spam_report", "bypass_spam_management"),
+            ("unsubscribe", "bypass_unsubscribe_management"),
+            ("unsubscribe", "bypass_list_management"),
+        ],
+    )
+    async def test_bypass_flag_sends_anyway(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey, kind: str, bypass: str
+    ) -> None:
         maker = compose_ctx["maker"]
         await add_suppression(maker, tenant.tenant_id, "listed@example.test", kind)
         body = send_body(mail_settings={bypass: {"enable": True}})
-        message_id = await make_message(maker, tenant.tenant_id, body=body,
-                                        personalization_=personalization("listed@example.test"))
+        message_id = await make_message(
+            maker, tenant.tenant_id, body=body, personalization_=personalization("listed@example.test")
+        )
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
         assert [e[0] for e in await events(compose_ctx, message_id)] == ["processed"]
@@ -240,7 +270,8 @@ class TestSuppressions:
 
 class TestRenderFailures:
     async def test_broken_template_fails_the_message_with_the_reason(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
         template_id = await make_template(maker, tenant.tenant_id, html="<p>{{#if x}}never closed</p>")
         message_id = await make_message(maker, tenant.tenant_id, body=send_body(content=None, template_id=template_id))
@@ -263,8 +294,9 @@ class TestRenderFailures:
         row = await message_row(compose_ctx, message_id)
         assert row.error_message == "Template d-00000000000000000000000000000000 not found or has no active version"
 
-    async def test_undecodable_attachment_fails_the_message(self, compose_ctx: dict[str, Any],
-                                                             tenant: TenantKey) -> None:
+    async def test_undecodable_attachment_fails_the_message(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         body = send_body(attachments=[{"content": "not base64!!", "filename": "x.bin"}])
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id, body=body)
 
@@ -275,15 +307,23 @@ class TestRenderFailures:
 
 class TestTemplates:
     async def test_dynamic_template_renders_subject_html_text_and_preheader(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
         template_id = await make_template(
-            maker, tenant.tenant_id, subject="Hi {{name}}", preheader="Your {{thing}} & more",
-            html="<html><body><p>Dear {{name}}, your {{thing}}.</p></body></html>")
+            maker,
+            tenant.tenant_id,
+            subject="Hi {{name}}",
+            preheader="Your {{thing}} & more",
+            html="<html><body><p>Dear {{name}}, your {{thing}}.</p></body></html>",
+        )
         person = personalization("ada@example.test", dynamic_template_data={"name": "Ada", "thing": "<order>"})
-        message_id = await make_message(maker, tenant.tenant_id, body=send_body(content=None, subject=None,
-                                                                                template_id=template_id),
-                                        personalization_=person)
+        message_id = await make_message(
+            maker,
+            tenant.tenant_id,
+            body=send_body(content=None, subject=None, template_id=template_id),
+            personalization_=person,
+        )
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
 
@@ -296,7 +336,8 @@ class TestTemplates:
         assert "Dear Ada, your <order>." in body_of(msg, "plain")
 
     async def test_legacy_substitutions_apply_to_content_and_subject(
-            self, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         body = send_body(subject="Order -num-", content=[{"type": "text/plain", "value": "Hello -name-"}])
         person = personalization(substitutions={"-name-": "Grace", "-num-": "42"})
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id, body=body, personalization_=person)
@@ -309,12 +350,20 @@ class TestTemplates:
 
 class TestTrackingDefaults:
     async def test_tenant_defaults_apply_under_the_request_settings(
-            self, app: FastAPI, compose_ctx: dict[str, Any], tenant: TenantKey) -> None:
+        self, app: FastAPI, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
         maker = compose_ctx["maker"]
-        await set_tenant_tracking(maker, tenant.tenant_id, open_tracking_enabled=False,
-                                  subscription_tracking_enabled=True, ganalytics_enabled=True, utm_source="tenant")
-        body = send_body(tracking_settings={"click_tracking": {"enable": False},
-                                            "ganalytics": {"utm_campaign": "spring"}})
+        await set_tenant_tracking(
+            maker,
+            tenant.tenant_id,
+            open_tracking_enabled=False,
+            subscription_tracking_enabled=True,
+            ganalytics_enabled=True,
+            utm_source="tenant",
+        )
+        body = send_body(
+            tracking_settings={"click_tracking": {"enable": False}, "ganalytics": {"utm_campaign": "spring"}}
+        )
         message_id = await make_message(maker, tenant.tenant_id, body=body)
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED

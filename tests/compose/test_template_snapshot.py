@@ -16,8 +16,9 @@ from tests.factories.messages import create_template, make_sender_domain, send, 
 from tests.factories.tenants import TenantKey
 
 
-async def test_in_flight_send_survives_template_delete(app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                                       compose_ctx: dict[str, Any]) -> None:
+async def test_in_flight_send_survives_template_delete(
+    app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, compose_ctx: dict[str, Any]
+) -> None:
     maker = app.state.resources.maker
     await make_sender_domain(maker, tenant.tenant_id)
     template_id = await create_template(client, tenant, subject="Hi {{name}}", html="<p>Hello {{name}}</p>")

@@ -29,17 +29,30 @@ class TestEffectiveTracking:
         assert effective_tracking(None, None) == TrackingConfig(open_enabled=True, click_enabled=True)
 
     def test_request_overrides_tenant_key_by_key(self) -> None:
-        tenant = {"click_tracking_enable_text": True, "subscription_tracking_enabled": True,
-                  "subscription_tracking_text": "Bye: <% %>", "ganalytics_enabled": True, "utm_source": "acme",
-                  "utm_medium": "email"}
-        request = {"open_tracking": {"enable": False, "substitution_tag": "%open%"},
-                   "subscription_tracking": {"html": "<p><% leave %></p>"},
-                   "ganalytics": {"utm_medium": "newsletter", "utm_campaign": None}}
+        tenant = {
+            "click_tracking_enable_text": True,
+            "subscription_tracking_enabled": True,
+            "subscription_tracking_text": "Bye: <% %>",
+            "ganalytics_enabled": True,
+            "utm_source": "acme",
+            "utm_medium": "email",
+        }
+        request = {
+            "open_tracking": {"enable": False, "substitution_tag": "%open%"},
+            "subscription_tracking": {"html": "<p><% leave %></p>"},
+            "ganalytics": {"utm_medium": "newsletter", "utm_campaign": None},
+        }
 
         assert effective_tracking(tenant, request) == TrackingConfig(
-            open_enabled=False, open_substitution_tag="%open%", click_enabled=True, click_enable_text=True,
-            subscription_enabled=True, subscription_text="Bye: <% %>", subscription_html="<p><% leave %></p>",
-            ganalytics_enabled=True, utm={"utm_source": "acme", "utm_medium": "newsletter"},
+            open_enabled=False,
+            open_substitution_tag="%open%",
+            click_enabled=True,
+            click_enable_text=True,
+            subscription_enabled=True,
+            subscription_text="Bye: <% %>",
+            subscription_html="<p><% leave %></p>",
+            ganalytics_enabled=True,
+            utm={"utm_source": "acme", "utm_medium": "newsletter"},
         )
 
     def test_request_can_enable_what_the_tenant_disabled(self) -> None:

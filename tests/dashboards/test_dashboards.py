@@ -20,8 +20,12 @@ from tests.alerts.promql import COUNTER_SUFFIXES, expand_grafana_variables, insp
 
 DASHBOARDS = all_dashboards()
 EXPECTED_UIDS = {
-    "scaisend-send-delivery", "scaisend-bounces", "scaisend-spam-reports", "scaisend-queues",
-    "scaisend-api-latency", "scaisend-engagement",
+    "scaisend-send-delivery",
+    "scaisend-bounces",
+    "scaisend-spam-reports",
+    "scaisend-queues",
+    "scaisend-api-latency",
+    "scaisend-engagement",
 }
 PANEL_TYPES = {"timeseries", "stat"}
 # grafana/dashboard-linter lint/rule_panel_units.go (subset we may use)
@@ -79,8 +83,11 @@ def rule_panel_datasource(d: dict[str, Any]) -> list[str]:
     for panel in panels(d):
         if panel.get("datasource") != common.DATASOURCE:
             problems.append(f"panel {panel.get('title')!r} does not use ${{datasource}}")
-        problems += [f"target {t.get('refId')} of {panel.get('title')!r} does not use ${{datasource}}"
-                     for t in panel.get("targets", []) if t.get("datasource") != common.DATASOURCE]
+        problems += [
+            f"target {t.get('refId')} of {panel.get('title')!r} does not use ${{datasource}}"
+            for t in panel.get("targets", [])
+            if t.get("datasource") != common.DATASOURCE
+        ]
     return problems
 
 
@@ -120,8 +127,9 @@ def rule_grid(d: dict[str, Any]) -> list[str]:
 def rule_queries(d: dict[str, Any]) -> list[str]:
     problems = []
     for expr in expressions(d):
-        problems += [f"rate range {r!r} is not $__rate_interval in {expr}" for r in _RATE_RANGE.findall(expr)
-                     if r != common.RATE]
+        problems += [
+            f"rate range {r!r} is not $__rate_interval in {expr}" for r in _RATE_RANGE.findall(expr) if r != common.RATE
+        ]
         if _TENANT_METRIC.search(expr) and "$tenant" not in expr:
             problems.append(f"tenant metric without the tenant variable: {expr}")
         try:
@@ -135,7 +143,12 @@ def rule_queries(d: dict[str, Any]) -> list[str]:
 
 
 RULES: list[Callable[[dict[str, Any]], list[str]]] = [
-    rule_schema, rule_template_datasource, rule_tenant_variable, rule_panel_datasource, rule_panels, rule_grid,
+    rule_schema,
+    rule_template_datasource,
+    rule_tenant_variable,
+    rule_panel_datasource,
+    rule_panels,
+    rule_grid,
     rule_queries,
 ]
 
@@ -162,25 +175,29 @@ def _mutate(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         for key in parents:
             node = node[int(key)] if key.isdigit() else node[key]
         node[int(last) if last.isdigit() else last] = value
+
     return apply
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("schemaVersion", 12),
-    ("rows", [{"panels": []}]),
-    ("panels.0.datasource", "Prometheus"),
-    ("panels.0.targets.0.datasource", None),
-    ("panels.1.id", 1),
-    ("panels.0.type", "graph"),
-    ("panels.0.gridPos.w", 30),
-    ("panels.1.gridPos.y", 0),
-    ("panels.0.targets.0.expr", "sum(rate(scaisend_tenant_bounces_today[5m]))"),
-    ("panels.0.targets.0.expr", "sum(rate(scaisend_http_requests_total[5m]))"),
-    ("panels.0.targets.0.expr", "sum(rate(scaisend_nonexistent_total[$__rate_interval]))"),
-    ("panels.0.targets.0.expr", "sum(rate(scaisend_http_requests_total[$__rate_interval])"),
-    ("templating.list.0.type", "custom"),
-    ("templating.list.1.multi", False),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("schemaVersion", 12),
+        ("rows", [{"panels": []}]),
+        ("panels.0.datasource", "Prometheus"),
+        ("panels.0.targets.0.datasource", None),
+        ("panels.1.id", 1),
+        ("panels.0.type", "graph"),
+        ("panels.0.gridPos.w", 30),
+        ("panels.1.gridPos.y", 0),
+        ("panels.0.targets.0.expr", "sum(rate(scaisend_tenant_bounces_today[5m]))"),
+        ("panels.0.targets.0.expr", "sum(rate(scaisend_http_requests_total[5m]))"),
+        ("panels.0.targets.0.expr", "sum(rate(scaisend_nonexistent_total[$__rate_interval]))"),
+        ("panels.0.targets.0.expr", "sum(rate(scaisend_http_requests_total[$__rate_interval])"),
+        ("templating.list.0.type", "custom"),
+        ("templating.list.1.multi", False),
+    ],
+)
 def test_linter_catches(path: str, value: Any) -> None:
     broken = copy.deepcopy(DASHBOARDS["scaisend-bounces"])
     _mutate(path, value)(broken)
@@ -198,17 +215,22 @@ def test_tenant_variable_reads_a_catalogue_metric() -> None:
 def _threshold_lines(dashboard: dict[str, Any]) -> set[float]:
     return {
         step["value"]
-        for panel in panels(dashboard) if panel["type"] == "timeseries"
+        for panel in panels(dashboard)
+        if panel["type"] == "timeseries"
         and panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] == "line"
-        for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"] if step["value"] is not None
+        for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        if step["value"] is not None
     }
 
 
-@pytest.mark.parametrize(("uid", "threshold"), [
-    ("scaisend-spam-reports", CONFIG.tenant_spam_report_rate),
-    ("scaisend-bounces", CONFIG.tenant_bounce_rate),
-    ("scaisend-queues", CONFIG.queue_depth_ceiling),
-])
+@pytest.mark.parametrize(
+    ("uid", "threshold"),
+    [
+        ("scaisend-spam-reports", CONFIG.tenant_spam_report_rate),
+        ("scaisend-bounces", CONFIG.tenant_bounce_rate),
+        ("scaisend-queues", CONFIG.queue_depth_ceiling),
+    ],
+)
 def test_alert_threshold_is_drawn(uid: str, threshold: float) -> None:
     assert threshold in _threshold_lines(DASHBOARDS[uid])
 

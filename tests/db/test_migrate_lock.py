@@ -22,14 +22,22 @@ def test_a_second_migration_waits_for_the_lock(empty_database: Settings) -> None
     with holder, holder.cursor() as cur:
         cur.execute("SELECT GET_LOCK(%s, 0)", (MIGRATION_LOCK,))
         assert cur.fetchone() == (1,)
-        proc = subprocess.Popen([*SCAISEND, "migrate"], env=settings_env(empty_database), cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*SCAISEND, "migrate"],
+            env=settings_env(empty_database),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             deadline = time.monotonic() + 60
             waiting = False
             while time.monotonic() < deadline and not waiting and proc.poll() is None:
-                cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE %s AND ID <> "
-                            "CONNECTION_ID()", ("SELECT GET_LOCK(%",))
+                cur.execute(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE %s AND ID <> CONNECTION_ID()",
+                    ("SELECT GET_LOCK(%",),
+                )
                 waiting = cur.fetchone()[0] >= 1
                 time.sleep(0.2)
             assert waiting, "scaisend migrate never waited in GET_LOCK"

@@ -46,9 +46,12 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database:
             message_indexes = {ix["name"] for ix in inspect(connection).get_indexes("messages")}
             assert "ix_messages_tenant_created" in message_indexes
             if connection.dialect.name == "mysql":
-                partitions = connection.execute(text(
-                    "SELECT COUNT(*) FROM information_schema.partitions WHERE table_schema = DATABASE() "
-                    "AND table_name = 'email_events' AND partition_name IS NOT NULL")).scalar_one()
+                partitions = connection.execute(
+                    text(
+                        "SELECT COUNT(*) FROM information_schema.partitions WHERE table_schema = DATABASE() "
+                        "AND table_name = 'email_events' AND partition_name IS NOT NULL"
+                    )
+                ).scalar_one()
                 assert partitions >= 2
         migrate.downgrade(empty_database, "base")
         with engine.connect() as connection:

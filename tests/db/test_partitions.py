@@ -37,7 +37,8 @@ from tests.harness.settings import make_settings
 def monthly(first: date, count: int) -> list[Partition]:
     """What the migration makes: ``count`` months from ``first``, then pmax."""
     return [Partition(partition_name(add_months(first, i)), add_months(first, i + 1)) for i in range(count)] + [
-        Partition(PMAX, None)]
+        Partition(PMAX, None)
+    ]
 
 
 class TestPlan:
@@ -75,8 +76,17 @@ class TestPlan:
 async def add_event(db: OwnDatabase, occurred_at: datetime) -> str:
     event_id = new_id("evt")
     async with unit_of_work(db.maker) as session:
-        session.add(EmailEvent(event_id=event_id, occurred_at=occurred_at, tenant_id="tnt_x", message_id="msg_x",
-                               event_type="delivered", recipient_email="a@example.org", data={}))
+        session.add(
+            EmailEvent(
+                event_id=event_id,
+                occurred_at=occurred_at,
+                tenant_id="tnt_x",
+                message_id="msg_x",
+                event_type="delivered",
+                recipient_email="a@example.org",
+                data={},
+            )
+        )
     return event_id
 
 
@@ -102,8 +112,9 @@ class TestOnMariaDB:
 
         old = await add_event(own_database, datetime.combine(this_month, datetime.min.time(), UTC) + timedelta(hours=1))
         future_month = add_months(this_month, 6)
-        future = await add_event(own_database, datetime.combine(future_month, datetime.min.time(), UTC)
-                                 + timedelta(days=3))
+        future = await add_event(
+            own_database, datetime.combine(future_month, datetime.min.time(), UTC) + timedelta(days=3)
+        )
         assert await rows_in(own_database, PMAX) == {future}
 
         later = future_month  # six months on: the coming months are missing, the event waits in pmax
@@ -111,7 +122,8 @@ class TestOnMariaDB:
             changes = await maintain(session, later)
         assert changes is not None
         assert [partition_name(m) for m in changes.add] == [
-            partition_name(add_months(this_month, i)) for i in range(4, 10)]
+            partition_name(add_months(this_month, i)) for i in range(4, 10)
+        ]
         assert await rows_in(own_database, partition_name(future_month)) == {future}
         assert await rows_in(own_database, PMAX) == set()
         async with unit_of_work(own_database.maker) as session:
@@ -137,8 +149,11 @@ class TestOnMariaDB:
 
     async def test_the_worker_cron_uses_its_clock_and_the_retention_setting(self, own_database: OwnDatabase) -> None:
         later = add_months(month_start(datetime.now(UTC).date()), 5)
-        ctx = {"maker": own_database.maker, "clock": ManualClock(datetime.combine(later, datetime.min.time(), UTC)),
-               "settings": own_database.settings.model_copy(update={"EVENT_RETENTION_MONTHS": 3})}
+        ctx = {
+            "maker": own_database.maker,
+            "clock": ManualClock(datetime.combine(later, datetime.min.time(), UTC)),
+            "settings": own_database.settings.model_copy(update={"EVENT_RETENTION_MONTHS": 3}),
+        }
         assert await maintain_event_partitions(ctx) == 5 + 2  # five months added, the two oldest dropped
         assert await maintain_event_partitions(ctx) == 0
 
@@ -146,8 +161,11 @@ class TestOnMariaDB:
         this_month = month_start(datetime.now(UTC).date())
         later = add_months(this_month, 5)
         waiting = await add_event(own_database, datetime.combine(later, datetime.min.time(), UTC))
-        ctx = {"maker": own_database.maker, "clock": ManualClock(datetime.combine(later, datetime.min.time(), UTC)),
-               "settings": own_database.settings.model_copy(update={"EVENT_RETENTION_MONTHS": 3})}
+        ctx = {
+            "maker": own_database.maker,
+            "clock": ManualClock(datetime.combine(later, datetime.min.time(), UTC)),
+            "settings": own_database.settings.model_copy(update={"EVENT_RETENTION_MONTHS": 3}),
+        }
         assert await maintain_event_partitions(ctx) == 2  # the two oldest months dropped, no month split out
         assert await rows_in(own_database, PMAX) == {waiting}
         async with unit_of_work(own_database.maker) as session:
@@ -162,8 +180,10 @@ class TestOnMariaDB:
         lines = done.stdout.strip().splitlines()
         this_month = month_start(datetime.now(UTC).date())
         assert lines[0].split() == [partition_name(this_month), add_months(this_month, 1).isoformat()]
-        assert lines[-1] == (f"would add: {partition_name(add_months(this_month, 4))}, "
-                             f"{partition_name(add_months(this_month, 5))}; would drop: none")
+        assert lines[-1] == (
+            f"would add: {partition_name(add_months(this_month, 4))}, "
+            f"{partition_name(add_months(this_month, 5))}; would drop: none"
+        )
 
 
 def test_cli_on_sqlite_has_nothing_to_do(tmp_path: object) -> None:

@@ -20,8 +20,9 @@ POLICY = TlsPolicy("opportunistic", ManualClock())
 
 
 async def opener(port: int) -> SmtpConnection | ConnectFailure:
-    return await open_connection("mx.scaisend.test", "127.0.0.1", port, helo_name="mta.scaisend.test", timeout=5.0,
-                                 policy=POLICY)
+    return await open_connection(
+        "mx.scaisend.test", "127.0.0.1", port, helo_name="mta.scaisend.test", timeout=5.0, policy=POLICY
+    )
 
 
 async def deliver(pool: ConnectionPool, mx: ScriptableMX, rcpt: str) -> DeliveryResult:

@@ -11,13 +11,21 @@ class TestVerp:
     def test_sender_names_the_message(self) -> None:
         assert verp_sender("msg_01jz5m3v1k", "bounces.example.com") == "bounces+msg_01jz5m3v1k@bounces.example.com"
 
-    @pytest.mark.parametrize("address", ["bounces+msg_01jz5m3v1k@bounces.example.com",
-                                         "<bounces+msg_01jz5m3v1k@Bounces.Example.com>"])
+    @pytest.mark.parametrize(
+        "address", ["bounces+msg_01jz5m3v1k@bounces.example.com", "<bounces+msg_01jz5m3v1k@Bounces.Example.com>"]
+    )
     def test_round_trip(self, address: str) -> None:
         assert message_id_from_verp(address, "bounces.example.com") == "msg_01jz5m3v1k"
 
-    @pytest.mark.parametrize("address", ["postmaster@bounces.example.com", "bounces+msg_1@elsewhere.example",
-                                         "bounces+@bounces.example.com", "bounces+msg 1@bounces.example.com"])
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "postmaster@bounces.example.com",
+            "bounces+msg_1@elsewhere.example",
+            "bounces+@bounces.example.com",
+            "bounces+msg 1@bounces.example.com",
+        ],
+    )
     def test_not_ours(self, address: str) -> None:
         assert message_id_from_verp(address, "bounces.example.com") is None
 

@@ -14,11 +14,11 @@ from tests.harness.dns import LoopbackDNS
 from tests.harness.settings import make_settings
 
 
-def resolver_for(dns: LoopbackDNS, clock: ManualClock | None = None, *, ttl: int = 300,
-                 relay: str = "") -> MxResolver:
+def resolver_for(dns: LoopbackDNS, clock: ManualClock | None = None, *, ttl: int = 300, relay: str = "") -> MxResolver:
     settings = make_settings(DNS_NAMESERVERS=dns.nameserver_setting)
-    return MxResolver(make_resolver(settings, timeout=0.5, lifetime=1.0), clock or ManualClock(), ttl=ttl, port=2525,
-                      relay=relay)
+    return MxResolver(
+        make_resolver(settings, timeout=0.5, lifetime=1.0), clock or ManualClock(), ttl=ttl, port=2525, relay=relay
+    )
 
 
 class TestRoute:
@@ -26,7 +26,8 @@ class TestRoute:
         dns.add_mx("example.test", "mx2.example.test", 20)
         dns.add_mx("example.test", "mx1.example.test", 10)
         assert await resolver_for(dns).route("Example.Test") == Destination(
-            "example.test", ("mx1.example.test", "mx2.example.test"), 2525)
+            "example.test", ("mx1.example.test", "mx2.example.test"), 2525
+        )
 
     async def test_implicit_mx_from_an_address_record(self, dns: LoopbackDNS) -> None:
         dns.add_a("example.test", "127.0.0.1")
@@ -128,8 +129,14 @@ class TestAddresses:
 
 
 class TestSplitHostPort:
-    @pytest.mark.parametrize(("value", "expected"), [("smtp.example.com", ("smtp.example.com", 25)),
-                                                      ("smtp.example.com:2525", ("smtp.example.com", 2525)),
-                                                      ("[::1]:2526", ("::1", 2526)), ("[::1]", ("::1", 25))])
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("smtp.example.com", ("smtp.example.com", 25)),
+            ("smtp.example.com:2525", ("smtp.example.com", 2525)),
+            ("[::1]:2526", ("::1", 2526)),
+            ("[::1]", ("::1", 25)),
+        ],
+    )
     def test_forms(self, value: str, expected: tuple[str, int]) -> None:
         assert split_host_port(value, 25) == expected

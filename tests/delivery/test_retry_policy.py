@@ -33,8 +33,19 @@ class TestPolicyFromSettings:
 
 
 class TestNextAttempt:
-    @pytest.mark.parametrize(("attempt", "base"), [(1, 5 * MIN), (2, 10 * MIN), (3, 20 * MIN), (4, 40 * MIN),
-                                                   (5, HOUR), (6, 2 * HOUR), (7, 2 * HOUR), (30, 2 * HOUR)])
+    @pytest.mark.parametrize(
+        ("attempt", "base"),
+        [
+            (1, 5 * MIN),
+            (2, 10 * MIN),
+            (3, 20 * MIN),
+            (4, 40 * MIN),
+            (5, HOUR),
+            (6, 2 * HOUR),
+            (7, 2 * HOUR),
+            (30, 2 * HOUR),
+        ],
+    )
     def test_follows_the_schedule_then_repeats_the_last(self, attempt: int, base: timedelta) -> None:
         for seed in range(50):
             delay = decide(attempt, seed=seed).delay
@@ -68,22 +79,28 @@ class TestNextAttempt:
 
 
 class TestNamedWait:
-    @pytest.mark.parametrize(("text", "seconds"), [
-        ("4.7.0 Greylisted, please try again in 90 seconds", 90.0),
-        ("4.7.1 Try again in 5 minutes", 300.0),
-        ("Service busy, retry after 2 hours", 7200.0),
-        ("4.2.0 greylisted for 300s", 300.0),
-        ("Please wait 10 mins", 600.0),
-    ])
+    @pytest.mark.parametrize(
+        ("text", "seconds"),
+        [
+            ("4.7.0 Greylisted, please try again in 90 seconds", 90.0),
+            ("4.7.1 Try again in 5 minutes", 300.0),
+            ("Service busy, retry after 2 hours", 7200.0),
+            ("4.2.0 greylisted for 300s", 300.0),
+            ("Please wait 10 mins", 600.0),
+        ],
+    )
     def test_reads_the_wait(self, text: str, seconds: float) -> None:
         assert named_wait(text) == seconds
 
-    @pytest.mark.parametrize("text", [
-        "4.7.0 Try again later",
-        "4.2.1 The user is receiving mail at a rate that prevents additional messages",
-        "4.4.1 Connection timed out after 30",
-        "try again in 3 days",
-        "try again in 0 seconds",
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "4.7.0 Try again later",
+            "4.2.1 The user is receiving mail at a rate that prevents additional messages",
+            "4.4.1 Connection timed out after 30",
+            "try again in 3 days",
+            "try again in 0 seconds",
+        ],
+    )
     def test_no_wait_named(self, text: str) -> None:
         assert named_wait(text) is None

@@ -18,10 +18,22 @@ FROM = "bounces+msg_01test@bounces.scaisend.test"
 DATA = build_mime("msg_01test", "news@acme.example", ["a@example.test"])
 
 
-async def connect(mx: ScriptableMX, policy: TlsPolicy | None = None, *, host: str = "mx.scaisend.test",
-                  timeout: float = 5.0, port: int | None = None) -> SmtpConnection | ConnectFailure:
-    return await open_connection(host, "127.0.0.1", port or mx.port, helo_name="mta.scaisend.test", timeout=timeout,
-                                 policy=policy or TlsPolicy("opportunistic", ManualClock()))
+async def connect(
+    mx: ScriptableMX,
+    policy: TlsPolicy | None = None,
+    *,
+    host: str = "mx.scaisend.test",
+    timeout: float = 5.0,
+    port: int | None = None,
+) -> SmtpConnection | ConnectFailure:
+    return await open_connection(
+        host,
+        "127.0.0.1",
+        port or mx.port,
+        helo_name="mta.scaisend.test",
+        timeout=timeout,
+        policy=policy or TlsPolicy("opportunistic", ManualClock()),
+    )
 
 
 async def connected(mx: ScriptableMX, policy: TlsPolicy | None = None, **kwargs: float) -> SmtpConnection:
@@ -104,8 +116,11 @@ class TestSendMessage:
         conn = await connected(mx)
         (result,) = await send_message(conn, FROM, ["a@example.test"], DATA)
         await conn.close()
-        assert (result.outcome, result.response, result.mx_host) == (Outcome.DELIVERED, "250 2.0.0 OK: queued",
-                                                                     "mx.scaisend.test")
+        assert (result.outcome, result.response, result.mx_host) == (
+            Outcome.DELIVERED,
+            "250 2.0.0 OK: queued",
+            "mx.scaisend.test",
+        )
         (received,) = mx.mailbox("a@example.test")
         assert received.mail_from == FROM
         assert received.data == DATA
@@ -116,8 +131,10 @@ class TestSendMessage:
         conn = await connected(mx)
         results = await send_message(conn, FROM, ["ok@example.test", "gone@example.test", "full@example.test"], DATA)
         assert [(r.recipient, r.outcome) for r in results] == [
-            ("ok@example.test", Outcome.DELIVERED), ("gone@example.test", Outcome.BOUNCED),
-            ("full@example.test", Outcome.DEFERRED)]
+            ("ok@example.test", Outcome.DELIVERED),
+            ("gone@example.test", Outcome.BOUNCED),
+            ("full@example.test", Outcome.DEFERRED),
+        ]
         assert results[1].bounce_type is BounceType.HARD
         assert conn.usable
         await conn.close()
@@ -179,5 +196,7 @@ class TestSendMessage:
         conn = await connected(server)
         results = await send_message(conn, FROM, ["jörg@example.test", "a@example.test"], DATA)
         await conn.close()
-        assert [(r.outcome, r.enhanced_status) for r in results] == [(Outcome.BOUNCED, "5.6.7"),
-                                                                     (Outcome.DELIVERED, "2.0.0")]
+        assert [(r.outcome, r.enhanced_status) for r in results] == [
+            (Outcome.BOUNCED, "5.6.7"),
+            (Outcome.DELIVERED, "2.0.0"),
+        ]

@@ -26,15 +26,18 @@ def document() -> dict[str, Any]:
 
 class TestSchema:
     def test_compose_yaml_matches_the_compose_spec(self) -> None:
-        result = run_python_module("check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                                   COMPOSE / "compose.yaml")
+        result = run_python_module(
+            "check_jsonschema", "--builtin-schema", "vendor.compose-spec", COMPOSE / "compose.yaml"
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
     def test_the_schema_check_catches_a_bad_key(self, tmp_path: Path, document: dict[str, Any]) -> None:
         import yaml
 
-        document = {**document, "services": {**document["services"], "api": {**document["services"]["api"],
-                                                                             "restart_policy": "always"}}}
+        document = {
+            **document,
+            "services": {**document["services"], "api": {**document["services"]["api"], "restart_policy": "always"}},
+        }
         path = tmp_path / "compose.yaml"
         path.write_text(yaml.safe_dump(document))
         result = run_python_module("check_jsonschema", "--builtin-schema", "vendor.compose-spec", path)
@@ -65,14 +68,22 @@ class TestServices:
             assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
 
     def test_healthchecks_ask_the_documented_endpoints(self, document: dict[str, Any]) -> None:
-        expected = {"api": "http://127.0.0.1:8000/ready", "worker": "http://127.0.0.1:9101/metrics",
-                    "smtp": "http://127.0.0.1:9102/metrics", "exporter": "http://127.0.0.1:9103/health"}
+        expected = {
+            "api": "http://127.0.0.1:8000/ready",
+            "worker": "http://127.0.0.1:9101/metrics",
+            "smtp": "http://127.0.0.1:9102/metrics",
+            "exporter": "http://127.0.0.1:9103/health",
+        }
         for name, url in expected.items():
             assert f"'{url}'" in document["services"][name]["healthcheck"]["test"][-1]
 
     def test_named_volumes_are_declared(self, document: dict[str, Any]) -> None:
-        used = {mount.split(":")[0] for service in document["services"].values()
-                for mount in service.get("volumes", []) if not mount.startswith((".", "$"))}
+        used = {
+            mount.split(":")[0]
+            for service in document["services"].values()
+            for mount in service.get("volumes", [])
+            if not mount.startswith((".", "$"))
+        }
         assert used == set(document["volumes"])
 
     def test_services_read_the_operators_env_file_and_harden_themselves(self, document: dict[str, Any]) -> None:
@@ -114,6 +125,7 @@ class TestMonitoringFiles:
         assert mounts["./grafana/dashboards"] == provider["options"]["path"]
         assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
         assert sorted(p.name for p in (COMPOSE / "grafana/dashboards").glob("*.json")) == sorted(
-            p.name for p in (DEPLOY.parent / "dashboards/out").glob("*.json"))
+            p.name for p in (DEPLOY.parent / "dashboards/out").glob("*.json")
+        )
         datasource = load(COMPOSE / "grafana/provisioning/datasources/prometheus.yaml")["datasources"][0]
         assert datasource["url"] == f"http://prometheus:{compose.prometheus.PROMETHEUS_PORT}"

@@ -18,7 +18,9 @@ INSTRUCTIONS = [line for line in DOCKERFILE.splitlines() if line and not line.st
 
 def test_builds_on_python_3_11_slim() -> None:
     assert [line for line in INSTRUCTIONS if line.startswith("FROM ")] == [
-        "FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
+        "FROM python:3.11-slim AS build",
+        "FROM python:3.11-slim",
+    ]
 
 
 def test_copies_every_package_the_project_ships() -> None:

@@ -64,27 +64,32 @@ class TestSiteOverlay:
         site.mkdir()
         (site / "kustomization.yaml").write_text(_code_block("# site overlay: kustomization.yaml"))
         (site / "secrets.env").write_text(
-            "".join(f"{k}={v}\n" for k, v in environment.secret_placeholders(mysql_host="db", redis_host="r").items()))
+            "".join(f"{k}={v}\n" for k, v in environment.secret_placeholders(mysql_host="db", redis_host="r").items())
+        )
         (site / "alertmanager.yaml").write_text((ROOT / "alerts/out/alertmanager.yml").read_text())
         result = run(str(KUBECTL), "kustomize", site)
         assert result.returncode == 0, result.stderr
         documents = [d for d in yaml.safe_load_all(result.stdout) if d]
-        images = {c["image"] for d in by_kind(documents, "Deployment").values()
-                  for c in d["spec"]["template"]["spec"]["containers"]}
+        images = {
+            c["image"]
+            for d in by_kind(documents, "Deployment").values()
+            for c in d["spec"]["template"]["spec"]["containers"]
+        }
         assert images == {"registry.example.com/scaisend:0.1.0"}
         config = by_kind(documents, "ConfigMap")[kubernetes.CONFIG_MAP]["data"]
         assert config["PUBLIC_BASE_URL"] == "https://scaisend.example.org"
         assert config["API_PORT"] == "8000", "merge keeps the generated settings"
         secrets = by_kind(documents, "Secret")
         assert set(secrets) == {kubernetes.SECRET, kubernetes.ALERTMANAGER_SECRET}
-        checked = run_python_module("kubernetes_validate", "-k", K8S_VERSION, "--strict",
-                                    write_all(tmp_path / "site.yaml", documents))
+        checked = run_python_module(
+            "kubernetes_validate", "-k", K8S_VERSION, "--strict", write_all(tmp_path / "site.yaml", documents)
+        )
         assert checked.returncode == 0, checked.stdout
 
 
 class TestPartitions:
     def test_documented_command_options_and_setting_exist(self) -> None:
-        section = DOC[DOC.index("### `email_events` partitions (MySQL)"):DOC.index("## Upgrades")]
+        section = DOC[DOC.index("### `email_events` partitions (MySQL)") : DOC.index("## Upgrades")]
         options = {a.option_strings[0] for a in _subcommand("partitions")._actions if a.option_strings}
         documented = set(re.findall(r"`(--[a-z-]+)", section))
         assert documented == {"--dry-run", "--ahead", "--retention-months"}
@@ -100,7 +105,8 @@ class TestPartitions:
         assert len(names) == 5, "the first migration makes this month, the next three and pmax"
 
 
-@pytest.mark.parametrize("heading", ["DNS records", "Network: port 25 both ways", "TLS termination", "Scaling",
-                                     "Upgrades", "Paging"])
+@pytest.mark.parametrize(
+    "heading", ["DNS records", "Network: port 25 both ways", "TLS termination", "Scaling", "Upgrades", "Paging"]
+)
 def test_page_has_the_sections_operators_look_for(heading: str) -> None:
     assert f"\n## {heading}\n" in DOC

@@ -36,8 +36,10 @@ class TestSettings:
 
     @pytest.mark.parametrize("container", [True, False])
     def test_values_pass_validation(self, container: bool) -> None:
-        values = {**environment.service_environment(container=container),
-                  **environment.secret_placeholders(mysql_host="db", redis_host="redis")}
+        values = {
+            **environment.service_environment(container=container),
+            **environment.secret_placeholders(mysql_host="db", redis_host="redis"),
+        }
         Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     @pytest.mark.parametrize("container", [True, False])
@@ -77,12 +79,23 @@ def started(database: Settings, tmp_path: Path) -> Iterator[dict[str, int]]:
     ports = {WORKER.name: free_port(), SMTP.name: free_port()}
     children = []
     for name, port in ports.items():
-        extra = {environment.PORT_SETTINGS[name]: str(port), "METRICS_HOST": "127.0.0.1",
-                 "SMTP_INBOUND_HOST": "127.0.0.1", "SMTP_INBOUND_PORT": str(free_port()),
-                 "INBOUND_QUARANTINE_PATH": str(tmp_path / "inbound")}
+        extra = {
+            environment.PORT_SETTINGS[name]: str(port),
+            "METRICS_HOST": "127.0.0.1",
+            "SMTP_INBOUND_HOST": "127.0.0.1",
+            "SMTP_INBOUND_PORT": str(free_port()),
+            "INBOUND_QUARANTINE_PATH": str(tmp_path / "inbound"),
+        }
         command = [*SCAISEND, name]
-        children.append(subprocess.Popen(command, env=settings_env(database, **extra), cwd=ROOT,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        children.append(
+            subprocess.Popen(
+                command,
+                env=settings_env(database, **extra),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     try:
         yield ports
     finally:

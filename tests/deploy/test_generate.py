@@ -33,9 +33,16 @@ class TestFreshness:
 
     def test_covers_every_artifact_family(self) -> None:
         rendered = generate.render()
-        for prefix in (".env.example", "alerts/out/", "dashboards/out/", "deploy/kubernetes/base/",
-                       "deploy/kubernetes/overlays/small/", "deploy/kubernetes/overlays/production/",
-                       "deploy/compose/", "deploy/systemd/"):
+        for prefix in (
+            ".env.example",
+            "alerts/out/",
+            "dashboards/out/",
+            "deploy/kubernetes/base/",
+            "deploy/kubernetes/overlays/small/",
+            "deploy/kubernetes/overlays/production/",
+            "deploy/compose/",
+            "deploy/systemd/",
+        ):
             assert any(path.startswith(prefix) for path in rendered), prefix
 
 

@@ -9,8 +9,10 @@ from dashboards.generate import all_dashboards
 from deploy import grafana
 from tests.deploy.tools import DEPLOY, load
 
-PROVISIONED = [DEPLOY / "compose/grafana/provisioning/datasources/prometheus.yaml",
-               DEPLOY / "systemd/grafana/provisioning/datasources/scaisend.yaml"]
+PROVISIONED = [
+    DEPLOY / "compose/grafana/provisioning/datasources/prometheus.yaml",
+    DEPLOY / "systemd/grafana/provisioning/datasources/scaisend.yaml",
+]
 
 
 def _datasource_variable(dashboard: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +38,10 @@ def test_provisioned_datasource_is_the_default_prometheus() -> None:
 
 
 def test_provider_folders_and_dashboard_files() -> None:
-    for path in (DEPLOY / "compose/grafana/provisioning/dashboards/scaisend.yaml",
-                 DEPLOY / "systemd/grafana/provisioning/dashboards/scaisend.yaml"):
+    for path in (
+        DEPLOY / "compose/grafana/provisioning/dashboards/scaisend.yaml",
+        DEPLOY / "systemd/grafana/provisioning/dashboards/scaisend.yaml",
+    ):
         (provider,) = load(path)["providers"]
         assert provider["type"] == "file"
         assert provider["folder"] == grafana.FOLDER

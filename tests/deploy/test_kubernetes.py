@@ -27,8 +27,9 @@ def documents() -> list[dict[str, Any]]:
 
 
 def _pod_specs(documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in documents
-            if d["kind"] in ("Deployment", "Job")}
+    return {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in documents if d["kind"] in ("Deployment", "Job")
+    }
 
 
 class TestSchema:
@@ -114,13 +115,17 @@ class TestPods:
         assert liveness["httpGet"]["path"] == "/health"
         assert ports[liveness["httpGet"]["port"]] == 8000
 
-    @pytest.mark.parametrize(("deployment", "path", "port"), [
-        ("scaisend-worker", "/metrics", 9101),
-        ("scaisend-smtp", "/metrics", 9102),
-        ("scaisend-exporter", "/health", 9103),
-    ])
-    def test_other_processes_are_probed_on_their_metrics_port(self, documents: list[dict[str, Any]], deployment: str,
-                                                              path: str, port: int) -> None:
+    @pytest.mark.parametrize(
+        ("deployment", "path", "port"),
+        [
+            ("scaisend-worker", "/metrics", 9101),
+            ("scaisend-smtp", "/metrics", 9102),
+            ("scaisend-exporter", "/health", 9103),
+        ],
+    )
+    def test_other_processes_are_probed_on_their_metrics_port(
+        self, documents: list[dict[str, Any]], deployment: str, path: str, port: int
+    ) -> None:
         container = _pod_specs(documents)[deployment]["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         for probe in ("livenessProbe", "readinessProbe"):
@@ -162,8 +167,10 @@ class TestOrdering:
     def test_commands_are_the_documented_ones(self, documents: list[dict[str, Any]]) -> None:
         commands = {name: spec["containers"][0]["command"] for name, spec in _pod_specs(documents).items()}
         assert commands == {
-            "scaisend-migrate": ["scaisend", "migrate"], "scaisend-api": ["scaisend", "serve"],
-            "scaisend-worker": ["scaisend", "worker"], "scaisend-smtp": ["scaisend", "smtp"],
+            "scaisend-migrate": ["scaisend", "migrate"],
+            "scaisend-api": ["scaisend", "serve"],
+            "scaisend-worker": ["scaisend", "worker"],
+            "scaisend-smtp": ["scaisend", "smtp"],
             "scaisend-exporter": ["scaisend", "exporter"],
         }
 
@@ -191,8 +198,10 @@ class TestConfiguration:
     def test_every_workload_reads_the_configmap_and_the_secret(self, documents: list[dict[str, Any]]) -> None:
         for name, spec in _pod_specs(documents).items():
             for container in spec["containers"] + spec.get("initContainers", []):
-                assert container["envFrom"] == [{"configMapRef": {"name": kubernetes.CONFIG_MAP}},
-                                                {"secretRef": {"name": kubernetes.SECRET}}], name
+                assert container["envFrom"] == [
+                    {"configMapRef": {"name": kubernetes.CONFIG_MAP}},
+                    {"secretRef": {"name": kubernetes.SECRET}},
+                ], name
 
     def test_api_and_worker_scale_with_hpas_and_keep_a_disruption_budget(self, documents: list[dict[str, Any]]) -> None:
         hpas = by_kind(documents, "HorizontalPodAutoscaler")

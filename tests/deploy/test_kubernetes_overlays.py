@@ -51,8 +51,9 @@ def _memory_request(documents: list[dict[str, Any]], name: str) -> str:
 
 
 class TestRendered:
-    def test_rendered_overlay_validates_strictly(self, rendered: tuple[str, list[dict[str, Any]]],
-                                                  tmp_path: Path) -> None:
+    def test_rendered_overlay_validates_strictly(
+        self, rendered: tuple[str, list[dict[str, Any]]], tmp_path: Path
+    ) -> None:
         name, documents = rendered
         path = write_all(tmp_path / f"{name}.yaml", documents)
         result = run_python_module("kubernetes_validate", "-k", K8S_VERSION, "--strict", path)
@@ -76,14 +77,22 @@ class TestRendered:
 class TestSizes:
     def test_small_runs_one_replica_of_each(self) -> None:
         documents = build_kustomization(OVERLAYS / "small")
-        assert _replicas(documents) == {"scaisend-api": (1, 2), "scaisend-worker": (1, 2), "scaisend-smtp": 1,
-                                        "scaisend-exporter": 1}
+        assert _replicas(documents) == {
+            "scaisend-api": (1, 2),
+            "scaisend-worker": (1, 2),
+            "scaisend-smtp": 1,
+            "scaisend-exporter": 1,
+        }
         assert _memory_request(documents, "scaisend-api") == "128Mi"
 
     def test_production_sizes(self) -> None:
         documents = build_kustomization(OVERLAYS / "production")
-        assert _replicas(documents) == {"scaisend-api": (3, 20), "scaisend-worker": (3, 30), "scaisend-smtp": 2,
-                                        "scaisend-exporter": 1}
+        assert _replicas(documents) == {
+            "scaisend-api": (3, 20),
+            "scaisend-worker": (3, 30),
+            "scaisend-smtp": 2,
+            "scaisend-exporter": 1,
+        }
         assert _memory_request(documents, "scaisend-worker") == "512Mi"
 
     def test_overlays_change_nothing_but_sizes(self) -> None:

@@ -72,15 +72,21 @@ class TestKubernetes:
 
     def _scraped(self, documents: list[dict[str, Any]], monitor: dict[str, Any]) -> tuple[str, int, str]:
         """Follow a ServiceMonitor to its Service and the Deployment behind it; return (job, port, path)."""
-        services = [s for s in by_kind(documents, "Service").values()
-                    if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+        services = [
+            s
+            for s in by_kind(documents, "Service").values()
+            if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+        ]
         assert len(services) == 1, monitor["metadata"]["name"]
         service = services[0]
         job = service["metadata"]["labels"][monitor["spec"]["jobLabel"]]
         (endpoint,) = monitor["spec"]["endpoints"]
         (port,) = [p for p in service["spec"]["ports"] if p["name"] == endpoint["port"]]
-        deployments = [d for d in by_kind(documents, "Deployment").values()
-                       if service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        deployments = [
+            d
+            for d in by_kind(documents, "Deployment").values()
+            if service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(deployments) == 1
         container = deployments[0]["spec"]["template"]["spec"]["containers"][0]
         (container_port,) = [p for p in container["ports"] if p["name"] == port["targetPort"]]

@@ -51,8 +51,18 @@ def verify_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 class TestVerify:
     def test_all_five_units_are_generated(self) -> None:
-        assert sorted(["scaisend-api.service", "scaisend-worker.service", "scaisend-smtp.service",
-                                "scaisend-exporter.service", "scaisend-migrate.service"]) == UNITS
+        assert (
+            sorted(
+                [
+                    "scaisend-api.service",
+                    "scaisend-worker.service",
+                    "scaisend-smtp.service",
+                    "scaisend-exporter.service",
+                    "scaisend-migrate.service",
+                ]
+            )
+            == UNITS
+        )
 
     @needs_systemd_analyze
     @pytest.mark.parametrize("name", UNITS)
@@ -84,8 +94,12 @@ class TestUnits:
     @pytest.mark.parametrize("name", UNITS)
     def test_sandboxing(self, name: str) -> None:
         service = _unit(name)["Service"]
-        for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
-                           "PrivateTmp": "yes"}.items():
+        for key, value in {
+            "NoNewPrivileges": "yes",
+            "ProtectSystem": "strict",
+            "ProtectHome": "yes",
+            "PrivateTmp": "yes",
+        }.items():
             assert service[key] == value, (name, key)
         expected = "CAP_NET_BIND_SERVICE" if name == "scaisend-smtp.service" else ""
         assert service["CapabilityBoundingSet"] == expected

@@ -17,8 +17,15 @@ from tests.harness.settings import make_settings
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deploy.wait_for_schema", *args], env=settings_env(settings),
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deploy.wait_for_schema", *args],
+        env=settings_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 class TestSchemaState:
@@ -43,8 +50,11 @@ class TestSchemaState:
         assert not state.ready
 
     async def test_schema_newer_than_the_image_is_ready(self, empty_database: Settings) -> None:
-        execute(empty_database, "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
-                 "INSERT INTO alembic_version VALUES ('9999_from_a_later_release')")
+        execute(
+            empty_database,
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+            "INSERT INTO alembic_version VALUES ('9999_from_a_later_release')",
+        )
         assert (await schema_state(empty_database)).ready
 
 

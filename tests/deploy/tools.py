@@ -48,8 +48,12 @@ def load(path: Path) -> Any:
 
 def _matches(document: dict[str, Any], target: dict[str, str]) -> bool:
     group, _, version = document["apiVersion"].rpartition("/")
-    return (document["kind"] == target["kind"] and document["metadata"]["name"] == target["name"]
-            and group == target.get("group", "") and version == target["version"])
+    return (
+        document["kind"] == target["kind"]
+        and document["metadata"]["name"] == target["name"]
+        and group == target.get("group", "")
+        and version == target["version"]
+    )
 
 
 def _replace(document: dict[str, Any], path: str, value: Any) -> None:

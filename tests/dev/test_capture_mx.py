@@ -25,15 +25,27 @@ async def test_stores_one_eml_per_recipient_in_arrival_order(tmp_path: Path) -> 
     seen: list[CapturedMessage] = []
     mailbox = tmp_path / "mail"
     async with CaptureMX(mailbox, port=0, on_stored=seen.extend) as mx:
-        await aiosmtplib.send(_message("first"), hostname="127.0.0.1", port=mx.port,
-                              sender="bounces+msg_1@bounces.localhost", recipients=["alice@example.com"])
-        await aiosmtplib.send(_message("second"), hostname="127.0.0.1", port=mx.port,
-                              sender="bounces+msg_2@bounces.localhost",
-                              recipients=["bob@example.com", "carol@example.org"])
+        await aiosmtplib.send(
+            _message("first"),
+            hostname="127.0.0.1",
+            port=mx.port,
+            sender="bounces+msg_1@bounces.localhost",
+            recipients=["alice@example.com"],
+        )
+        await aiosmtplib.send(
+            _message("second"),
+            hostname="127.0.0.1",
+            port=mx.port,
+            sender="bounces+msg_2@bounces.localhost",
+            recipients=["bob@example.com", "carol@example.org"],
+        )
         files = mx.messages()
 
     assert [f.name.split("-", 2)[2] for f in files] == [
-        "alice@example.com.eml", "bob@example.com.eml", "carol@example.org.eml"]
+        "alice@example.com.eml",
+        "bob@example.com.eml",
+        "carol@example.org.eml",
+    ]
     assert [c.path for c in seen] == files
     first = email.message_from_bytes(files[0].read_bytes())
     assert first["Subject"] == "first"

@@ -43,8 +43,9 @@ class TestSettings:
         assert [s.name for s in child_specs(settings)] == ["api", "worker", "smtp", "exporter"]
         assert [s.essential for s in child_specs(settings)] == [True, False, False, False]
 
-    def test_default_data_dir_uses_the_documented_relative_url(self, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_default_data_dir_uses_the_documented_relative_url(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.chdir(tmp_path)
         settings = dev_settings(DevOptions(), DevPaths(Path(".scaisend")), "redis://127.0.0.1:1/0", "x" * 32)
         assert settings.DATABASE_URL == DEFAULT_DATABASE_URL

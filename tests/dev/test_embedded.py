@@ -47,10 +47,24 @@ class DevRun:
         self.data_dir = data_dir
         self.ports = {name: free_port() for name in ("api", "smtp", "mx", "worker", "smtp_metrics", "exporter")}
         self.argv = [
-            sys.executable, "-m", "scaisend", "dev", "--data-dir", str(data_dir),
-            "--port", str(self.ports["api"]), "--smtp-port", str(self.ports["smtp"]),
-            "--mx-port", str(self.ports["mx"]), "--worker-metrics-port", str(self.ports["worker"]),
-            "--smtp-metrics-port", str(self.ports["smtp_metrics"]), "--exporter-port", str(self.ports["exporter"]),
+            sys.executable,
+            "-m",
+            "scaisend",
+            "dev",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(self.ports["api"]),
+            "--smtp-port",
+            str(self.ports["smtp"]),
+            "--mx-port",
+            str(self.ports["mx"]),
+            "--worker-metrics-port",
+            str(self.ports["worker"]),
+            "--smtp-metrics-port",
+            str(self.ports["smtp_metrics"]),
+            "--exporter-port",
+            str(self.ports["exporter"]),
             *extra,
         ]
         self.stderr_path = stderr_path
@@ -64,8 +78,9 @@ class DevRun:
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
         began = time.monotonic()
         with self.stderr_path.open("w") as err:
-            self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
-                                            env=env, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                self.argv, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL
+            )
         threading.Thread(target=self._read_stdout, daemon=True).start()
         announced: dict[str, str] = {}
         deadline = began + START_TIMEOUT
@@ -126,8 +141,12 @@ def _check_api(api: str, key: str) -> None:
 
 def _send_through_the_pipeline(api: str, key: str, sender: str, mailbox: Path, logs: Path) -> Path:
     """POST /v3/mail/send; the worker renders, the SMTP service relays to the capture MX; return the stored file."""
-    body = {"personalizations": [{"to": [{"email": "someone@example.com"}]}], "from": {"email": sender},
-            "subject": "via the dev capture MX", "content": [{"type": "text/plain", "value": "hello"}]}
+    body = {
+        "personalizations": [{"to": [{"email": "someone@example.com"}]}],
+        "from": {"email": sender},
+        "subject": "via the dev capture MX",
+        "content": [{"type": "text/plain", "value": "hello"}],
+    }
     sent = httpx.post(f"{api}/v3/mail/send", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)
     assert sent.status_code == 202, sent.text
     deadline = time.monotonic() + MAIL_TIMEOUT
@@ -156,15 +175,22 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
         assert all(_alive(pid) for pid in first.pids.values()), first.pids
         _check_api(shown["API"], shown["API key"])
 
-        rival = subprocess.run(DevRun(data_dir, tmp_path / "rival.stderr").argv, capture_output=True, text=True,
-                               cwd=ROOT, timeout=START_TIMEOUT, check=False)
+        rival = subprocess.run(
+            DevRun(data_dir, tmp_path / "rival.stderr").argv,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=START_TIMEOUT,
+            check=False,
+        )
         assert rival.returncode == 1
         assert "another scaisend dev" in rival.stderr
         assert rival.stdout == ""
         assert json.loads((data_dir / "processes.json").read_text()) == first.pids  # the rival left it alone
 
-        stored = _send_through_the_pipeline(shown["API"], shown["API key"], shown["Sender"], Path(shown["Mailbox"]),
-                                            data_dir / "logs")
+        stored = _send_through_the_pipeline(
+            shown["API"], shown["API key"], shown["Sender"], Path(shown["Mailbox"]), data_dir / "logs"
+        )
         captured = email.message_from_bytes(stored.read_bytes())
         assert captured["Delivered-To"] == "someone@example.com"
         assert captured["Subject"] == "via the dev capture MX"
@@ -195,5 +221,7 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
 
     record_property("startup_seconds_first_run", round(first.startup_seconds, 2))
     record_property("startup_seconds_second_run", round(second.startup_seconds, 2))
-    print(f"\nscaisend dev start-up: first run {first.startup_seconds:.1f}s (fresh database, migrations, demo "
-          f"account), second run {second.startup_seconds:.1f}s")
+    print(
+        f"\nscaisend dev start-up: first run {first.startup_seconds:.1f}s (fresh database, migrations, demo "
+        f"account), second run {second.startup_seconds:.1f}s"
+    )

@@ -35,8 +35,9 @@ def test_targets_up_and_rules_loaded(tmp_path: Path) -> None:
     run = DevRun(tmp_path / "data", tmp_path / "stderr.log", "--with-monitoring")
     try:
         run.start()
-        match = re.search(r"Prometheus: (http://127\.0\.0\.1:\d+)\s+Alertmanager: (http://127\.0\.0\.1:\d+)",
-                          run.stderr())
+        match = re.search(
+            r"Prometheus: (http://127\.0\.0\.1:\d+)\s+Alertmanager: (http://127\.0\.0\.1:\d+)", run.stderr()
+        )
         assert match, run.stderr()
         prometheus, alertmanager = match.groups()
         assert httpx.get(f"{alertmanager}/-/ready", timeout=5).status_code == 200

@@ -19,10 +19,21 @@ def last_line(stdout: str) -> str:
 
 
 class TestDomainsCli:
-    async def test_add_show_verify(self, dns_settings: Settings, tenant: TenantKey, dns: LoopbackDNS,
-                                   domains_client: httpx.AsyncClient) -> None:
-        added = run_cli(dns_settings, "domains", "add", "cli.example.com", "--tenant", tenant.tenant_id,
-                        "--dmarc-policy", "reject", "--dmarc-rua", "agg@example.com")
+    async def test_add_show_verify(
+        self, dns_settings: Settings, tenant: TenantKey, dns: LoopbackDNS, domains_client: httpx.AsyncClient
+    ) -> None:
+        added = run_cli(
+            dns_settings,
+            "domains",
+            "add",
+            "cli.example.com",
+            "--tenant",
+            tenant.tenant_id,
+            "--dmarc-policy",
+            "reject",
+            "--dmarc-rua",
+            "agg@example.com",
+        )
         assert added.returncode == 0, added.stderr
         domain_id = last_line(added.stdout)
         assert domain_id.startswith("dom_")
@@ -45,8 +56,7 @@ class TestDomainsCli:
         assert last_line(failing.stdout) == "cli.example.com: not verified"
 
         publish(dns, data, skip=("spf", "dmarc"))
-        passing = run_cli(dns_settings, "domains", "verify", "cli.example.com", "--tenant", tenant.tenant_id,
-                          "--json")
+        passing = run_cli(dns_settings, "domains", "verify", "cli.example.com", "--tenant", tenant.tenant_id, "--json")
         assert passing.returncode == 0, passing.stdout + passing.stderr
         assert json.loads(passing.stdout)["errors"] == []
         stored = (await domains_client.get(f"/api/admin/domains/{domain_id}", headers=tenant.headers)).json()
@@ -62,8 +72,9 @@ class TestDomainsCli:
         duplicate = run_cli(dns_settings, "domains", "add", "json.example.com", "--tenant", tenant.tenant_id)
         assert duplicate.returncode == 1
         assert duplicate.stderr.strip() == "scaisend: Sender domain already exists: json.example.com"
-        bad_policy = run_cli(dns_settings, "domains", "add", "p.example.com", "--tenant", tenant.tenant_id,
-                             "--dmarc-policy", "strict")
+        bad_policy = run_cli(
+            dns_settings, "domains", "add", "p.example.com", "--tenant", tenant.tenant_id, "--dmarc-policy", "strict"
+        )
         assert bad_policy.returncode == 1
         assert "Invalid DMARC policy" in bad_policy.stderr
         missing = run_cli(dns_settings, "domains", "show", "nope.example.com", "--tenant", tenant.tenant_id)

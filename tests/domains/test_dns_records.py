@@ -16,29 +16,53 @@ SETTINGS = make_settings(SMTP_HOSTNAME="mta.scaisend.test")
 
 def domain(**overrides: object) -> SenderDomain:
     values: dict[str, object] = {
-        "id": "dom_1", "tenant_id": "tnt_1", "domain": "mail.example.com", "dmarc_policy": "quarantine",
-        "dmarc_rua_email": "dmarc@example.com", "active_selector": "scaisend", "dkim_verified": False,
-        "spf_verified": False, "dmarc_verified": False, "verified": False, "is_active": True,
+        "id": "dom_1",
+        "tenant_id": "tnt_1",
+        "domain": "mail.example.com",
+        "dmarc_policy": "quarantine",
+        "dmarc_rua_email": "dmarc@example.com",
+        "active_selector": "scaisend",
+        "dkim_verified": False,
+        "spf_verified": False,
+        "dmarc_verified": False,
+        "verified": False,
+        "is_active": True,
     }
     values.update(overrides)
     return SenderDomain(**values)
 
 
 def key(selector: str, public: str) -> DkimKey:
-    return DkimKey(id=f"dkim_{selector}", domain_id="dom_1", selector=selector, public_key=public,
-                   private_key_encrypted="x")
+    return DkimKey(
+        id=f"dkim_{selector}", domain_id="dom_1", selector=selector, public_key=public, private_key_encrypted="x"
+    )
 
 
 class TestRecordsToPublish:
     def test_dkim_spf_dmarc_shapes(self) -> None:
         records = [r.as_dict() for r in records_to_publish(domain(), [key("scaisend", "PUB1")], SETTINGS)]
         assert records == [
-            {"type": "TXT", "host": "scaisend._domainkey.mail.example.com", "value": "v=DKIM1; k=rsa; p=PUB1",
-             "purpose": "dkim", "valid": False},
-            {"type": "TXT", "host": "mail.example.com", "value": "v=spf1 a:mta.scaisend.test ~all",
-             "purpose": "spf", "valid": False},
-            {"type": "TXT", "host": "_dmarc.mail.example.com",
-             "value": "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com", "purpose": "dmarc", "valid": False},
+            {
+                "type": "TXT",
+                "host": "scaisend._domainkey.mail.example.com",
+                "value": "v=DKIM1; k=rsa; p=PUB1",
+                "purpose": "dkim",
+                "valid": False,
+            },
+            {
+                "type": "TXT",
+                "host": "mail.example.com",
+                "value": "v=spf1 a:mta.scaisend.test ~all",
+                "purpose": "spf",
+                "valid": False,
+            },
+            {
+                "type": "TXT",
+                "host": "_dmarc.mail.example.com",
+                "value": "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com",
+                "purpose": "dmarc",
+                "valid": False,
+            },
         ]
 
     def test_valid_reflects_the_last_verification(self) -> None:

@@ -50,14 +50,24 @@ async def verify(session: AsyncSession, settings: Settings, row: SenderDomain) -
 
 
 class TestAddDomain:
-    async def test_flushes_row_and_key_but_never_commits(self, maker: async_sessionmaker[AsyncSession],
-                                                         dns_settings: Settings, tenant: TenantKey) -> None:
+    async def test_flushes_row_and_key_but_never_commits(
+        self, maker: async_sessionmaker[AsyncSession], dns_settings: Settings, tenant: TenantKey
+    ) -> None:
         async with maker() as session:
-            row = await service.add_domain(session, dns_settings, tenant.tenant_id, "Flush.Example.COM.",
-                                           dmarc_policy="reject", dmarc_rua_email="mailto:Agg@Example.com")
+            row = await service.add_domain(
+                session,
+                dns_settings,
+                tenant.tenant_id,
+                "Flush.Example.COM.",
+                dmarc_policy="reject",
+                dmarc_rua_email="mailto:Agg@Example.com",
+            )
             assert row.id.startswith("dom_")
-            assert (row.domain, row.dmarc_policy, row.dmarc_rua_email) == ("flush.example.com", "reject",
-                                                                           "Agg@example.com")
+            assert (row.domain, row.dmarc_policy, row.dmarc_rua_email) == (
+                "flush.example.com",
+                "reject",
+                "Agg@example.com",
+            )
             (key,) = await service.domain_keys(session, row)
             assert key.selector == "scaisend"
             async with maker() as other:
@@ -72,9 +82,22 @@ class TestAddDomain:
             await service.add_domain(session, dns_settings, tenant.tenant_id, "DUP.example.com")
         await service.add_domain(session, dns_settings, other_tenant.tenant_id, "dup.example.com")
 
-    @pytest.mark.parametrize("name", ["", "localhost", "exa mple.com", "-bad.example.com", "bad-.example.com",
-                                      "a..b.com", "under_score.com", "example.123", "x" * 64 + ".com",
-                                      ("a" * 60 + ".") * 4 + "com", "user@example.com"])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "",
+            "localhost",
+            "exa mple.com",
+            "-bad.example.com",
+            "bad-.example.com",
+            "a..b.com",
+            "under_score.com",
+            "example.123",
+            "x" * 64 + ".com",
+            ("a" * 60 + ".") * 4 + "com",
+            "user@example.com",
+        ],
+    )
     def test_invalid_names_are_400(self, name: str) -> None:
         with pytest.raises(BadRequestError):
             service.normalize_domain(name)
@@ -83,15 +106,17 @@ class TestAddDomain:
         assert service.normalize_domain("Bücher.Example.") == "xn--bcher-kva.example"
 
     @pytest.mark.parametrize(("policy", "rua"), [("monitor", None), ("NONE", None), ("none", "not-an-address")])
-    async def test_bad_dmarc_settings_are_400(self, session: AsyncSession, dns_settings: Settings,
-                                              tenant: TenantKey, policy: str, rua: str | None) -> None:
+    async def test_bad_dmarc_settings_are_400(
+        self, session: AsyncSession, dns_settings: Settings, tenant: TenantKey, policy: str, rua: str | None
+    ) -> None:
         with pytest.raises(BadRequestError):
             await service.add_domain(session, dns_settings, tenant.tenant_id, "dmarc.example.com", policy, rua)
 
 
 class TestVerifyAndRotate:
-    async def test_verify_stores_each_check_and_is_idempotent(self, session: AsyncSession, dns: LoopbackDNS,
-                                                              dns_settings: Settings, tenant: TenantKey) -> None:
+    async def test_verify_stores_each_check_and_is_idempotent(
+        self, session: AsyncSession, dns: LoopbackDNS, dns_settings: Settings, tenant: TenantKey
+    ) -> None:
         row = await service.add_domain(session, dns_settings, tenant.tenant_id, "verify.example.com")
         published = await view(session, dns_settings, row)
         publish(dns, published, skip=("dmarc",))
@@ -129,8 +154,9 @@ class TestVerifyAndRotate:
         assert again.selector == "scaisend"
         assert again.public_key not in (new_key.public_key, public_key_b64(first_pem))
 
-    async def test_rotating_twice_replaces_the_pending_key(self, session: AsyncSession, dns_settings: Settings,
-                                                           tenant: TenantKey) -> None:
+    async def test_rotating_twice_replaces_the_pending_key(
+        self, session: AsyncSession, dns_settings: Settings, tenant: TenantKey
+    ) -> None:
         row = await service.add_domain(session, dns_settings, tenant.tenant_id, "twice.example.com")
         first = await service.rotate_dkim(session, dns_settings, row)
         second = await service.rotate_dkim(session, dns_settings, row)
@@ -138,8 +164,9 @@ class TestVerifyAndRotate:
         assert keys["scaisend2"] == second.public_key != first.public_key
         assert set(keys) == {"scaisend", "scaisend2"}
 
-    async def test_delete_removes_the_keys(self, session: AsyncSession, dns_settings: Settings,
-                                           tenant: TenantKey) -> None:
+    async def test_delete_removes_the_keys(
+        self, session: AsyncSession, dns_settings: Settings, tenant: TenantKey
+    ) -> None:
         row = await service.add_domain(session, dns_settings, tenant.tenant_id, "gone.example.com")
         await service.rotate_dkim(session, dns_settings, row)
         await service.delete_domain(session, row)
@@ -170,10 +197,13 @@ class TestSigningKey:
         row = await service.add_domain(session, dns_settings, tenant.tenant_id, "sign.example.com")
         publish(dns, await view(session, dns_settings, row))
         selector, pem = await service.signing_key(session, dns_settings, row)
-        message = (b"From: a@sign.example.com\r\nTo: b@example.net\r\nSubject: hi\r\n"
-                   b"Date: Thu, 23 Apr 2026 10:00:00 +0000\r\nMessage-ID: <1@sign.example.com>\r\n\r\nHello\r\n")
-        signature = dkim.sign(message, selector.encode(), b"sign.example.com", pem,
-                              canonicalize=(b"relaxed", b"relaxed"))
+        message = (
+            b"From: a@sign.example.com\r\nTo: b@example.net\r\nSubject: hi\r\n"
+            b"Date: Thu, 23 Apr 2026 10:00:00 +0000\r\nMessage-ID: <1@sign.example.com>\r\n\r\nHello\r\n"
+        )
+        signature = dkim.sign(
+            message, selector.encode(), b"sign.example.com", pem, canonicalize=(b"relaxed", b"relaxed")
+        )
 
         real_dns = SyncResolver(configure=False)
         real_dns.nameservers = [host for host, _ in dns_settings.nameservers]

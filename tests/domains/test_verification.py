@@ -32,16 +32,18 @@ def publish_all(dns: LoopbackDNS, settings: Settings, pair: DkimKeyPair) -> None
 
 
 class TestVerifyRecords:
-    async def test_published_records_verify(self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver,
-                                            pair: DkimKeyPair) -> None:
+    async def test_published_records_verify(
+        self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, pair: DkimKeyPair
+    ) -> None:
         publish_all(dns, dns_settings, pair)
         report = await verify_records(resolver, DOMAIN, dns_settings, SelectorKey("scaisend", pair.public_key_b64))
         assert report.verified
         assert report.errors == []
         assert report.rotation is None
 
-    async def test_missing_dkim_is_named(self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver,
-                                         pair: DkimKeyPair) -> None:
+    async def test_missing_dkim_is_named(
+        self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, pair: DkimKeyPair
+    ) -> None:
         publish_all(dns, dns_settings, pair)
         dns.remove(DKIM_HOST)
         report = await verify_records(resolver, DOMAIN, dns_settings, SelectorKey("scaisend", pair.public_key_b64))
@@ -51,8 +53,9 @@ class TestVerifyRecords:
         assert report.spf.passed
         assert report.dmarc.passed
 
-    async def test_missing_dmarc_fails(self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver,
-                                       pair: DkimKeyPair) -> None:
+    async def test_missing_dmarc_fails(
+        self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, pair: DkimKeyPair
+    ) -> None:
         publish_all(dns, dns_settings, pair)
         dns.remove(f"_dmarc.{DOMAIN}")
         report = await verify_records(resolver, DOMAIN, dns_settings, SelectorKey("scaisend", pair.public_key_b64))
@@ -64,8 +67,13 @@ class TestVerifyRecords:
         self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, pair: DkimKeyPair
     ) -> None:
         publish_all(dns, dns_settings, pair)
-        report = await verify_records(resolver, DOMAIN, dns_settings, SelectorKey("scaisend", pair.public_key_b64),
-                                      pending=SelectorKey("scaisend2", "NOT-PUBLISHED"))
+        report = await verify_records(
+            resolver,
+            DOMAIN,
+            dns_settings,
+            SelectorKey("scaisend", pair.public_key_b64),
+            pending=SelectorKey("scaisend2", "NOT-PUBLISHED"),
+        )
         assert report.verified
         assert report.rotation is not None
         assert not report.rotation.passed
@@ -79,27 +87,33 @@ class TestCheckDkim:
         assert not result.passed
         assert "p= does not match" in result.message
 
-    async def test_pasted_quotes_and_whitespace_are_tolerated(self, dns: LoopbackDNS, resolver: Resolver,
-                                                               pair: DkimKeyPair) -> None:
+    async def test_pasted_quotes_and_whitespace_are_tolerated(
+        self, dns: LoopbackDNS, resolver: Resolver, pair: DkimKeyPair
+    ) -> None:
         p = pair.public_key_b64
         dns.add_txt(DKIM_HOST, f'"v=DKIM1\\; k=rsa\\; " "p={p[:200]}" " {p[200:]}"')
         result = await check_dkim(resolver, DOMAIN, SelectorKey("scaisend", p))
         assert result.passed, result.message
 
-    async def test_one_matching_record_among_several_is_enough(self, dns: LoopbackDNS, resolver: Resolver,
-                                                                pair: DkimKeyPair) -> None:
+    async def test_one_matching_record_among_several_is_enough(
+        self, dns: LoopbackDNS, resolver: Resolver, pair: DkimKeyPair
+    ) -> None:
         dns.add_txt(DKIM_HOST, "google-site-verification=abc")
         dns.add_txt(DKIM_HOST, f"p={pair.public_key_b64}")
         assert (await check_dkim(resolver, DOMAIN, SelectorKey("scaisend", pair.public_key_b64))).passed
 
-    @pytest.mark.parametrize(("record", "problem"), [
-        ("v=DKIM1; k=rsa; p=", "p= is empty"),
-        ("v=DKIM1; k=ed25519; p={p}", "k=ed25519 is not k=rsa"),
-        ("v=DKIM2; p={p}", "v=DKIM2 is not v=DKIM1"),
-        ("v=DKIM1; k=rsa", "has no p= tag"),
-    ])
-    async def test_broken_records_say_why(self, dns: LoopbackDNS, resolver: Resolver, pair: DkimKeyPair,
-                                          record: str, problem: str) -> None:
+    @pytest.mark.parametrize(
+        ("record", "problem"),
+        [
+            ("v=DKIM1; k=rsa; p=", "p= is empty"),
+            ("v=DKIM1; k=ed25519; p={p}", "k=ed25519 is not k=rsa"),
+            ("v=DKIM2; p={p}", "v=DKIM2 is not v=DKIM1"),
+            ("v=DKIM1; k=rsa", "has no p= tag"),
+        ],
+    )
+    async def test_broken_records_say_why(
+        self, dns: LoopbackDNS, resolver: Resolver, pair: DkimKeyPair, record: str, problem: str
+    ) -> None:
         dns.add_txt(DKIM_HOST, record.format(p=pair.public_key_b64))
         result = await check_dkim(resolver, DOMAIN, SelectorKey("scaisend", pair.public_key_b64))
         assert not result.passed
@@ -113,27 +127,35 @@ class TestCheckDkim:
 
 
 class TestCheckSpf:
-    @pytest.mark.parametrize("record", [
-        "v=spf1 a:mta.scaisend.test ~all",
-        "v=spf1 mx +a:MTA.scaisend.test/28 -all",
-        "v=spf1 include:_spf.google.com include:mta.scaisend.test ~all",
-    ])
-    async def test_record_authorizing_us_passes(self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver,
-                                                record: str) -> None:
+    @pytest.mark.parametrize(
+        "record",
+        [
+            "v=spf1 a:mta.scaisend.test ~all",
+            "v=spf1 mx +a:MTA.scaisend.test/28 -all",
+            "v=spf1 include:_spf.google.com include:mta.scaisend.test ~all",
+        ],
+    )
+    async def test_record_authorizing_us_passes(
+        self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, record: str
+    ) -> None:
         dns.add_txt(DOMAIN, "some-other-verification=1")
         dns.add_txt(DOMAIN, record)
         assert (await check_spf(resolver, DOMAIN, dns_settings)).passed
 
-    @pytest.mark.parametrize(("records", "problem"), [
-        ([], "no TXT record found"),
-        (["unrelated"], "no v=spf1 TXT record found"),
-        (["v=spf1 ip4:192.0.2.1 -all"], "does not contain a:mta.scaisend.test"),
-        (["v=spf1 -a:mta.scaisend.test ~all"], "does not contain a:mta.scaisend.test"),
-        (["v=spf1 a:mta.scaisend.test.evil.test ~all"], "does not contain"),
-        (["v=spf1 a:mta.scaisend.test ~all", "v=spf1 mx ~all"], "2 v=spf1 records found"),
-    ])
-    async def test_record_not_authorizing_us_fails(self, dns: LoopbackDNS, dns_settings: Settings,
-                                                   resolver: Resolver, records: list[str], problem: str) -> None:
+    @pytest.mark.parametrize(
+        ("records", "problem"),
+        [
+            ([], "no TXT record found"),
+            (["unrelated"], "no v=spf1 TXT record found"),
+            (["v=spf1 ip4:192.0.2.1 -all"], "does not contain a:mta.scaisend.test"),
+            (["v=spf1 -a:mta.scaisend.test ~all"], "does not contain a:mta.scaisend.test"),
+            (["v=spf1 a:mta.scaisend.test.evil.test ~all"], "does not contain"),
+            (["v=spf1 a:mta.scaisend.test ~all", "v=spf1 mx ~all"], "2 v=spf1 records found"),
+        ],
+    )
+    async def test_record_not_authorizing_us_fails(
+        self, dns: LoopbackDNS, dns_settings: Settings, resolver: Resolver, records: list[str], problem: str
+    ) -> None:
         dns.add_a(DOMAIN, "127.0.0.1")
         for record in records:
             dns.add_txt(DOMAIN, record)

@@ -51,14 +51,21 @@ class TestExpiry:
     async def test_deferral_after_max_age_is_a_soft_bounce_with_the_last_response(self, world: DeliveryWorld) -> None:
         to = address()
         world.mx.script(to, "421 4.7.0 Try again later")
-        message_id = await world.message([to], status="rendered", attempts=6,
-                                         created_at=world.clock.now() - MAX_AGE - timedelta(minutes=1))
+        message_id = await world.message(
+            [to], status="rendered", attempts=6, created_at=world.clock.now() - MAX_AGE - timedelta(minutes=1)
+        )
         await world.run(message_id, 7)
         (event,) = await world.events(message_id)
         assert event.event_type == "bounce"
-        assert event.data == {"reason": "421 4.7.0 Try again later", "status": "4.7.0", "bounce_type": "soft",
-                              "bounce_classification": "Unclassified", "mx": "mx.rcpt.example.test", "attempt": 7,
-                              "expired": True}
+        assert event.data == {
+            "reason": "421 4.7.0 Try again later",
+            "status": "4.7.0",
+            "bounce_type": "soft",
+            "bounce_classification": "Unclassified",
+            "mx": "mx.rcpt.example.test",
+            "attempt": 7,
+            "expired": True,
+        }
         row = await world.row(message_id)
         assert (row.status, row.attempts, row.error_message) == ("bounced", 7, "421 4.7.0 Try again later")
         assert await world.bounce_list(to) == []
@@ -67,8 +74,9 @@ class TestExpiry:
     async def test_the_last_retry_lands_on_the_deadline(self, world: DeliveryWorld) -> None:
         to = address()
         world.mx.script(to, "451 4.3.0 Temporary failure")
-        message_id = await world.message([to], attempts=20,
-                                         created_at=world.clock.now() - MAX_AGE + timedelta(minutes=3))
+        message_id = await world.message(
+            [to], attempts=20, created_at=world.clock.now() - MAX_AGE + timedelta(minutes=3)
+        )
         await world.run(message_id, 21)
         row = await world.row(message_id)
         assert row.next_attempt_at is not None
@@ -100,8 +108,9 @@ class TestSkips:
         assert world.mx.connections == 0
         assert await world.queued(message_id, 3) is None
 
-    async def test_sender_domain_no_longer_verified_fails_the_message(self, app: FastAPI, dns: LoopbackDNS,
-                                                                     mx: ScriptableMX) -> None:
+    async def test_sender_domain_no_longer_verified_fails_the_message(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX
+    ) -> None:
         unverified = await make_sender(app.state.resources.maker, app.state.resources.settings, verified=False)
         async with open_world(app, dns, mx, sender=unverified) as world:
             world.route("rcpt.example.test")
@@ -120,8 +129,15 @@ class TestCrashWindows:
         to = address()
         message_id = await world.message([to], status="sending", attempts=1)
         journal = HandoffJournal(world.ctx["redis"], world.settings.REDIS_QUEUE_PREFIX)
-        await journal.add(message_id, 1, [DeliveryResult(to, Outcome.DELIVERED, 250, "2.0.0", "250 2.0.0 OK: queued",
-                                                         mx_host="mx.rcpt.example.test")])
+        await journal.add(
+            message_id,
+            1,
+            [
+                DeliveryResult(
+                    to, Outcome.DELIVERED, 250, "2.0.0", "250 2.0.0 OK: queued", mx_host="mx.rcpt.example.test"
+                )
+            ],
+        )
         await world.run(message_id, 1)
         assert world.mx.connections == 0
         (event,) = await world.events(message_id)
@@ -160,8 +176,9 @@ class TestUserRetry:
 
 
 class TestWebhooks:
-    async def test_events_reach_the_tenants_webhooks_after_the_commit(self, app: FastAPI, dns: LoopbackDNS,
-                                                                       mx: ScriptableMX) -> None:
+    async def test_events_reach_the_tenants_webhooks_after_the_commit(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX
+    ) -> None:
         maker, settings = app.state.resources.maker, app.state.resources.settings
         owner = await make_sender(maker, settings)
         endpoint_id, _ = await make_endpoint(maker, settings, owner.tenant_id, "http://127.0.0.1:9/hook", ["delivered"])
@@ -171,16 +188,22 @@ class TestWebhooks:
             await world.run(message_id)
             (event,) = await world.events(message_id)
             async with unit_of_work(maker) as session:
-                (delivery,) = (await session.scalars(select(WebhookDelivery).where(
-                    WebhookDelivery.tenant_id == owner.tenant_id, WebhookDelivery.endpoint_id == endpoint_id))).all()
+                (delivery,) = (
+                    await session.scalars(
+                        select(WebhookDelivery).where(
+                            WebhookDelivery.tenant_id == owner.tenant_id, WebhookDelivery.endpoint_id == endpoint_id
+                        )
+                    )
+                ).all()
             assert delivery.event_ids == [event.event_id]
             queued = await world.ctx["redis"].zrange(world.ctx["queues"].webhook_deliver, 0, -1)
             assert f"deliver_webhook:{delivery.id}:1".encode() in queued
 
 
 class TestWorker:
-    async def test_concurrent_jobs_share_the_pool(self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX,
-                                                  sender: Sender) -> None:
+    async def test_concurrent_jobs_share_the_pool(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX, sender: Sender
+    ) -> None:
         async with open_world(app, dns, mx, sender=sender, SMTP_POOL_SIZE_PER_DOMAIN=2) as world:
             world.route("rcpt.example.test")
             recipients = [address() for _ in range(6)]
@@ -192,8 +215,9 @@ class TestWorker:
             assert mx.connections == 2
             assert mx.peak_sessions == 2
 
-    async def test_registered_job_runs_in_a_burst_worker(self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX,
-                                                         sender: Sender) -> None:
+    async def test_registered_job_runs_in_a_burst_worker(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX, sender: Sender
+    ) -> None:
         async with open_world(app, dns, mx, sender=sender) as world:
             world.route("rcpt.example.test")
             to = address()
@@ -201,8 +225,9 @@ class TestWorker:
             assert await enqueue_delivery(world.ctx["redis"], world.ctx["queues"], message_id)
             assert not await enqueue_delivery(world.ctx["redis"], world.ctx["queues"], message_id)
             queues = Queues(world.settings.REDIS_QUEUE_PREFIX)
-            await asyncio.wait_for(serve_queues(world.settings, {queues.smtp_deliver: SMTP_JOBS}, burst=True,
-                                                starters=SMTP_STARTERS), 30)
+            await asyncio.wait_for(
+                serve_queues(world.settings, {queues.smtp_deliver: SMTP_JOBS}, burst=True, starters=SMTP_STARTERS), 30
+            )
             assert len(mx.mailbox(to)) == 1
             assert (await world.row(message_id)).status == "delivered"
             await mx.wait_until(lambda: mx.active_sessions == 0)  # the stopper closed the pooled connection

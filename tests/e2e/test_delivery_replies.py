@@ -39,8 +39,7 @@ class TestDelivered:
     async def test_250_delivers_signed_mail_with_verp_and_records_it(self, world: DeliveryWorld) -> None:
         world.route("rcpt.example.test")
         to = address("jane")
-        message_id = await world.message([to], categories=["welcome"],
-                                         list_unsubscribe="<https://scaisend.test/t/u/x>")
+        message_id = await world.message([to], categories=["welcome"], list_unsubscribe="<https://scaisend.test/t/u/x>")
         summary = await world.run(message_id)
         assert summary == "delivered=1 deferred=0 bounced=0 blocked=0"
         (received,) = world.mx.mailbox(to)
@@ -51,12 +50,20 @@ class TestDelivered:
         assert b"list-unsubscribe : list-unsubscribe-post" in received.data.replace(b"\r\n ", b" ")
         row = await world.row(message_id)
         assert (row.status, row.attempts, row.last_response, row.error_message) == (
-            "delivered", 1, "250 2.0.0 OK: queued", None)
+            "delivered",
+            1,
+            "250 2.0.0 OK: queued",
+            None,
+        )
         assert row.delivered_at == row.sent_at == world.clock.now()
         (event,) = await world.events(message_id)
         assert (event.event_type, event.recipient_email) == ("delivered", to)
-        assert event.data == {"smtp_response": "250 2.0.0 OK: queued", "mx": "mx.rcpt.example.test", "tls": False,
-                              "attempt": 1}
+        assert event.data == {
+            "smtp_response": "250 2.0.0 OK: queued",
+            "mx": "mx.rcpt.example.test",
+            "tls": False,
+            "attempt": 1,
+        }
         assert await world.queued(message_id, 2) is None
 
     async def test_a_second_run_of_the_same_attempt_sends_nothing_more(self, world: DeliveryWorld) -> None:
@@ -71,8 +78,11 @@ class TestDelivered:
     async def test_to_cc_and_bcc_across_domains(self, world: DeliveryWorld) -> None:
         world.route("one.example.test")
         world.route("two.example.test")
-        to, cc, bcc = address("to", "one.example.test"), address("cc", "two.example.test"), address("bcc",
-                                                                                                    "one.example.test")
+        to, cc, bcc = (
+            address("to", "one.example.test"),
+            address("cc", "two.example.test"),
+            address("bcc", "one.example.test"),
+        )
         message_id = await world.message([to], cc=[cc], bcc=[bcc])
         await world.run(message_id)
         assert sorted(len(m.rcpt_tos) for m in world.mx.messages) == [1, 2]  # one transaction per domain
@@ -87,12 +97,14 @@ class TestMetrics:
         def sample(name: str, **labels: str) -> float:
             return REGISTRY.get_sample_value(name, labels) or 0.0
 
-        names = [("scaisend_smtp_deliveries_total", {"result": "delivered"}),
-                 ("scaisend_smtp_deliveries_total", {"result": "bounced"}),
-                 ("scaisend_smtp_connections_total", {"outcome": "success"}),
-                 ("scaisend_smtp_mx_lookups_total", {}),
-                 ("scaisend_smtp_mx_resolution_failures_total", {"reason": "nxdomain"}),
-                 ("scaisend_smtp_dkim_signing_duration_seconds_count", {})]
+        names = [
+            ("scaisend_smtp_deliveries_total", {"result": "delivered"}),
+            ("scaisend_smtp_deliveries_total", {"result": "bounced"}),
+            ("scaisend_smtp_connections_total", {"outcome": "success"}),
+            ("scaisend_smtp_mx_lookups_total", {}),
+            ("scaisend_smtp_mx_resolution_failures_total", {"reason": "nxdomain"}),
+            ("scaisend_smtp_dkim_signing_duration_seconds_count", {}),
+        ]
         before = [sample(name, **labels) for name, labels in names]
         world.route("rcpt.example.test")
         await world.run(await world.message([address("ok"), address("gone", "nxdomain.example.test")]))
@@ -131,7 +143,9 @@ class TestDeferredThenDelivered:
         row = await world.row(message_id)
         assert (row.status, row.attempts, row.next_attempt_at) == ("delivered", 2, None)
         assert [(e.event_type, e.data["attempt"]) for e in await world.events(message_id)] == [
-            ("deferred", 1), ("delivered", 2)]
+            ("deferred", 1),
+            ("delivered", 2),
+        ]
         assert await world.queued(message_id, 3) is None
 
     async def test_greylisting_wait_is_honoured(self, world: DeliveryWorld) -> None:
@@ -163,8 +177,10 @@ class TestDeferredThenDelivered:
         message_id = await world.message([to])
         await world.run(message_id)
         (event,) = await world.events(message_id)
-        assert (event.event_type, event.data["response"]) == ("deferred",
-                                                              "451 4.4.2 Connection lost: mx.rcpt.example.test")
+        assert (event.event_type, event.data["response"]) == (
+            "deferred",
+            "451 4.4.2 Connection lost: mx.rcpt.example.test",
+        )
         assert world.mx.mailbox(to) == []
         assert await world.queued(message_id, 2) is not None
 
@@ -180,12 +196,21 @@ class TestBounces:
         assert (row.status, row.error_message, row.next_attempt_at) == ("bounced", "550 5.1.1 User unknown", None)
         (event,) = await world.events(message_id)
         assert event.event_type == "bounce"
-        assert event.data == {"reason": "550 5.1.1 User unknown", "status": "5.1.1", "bounce_type": "hard",
-                              "bounce_classification": "Invalid Address", "mx": "mx.rcpt.example.test",
-                              "attempt": 1}
+        assert event.data == {
+            "reason": "550 5.1.1 User unknown",
+            "status": "5.1.1",
+            "bounce_type": "hard",
+            "bounce_classification": "Invalid Address",
+            "mx": "mx.rcpt.example.test",
+            "attempt": 1,
+        }
         (entry,) = await world.bounce_list(to)
         assert (entry.bounce_type, entry.reason, entry.status, entry.message_id) == (
-            "hard", "550 5.1.1 User unknown", "5.1.1", message_id)
+            "hard",
+            "550 5.1.1 User unknown",
+            "5.1.1",
+            message_id,
+        )
         assert await world.queued(message_id, 2) is None
 
     async def test_552_5_2_2_bounces_soft_without_suppression(self, world: DeliveryWorld) -> None:
@@ -196,7 +221,10 @@ class TestBounces:
         await world.run(message_id)
         (event,) = await world.events(message_id)
         assert (event.event_type, event.data["bounce_type"], event.data["bounce_classification"]) == (
-            "bounce", "soft", "Mailbox Unavailable")
+            "bounce",
+            "soft",
+            "Mailbox Unavailable",
+        )
         assert (await world.row(message_id)).status == "bounced"
         assert await world.bounce_list(to) == []
 
@@ -207,8 +235,12 @@ class TestBounces:
         message_id = await world.message([to])
         assert await world.run(message_id) == "delivered=0 deferred=0 bounced=0 blocked=1"
         (event,) = await world.events(message_id)
-        assert (event.event_type, event.data["bounce_type"], event.data["bounce_classification"],
-                event.data["reason"]) == ("blocked", "block", "Content", "554 5.7.1 Message rejected due to content")
+        assert (
+            event.event_type,
+            event.data["bounce_type"],
+            event.data["bounce_classification"],
+            event.data["reason"],
+        ) == ("blocked", "block", "Content", "554 5.7.1 Message rejected due to content")
         (entry,) = await world.bounce_list(to)
         assert (entry.bounce_type, entry.status) == ("block", "5.7.1")
         assert (await world.row(message_id)).status == "bounced"
@@ -216,8 +248,11 @@ class TestBounces:
     async def test_mixed_recipients_retry_only_the_deferred_one(self, world: DeliveryWorld) -> None:
         world.route("one.example.test")
         world.route("two.example.test")
-        ok, gone, later = (address("ok", "one.example.test"), address("gone", "one.example.test"),
-                           address("later", "two.example.test"))
+        ok, gone, later = (
+            address("ok", "one.example.test"),
+            address("gone", "one.example.test"),
+            address("later", "two.example.test"),
+        )
         world.mx.script(gone, "550 5.1.1 User unknown")
         world.mx.script(later, "421 4.3.2 System shutting down", "250 2.1.5 OK")
         message_id = await world.message([ok, gone], cc=[later])
@@ -232,5 +267,6 @@ class TestBounces:
         assert row.error_message == "1 of 3 recipients not delivered: 550 5.1.1 User unknown"
         assert (len(world.mx.mailbox(ok)), world.mx.attempts(gone), world.mx.attempts(later)) == (1, 1, 2)
         events = [(e.event_type, e.recipient_email, e.data["attempt"]) for e in await world.events(message_id)]
-        assert sorted(events) == sorted([("delivered", ok, 1), ("bounce", gone, 1), ("deferred", later, 1),
-                                         ("delivered", later, 2)])
+        assert sorted(events) == sorted(
+            [("delivered", ok, 1), ("bounce", gone, 1), ("deferred", later, 1), ("delivered", later, 2)]
+        )

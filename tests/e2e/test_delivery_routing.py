@@ -39,8 +39,12 @@ class TestDnsOutcomes:
         message_id = await world.message([to])
         await world.run(message_id)
         (event,) = await world.events(message_id)
-        assert (event.event_type, event.data["status"], event.data["bounce_type"],
-                event.data["bounce_classification"]) == ("bounce", "5.1.10", "hard", "Invalid Address")
+        assert (
+            event.event_type,
+            event.data["status"],
+            event.data["bounce_type"],
+            event.data["bounce_classification"],
+        ) == ("bounce", "5.1.10", "hard", "Invalid Address")
         assert event.data["reason"].startswith("550 5.1.10 Recipient address has null MX")
         assert (await world.row(message_id)).status == "bounced"
         assert len(await world.bounce_list(to)) == 1
@@ -88,11 +92,13 @@ class TestHosts:
         assert event.event_type == "deferred"
         assert event.data["response"].startswith("451 4.4.1 Connection refused: mx.down.example.test [127.0.0.2]")
 
-    async def test_relay_host_takes_everything_without_dns(self, app: FastAPI, dns: LoopbackDNS,
-                                                           mx_factory: MXFactory, sender: Sender) -> None:
+    async def test_relay_host_takes_everything_without_dns(
+        self, app: FastAPI, dns: LoopbackDNS, mx_factory: MXFactory, sender: Sender
+    ) -> None:
         relay = await mx_factory()
-        async with open_world(app, dns, relay, sender=sender, SMTP_RELAY_HOST=f"127.0.0.1:{relay.port}",
-                              SMTP_PORT=1) as world:
+        async with open_world(
+            app, dns, relay, sender=sender, SMTP_RELAY_HOST=f"127.0.0.1:{relay.port}", SMTP_PORT=1
+        ) as world:
             to = address("anywhere.example.test")
             message_id = await world.message([to])
             await world.run(message_id)
@@ -101,8 +107,9 @@ class TestHosts:
 
 
 class TestTls:
-    async def test_starttls_is_used_when_offered(self, app: FastAPI, dns: LoopbackDNS, mx_factory: MXFactory,
-                                                 sender: Sender) -> None:
+    async def test_starttls_is_used_when_offered(
+        self, app: FastAPI, dns: LoopbackDNS, mx_factory: MXFactory, sender: Sender
+    ) -> None:
         server = await mx_factory(tls=True)
         async with open_world(app, dns, server, sender=sender) as world:
             world.route("tls.example.test")
@@ -115,8 +122,9 @@ class TestTls:
             (event,) = await world.events(message_id)
             assert event.data["tls"] is True
 
-    async def test_broken_starttls_falls_back_to_plaintext_and_delivers(self, app: FastAPI, dns: LoopbackDNS,
-                                                                       mx_factory: MXFactory, sender: Sender) -> None:
+    async def test_broken_starttls_falls_back_to_plaintext_and_delivers(
+        self, app: FastAPI, dns: LoopbackDNS, mx_factory: MXFactory, sender: Sender
+    ) -> None:
         server = await mx_factory(broken_tls=True)
         async with open_world(app, dns, server, sender=sender) as world:
             world.route("brokentls.example.test")
@@ -128,8 +136,9 @@ class TestTls:
             assert [s.starttls_attempted for s in server.sessions] == [True, False]  # then reused, no new attempt
             assert world.runtime.tls.plan("mx.brokentls.example.test") is TlsPlan.PLAINTEXT
 
-    async def test_required_tls_defers_when_the_mx_has_none(self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX,
-                                                            sender: Sender) -> None:
+    async def test_required_tls_defers_when_the_mx_has_none(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX, sender: Sender
+    ) -> None:
         async with open_world(app, dns, mx, sender=sender, SMTP_TLS_POLICY="required") as world:
             world.route("plain.example.test")
             message_id = await world.message([address("plain.example.test")])
@@ -138,13 +147,15 @@ class TestTls:
             assert (event.event_type, event.data["status"]) == ("deferred", "4.7.10")
             assert mx.messages == []
 
-    async def test_required_tls_delivers_over_a_verified_certificate(self, app: FastAPI, dns: LoopbackDNS,
-                                                                     mx_factory: MXFactory, sender: Sender) -> None:
+    async def test_required_tls_delivers_over_a_verified_certificate(
+        self, app: FastAPI, dns: LoopbackDNS, mx_factory: MXFactory, sender: Sender
+    ) -> None:
         server = await mx_factory(tls=True, hostname="mx.secure.example.test")
         assert server.cert_path is not None
         trusted = ssl.create_default_context(cafile=str(server.cert_path))
-        async with open_world(app, dns, server, sender=sender, SMTP_TLS_POLICY="required",
-                              verified_context=trusted) as world:
+        async with open_world(
+            app, dns, server, sender=sender, SMTP_TLS_POLICY="required", verified_context=trusted
+        ) as world:
             world.route("secure.example.test")
             to = address("secure.example.test")
             message_id = await world.message([to])

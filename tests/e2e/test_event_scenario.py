@@ -73,10 +73,14 @@ async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Pa
     sender = await make_sender(maker, database)
     sender.publish(dns_server)
     key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
-    settings = database.model_copy(update={
-        "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port, "SMTP_RETRY_SCHEDULE": "1s",
-        "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}ev{uuid.uuid4().hex[:6]}:",
-    })
+    settings = database.model_copy(
+        update={
+            "DNS_NAMESERVERS": dns_server.nameserver_setting,
+            "SMTP_PORT": mx.port,
+            "SMTP_RETRY_SCHEDULE": "1s",
+            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}ev{uuid.uuid4().hex[:6]}:",
+        }
+    )
     receiver = WebhookReceiver().start()
     stack = await asyncio.to_thread(start_stack, settings, tmp_path)
     try:
@@ -103,8 +107,9 @@ async def tenant_events(maker: async_sessionmaker[AsyncSession], tenant_id: str)
 
 async def statuses(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> dict[str, int]:
     async with unit_of_work(maker) as session:
-        rows = await session.execute(select(Message.status, func.count()).where(Message.tenant_id == tenant_id)
-                                     .group_by(Message.status))
+        rows = await session.execute(
+            select(Message.status, func.count()).where(Message.tenant_id == tenant_id).group_by(Message.status)
+        )
         return {status: n for status, n in rows.all()}
 
 
@@ -123,16 +128,23 @@ def links(mx: ScriptableMX, recipient: str) -> tuple[str, str, str]:
 
 async def send_all(api: httpx.AsyncClient, sender: Sender) -> None:
     for i in range(MIX["suppressed"]):  # already on the bounce list: dropped
-        response = await api.post("/v3/suppression/bounces", json={"email": address("suppressed", i),
-                                                                   "reason": "imported"})
+        response = await api.post(
+            "/v3/suppression/bounces", json={"email": address("suppressed", i), "reason": "imported"}
+        )
         assert response.status_code == 201, response.text
     recipients = [address(kind, i) for kind, count in MIX.items() for i in range(count)]
     for start in range(0, len(recipients), 50):
         body = {
-            "personalizations": [{"to": [{"email": r}]} for r in recipients[start:start + 50]],
-            "from": {"email": sender.address}, "subject": "Scenario", "categories": ["scenario"],
-            "content": [{"type": "text/html", "value": '<html><body><p>Hello</p>'
-                                                       '<a href="https://shop.example/deal">deal</a></body></html>'}],
+            "personalizations": [{"to": [{"email": r}]} for r in recipients[start : start + 50]],
+            "from": {"email": sender.address},
+            "subject": "Scenario",
+            "categories": ["scenario"],
+            "content": [
+                {
+                    "type": "text/html",
+                    "value": '<html><body><p>Hello</p><a href="https://shop.example/deal">deal</a></body></html>',
+                }
+            ],
             "tracking_settings": {"subscription_tracking": {"enable": True}},
         }
         response = await api.post("/v3/mail/send", json=body)
@@ -150,8 +162,11 @@ async def engage(world: World) -> None:
             assert (await web.get(click)).status_code == 302
         for i in UNSUBSCRIBED:
             _, _, unsubscribe = links(world.mx, address("ok", i))
-            response = await web.post(unsubscribe, content="List-Unsubscribe=One-Click",
-                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+            response = await web.post(
+                unsubscribe,
+                content="List-Unsubscribe=One-Click",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert response.status_code == 200
 
 
@@ -161,9 +176,12 @@ async def report(world: World, fixture: str, recipient: str, rcpt: str) -> None:
     message_id = received.message["X-ScaiSend-Message-Id"]
     settings = world.stack.settings
     raw = (FIXTURES / fixture).read_bytes()
-    for placeholder, value in ((b"@@MESSAGE_ID@@", message_id), (b"@@RECIPIENT@@", recipient),
-                               (b"@@BOUNCE_DOMAIN@@", settings.BOUNCE_DOMAIN),
-                               (b"@@FBL_ADDRESS@@", settings.fbl_address)):
+    for placeholder, value in (
+        (b"@@MESSAGE_ID@@", message_id),
+        (b"@@RECIPIENT@@", recipient),
+        (b"@@BOUNCE_DOMAIN@@", settings.BOUNCE_DOMAIN),
+        (b"@@FBL_ADDRESS@@", settings.fbl_address),
+    ):
         raw = raw.replace(placeholder, value.encode())
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.SMTP_INBOUND_PORT, start_tls=False) as smtp:
         await smtp.sendmail("", [rcpt.replace("@@MESSAGE_ID@@", message_id)], raw)
@@ -174,10 +192,14 @@ async def test_two_hundred_messages(world: World, own_database: OwnDatabase) -> 
     tenant = world.sender.tenant_id
     headers = world.key.headers
     async with httpx.AsyncClient(base_url=world.stack.api, headers=headers, timeout=30) as api:
-        everything = (await api.post("/v3/user/webhooks", json={"url": world.receiver.url("/all"),
-                                                               "enabled_events": ["*"]})).json()
-        bounces_only = (await api.post("/v3/user/webhooks", json={"url": world.receiver.url("/bounces"),
-                                                                 "enabled_events": ["bounce"]})).json()
+        everything = (
+            await api.post("/v3/user/webhooks", json={"url": world.receiver.url("/all"), "enabled_events": ["*"]})
+        ).json()
+        bounces_only = (
+            await api.post(
+                "/v3/user/webhooks", json={"url": world.receiver.url("/bounces"), "enabled_events": ["bounce"]}
+            )
+        ).json()
         await send_all(api, world.sender)
 
         async def pipeline_done() -> bool:
@@ -219,8 +241,10 @@ async def test_two_hundred_messages(world: World, own_database: OwnDatabase) -> 
             return ids
 
         async def webhooks_done() -> bool:
-            return (received("/all", everything["signing_secret"]) >= all_ids
-                    and received("/bounces", bounces_only["signing_secret"]) >= bounce_ids)
+            return (
+                received("/all", everything["signing_secret"]) >= all_ids
+                and received("/bounces", bounces_only["signing_secret"]) >= bounce_ids
+            )
 
         await eventually(webhooks_done, 120, "every event at its endpoints")
         assert received("/all", everything["signing_secret"]) == all_ids
@@ -228,8 +252,12 @@ async def test_two_hundred_messages(world: World, own_database: OwnDatabase) -> 
 
         # suppression lists
         bounce_list = (await api.get("/v3/suppression/bounces", params={"limit": 500})).json()["bounces"]
-        expected_bounces = ({address("suppressed", i) for i in range(30)} | {address("hard", i) for i in range(20)}
-                            | {address("block", i) for i in range(10)} | {address("ok", i) for i in DSN})
+        expected_bounces = (
+            {address("suppressed", i) for i in range(30)}
+            | {address("hard", i) for i in range(20)}
+            | {address("block", i) for i in range(10)}
+            | {address("ok", i) for i in DSN}
+        )
         assert {b["email"] for b in bounce_list} == expected_bounces
         spam = (await api.get("/v3/suppression/spam_reports", params={"limit": 500})).json()["spam_reports"]
         assert {s["email"] for s in spam} == {address("ok", i) for i in ARF}

@@ -74,8 +74,9 @@ def concrete(expr: str) -> str:
 
 
 @pytest.fixture
-async def stack(own_database: OwnDatabase, dns_server: LoopbackDNS,
-                tmp_path: Path) -> AsyncIterator[tuple[Stack, ScriptableMX]]:
+async def stack(
+    own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path
+) -> AsyncIterator[tuple[Stack, ScriptableMX]]:
     mx = ScriptableMX()
     await mx.start()
     for domain in ("bounce.monitoring.test", "clean.monitoring.test"):
@@ -83,11 +84,14 @@ async def stack(own_database: OwnDatabase, dns_server: LoopbackDNS,
     for i in range(BOUNCING_RECIPIENTS):
         mx.script(f"gone{i}@bounce.monitoring.test", "550 5.1.1 User unknown")
     database = own_database.settings
-    settings = database.model_copy(update={
-        "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port,
-        "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}mon{uuid.uuid4().hex[:6]}:",
-        "DATABASE_STATEMENT_TIMEOUT_MS": 4500,
-    })
+    settings = database.model_copy(
+        update={
+            "DNS_NAMESERVERS": dns_server.nameserver_setting,
+            "SMTP_PORT": mx.port,
+            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}mon{uuid.uuid4().hex[:6]}:",
+            "DATABASE_STATEMENT_TIMEOUT_MS": 4500,
+        }
+    )
     running = await asyncio.to_thread(start_stack, settings, tmp_path)
     try:
         yield running, mx
@@ -108,14 +112,19 @@ async def verified_sender(db: OwnDatabase, tenant: TenantKey, domain: str) -> st
 def send(stack: Stack, tenant: TenantKey, sender: str, recipients: list[str]) -> None:
     with httpx.Client(base_url=stack.api, headers=tenant.headers, timeout=30) as client:
         for rcpt in recipients:
-            body = {"personalizations": [{"to": [{"email": rcpt}]}], "from": {"email": sender},
-                    "subject": "Monitoring", "content": [{"type": "text/plain", "value": "hello"}]}
+            body = {
+                "personalizations": [{"to": [{"email": rcpt}]}],
+                "from": {"email": sender},
+                "subject": "Monitoring",
+                "content": [{"type": "text/plain", "value": "hello"}],
+            }
             response = client.post("/v3/mail/send", json=body)
             assert response.status_code == 202, response.text
 
 
 async def test_dashboards_have_data_and_bounce_rule_separates_tenants(
-        stack: tuple[Stack, ScriptableMX], own_database: OwnDatabase, tmp_path: Path) -> None:
+    stack: tuple[Stack, ScriptableMX], own_database: OwnDatabase, tmp_path: Path
+) -> None:
     running, mx = stack
     bouncy = await make_tenant(own_database.maker)
     clean = await make_tenant(own_database.maker)
@@ -129,8 +138,15 @@ async def test_dashboards_have_data_and_bounce_rule_separates_tenants(
         await asyncio.to_thread(prometheus.stop)
 
 
-def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX, bouncy: TenantKey,
-                bouncy_sender: str, clean: TenantKey, clean_sender: str) -> None:
+def check_stack(
+    running: Stack,
+    prometheus: LoopbackPrometheus,
+    mx: ScriptableMX,
+    bouncy: TenantKey,
+    bouncy_sender: str,
+    clean: TenantKey,
+    clean_sender: str,
+) -> None:
     send(running, bouncy, bouncy_sender, [f"gone{i}@bounce.monitoring.test" for i in range(BOUNCING_RECIPIENTS)])
     send(running, clean, clean_sender, [f"ok{i}@clean.monitoring.test" for i in range(CLEAN_RECIPIENTS)])
 
@@ -139,20 +155,31 @@ def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX
         return float(rows[0]["value"][1]) if rows else 0.0
 
     try:
-        prometheus.wait_until(lambda: tenant_value("bounces", bouncy) >= BOUNCING_RECIPIENTS
-                              and tenant_value("delivered", clean) >= CLEAN_RECIPIENTS, 120,
-                              "bounces and deliveries in the exporter's gauges")
+        prometheus.wait_until(
+            lambda: (
+                tenant_value("bounces", bouncy) >= BOUNCING_RECIPIENTS
+                and tenant_value("delivered", clean) >= CLEAN_RECIPIENTS
+            ),
+            120,
+            "bounces and deliveries in the exporter's gauges",
+        )
     except TimeoutError:
-        seen = {"bounces": tenant_value("bounces", bouncy), "delivered": tenant_value("delivered", clean),
-                "exporter_up": prometheus.query("scaisend_exporter_up"), "mx_received": len(mx.messages)}
+        seen = {
+            "bounces": tenant_value("bounces", bouncy),
+            "delivered": tenant_value("delivered", clean),
+            "exporter_up": prometheus.query("scaisend_exporter_up"),
+            "mx_received": len(mx.messages),
+        }
         pytest.fail(f"gauges not reached: {seen}\n{running.trouble()}")
     every_job_up = {p.job: "1" for p in PROCESSES}
-    prometheus.wait_until(lambda: {r["metric"]["job"]: r["value"][1] for r in prometheus.query("up")}
-                          == every_job_up, 30, "every target up")
+    prometheus.wait_until(
+        lambda: {r["metric"]["job"]: r["value"][1] for r in prometheus.query("up")} == every_job_up,
+        30,
+        "every target up",
+    )
     for process in PROCESSES:  # what each real process serves is clean for promtool (issue item 1)
         body = httpx.get(f"http://127.0.0.1:{running.ports[process.name]}{process.metrics_path}", timeout=10).text
-        lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True,
-                              check=False)
+        lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True, check=False)
         assert lint.returncode == 0, f"{process.name}: {lint.stdout}{lint.stderr}"
         assert (lint.stdout + lint.stderr).strip() == "", f"{process.name}: {lint.stdout}{lint.stderr}"
     loaded = {g["name"] for g in prometheus.rule_groups()}
@@ -162,8 +189,11 @@ def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX
 
     def every_query_has_data() -> bool:
         empty.clear()
-        empty.extend(f"{uid} / {title}: {expr}" for uid, title, expr in dashboard_queries()
-                     if not prometheus.query(concrete(expr)))
+        empty.extend(
+            f"{uid} / {title}: {expr}"
+            for uid, title, expr in dashboard_queries()
+            if not prometheus.query(concrete(expr))
+        )
         return not empty
 
     try:
@@ -172,8 +202,12 @@ def check_stack(running: Stack, prometheus: LoopbackPrometheus, mx: ScriptableMX
         pytest.fail("dashboard queries without data:\n" + "\n".join(empty))
 
     config = Config(tenant_bounce_min_requests=BOUNCING_RECIPIENTS)
-    (expr,) = [rule["expr"] for group in rule_groups(config)["groups"] for rule in group["rules"]
-               if rule.get("alert") == "ScaiSendTenantBounceRateHigh"]
+    (expr,) = [
+        rule["expr"]
+        for group in rule_groups(config)["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == "ScaiSendTenantBounceRateHigh"
+    ]
     firing = {r["metric"]["tenant"] for r in prometheus.query(expr)}
     assert bouncy.tenant_id in firing
     assert clean.tenant_id not in firing

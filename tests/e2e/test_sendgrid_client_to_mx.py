@@ -65,8 +65,7 @@ class World:
 
 
 @pytest.fixture
-async def world(own_database: OwnDatabase, dns_server: LoopbackDNS,
-                tmp_path: Path) -> AsyncIterator[World]:
+async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path) -> AsyncIterator[World]:
     mx = ScriptableMX()
     await mx.start()
     dns_server.add_mx(INBOX, "mx.e2e-client.test", ip="127.0.0.1")
@@ -74,10 +73,13 @@ async def world(own_database: OwnDatabase, dns_server: LoopbackDNS,
     sender = await make_sender(maker, database)
     sender.publish(dns_server)
     key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
-    settings = database.model_copy(update={
-        "DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port,
-        "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}sg{uuid.uuid4().hex[:6]}:",
-    })
+    settings = database.model_copy(
+        update={
+            "DNS_NAMESERVERS": dns_server.nameserver_setting,
+            "SMTP_PORT": mx.port,
+            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}sg{uuid.uuid4().hex[:6]}:",
+        }
+    )
     stack = await asyncio.to_thread(start_stack, settings, tmp_path)
     try:
         yield World(stack, mx, sender, key, dns_server)
@@ -90,14 +92,20 @@ async def world(own_database: OwnDatabase, dns_server: LoopbackDNS,
 async def create_template(stack: Stack, key: TenantKey) -> str:
     async with httpx.AsyncClient(base_url=stack.api, headers=key.headers, timeout=20) as client:
         template = (await client.post("/v3/templates", json={"name": f"receipt-{uuid.uuid4().hex[:6]}"})).json()
-        version = await client.post(f"/v3/templates/{template['id']}/versions", json={
-            "name": "v1", "active": 1, "subject": "Receipt for {{name}}",
-            "html_content": "<html><body><p>Hi {{name}},</p><ul>{{#each items}}<li>{{this}}</li>{{/each}}</ul>"
-                            '<a href="https://shop.example/orders">orders</a></body></html>',
-        })
+        version = await client.post(
+            f"/v3/templates/{template['id']}/versions",
+            json={
+                "name": "v1",
+                "active": 1,
+                "subject": "Receipt for {{name}}",
+                "html_content": "<html><body><p>Hi {{name}},</p><ul>{{#each items}}<li>{{this}}</li>{{/each}}</ul>"
+                '<a href="https://shop.example/orders">orders</a></body></html>',
+            },
+        )
         assert version.status_code == 201, version.text
-        group = await client.post("/v3/asm/groups", json={"name": f"Receipts {uuid.uuid4().hex[:4]}",
-                                                          "description": "Order mail"})
+        group = await client.post(
+            "/v3/asm/groups", json={"name": f"Receipts {uuid.uuid4().hex[:4]}", "description": "Order mail"}
+        )
         assert group.status_code == 201, group.text
         return f"{template['id']}|{group.json()['id']}"
 
@@ -110,16 +118,21 @@ def build_mail(sender: Sender, template_id: str, group_id: int, send_at: int) ->
         personalization.add_to(To(f"{name.lower()}@{INBOX}", name))
         personalization.dynamic_template_data = {"name": name, "items": items}
         mail.add_personalization(personalization)
-    mail.attachment = Attachment(FileContent(base64.b64encode(ATTACHMENT).decode()), FileName("receipt.csv"),
-                                 FileType("text/csv"), Disposition("attachment"))
+    mail.attachment = Attachment(
+        FileContent(base64.b64encode(ATTACHMENT).decode()),
+        FileName("receipt.csv"),
+        FileType("text/csv"),
+        Disposition("attachment"),
+    )
     mail.asm = Asm(GroupId(group_id))
     mail.category = [Category("receipts"), Category("e2e")]
     mail.custom_arg = CustomArg("order", "42")
     mail.send_at = SendAt(send_at)
     footer = FooterSettings(True, FooterText("Shop Ltd"), FooterHtml("<p>Shop Ltd</p>"))
     mail.mail_settings = MailSettings(footer_settings=footer)
-    mail.tracking_settings = TrackingSettings(click_tracking=ClickTracking(True, False),
-                                              open_tracking=OpenTracking(True))
+    mail.tracking_settings = TrackingSettings(
+        click_tracking=ClickTracking(True, False), open_tracking=OpenTracking(True)
+    )
     return mail
 
 
@@ -164,5 +177,3 @@ async def test_official_client_mail_arrives_signed(world: World) -> None:
         while (status := (await api.get(f"/v3/messages/{message_id}")).json()["status"]) != "delivered":
             assert time.monotonic() < deadline, status
             await asyncio.sleep(0.5)
-
-

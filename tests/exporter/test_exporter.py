@@ -31,15 +31,19 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 def parse(text: str) -> Samples:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 async def scrape(settings: Settings) -> str:
     app = create_exporter_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://exporter"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter") as client,
+    ):
         response = await client.get("/metrics")
     assert response.status_code == 200
     return response.text
@@ -57,16 +61,28 @@ async def queues(own_prefix: Settings, redis: Redis) -> AsyncIterator[Queues]:
 
 
 class TestDailyStats:
-    async def test_today_per_tenant_and_nothing_from_other_days(self, app: FastAPI, database: Settings,
-                                                                tenant: TenantKey, other_tenant: TenantKey) -> None:
+    async def test_today_per_tenant_and_nothing_from_other_days(
+        self, app: FastAPI, database: Settings, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         today = datetime.now(UTC).date()
         async with unit_of_work(app.state.resources.maker) as session:
-            await increment(session, tenant_id=tenant.tenant_id, day=today, categories=["promo"],
-                            amounts={"requests": 200, "bounces": 7, "spam_reports": 1})
-            await increment(session, tenant_id=tenant.tenant_id, day=today - timedelta(days=1), categories=[],
-                            amounts={"requests": 999})
-            await increment(session, tenant_id=other_tenant.tenant_id, day=today, categories=[],
-                            amounts={"requests": 10})
+            await increment(
+                session,
+                tenant_id=tenant.tenant_id,
+                day=today,
+                categories=["promo"],
+                amounts={"requests": 200, "bounces": 7, "spam_reports": 1},
+            )
+            await increment(
+                session,
+                tenant_id=tenant.tenant_id,
+                day=today - timedelta(days=1),
+                categories=[],
+                amounts={"requests": 999},
+            )
+            await increment(
+                session, tenant_id=other_tenant.tenant_id, day=today, categories=[], amounts={"requests": 10}
+            )
         samples = parse(await scrape(database))
         assert tenant_value(samples, "requests", tenant.tenant_id) == 200
         assert tenant_value(samples, "bounces", tenant.tenant_id) == 7
@@ -78,8 +94,9 @@ class TestDailyStats:
 
 
 class TestQueues:
-    async def test_depth_by_key_type_and_missing_is_zero(self, own_prefix: Settings, redis: Redis,
-                                                         queues: Queues) -> None:
+    async def test_depth_by_key_type_and_missing_is_zero(
+        self, own_prefix: Settings, redis: Redis, queues: Queues
+    ) -> None:
         await redis.zadd(queues.email_process, {f"job{i}": i for i in range(5)})
         await redis.rpush(queues.webhook_deliver, "a", "b")
         samples = parse(await scrape(own_prefix))
@@ -88,15 +105,29 @@ class TestQueues:
 
 
 class TestWebhookDeliveries:
-    async def test_counts_finished_deliveries_in_the_window(self, app: FastAPI, database: Settings,
-                                                            tenant: TenantKey) -> None:
+    async def test_counts_finished_deliveries_in_the_window(
+        self, app: FastAPI, database: Settings, tenant: TenantKey
+    ) -> None:
         now = datetime.now(UTC)
         before = parse(await scrape(database))
         async with unit_of_work(app.state.resources.maker) as session:
-            for status, updated in (("succeeded", now), ("succeeded", now), ("failed", now), ("pending", now),
-                                    ("succeeded", now - timedelta(hours=2))):
-                session.add(WebhookDelivery(id=new_id("whd"), tenant_id=tenant.tenant_id, payload={},
-                                            status=status, created_at=updated, updated_at=updated))
+            for status, updated in (
+                ("succeeded", now),
+                ("succeeded", now),
+                ("failed", now),
+                ("pending", now),
+                ("succeeded", now - timedelta(hours=2)),
+            ):
+                session.add(
+                    WebhookDelivery(
+                        id=new_id("whd"),
+                        tenant_id=tenant.tenant_id,
+                        payload={},
+                        status=status,
+                        created_at=updated,
+                        updated_at=updated,
+                    )
+                )
         after = parse(await scrape(database))
 
         def delta(outcome: str) -> float:
@@ -108,17 +139,20 @@ class TestWebhookDeliveries:
 
 class TestDatabaseTrouble:
     @pytest.mark.timeout(60)
-    async def test_database_down_or_hung_costs_only_its_series(self, own_prefix: Settings, tenant: TenantKey,
-                                                               queues: Queues, redis: Redis) -> None:
+    async def test_database_down_or_hung_costs_only_its_series(
+        self, own_prefix: Settings, tenant: TenantKey, queues: Queues, redis: Redis
+    ) -> None:
         await redis.zadd(queues.smtp_deliver, {"j": 1})
         database = own_prefix
         url = make_url(database.DATABASE_URL)
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
         await proxy.start()
-        proxied = database.model_copy(update={
-            "DATABASE_URL": url.set(port=proxy.port).render_as_string(hide_password=False),
-            "DATABASE_STATEMENT_TIMEOUT_MS": 1500,
-        })
+        proxied = database.model_copy(
+            update={
+                "DATABASE_URL": url.set(port=proxy.port).render_as_string(hide_password=False),
+                "DATABASE_STATEMENT_TIMEOUT_MS": 1500,
+            }
+        )
         try:
             assert parse(await scrape(proxied))[(metrics.EXPORTER_UP, ())] == 1
             proxy.pause()  # hung: connections stay open, nothing answers
@@ -140,10 +174,12 @@ class TestDatabaseTrouble:
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: `make test` installs prometheus")
 async def test_promtool_check_metrics_is_silent(app: FastAPI, database: Settings, tenant: TenantKey) -> None:
     async with unit_of_work(app.state.resources.maker) as session:
-        await increment(session, tenant_id=tenant.tenant_id, day=datetime.now(UTC).date(), categories=[],
-                        amounts={"requests": 1})
+        await increment(
+            session, tenant_id=tenant.tenant_id, day=datetime.now(UTC).date(), categories=[], amounts={"requests": 1}
+        )
     text = await scrape(database)
-    result = await asyncio.to_thread(subprocess.run, ["promtool", "check", "metrics"], input=text,
-                                     capture_output=True, text=True, check=False)
+    result = await asyncio.to_thread(
+        subprocess.run, ["promtool", "check", "metrics"], input=text, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (result.stdout + result.stderr).strip() == ""

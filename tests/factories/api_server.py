@@ -15,9 +15,13 @@ from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wai
 def running_api(settings: Settings) -> Iterator[str]:
     """Start the API with ``settings``; yields its base URL and stops the process afterwards."""
     port = free_port()
-    proc = subprocess.Popen([*SCAISEND, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=settings_env(settings), cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*SCAISEND, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=settings_env(settings),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/health")

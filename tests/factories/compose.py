@@ -49,9 +49,14 @@ def personalization(*to: str, **fields: Any) -> dict[str, Any]:
     return {"to": [{"email": e} for e in (to or ("rcpt@example.test",))], **fields}
 
 
-async def make_message(maker: async_sessionmaker[AsyncSession], tenant_id: str, *,
-                       body: dict[str, Any] | None = None, personalization_: dict[str, Any] | None = None,
-                       status: str = MessageStatus.QUEUED.value) -> str:
+async def make_message(
+    maker: async_sessionmaker[AsyncSession],
+    tenant_id: str,
+    *,
+    body: dict[str, Any] | None = None,
+    personalization_: dict[str, Any] | None = None,
+    status: str = MessageStatus.QUEUED.value,
+) -> str:
     """A send request and one message for ``personalization_``; returns the message id."""
     request = copy.deepcopy(body if body is not None else send_body())
     person = copy.deepcopy(personalization_ if personalization_ is not None else personalization())
@@ -62,23 +67,41 @@ async def make_message(maker: async_sessionmaker[AsyncSession], tenant_id: str, 
         row = SendRequest(id=new_id("req"), tenant_id=tenant_id, body=request, created_at=datetime.now(UTC))
         session.add(row)
         await session.flush()
-        session.add(Message(
-            id=message_id, tenant_id=tenant_id, request_id=row.id, status=status, sandbox=False,
-            from_email=sender.get("email", "sender@example.test"), from_name=sender.get("name"),
-            subject=person.get("subject") or request.get("subject"),
-            to_emails=[t["email"] for t in person.get("to", [])], personalization=person,
-            template_id=request.get("template_id"), asm_group_id=asm.get("group_id"),
-            categories=list(request.get("categories") or []),
-            custom_args={**(request.get("custom_args") or {}), **(person.get("custom_args") or {})},
-        ))
+        session.add(
+            Message(
+                id=message_id,
+                tenant_id=tenant_id,
+                request_id=row.id,
+                status=status,
+                sandbox=False,
+                from_email=sender.get("email", "sender@example.test"),
+                from_name=sender.get("name"),
+                subject=person.get("subject") or request.get("subject"),
+                to_emails=[t["email"] for t in person.get("to", [])],
+                personalization=person,
+                template_id=request.get("template_id"),
+                asm_group_id=asm.get("group_id"),
+                categories=list(request.get("categories") or []),
+                custom_args={**(request.get("custom_args") or {}), **(person.get("custom_args") or {})},
+            )
+        )
     return message_id
 
 
-async def add_suppression(maker: async_sessionmaker[AsyncSession], tenant_id: str, email: str, kind: str, *,
-                          group_id: int | None = None) -> None:
+async def add_suppression(
+    maker: async_sessionmaker[AsyncSession], tenant_id: str, email: str, kind: str, *, group_id: int | None = None
+) -> None:
     async with unit_of_work(maker) as session:
-        session.add(Suppression(id=new_id("sup"), tenant_id=tenant_id, kind=kind, email=email, group_id=group_id,
-                                bounce_type="hard" if kind == "bounce" else None))
+        session.add(
+            Suppression(
+                id=new_id("sup"),
+                tenant_id=tenant_id,
+                kind=kind,
+                email=email,
+                group_id=group_id,
+                bounce_type="hard" if kind == "bounce" else None,
+            )
+        )
 
 
 async def make_asm_group(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> int:
@@ -89,17 +112,35 @@ async def make_asm_group(maker: async_sessionmaker[AsyncSession], tenant_id: str
         return group.id
 
 
-async def make_template(maker: async_sessionmaker[AsyncSession], tenant_id: str, *, generation: str = "dynamic",
-                        subject: str | None = "Hi {{name}}", html: str | None = "<html><body>{{name}}</body></html>",
-                        text: str | None = None, preheader: str | None = None) -> str:
+async def make_template(
+    maker: async_sessionmaker[AsyncSession],
+    tenant_id: str,
+    *,
+    generation: str = "dynamic",
+    subject: str | None = "Hi {{name}}",
+    html: str | None = "<html><body>{{name}}</body></html>",
+    text: str | None = None,
+    preheader: str | None = None,
+) -> str:
     """A template with one active version, written directly (so tests can store versions the API would refuse)."""
     template_id = new_id("d") if generation == "dynamic" else str(uuid4())
     async with unit_of_work(maker) as session:
-        session.add(Template(id=template_id, tenant_id=tenant_id, name=f"tpl {uuid.uuid4().hex[:8]}",
-                             generation=generation))
+        session.add(
+            Template(id=template_id, tenant_id=tenant_id, name=f"tpl {uuid.uuid4().hex[:8]}", generation=generation)
+        )
         await session.flush()
-        session.add(TemplateVersion(id=str(uuid4()), template_id=template_id, name="v1", subject=subject,
-                                    preheader=preheader, html_content=html, plain_content=text, active=1))
+        session.add(
+            TemplateVersion(
+                id=str(uuid4()),
+                template_id=template_id,
+                name="v1",
+                subject=subject,
+                preheader=preheader,
+                html_content=html,
+                plain_content=text,
+                active=1,
+            )
+        )
     return template_id
 
 

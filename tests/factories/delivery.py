@@ -71,8 +71,16 @@ async def make_sender(maker: async_sessionmaker[AsyncSession], settings: Setting
     return Sender(tenant.tenant_id, domain, key.selector, key.public_key)
 
 
-def build_mime(message_id: str, sender: str, to: Sequence[str], *, cc: Sequence[str] = (), subject: str = "Hello",
-               body: str = "Hello there.\n", list_unsubscribe: str | None = None) -> bytes:
+def build_mime(
+    message_id: str,
+    sender: str,
+    to: Sequence[str],
+    *,
+    cc: Sequence[str] = (),
+    subject: str = "Hello",
+    body: str = "Hello there.\n",
+    list_unsubscribe: str | None = None,
+) -> bytes:
     """RFC 5322 bytes like compose's: no DKIM signature, ``X-ScaiSend-Message-Id``, CRLF line endings."""
     mime = EmailMessage()
     mime["From"] = sender
@@ -90,19 +98,40 @@ def build_mime(message_id: str, sender: str, to: Sequence[str], *, cc: Sequence[
     return mime.as_bytes(policy=mime.policy.clone(linesep="\r\n"))
 
 
-async def make_rendered_message(maker: async_sessionmaker[AsyncSession], sender: Sender, to: Sequence[str], *,
-                                cc: Sequence[str] = (), bcc: Sequence[str] = (), created_at: datetime | None = None,
-                                status: str = MessageStatus.RENDERED.value, attempts: int = 0,
-                                next_attempt_at: datetime | None = None, categories: Sequence[str] = (),
-                                **mime_options: Any) -> str:
+async def make_rendered_message(
+    maker: async_sessionmaker[AsyncSession],
+    sender: Sender,
+    to: Sequence[str],
+    *,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    created_at: datetime | None = None,
+    status: str = MessageStatus.RENDERED.value,
+    attempts: int = 0,
+    next_attempt_at: datetime | None = None,
+    categories: Sequence[str] = (),
+    **mime_options: Any,
+) -> str:
     message_id = new_id("msg")
     created = created_at or datetime.now(UTC)
     person = {"to": [{"email": e} for e in to], "cc": [{"email": e} for e in cc], "bcc": [{"email": e} for e in bcc]}
     async with unit_of_work(maker) as session:
-        message = Message(id=message_id, tenant_id=sender.tenant_id, status=status, sandbox=False,
-                          from_email=sender.address, subject=mime_options.get("subject", "Hello"),
-                          to_emails=list(to), personalization=person, categories=list(categories), custom_args={},
-                          attempts=attempts, next_attempt_at=next_attempt_at, created_at=created, updated_at=created)
+        message = Message(
+            id=message_id,
+            tenant_id=sender.tenant_id,
+            status=status,
+            sandbox=False,
+            from_email=sender.address,
+            subject=mime_options.get("subject", "Hello"),
+            to_emails=list(to),
+            personalization=person,
+            categories=list(categories),
+            custom_args={},
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            created_at=created,
+            updated_at=created,
+        )
         session.add(message)
         await session.flush()
         await store_mime(session, message, build_mime(message_id, sender.address, to, cc=cc, **mime_options), created)
@@ -162,17 +191,25 @@ class DeliveryWorld:
 
     async def events(self, message_id: str) -> list[EmailEvent]:
         async with unit_of_work(self.maker) as session:
-            rows = await session.scalars(select(EmailEvent).where(
-                EmailEvent.tenant_id == self.sender.tenant_id, EmailEvent.message_id == message_id,
-            ).order_by(EmailEvent.occurred_at, EmailEvent.event_type))
+            rows = await session.scalars(
+                select(EmailEvent)
+                .where(
+                    EmailEvent.tenant_id == self.sender.tenant_id,
+                    EmailEvent.message_id == message_id,
+                )
+                .order_by(EmailEvent.occurred_at, EmailEvent.event_type)
+            )
             return list(rows)
 
     async def bounce_list(self, email: str) -> list[Suppression]:
         async with unit_of_work(self.maker) as session:
-            rows = await session.scalars(select(Suppression).where(
-                Suppression.tenant_id == self.sender.tenant_id, Suppression.email == email.lower(),
-                Suppression.kind == "bounce",
-            ))
+            rows = await session.scalars(
+                select(Suppression).where(
+                    Suppression.tenant_id == self.sender.tenant_id,
+                    Suppression.email == email.lower(),
+                    Suppression.kind == "bounce",
+                )
+            )
             return list(rows)
 
     async def queued(self, message_id: str, attempt: int) -> tuple[float, tuple[Any, ...]] | None:
@@ -189,13 +226,26 @@ class DeliveryWorld:
 
 
 @asynccontextmanager
-async def open_world(app: FastAPI, dns_server: LoopbackDNS, mx: ScriptableMX, *, sender: Sender | None = None,
-                     verified_context: ssl.SSLContext | None = None, **overrides: Any) -> AsyncIterator[DeliveryWorld]:
+async def open_world(
+    app: FastAPI,
+    dns_server: LoopbackDNS,
+    mx: ScriptableMX,
+    *,
+    sender: Sender | None = None,
+    verified_context: ssl.SSLContext | None = None,
+    **overrides: Any,
+) -> AsyncIterator[DeliveryWorld]:
     """A :class:`DeliveryWorld` on the app's database and Redis; ``overrides`` are settings (``SMTP_TIMEOUT``, …)."""
     base: Settings = app.state.resources.settings
     prefix = f"{base.REDIS_QUEUE_PREFIX}w{uuid.uuid4().hex[:8]}:"  # its own queues: a burst worker sees only ours
-    values = {"DNS_NAMESERVERS": dns_server.nameserver_setting, "SMTP_PORT": mx.port, "SMTP_TIMEOUT": "5s",
-              "MX_CACHE_TTL": 300, "REDIS_QUEUE_PREFIX": prefix, **overrides}
+    values = {
+        "DNS_NAMESERVERS": dns_server.nameserver_setting,
+        "SMTP_PORT": mx.port,
+        "SMTP_TIMEOUT": "5s",
+        "MX_CACHE_TTL": 300,
+        "REDIS_QUEUE_PREFIX": prefix,
+        **overrides,
+    }
     settings = base.model_copy(update=values)
     maker = app.state.resources.maker
     clock = ManualClock(datetime.now(UTC))

@@ -46,12 +46,26 @@ def sandbox(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "mail_settings": {**body.get("mail_settings", {}), "sandbox_mode": {"enable": True}}}
 
 
-async def make_sender_domain(maker: async_sessionmaker[AsyncSession], tenant_id: str, domain: str = SENDER_DOMAIN,
-                             *, verified: bool = True, active: bool = True) -> str:
+async def make_sender_domain(
+    maker: async_sessionmaker[AsyncSession],
+    tenant_id: str,
+    domain: str = SENDER_DOMAIN,
+    *,
+    verified: bool = True,
+    active: bool = True,
+) -> str:
     """A sender domain row as verification leaves it (no DKIM key: the accept stage does not need one)."""
     async with unit_of_work(maker) as session:
-        row = SenderDomain(id=new_id("dom"), tenant_id=tenant_id, domain=domain, verified=verified,
-                           dkim_verified=verified, spf_verified=verified, dmarc_verified=verified, is_active=active)
+        row = SenderDomain(
+            id=new_id("dom"),
+            tenant_id=tenant_id,
+            domain=domain,
+            verified=verified,
+            dkim_verified=verified,
+            spf_verified=verified,
+            dmarc_verified=verified,
+            is_active=active,
+        )
         session.add(row)
     return row.id
 
@@ -74,23 +88,36 @@ async def create_batch(client: httpx.AsyncClient, owner: TenantKey) -> str:
     return str(response.json()["batch_id"])
 
 
-async def create_template(client: httpx.AsyncClient, owner: TenantKey, *, subject: str | None = "Hi {{name}}",
-                          html: str = "<p>Hello {{name}}</p>", with_version: bool = True) -> str:
+async def create_template(
+    client: httpx.AsyncClient,
+    owner: TenantKey,
+    *,
+    subject: str | None = "Hi {{name}}",
+    html: str = "<p>Hello {{name}}</p>",
+    with_version: bool = True,
+) -> str:
     """A dynamic template through ``/v3/templates`` with one active version (or none)."""
-    response = await client.post("/v3/templates", headers=owner.headers,
-                                 json={"name": f"tpl {new_id('t')[-8:]}", "generation": "dynamic"})
+    response = await client.post(
+        "/v3/templates", headers=owner.headers, json={"name": f"tpl {new_id('t')[-8:]}", "generation": "dynamic"}
+    )
     assert response.status_code == 201, response.text
     template_id = str(response.json()["id"])
     if with_version:
-        version = await client.post(f"/v3/templates/{template_id}/versions", headers=owner.headers,
-                                    json={"name": "v1", "subject": subject, "html_content": html, "active": 1})
+        version = await client.post(
+            f"/v3/templates/{template_id}/versions",
+            headers=owner.headers,
+            json={"name": "v1", "subject": subject, "html_content": html, "active": 1},
+        )
         assert version.status_code == 201, version.text
     return template_id
 
 
 async def create_asm_group(client: httpx.AsyncClient, owner: TenantKey) -> int:
-    response = await client.post("/v3/asm/groups", headers=owner.headers,
-                                 json={"name": f"group {new_id('g')[-8:]}", "description": "newsletters"})
+    response = await client.post(
+        "/v3/asm/groups",
+        headers=owner.headers,
+        json={"name": f"group {new_id('g')[-8:]}", "description": "newsletters"},
+    )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
@@ -108,13 +135,23 @@ async def set_message(maker: async_sessionmaker[AsyncSession], message_id: str, 
         await session.execute(update(Message).where(Message.id == message_id).values(**values))
 
 
-async def add_event(maker: async_sessionmaker[AsyncSession], message: Message, event_type: str, at: datetime,
-                    **metadata: Any) -> str:
+async def add_event(
+    maker: async_sessionmaker[AsyncSession], message: Message, event_type: str, at: datetime, **metadata: Any
+) -> str:
     """An ``email_events`` row on the message's timeline."""
     event_id = new_id("evt")
     async with unit_of_work(maker) as session:
-        session.add(EmailEvent(event_id=event_id, occurred_at=at, tenant_id=message.tenant_id, message_id=message.id,
-                               event_type=event_type, recipient_email=message.to_emails[0], data=metadata))
+        session.add(
+            EmailEvent(
+                event_id=event_id,
+                occurred_at=at,
+                tenant_id=message.tenant_id,
+                message_id=message.id,
+                event_type=event_type,
+                recipient_email=message.to_emails[0],
+                data=metadata,
+            )
+        )
     return event_id
 
 
@@ -155,8 +192,11 @@ class StaleMessages:
 
     async def retire(self) -> None:
         async with unit_of_work(self.maker) as session:
-            await session.execute(update(Message).where(Message.id.in_(self.ids), Message.status == "queued")
-                                  .values(status="failed", error_message="retired by the test"))
+            await session.execute(
+                update(Message)
+                .where(Message.id.in_(self.ids), Message.status == "queued")
+                .values(status="failed", error_message="retired by the test")
+            )
 
 
 # --- creators for tests/test_tenant_isolation.py ----------------------------------------------------------------------

@@ -16,23 +16,37 @@ from scaisend.ids import new_id
 from scaisend.models import DailyStat, Message, MessageStatus
 
 
-async def make_message(maker: async_sessionmaker[AsyncSession], tenant_id: str,
-                       categories: list[str] | None = None) -> Message:
+async def make_message(
+    maker: async_sessionmaker[AsyncSession], tenant_id: str, categories: list[str] | None = None
+) -> Message:
     async with unit_of_work(maker) as session:
-        message = Message(id=new_id("msg"), tenant_id=tenant_id, status=MessageStatus.SENT.value,
-                          from_email="news@example.test", to_emails=["reader@example.test"],
-                          categories=categories or [])
+        message = Message(
+            id=new_id("msg"),
+            tenant_id=tenant_id,
+            status=MessageStatus.SENT.value,
+            from_email="news@example.test",
+            to_emails=["reader@example.test"],
+            categories=categories or [],
+        )
         session.add(message)
     return message
 
 
-async def record(maker: async_sessionmaker[AsyncSession], message: Message, event_type: EventType, at: datetime,
-                 **metadata: Any) -> None:
+async def record(
+    maker: async_sessionmaker[AsyncSession], message: Message, event_type: EventType, at: datetime, **metadata: Any
+) -> None:
     """One event of ``message`` at ``at``, through the recorder, with the message's categories."""
     async with unit_of_work(maker) as session:
-        await record_event(session, tenant_id=message.tenant_id, message_id=message.id, event_type=event_type,
-                           recipient_email="reader@example.test", occurred_at=at, metadata=metadata,
-                           categories=list(message.categories))
+        await record_event(
+            session,
+            tenant_id=message.tenant_id,
+            message_id=message.id,
+            event_type=event_type,
+            recipient_email="reader@example.test",
+            occurred_at=at,
+            metadata=metadata,
+            categories=list(message.categories),
+        )
 
 
 async def wipe_daily_stats(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> None:

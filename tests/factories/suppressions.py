@@ -19,31 +19,43 @@ def new_email(local: str = "user") -> str:
     return f"{local}-{uuid.uuid4().hex[:8]}@example.test"
 
 
-async def bounce_at(app: FastAPI, tenant_id: str, email: str, when: datetime, *, bounce_type: str = "hard",
-                    reason: str = "550 5.1.1 User unknown", status: str = "5.1.1") -> None:
+async def bounce_at(
+    app: FastAPI,
+    tenant_id: str,
+    email: str,
+    when: datetime,
+    *,
+    bounce_type: str = "hard",
+    reason: str = "550 5.1.1 User unknown",
+    status: str = "5.1.1",
+) -> None:
     """A bounce row created at ``when`` (as the delivery stage adds them)."""
     async with unit_of_work(app.state.resources.maker) as session:
         await service.add_bounce(session, tenant_id, email, reason, bounce_type, status, None, now=when)
 
 
-async def make_bounce(client: httpx.AsyncClient, owner: TenantKey, email: str | None = None,
-                      **fields: Any) -> dict[str, Any]:
+async def make_bounce(
+    client: httpx.AsyncClient, owner: TenantKey, email: str | None = None, **fields: Any
+) -> dict[str, Any]:
     """``POST /v3/suppression/bounces``; returns the 201 body."""
-    response = await client.post("/v3/suppression/bounces", headers=owner.headers,
-                                 json={"email": email or new_email("bounce"), **fields})
+    response = await client.post(
+        "/v3/suppression/bounces", headers=owner.headers, json={"email": email or new_email("bounce"), **fields}
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 async def make_spam_report(client: httpx.AsyncClient, owner: TenantKey, email: str | None = None) -> dict[str, Any]:
-    response = await client.post("/v3/suppression/spam_reports", headers=owner.headers,
-                                 json={"email": email or new_email("spam")})
+    response = await client.post(
+        "/v3/suppression/spam_reports", headers=owner.headers, json={"email": email or new_email("spam")}
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-async def make_group(client: httpx.AsyncClient, owner: TenantKey, name: str | None = None,
-                     **fields: Any) -> dict[str, Any]:
+async def make_group(
+    client: httpx.AsyncClient, owner: TenantKey, name: str | None = None, **fields: Any
+) -> dict[str, Any]:
     """``POST /v3/asm/groups`` (unique name unless given); returns the 201 body with the integer ``id``."""
     body = {"name": name or f"group {uuid.uuid4().hex[:8]}", "description": "test group", **fields}
     response = await client.post("/v3/asm/groups", headers=owner.headers, json=body)
@@ -51,16 +63,17 @@ async def make_group(client: httpx.AsyncClient, owner: TenantKey, name: str | No
     return dict(response.json())
 
 
-async def unsubscribe_from_group(client: httpx.AsyncClient, owner: TenantKey, group_id: int,
-                                 *emails: str) -> None:
-    response = await client.post(f"/v3/asm/groups/{group_id}/suppressions", headers=owner.headers,
-                                 json={"recipient_emails": list(emails)})
+async def unsubscribe_from_group(client: httpx.AsyncClient, owner: TenantKey, group_id: int, *emails: str) -> None:
+    response = await client.post(
+        f"/v3/asm/groups/{group_id}/suppressions", headers=owner.headers, json={"recipient_emails": list(emails)}
+    )
     assert response.status_code == 201, response.text
 
 
 async def unsubscribe_globally(client: httpx.AsyncClient, owner: TenantKey, *emails: str) -> None:
-    response = await client.post("/v3/asm/suppressions/global", headers=owner.headers,
-                                 json={"recipient_emails": list(emails)})
+    response = await client.post(
+        "/v3/asm/suppressions/global", headers=owner.headers, json={"recipient_emails": list(emails)}
+    )
     assert response.status_code == 201, response.text
 
 

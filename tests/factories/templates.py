@@ -10,8 +10,9 @@ import httpx
 from tests.factories.tenants import TenantKey
 
 
-async def make_template(client: httpx.AsyncClient, owner: TenantKey, *, name: str | None = None,
-                        generation: str = "dynamic") -> dict[str, Any]:
+async def make_template(
+    client: httpx.AsyncClient, owner: TenantKey, *, name: str | None = None, generation: str = "dynamic"
+) -> dict[str, Any]:
     """A new template of ``owner`` (unique name unless given); returns the 201 body."""
     body = {"name": name or f"template {uuid.uuid4().hex[:8]}", "generation": generation}
     response = await client.post("/v3/templates", headers=owner.headers, json=body)
@@ -28,8 +29,9 @@ async def make_version(client: httpx.AsyncClient, owner: TenantKey, template_id:
     return dict(response.json())
 
 
-async def make_template_with_version(client: httpx.AsyncClient, owner: TenantKey,
-                                     **fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+async def make_template_with_version(
+    client: httpx.AsyncClient, owner: TenantKey, **fields: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     template = await make_template(client, owner)
     return template, await make_version(client, owner, template["id"], **fields)
 

@@ -26,27 +26,35 @@ class TenantKey:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-async def make_tenant(maker: async_sessionmaker[AsyncSession], scopes: list[str] | None = None,
-                      environment: str = "live") -> TenantKey:
+async def make_tenant(
+    maker: async_sessionmaker[AsyncSession], scopes: list[str] | None = None, environment: str = "live"
+) -> TenantKey:
     """A fresh tenant and one API key (all scopes unless given)."""
     async with unit_of_work(maker) as session:
         tenant = await create_tenant(session, f"Tenant {uuid.uuid4().hex[:8]}")
-        row, secret = await create_api_key(session, tenant_id=tenant.id, name="factory key",
-                                           scopes=sorted(SCOPE_NAMES) if scopes is None else scopes,
-                                           environment=environment)
+        row, secret = await create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name="factory key",
+            scopes=sorted(SCOPE_NAMES) if scopes is None else scopes,
+            environment=environment,
+        )
     return TenantKey(tenant.id, row.id, secret)
 
 
-async def make_key(maker: async_sessionmaker[AsyncSession], tenant_id: str, scopes: list[str],
-                   environment: str = "live") -> TenantKey:
+async def make_key(
+    maker: async_sessionmaker[AsyncSession], tenant_id: str, scopes: list[str], environment: str = "live"
+) -> TenantKey:
     async with unit_of_work(maker) as session:
-        row, secret = await create_api_key(session, tenant_id=tenant_id, name="extra key", scopes=scopes,
-                                           environment=environment)
+        row, secret = await create_api_key(
+            session, tenant_id=tenant_id, name="extra key", scopes=scopes, environment=environment
+        )
     return TenantKey(tenant_id, row.id, secret)
 
 
-async def make_user(maker: async_sessionmaker[AsyncSession], tenant_id: str, role: str,
-                    scaikey_id: str | None = None) -> str:
+async def make_user(
+    maker: async_sessionmaker[AsyncSession], tenant_id: str, role: str, scaikey_id: str | None = None
+) -> str:
     async with unit_of_work(maker) as session:
         user = User(id=new_id("usr"), email=f"{uuid.uuid4().hex[:8]}@example.test", scaikey_id=scaikey_id)
         session.add(user)

@@ -25,9 +25,14 @@ def connect(settings: Settings, *, to_database: bool = False) -> pymysql.connect
     """A plain autocommit PyMySQL connection to the settings' MariaDB server (to its database with
     ``to_database``), for what tests do beside the code under test: make and drop databases, hold a lock, read."""
     url = make_url(settings.DATABASE_URL)
-    return pymysql.connect(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                           password=url.password or "", database=url.database if to_database else None,
-                           autocommit=True)
+    return pymysql.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+        database=url.database if to_database else None,
+        autocommit=True,
+    )
 
 
 def create_database(settings: Settings) -> None:
@@ -61,8 +66,9 @@ def scratch_database(base: Settings, suffix: str) -> Iterator[Settings]:
     """``base`` pointed at an empty database of its own beside the run's (``<run database>_<suffix>``), dropped
     afterwards."""
     url = make_url(base.DATABASE_URL)
-    settings = base.model_copy(update={
-        "DATABASE_URL": url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)})
+    settings = base.model_copy(
+        update={"DATABASE_URL": url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)}
+    )
     create_database(settings)
     try:
         yield settings

@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 
 
-async def assert_tenant_isolated(client: httpx.AsyncClient, method: str, path: str, *, owner: dict[str, str],
-                                 other: dict[str, str], json: Any = None) -> None:
+async def assert_tenant_isolated(
+    client: httpx.AsyncClient, method: str, path: str, *, owner: dict[str, str], other: dict[str, str], json: Any = None
+) -> None:
     """``other`` (tenant B's credentials) gets 404 with a ``detail``; ``owner`` (tenant A) does not get 404."""
     foreign = await client.request(method, path, headers=other, json=json)
     assert foreign.status_code == 404, f"{method} {path} as another tenant: {foreign.status_code} {foreign.text}"

@@ -19,8 +19,9 @@ class JwksIssuer:
     def __init__(self) -> None:
         self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.ec_key = ec.generate_private_key(ec.SECP256R1())
-        self.published: dict[str, Any] = {"keys": [self._jwk(self.rsa_key, "rsa-1", "RS256"),
-                                                  self._jwk(self.ec_key, "ec-1", "ES256")]}
+        self.published: dict[str, Any] = {
+            "keys": [self._jwk(self.rsa_key, "rsa-1", "RS256"), self._jwk(self.ec_key, "ec-1", "ES256")]
+        }
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,13 +58,22 @@ class JwksIssuer:
         self._server.shutdown()
         self._server.server_close()
 
-    def token(self, sub: str, tenant_id: str, *, alg: str = "RS256", kid: str | None = None, ttl: int = 3600,
-              key: Any = None, **claims: Any) -> str:
+    def token(
+        self,
+        sub: str,
+        tenant_id: str,
+        *,
+        alg: str = "RS256",
+        kid: str | None = None,
+        ttl: int = 3600,
+        key: Any = None,
+        **claims: Any,
+    ) -> str:
         signing_key = key or (self.rsa_key if alg == "RS256" else self.ec_key)
-        payload = {"sub": sub, "tenant_id": tenant_id, "iat": int(time.time()), "exp": int(time.time()) + ttl,
-                   **claims}
-        return jwt.encode(payload, signing_key, algorithm=alg,
-                          headers={"kid": kid or ("rsa-1" if alg == "RS256" else "ec-1")})
+        payload = {"sub": sub, "tenant_id": tenant_id, "iat": int(time.time()), "exp": int(time.time()) + ttl, **claims}
+        return jwt.encode(
+            payload, signing_key, algorithm=alg, headers={"kid": kid or ("rsa-1" if alg == "RS256" else "ec-1")}
+        )
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def settings_env(settings: Settings, **extra: str) -> dict[str, str]:
     values, unset = as_environment(settings)
-    env = {k: v for k, v in os.environ.items()
-           if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in unset and not k.startswith(("DATABASE_", "REDIS_", "SMTP_", "API_"))
+    }
     return env | values | extra
 
 
@@ -31,8 +34,15 @@ def free_port() -> int:
 
 
 def run_cli(settings: Settings, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SCAISEND, *args], env=settings_env(settings), capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, check=False)
+    return subprocess.run(
+        [*SCAISEND, *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
 
 
 def wait_http(url: str, timeout: float = 20.0) -> None:

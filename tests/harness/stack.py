@@ -43,8 +43,11 @@ class Stack:
         """The last warnings and errors each service logged, for a failing test's message."""
         parts = []
         for name in self.procs:
-            found = [line for line in self.log(name).splitlines()
-                     if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line]
+            found = [
+                line
+                for line in self.log(name).splitlines()
+                if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line
+            ]
             state = "running" if self.procs[name].poll() is None else f"exited {self.procs[name].returncode}"
             parts.append(f"--- {name} ({state}): " + ("\n".join(found[-lines:]) or "no warnings"))
         return "\n".join(parts)
@@ -53,17 +56,25 @@ class Stack:
 def start_stack(settings: Settings, workdir: Path) -> Stack:
     """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``."""
     ports = {p.name: free_port() for p in PROCESSES}
-    settings = settings.model_copy(update={
-        "API_PORT": ports["api"], "WORKER_METRICS_PORT": ports["worker"], "SMTP_METRICS_PORT": ports["smtp"],
-        "EXPORTER_PORT": ports["exporter"], "SMTP_INBOUND_PORT": free_port(), "API_HOST": "127.0.0.1",
-        "METRICS_HOST": "127.0.0.1", "INBOUND_QUARANTINE_PATH": str(workdir / "inbound"),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['api']}",  # tracking links in sent mail reach this API
-    })
+    settings = settings.model_copy(
+        update={
+            "API_PORT": ports["api"],
+            "WORKER_METRICS_PORT": ports["worker"],
+            "SMTP_METRICS_PORT": ports["smtp"],
+            "EXPORTER_PORT": ports["exporter"],
+            "SMTP_INBOUND_PORT": free_port(),
+            "API_HOST": "127.0.0.1",
+            "METRICS_HOST": "127.0.0.1",
+            "INBOUND_QUARANTINE_PATH": str(workdir / "inbound"),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['api']}",  # tracking links in sent mail reach this API
+        }
+    )
     stack = Stack(settings, ports, {}, workdir)
     for name, command in COMMANDS.items():
         log = (workdir / f"{name}.log").open("wb")
-        stack.procs[name] = subprocess.Popen([*SCAISEND, command], env=settings_env(settings), cwd=ROOT,
-                                             stdout=log, stderr=subprocess.STDOUT)
+        stack.procs[name] = subprocess.Popen(
+            [*SCAISEND, command], env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         wait_http(f"{stack.api}/ready", timeout=60)
         for name in ("worker", "smtp", "exporter"):

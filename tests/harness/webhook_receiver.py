@@ -147,8 +147,9 @@ class WebhookReceiver:
     async def __aenter__(self) -> Self:
         return self.start()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -194,8 +195,11 @@ class WebhookReceiver:
     def posts(self, path: str | None = None) -> list[ReceivedRequest]:
         """POSTs received (to ``path`` when given), oldest first; token requests are excluded."""
         with self._lock:
-            return [r for r in self.requests if r.method == "POST" and r.path not in self._tokens
-                    and (path is None or r.path == path)]
+            return [
+                r
+                for r in self.requests
+                if r.method == "POST" and r.path not in self._tokens and (path is None or r.path == path)
+            ]
 
     def token_requests(self) -> list[ReceivedRequest]:
         with self._lock:

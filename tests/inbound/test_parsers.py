@@ -26,8 +26,9 @@ DSN_CASES = [
 
 
 @pytest.mark.parametrize(("name", "action", "status", "code"), DSN_CASES, ids=[c[0] for c in DSN_CASES])
-def test_dsn_recipient_action_status_and_original(fixture_bytes: Callable[[str, SentMessage | None], bytes],
-                                                  name: str, action: str, status: str, code: str) -> None:
+def test_dsn_recipient_action_status_and_original(
+    fixture_bytes: Callable[[str, SentMessage | None], bytes], name: str, action: str, status: str, code: str
+) -> None:
     report = parse_dsn(email.message_from_bytes(fixture_bytes(name, MSG)))
     assert report is not None
     (recipient,) = report.recipients
@@ -55,12 +56,15 @@ def test_a_dsn_is_not_an_arf_and_vice_versa(fixture_bytes: Callable[[str, SentMe
     assert parse_dsn(email.message_from_bytes(fixture_bytes("dsn/unparseable.eml", MSG))) is None
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("bounces+msg_01jabcdefghjkmnpqrstvwxyz0@bounces.example", "msg_01jabcdefghjkmnpqrstvwxyz0"),
-    ("<BOUNCES+MSG_01JABCDEFGHJKMNPQRSTVWXYZ0@Bounces.Example>", "msg_01jabcdefghjkmnpqrstvwxyz0"),
-    ("bounces+msg_01jabcdefghjkmnpqrstvwxyz0@elsewhere.example", None),
-    ("postmaster@bounces.example", None),
-    ("bounces+not-an-id@bounces.example", None),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("bounces+msg_01jabcdefghjkmnpqrstvwxyz0@bounces.example", "msg_01jabcdefghjkmnpqrstvwxyz0"),
+        ("<BOUNCES+MSG_01JABCDEFGHJKMNPQRSTVWXYZ0@Bounces.Example>", "msg_01jabcdefghjkmnpqrstvwxyz0"),
+        ("bounces+msg_01jabcdefghjkmnpqrstvwxyz0@elsewhere.example", None),
+        ("postmaster@bounces.example", None),
+        ("bounces+not-an-id@bounces.example", None),
+    ],
+)
 def test_verp_address(address: str, expected: str | None) -> None:
     assert verp_message_id(address, "bounces.example") == expected

@@ -26,18 +26,25 @@ Loader = Callable[[str, SentMessage | None], bytes]
 @pytest.fixture
 async def inbound(app: FastAPI, tmp_path: Path) -> AsyncIterator[Settings]:
     base: Settings = app.state.resources.settings
-    settings = base.model_copy(update={"SMTP_INBOUND_HOST": "127.0.0.1", "SMTP_INBOUND_PORT": free_port(),
-                                       "INBOUND_QUARANTINE_PATH": str(tmp_path / "inbound")})
-    stop = await start_inbound_server({"settings": settings, "maker": app.state.resources.maker,
-                                       "clock": SystemClock()})
+    settings = base.model_copy(
+        update={
+            "SMTP_INBOUND_HOST": "127.0.0.1",
+            "SMTP_INBOUND_PORT": free_port(),
+            "INBOUND_QUARANTINE_PATH": str(tmp_path / "inbound"),
+        }
+    )
+    stop = await start_inbound_server(
+        {"settings": settings, "maker": app.state.resources.maker, "clock": SystemClock()}
+    )
     yield settings
     await stop()
 
 
 async def send(settings: Settings, raw: bytes, rcpt: str) -> None:
     """Send as a bouncing MTA does: null reverse path (``MAIL FROM:<>``)."""
-    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.SMTP_INBOUND_PORT, timeout=10,
-                               start_tls=False) as client:
+    async with aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=settings.SMTP_INBOUND_PORT, timeout=10, start_tls=False
+    ) as client:
         await client.sendmail("", [rcpt], raw)
 
 
@@ -52,16 +59,27 @@ async def events_and_suppressions(app: FastAPI, message: SentMessage) -> tuple[l
     return list(events), list(rows)
 
 
-@pytest.mark.parametrize(("fixture", "event_type", "bounce_type", "suppressed"), [
-    ("dsn/postfix_user_unknown.eml", "bounce", "hard", True),
-    ("dsn/exim_multipart.eml", "bounce", "hard", True),
-    ("dsn/gmail_style.eml", "bounce", "hard", True),
-    ("dsn/microsoft_style.eml", "bounce", "hard", True),
-    ("dsn/global_delivery_status.eml", "bounce", "hard", True),
-    ("dsn/mailbox_full.eml", "bounce", "soft", False),
-])
-async def test_dsn_becomes_a_bounce(app: FastAPI, inbound: Settings, sent_message: SentMessage, fixture_bytes: Loader,
-                                    fixture: str, event_type: str, bounce_type: str, suppressed: bool) -> None:
+@pytest.mark.parametrize(
+    ("fixture", "event_type", "bounce_type", "suppressed"),
+    [
+        ("dsn/postfix_user_unknown.eml", "bounce", "hard", True),
+        ("dsn/exim_multipart.eml", "bounce", "hard", True),
+        ("dsn/gmail_style.eml", "bounce", "hard", True),
+        ("dsn/microsoft_style.eml", "bounce", "hard", True),
+        ("dsn/global_delivery_status.eml", "bounce", "hard", True),
+        ("dsn/mailbox_full.eml", "bounce", "soft", False),
+    ],
+)
+async def test_dsn_becomes_a_bounce(
+    app: FastAPI,
+    inbound: Settings,
+    sent_message: SentMessage,
+    fixture_bytes: Loader,
+    fixture: str,
+    event_type: str,
+    bounce_type: str,
+    suppressed: bool,
+) -> None:
     raw = fixture_bytes(fixture, sent_message)
     await send(inbound, raw, verp(sent_message, inbound))
     await send(inbound, raw, verp(sent_message, inbound))  # the same DSN twice records once
@@ -78,8 +96,9 @@ async def test_dsn_becomes_a_bounce(app: FastAPI, inbound: Settings, sent_messag
     assert message.status == "bounced"
 
 
-async def test_delayed_dsn_never_suppresses(app: FastAPI, inbound: Settings, sent_message: SentMessage,
-                                            fixture_bytes: Loader) -> None:
+async def test_delayed_dsn_never_suppresses(
+    app: FastAPI, inbound: Settings, sent_message: SentMessage, fixture_bytes: Loader
+) -> None:
     await send(inbound, fixture_bytes("dsn/postfix_delayed.eml", sent_message), verp(sent_message, inbound))
     events, rows = await events_and_suppressions(app, sent_message)
     assert events == []
@@ -87,8 +106,9 @@ async def test_delayed_dsn_never_suppresses(app: FastAPI, inbound: Settings, sen
 
 
 @pytest.mark.parametrize("fixture", ["arf/yahoo_style.eml", "arf/microsoft_style.eml", "arf/redacted_recipient.eml"])
-async def test_complaint_becomes_a_spam_report(app: FastAPI, inbound: Settings, sent_message: SentMessage,
-                                               fixture_bytes: Loader, fixture: str) -> None:
+async def test_complaint_becomes_a_spam_report(
+    app: FastAPI, inbound: Settings, sent_message: SentMessage, fixture_bytes: Loader, fixture: str
+) -> None:
     await send(inbound, fixture_bytes(fixture, sent_message), inbound.fbl_address)
     events, rows = await events_and_suppressions(app, sent_message)
     (event,) = events
@@ -97,7 +117,8 @@ async def test_complaint_becomes_a_spam_report(app: FastAPI, inbound: Settings, 
 
 
 async def test_junk_and_strangers_are_kept_and_the_listener_lives_on(
-        app: FastAPI, inbound: Settings, sent_message: SentMessage, fixture_bytes: Loader) -> None:
+    app: FastAPI, inbound: Settings, sent_message: SentMessage, fixture_bytes: Loader
+) -> None:
     await send(inbound, fixture_bytes("dsn/unparseable.eml", None), verp(None, inbound))
     await send(inbound, fixture_bytes("dsn/postfix_user_unknown.eml", None), verp(None, inbound))  # no such message
     quarantine = Path(inbound.INBOUND_QUARANTINE_PATH)
@@ -111,10 +132,13 @@ async def test_junk_and_strangers_are_kept_and_the_listener_lives_on(
 
 
 async def test_mailto_unsubscribe(app: FastAPI, inbound: Settings, sent_message: SentMessage) -> None:
-    token = sign_token(inbound.SECRET_KEY, kind=TokenKind.UNSUBSCRIBE, message_id=sent_message.id,
-                       recipient=sent_message.recipient)
-    raw = (f"From: {sent_message.recipient}\r\nTo: unsubscribe@{inbound.BOUNCE_DOMAIN}\r\n"
-           f"Subject: unsubscribe-{token}\r\n\r\n\r\n").encode()
+    token = sign_token(
+        inbound.SECRET_KEY, kind=TokenKind.UNSUBSCRIBE, message_id=sent_message.id, recipient=sent_message.recipient
+    )
+    raw = (
+        f"From: {sent_message.recipient}\r\nTo: unsubscribe@{inbound.BOUNCE_DOMAIN}\r\n"
+        f"Subject: unsubscribe-{token}\r\n\r\n\r\n"
+    ).encode()
     await send(inbound, raw, f"unsubscribe@{inbound.BOUNCE_DOMAIN}")
     events, rows = await events_and_suppressions(app, sent_message)
     assert [e.event_type for e in events] == ["unsubscribe"]

@@ -43,16 +43,18 @@ class TestStatus:
 
     async def test_counts_by_status(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey) -> None:
         batch_id = await create_batch(client, sender)
-        ids = await send(client, sender, send_body("a@example.org", "b@example.org", "c@example.org",
-                                                   batch_id=batch_id, send_at=later()))
+        ids = await send(
+            client,
+            sender,
+            send_body("a@example.org", "b@example.org", "c@example.org", batch_id=batch_id, send_at=later()),
+        )
         await send(client, sender, send_body("d@example.org"))  # not in the batch
         await set_message(app.state.resources.maker, ids[2], status="delivered")
         body = (await client.get(f"/v3/mail/batch/{batch_id}", headers=sender.headers)).json()
         assert body["total"] == 3
         assert body["counts"] == {**ZEROS, "queued": 2, "delivered": 1}
 
-    async def test_unknown_batch_is_404_in_sendgrid_shape(self, client: httpx.AsyncClient,
-                                                          sender: TenantKey) -> None:
+    async def test_unknown_batch_is_404_in_sendgrid_shape(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
         response = await client.get("/v3/mail/batch/batch_nope", headers=sender.headers)
         assert response.status_code == 404
         assert response.json()["errors"][0]["message"] == "Batch not found: batch_nope"
@@ -60,12 +62,16 @@ class TestStatus:
 
 
 class TestCancel:
-    async def test_cancels_queued_messages_only(self, app: FastAPI, client: httpx.AsyncClient,
-                                                sender: TenantKey) -> None:
+    async def test_cancels_queued_messages_only(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey
+    ) -> None:
         maker = app.state.resources.maker
         batch_id = await create_batch(client, sender)
-        queued, processing, sent = await send(client, sender, send_body(
-            "a@example.org", "b@example.org", "c@example.org", batch_id=batch_id, send_at=later()))
+        queued, processing, sent = await send(
+            client,
+            sender,
+            send_body("a@example.org", "b@example.org", "c@example.org", batch_id=batch_id, send_at=later()),
+        )
         [outside] = await send(client, sender, send_body("d@example.org", send_at=later()))
         await set_message(maker, processing, status="processing")
         await set_message(maker, sent, status="sent")
@@ -75,7 +81,11 @@ class TestCancel:
         body = response.json()
         assert (body["status"], body["counts"]) == ("cancelled", {**ZEROS, "cancelled": 2, "sent": 1})
         assert [(await message_row(maker, i)).status for i in (queued, processing, sent, outside)] == [
-            "cancelled", "cancelled", "sent", "queued"]
+            "cancelled",
+            "cancelled",
+            "sent",
+            "queued",
+        ]
 
         again = await client.post(f"/v3/mail/batch/{batch_id}/cancel", headers=sender.headers)
         assert (again.status_code, again.json()["counts"]["cancelled"]) == (200, 2)
@@ -88,8 +98,10 @@ class TestCancel:
         response = await client.post("/v3/mail/send", headers=sender.headers, json=send_body(batch_id=batch_id))
         assert response.status_code == 400
         assert response.json()["errors"][0] == {
-            "message": f"The batch {batch_id} has been cancelled.", "field": "batch_id",
-            "help": "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.batch_id"}
+            "message": f"The batch {batch_id} has been cancelled.",
+            "field": "batch_id",
+            "help": "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.batch_id",
+        }
 
     async def test_needs_mail_cancel(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey) -> None:
         batch_id = await create_batch(client, sender)
@@ -102,24 +114,28 @@ class TestScheduledSends:
     async def test_cancel_alias(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey) -> None:
         batch_id = await create_batch(client, sender)
         [message_id] = await send(client, sender, send_body(batch_id=batch_id, send_at=later()))
-        response = await client.post("/v3/user/scheduled_sends", headers=sender.headers,
-                                     json={"batch_id": batch_id, "status": "cancel"})
+        response = await client.post(
+            "/v3/user/scheduled_sends", headers=sender.headers, json={"batch_id": batch_id, "status": "cancel"}
+        )
         assert (response.status_code, response.json()) == (201, {"batch_id": batch_id, "status": "cancel"})
         assert (await message_row(app.state.resources.maker, message_id)).status == "cancelled"
 
     async def test_pause_is_not_supported(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
         batch_id = await create_batch(client, sender)
-        response = await client.post("/v3/user/scheduled_sends", headers=sender.headers,
-                                     json={"batch_id": batch_id, "status": "pause"})
+        response = await client.post(
+            "/v3/user/scheduled_sends", headers=sender.headers, json={"batch_id": batch_id, "status": "pause"}
+        )
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "status"
 
-    async def test_bad_body_and_other_tenants_batch(self, client: httpx.AsyncClient, sender: TenantKey,
-                                                    other_tenant: TenantKey) -> None:
+    async def test_bad_body_and_other_tenants_batch(
+        self, client: httpx.AsyncClient, sender: TenantKey, other_tenant: TenantKey
+    ) -> None:
         bad = await client.post("/v3/user/scheduled_sends", headers=sender.headers, json={"status": "stop"})
         assert bad.status_code == 400
         assert sorted(e["field"] for e in bad.json()["errors"]) == ["batch_id", "status"]
         batch_id = await create_batch(client, other_tenant)
-        foreign = await client.post("/v3/user/scheduled_sends", headers=sender.headers,
-                                    json={"batch_id": batch_id, "status": "cancel"})
+        foreign = await client.post(
+            "/v3/user/scheduled_sends", headers=sender.headers, json={"batch_id": batch_id, "status": "cancel"}
+        )
         assert foreign.status_code == 404

@@ -37,8 +37,9 @@ async def stored_request(app: FastAPI, request_id: str | None) -> dict[str, Any]
 
 
 class TestAccepted:
-    async def test_one_personalization(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                       process_queue: ProcessQueue) -> None:
+    async def test_one_personalization(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
         before = datetime.now(UTC)
         response = await client.post("/v3/mail/send", headers=sender.headers, json=send_body("Ann@Example.org"))
         assert response.status_code == 202
@@ -49,7 +50,11 @@ class TestAccepted:
 
         row = await message_row(app.state.resources.maker, message_id)
         assert (row.tenant_id, row.api_key_id, row.status, row.sandbox) == (
-            sender.tenant_id, sender.key_id, "queued", False)
+            sender.tenant_id,
+            sender.key_id,
+            "queued",
+            False,
+        )
         assert (row.from_email, row.from_name, row.subject) == (SENDER, "News", "Hello")
         assert row.to_emails == ["Ann@Example.org"]
         assert row.personalization == {"to": [{"email": "Ann@Example.org"}]}
@@ -57,25 +62,39 @@ class TestAccepted:
         assert (row.categories, row.custom_args, row.attempts) == ([], {}, 0)
         assert before <= row.created_at <= datetime.now(UTC)
         body = await stored_request(app, row.request_id)
-        assert body == {"from": {"email": SENDER, "name": "News"}, "subject": "Hello",
-                        "content": send_body()["content"]}
+        assert body == {
+            "from": {"email": SENDER, "name": "News"},
+            "subject": "Hello",
+            "content": send_body()["content"],
+        }
 
         scores = await process_queue.scores()
         job_id = f"process_email:{message_id}"
         assert job_id in scores
         assert before.timestamp() * 1000 - 1000 <= scores[job_id] <= datetime.now(UTC).timestamp() * 1000
 
-    async def test_several_personalizations_answer_message_ids(self, app: FastAPI, client: httpx.AsyncClient,
-                                                               sender: TenantKey,
-                                                               process_queue: ProcessQueue) -> None:
-        body = send_body(custom_args={"campaign": "spring", "tier": "all"}, categories=["news", "spring"],
-                         personalizations=[
-                             {"to": [{"email": "a@example.org", "name": "A"}], "cc": [{"email": "c@example.org"}],
-                              "subject": "For A", "custom_args": {"tier": "gold"}, "headers": {"X-Tag": "a"}},
-                             {"to": [{"email": "b@example.org"}, {"email": "b2@example.org"}],
-                              "bcc": [{"email": "audit@example.org"}], "substitutions": {"-name-": "B"}},
-                             {"to": [{"email": "d@example.org"}], "from": {"email": "ops@mail.example.com"}},
-                         ])
+    async def test_several_personalizations_answer_message_ids(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
+        body = send_body(
+            custom_args={"campaign": "spring", "tier": "all"},
+            categories=["news", "spring"],
+            personalizations=[
+                {
+                    "to": [{"email": "a@example.org", "name": "A"}],
+                    "cc": [{"email": "c@example.org"}],
+                    "subject": "For A",
+                    "custom_args": {"tier": "gold"},
+                    "headers": {"X-Tag": "a"},
+                },
+                {
+                    "to": [{"email": "b@example.org"}, {"email": "b2@example.org"}],
+                    "bcc": [{"email": "audit@example.org"}],
+                    "substitutions": {"-name-": "B"},
+                },
+                {"to": [{"email": "d@example.org"}], "from": {"email": "ops@mail.example.com"}},
+            ],
+        )
         response = await client.post("/v3/mail/send", headers=sender.headers, json=body)
         assert response.status_code == 202
         ids = response.json()["message_ids"]
@@ -83,12 +102,18 @@ class TestAccepted:
         assert len(set(ids)) == 3
         assert response.headers["X-Message-Id"] == ids[0]
         a, b, d = [await message_row(app.state.resources.maker, i) for i in ids]
-        assert (a.subject, a.to_emails, a.custom_args) == ("For A", ["a@example.org"],
-                                                           {"campaign": "spring", "tier": "gold"})
+        assert (a.subject, a.to_emails, a.custom_args) == (
+            "For A",
+            ["a@example.org"],
+            {"campaign": "spring", "tier": "gold"},
+        )
         assert a.personalization["cc"] == [{"email": "c@example.org"}]
         assert a.personalization["headers"] == {"X-Tag": "a"}
-        assert (b.subject, b.to_emails, b.custom_args) == ("Hello", ["b@example.org", "b2@example.org"],
-                                                           {"campaign": "spring", "tier": "all"})
+        assert (b.subject, b.to_emails, b.custom_args) == (
+            "Hello",
+            ["b@example.org", "b2@example.org"],
+            {"campaign": "spring", "tier": "all"},
+        )
         assert b.personalization["substitutions"] == {"-name-": "B"}
         assert (d.from_email, d.from_name) == ("ops@mail.example.com", None)
         assert a.categories == b.categories == ["news", "spring"]
@@ -97,25 +122,40 @@ class TestAccepted:
         scores = await process_queue.scores()
         assert {f"process_email:{i}" for i in ids} <= set(scores)
 
-    async def test_attachments_are_stored_once_with_the_request(self, app: FastAPI, client: httpx.AsyncClient,
-                                                                sender: TenantKey) -> None:
-        attachments = [{"content": "aGVsbG8=", "filename": "hello.txt", "type": "text/plain"},
-                       {"content": PNG, "filename": "logo.png", "type": "image/png", "disposition": "inline",
-                        "content_id": "logo"}]
+    async def test_attachments_are_stored_once_with_the_request(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey
+    ) -> None:
+        attachments = [
+            {"content": "aGVsbG8=", "filename": "hello.txt", "type": "text/plain"},
+            {
+                "content": PNG,
+                "filename": "logo.png",
+                "type": "image/png",
+                "disposition": "inline",
+                "content_id": "logo",
+            },
+        ]
         content = [{"type": "text/plain", "value": "Hi"}, {"type": "text/html", "value": '<img src="cid:logo">'}]
-        ids = await send(client, sender, send_body("a@example.org", "b@example.org", attachments=attachments,
-                                                   content=content))
+        ids = await send(
+            client, sender, send_body("a@example.org", "b@example.org", attachments=attachments, content=content)
+        )
         rows = [await message_row(app.state.resources.maker, i) for i in ids]
         body = await stored_request(app, rows[0].request_id)
         assert body["attachments"] == [{**attachments[0], "disposition": "attachment"}, attachments[1]]
         assert all("attachments" not in r.personalization for r in rows)
 
-    async def test_template_send_takes_the_subject_from_the_template(self, app: FastAPI, client: httpx.AsyncClient,
-                                                                     sender: TenantKey) -> None:
+    async def test_template_send_takes_the_subject_from_the_template(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey
+    ) -> None:
         template_id = await create_template(client, sender)
-        body = send_body(template_id=template_id, content=None, subject=None,
-                         personalizations=[{"to": [{"email": "a@example.org"}],
-                                            "dynamic_template_data": {"name": "Ann", "items": [1, 2]}}])
+        body = send_body(
+            template_id=template_id,
+            content=None,
+            subject=None,
+            personalizations=[
+                {"to": [{"email": "a@example.org"}], "dynamic_template_data": {"name": "Ann", "items": [1, 2]}}
+            ],
+        )
         [message_id] = await send(client, sender, body)
         row = await message_row(app.state.resources.maker, message_id)
         assert (row.template_id, row.subject) == (template_id, None)
@@ -127,38 +167,49 @@ class TestAccepted:
         body = send_body(template_id=template_id, content=None, subject=None)
         response = await client.post("/v3/mail/send", headers=sender.headers, json=body)
         assert [e["field"] for e in response.json()["errors"]] == ["subject"]
-        assert (await client.post("/v3/mail/send", headers=sender.headers,
-                                  json={**body, "subject": "Given"})).status_code == 202
+        assert (
+            await client.post("/v3/mail/send", headers=sender.headers, json={**body, "subject": "Given"})
+        ).status_code == 202
 
     async def test_template_without_active_version_is_400(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
         template_id = await create_template(client, sender, with_version=False)
-        response = await client.post("/v3/mail/send", headers=sender.headers,
-                                     json=send_body(template_id=template_id, content=None))
+        response = await client.post(
+            "/v3/mail/send", headers=sender.headers, json=send_body(template_id=template_id, content=None)
+        )
         assert response.status_code == 400
         assert response.json()["errors"][0]["message"] == f"The template {template_id} has no active version."
 
-    async def test_another_tenants_template_is_unknown(self, client: httpx.AsyncClient, sender: TenantKey,
-                                                       other_tenant: TenantKey) -> None:
+    async def test_another_tenants_template_is_unknown(
+        self, client: httpx.AsyncClient, sender: TenantKey, other_tenant: TenantKey
+    ) -> None:
         template_id = await create_template(client, other_tenant)
-        response = await client.post("/v3/mail/send", headers=sender.headers,
-                                     json=send_body(template_id=template_id, content=None))
+        response = await client.post(
+            "/v3/mail/send", headers=sender.headers, json=send_body(template_id=template_id, content=None)
+        )
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "template_id"
 
     async def test_asm_group_and_settings(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey) -> None:
         group = await create_asm_group(client, sender)
         other = await create_asm_group(client, sender)
-        settings = {"mail_settings": {"bypass_list_management": {"enable": False},
-                                      "footer": {"enable": True, "text": "-- footer", "html": "<p>footer</p>"}},
-                    "tracking_settings": {"click_tracking": {"enable": True, "enable_text": False},
-                                          "open_tracking": {"enable": True, "substitution_tag": "%open%"},
-                                          "subscription_tracking": {"enable": True, "substitution_tag": "[u]"},
-                                          "ganalytics": {"enable": True, "utm_source": "mail", "utm_campaign": "c"}},
-                    "ip_pool_name": "transactional", "reply_to": {"email": "help@example.org", "name": "Help"},
-                    "headers": {"X-Campaign": "spring"}}
-        [message_id] = await send(client, sender, send_body(asm={"group_id": group, "groups_to_display": [group,
-                                                                                                         other]},
-                                                            **settings))
+        settings = {
+            "mail_settings": {
+                "bypass_list_management": {"enable": False},
+                "footer": {"enable": True, "text": "-- footer", "html": "<p>footer</p>"},
+            },
+            "tracking_settings": {
+                "click_tracking": {"enable": True, "enable_text": False},
+                "open_tracking": {"enable": True, "substitution_tag": "%open%"},
+                "subscription_tracking": {"enable": True, "substitution_tag": "[u]"},
+                "ganalytics": {"enable": True, "utm_source": "mail", "utm_campaign": "c"},
+            },
+            "ip_pool_name": "transactional",
+            "reply_to": {"email": "help@example.org", "name": "Help"},
+            "headers": {"X-Campaign": "spring"},
+        }
+        [message_id] = await send(
+            client, sender, send_body(asm={"group_id": group, "groups_to_display": [group, other]}, **settings)
+        )
         row = await message_row(app.state.resources.maker, message_id)
         assert row.asm_group_id == group
         body = await stored_request(app, row.request_id)
@@ -166,44 +217,56 @@ class TestAccepted:
         for key, value in settings.items():
             assert body[key] == value
 
-    async def test_another_tenants_asm_group_is_400(self, client: httpx.AsyncClient, sender: TenantKey,
-                                                    other_tenant: TenantKey) -> None:
+    async def test_another_tenants_asm_group_is_400(
+        self, client: httpx.AsyncClient, sender: TenantKey, other_tenant: TenantKey
+    ) -> None:
         group = await create_asm_group(client, other_tenant)
         response = await client.post("/v3/mail/send", headers=sender.headers, json=send_body(asm={"group_id": group}))
         assert [e["field"] for e in response.json()["errors"]] == ["asm.group_id"]
 
-    async def test_unknown_fields_are_ignored(self, app: FastAPI, client: httpx.AsyncClient,
-                                              sender: TenantKey) -> None:
-        [message_id] = await send(client, sender, send_body(mail_settings={"spam_check": {"enable": True}},
-                                                            sections={"x": "y"}))
+    async def test_unknown_fields_are_ignored(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey) -> None:
+        [message_id] = await send(
+            client, sender, send_body(mail_settings={"spam_check": {"enable": True}}, sections={"x": "y"})
+        )
         row = await message_row(app.state.resources.maker, message_id)
         assert await stored_request(app, row.request_id) == {
-            "from": {"email": SENDER, "name": "News"}, "subject": "Hello", "content": send_body()["content"],
-            "mail_settings": {}}
+            "from": {"email": SENDER, "name": "News"},
+            "subject": "Hello",
+            "content": send_body()["content"],
+            "mail_settings": {},
+        }
 
 
 class TestScheduling:
-    async def test_send_at_defers_the_job(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                          process_queue: ProcessQueue) -> None:
+    async def test_send_at_defers_the_job(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
         send_at = int((datetime.now(UTC) + timedelta(hours=2)).timestamp())
         [message_id] = await send(client, sender, send_body(send_at=send_at))
         row = await message_row(app.state.resources.maker, message_id)
         assert row.send_at == datetime.fromtimestamp(send_at, UTC)
         assert (await process_queue.scores())[f"process_email:{message_id}"] == send_at * 1000
 
-    async def test_personalization_send_at_wins(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                                process_queue: ProcessQueue) -> None:
+    async def test_personalization_send_at_wins(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
         now = int(datetime.now(UTC).timestamp())
-        body = send_body(send_at=now + 3600, personalizations=[
-            {"to": [{"email": "a@example.org"}], "send_at": now + 7200}, {"to": [{"email": "b@example.org"}]}])
+        body = send_body(
+            send_at=now + 3600,
+            personalizations=[
+                {"to": [{"email": "a@example.org"}], "send_at": now + 7200},
+                {"to": [{"email": "b@example.org"}]},
+            ],
+        )
         a, b = await send(client, sender, body)
         scores = await process_queue.scores()
         assert scores[f"process_email:{a}"] == (now + 7200) * 1000
         assert scores[f"process_email:{b}"] == (now + 3600) * 1000
         assert (await message_row(app.state.resources.maker, a)).send_at == datetime.fromtimestamp(now + 7200, UTC)
 
-    async def test_send_at_in_the_past_sends_now(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                                 process_queue: ProcessQueue) -> None:
+    async def test_send_at_in_the_past_sends_now(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
         past = int(datetime.now(UTC).timestamp()) - 600
         [message_id] = await send(client, sender, send_body(send_at=past))
         score = (await process_queue.scores())[f"process_email:{message_id}"]
@@ -215,10 +278,17 @@ class TestScheduling:
         [message_id] = await send(client, sender, send_body(batch_id=batch_id))
         assert (await message_row(app.state.resources.maker, message_id)).batch_id == batch_id
 
-    @pytest.mark.parametrize("extra", [{"send_at": 1}, {"batch_id": "batch_x"},
-                                       {"personalizations": [{"to": [{"email": "a@example.org"}], "send_at": 1}]}])
-    async def test_scheduling_needs_mail_schedule(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                                  extra: dict[str, Any]) -> None:
+    @pytest.mark.parametrize(
+        "extra",
+        [
+            {"send_at": 1},
+            {"batch_id": "batch_x"},
+            {"personalizations": [{"to": [{"email": "a@example.org"}], "send_at": 1}]},
+        ],
+    )
+    async def test_scheduling_needs_mail_schedule(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, extra: dict[str, Any]
+    ) -> None:
         key = await make_key(app.state.resources.maker, sender.tenant_id, ["mail.send"])
         response = await client.post("/v3/mail/send", headers=key.headers, json=send_body(**extra))
         assert response.status_code == 403
@@ -226,8 +296,9 @@ class TestScheduling:
 
 
 class TestSandbox:
-    async def test_test_key_stores_sandbox_and_queues_nothing(self, app: FastAPI, client: httpx.AsyncClient,
-                                                              process_queue: ProcessQueue) -> None:
+    async def test_test_key_stores_sandbox_and_queues_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient, process_queue: ProcessQueue
+    ) -> None:
         owner = await make_tenant(app.state.resources.maker, environment="test")  # no sender domain at all
         response = await client.post("/v3/mail/send", headers=owner.headers, json=send_body("a@example.org"))
         assert response.status_code == 202
@@ -237,22 +308,23 @@ class TestSandbox:
         assert (row.status, row.sandbox) == ("sandbox", True)
         assert f"process_email:{message_id}" not in await process_queue.scores()
 
-    async def test_flag_on_a_live_key(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                      process_queue: ProcessQueue) -> None:
+    async def test_flag_on_a_live_key(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, process_queue: ProcessQueue
+    ) -> None:
         ids = await send(client, tenant, sandbox(send_body("a@example.org", "b@example.org")))
         rows = [await message_row(app.state.resources.maker, i) for i in ids]
         assert [(r.status, r.sandbox) for r in rows] == [("sandbox", True)] * 2
         assert not {f"process_email:{i}" for i in ids} & set(await process_queue.scores())
 
     async def test_sandbox_validates_like_live(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        response = await client.post("/v3/mail/send", headers=tenant.headers,
-                                     json=sandbox(send_body("not an address")))
+        response = await client.post("/v3/mail/send", headers=tenant.headers, json=sandbox(send_body("not an address")))
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "personalizations.0.to.0.email"
 
     async def test_flag_false_is_live(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        response = await client.post("/v3/mail/send", headers=tenant.headers,
-                                     json=send_body(mail_settings={"sandbox_mode": {"enable": False}}))
+        response = await client.post(
+            "/v3/mail/send", headers=tenant.headers, json=send_body(mail_settings={"sandbox_mode": {"enable": False}})
+        )
         assert response.status_code == 403
 
 
@@ -260,21 +332,23 @@ class TestSenderDomain:
     async def test_unverified_domain_is_403(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         response = await client.post("/v3/mail/send", headers=tenant.headers, json=send_body())
         assert response.status_code == 403
-        assert response.json()["errors"] == [{"message": "Sender domain not verified", "field": "from.email",
-                                              "help": None}]
+        assert response.json()["errors"] == [
+            {"message": "Sender domain not verified", "field": "from.email", "help": None}
+        ]
 
     @pytest.mark.parametrize(("verified", "active"), [(False, True), (True, False)])
-    async def test_domain_must_be_verified_and_active(self, app: FastAPI, client: httpx.AsyncClient,
-                                                      tenant: TenantKey, verified: bool, active: bool) -> None:
+    async def test_domain_must_be_verified_and_active(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, verified: bool, active: bool
+    ) -> None:
         await make_sender_domain(app.state.resources.maker, tenant.tenant_id, verified=verified, active=active)
         assert (await client.post("/v3/mail/send", headers=tenant.headers, json=send_body())).status_code == 403
 
-    async def test_another_tenants_domain_does_not_count(self, app: FastAPI, client: httpx.AsyncClient,
-                                                         sender: TenantKey, tenant: TenantKey) -> None:
+    async def test_another_tenants_domain_does_not_count(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, tenant: TenantKey
+    ) -> None:
         assert (await client.post("/v3/mail/send", headers=tenant.headers, json=send_body())).status_code == 403
 
-    async def test_validation_errors_come_before_the_domain(self, client: httpx.AsyncClient,
-                                                            tenant: TenantKey) -> None:
+    async def test_validation_errors_come_before_the_domain(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         response = await client.post("/v3/mail/send", headers=tenant.headers, json=send_body(subject=""))
         assert response.status_code == 400
 

@@ -31,9 +31,13 @@ async def redis_down_client(database: Settings) -> AsyncIterator[httpx.AsyncClie
     await application.state.resources.aclose()
 
 
-async def test_a_send_survives_redis_being_down(app: FastAPI, redis_down_client: httpx.AsyncClient,
-                                                sender: TenantKey, process_queue: ProcessQueue,
-                                                stale_messages: StaleMessages) -> None:
+async def test_a_send_survives_redis_being_down(
+    app: FastAPI,
+    redis_down_client: httpx.AsyncClient,
+    sender: TenantKey,
+    process_queue: ProcessQueue,
+    stale_messages: StaleMessages,
+) -> None:
     [message_id] = await send(redis_down_client, sender, send_body())
     maker = app.state.resources.maker
     assert (await message_row(maker, message_id)).status == "queued"
@@ -41,8 +45,12 @@ async def test_a_send_survives_redis_being_down(app: FastAPI, redis_down_client:
 
     await stale_messages.age(message_id)
     async with unit_of_work(maker) as session:
-        added = await requeue_stale_queued(session, await app.state.resources.arq_pool(),
-                                           STALE_AT + timedelta(seconds=1), queues=app.state.resources.queues)
+        added = await requeue_stale_queued(
+            session,
+            await app.state.resources.arq_pool(),
+            STALE_AT + timedelta(seconds=1),
+            queues=app.state.resources.queues,
+        )
     assert added == 1
     assert process_job_id(message_id) in await process_queue.scores()
 
@@ -58,12 +66,16 @@ class TestEnqueueProcessEmail:
         pool = await app.state.resources.arq_pool()
         now = datetime.now(UTC)
         jobs = [ProcessEmailJob.for_message("msg_test_retry", None, now, retry=n) for n in (None, 1, 2)]
-        assert [j.job_id for j in jobs] == ["process_email:msg_test_retry", "process_email:msg_test_retry:retry-1",
-                                            "process_email:msg_test_retry:retry-2"]
+        assert [j.job_id for j in jobs] == [
+            "process_email:msg_test_retry",
+            "process_email:msg_test_retry:retry-1",
+            "process_email:msg_test_retry:retry-2",
+        ]
         assert await enqueue_process_email(pool, app.state.resources.queues, jobs) == 3
 
     def test_defer_only_when_ahead(self) -> None:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         assert ProcessEmailJob.for_message("m", STALE_AT, now).defer_until is None
         assert ProcessEmailJob.for_message("m", datetime(2026, 1, 2, tzinfo=UTC), now).defer_until == datetime(
-            2026, 1, 2, tzinfo=UTC)
+            2026, 1, 2, tzinfo=UTC
+        )

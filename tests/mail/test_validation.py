@@ -49,26 +49,44 @@ class TestMessages:
     """A few of SendGrid's exact sentences, so clients that match on them keep working."""
 
     async def test_from_address(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
-        response = await client.post("/v3/mail/send", headers=sender.headers,
-                                     json=send_body(**{"from": {"email": "nope"}}))
-        assert response.json() == {"errors": [{
-            "message": "The from email does not contain a valid address.", "field": "from.email",
-            "help": f"{HELP_BASE}#message.from"}]}
+        response = await client.post(
+            "/v3/mail/send", headers=sender.headers, json=send_body(**{"from": {"email": "nope"}})
+        )
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "The from email does not contain a valid address.",
+                    "field": "from.email",
+                    "help": f"{HELP_BASE}#message.from",
+                }
+            ]
+        }
 
     async def test_content_value(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
-        response = await client.post("/v3/mail/send", headers=sender.headers,
-                                     json=send_body(content=[{"type": "text/plain", "value": ""}]))
-        assert response.json()["errors"] == [{
-            "message": "The content value must be a string at least one character in length.",
-            "field": "content.0.value", "help": f"{HELP_BASE}#message.content.value"}]
+        response = await client.post(
+            "/v3/mail/send", headers=sender.headers, json=send_body(content=[{"type": "text/plain", "value": ""}])
+        )
+        assert response.json()["errors"] == [
+            {
+                "message": "The content value must be a string at least one character in length.",
+                "field": "content.0.value",
+                "help": f"{HELP_BASE}#message.content.value",
+            }
+        ]
 
     async def test_recipient_address_and_duplicate(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
-        body = send_body(personalizations=[{"to": [{"email": "ok@example.org"}]},
-                                           {"to": [{"email": "a@example.org"}, {"email": "bad"}],
-                                            "bcc": [{"email": "A@example.org"}]}])
+        body = send_body(
+            personalizations=[
+                {"to": [{"email": "ok@example.org"}]},
+                {"to": [{"email": "a@example.org"}, {"email": "bad"}], "bcc": [{"email": "A@example.org"}]},
+            ]
+        )
         errors = (await client.post("/v3/mail/send", headers=sender.headers, json=body)).json()["errors"]
-        assert errors[0] == {"message": "Does not contain a valid address.", "field": "personalizations.1.to.1.email",
-                             "help": f"{HELP_BASE}#message.personalizations.to"}
+        assert errors[0] == {
+            "message": "Does not contain a valid address.",
+            "field": "personalizations.1.to.1.email",
+            "help": f"{HELP_BASE}#message.personalizations.to",
+        }
         assert errors[1]["field"] == "personalizations.1"
         assert errors[1]["help"] == f"{HELP_BASE}#message.recipient-errors"
         assert "[A@example.org]" in errors[1]["message"]
@@ -84,8 +102,11 @@ class TestMessages:
 
 class TestRawBody:
     async def test_invalid_json_is_400_in_sendgrid_shape(self, client: httpx.AsyncClient, sender: TenantKey) -> None:
-        response = await client.post("/v3/mail/send", headers={**sender.headers, "Content-Type": "application/json"},
-                                     content=b'{"personalizations": [')
+        response = await client.post(
+            "/v3/mail/send",
+            headers={**sender.headers, "Content-Type": "application/json"},
+            content=b'{"personalizations": [',
+        )
         assert response.status_code == 400
         [item] = response.json()["errors"]
         assert item["message"].startswith("Invalid JSON in request body")

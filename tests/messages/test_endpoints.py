@@ -40,8 +40,9 @@ async def ids(client: httpx.AsyncClient, owner: TenantKey, **params: Any) -> lis
 
 
 class TestList:
-    async def test_shape_and_newest_first(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                          other_tenant: TenantKey) -> None:
+    async def test_shape_and_newest_first(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         maker = app.state.resources.maker
         first, second = await send_sandbox(client, tenant, "a@example.org", "b@example.org", categories=["news"])
         await set_message(maker, first, created_at=T0)
@@ -51,9 +52,18 @@ class TestList:
         assert (body["total"], body["page"], body["page_size"], body["total_pages"]) == (2, 1, 25, 1)
         assert [m["id"] for m in body["messages"]] == [second, first]
         assert body["messages"][0] == {
-            "id": second, "status": "sandbox", "from_email": "news@mail.example.com", "from_name": "News",
-            "subject": "Hello", "to_emails": ["b@example.org"], "template_id": None, "batch_id": None,
-            "categories": ["news"], "created_at": "2026-03-10T12:00:01Z", "delivered_at": "2026-03-10T13:00:00Z"}
+            "id": second,
+            "status": "sandbox",
+            "from_email": "news@mail.example.com",
+            "from_name": "News",
+            "subject": "Hello",
+            "to_emails": ["b@example.org"],
+            "template_id": None,
+            "batch_id": None,
+            "categories": ["news"],
+            "created_at": "2026-03-10T12:00:01Z",
+            "delivered_at": "2026-03-10T13:00:00Z",
+        }
 
     async def test_pagination(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         sent = await send_sandbox(client, tenant, *[f"r{i}@example.org" for i in range(5)])
@@ -66,17 +76,32 @@ class TestList:
         assert await ids(client, tenant, page=3, page_size=2) == newest_first[4:]
         assert await ids(client, tenant, page=4, page_size=2) == []
 
-    @pytest.mark.parametrize("params", [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"status": "lost"},
-                                        {"start_date": "yesterday"}, {"end_date": "2026-13-01"}])
-    async def test_invalid_parameters_are_422(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                              params: dict[str, Any]) -> None:
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"page": 0},
+            {"page_size": 0},
+            {"page_size": 101},
+            {"status": "lost"},
+            {"start_date": "yesterday"},
+            {"end_date": "2026-13-01"},
+        ],
+    )
+    async def test_invalid_parameters_are_422(
+        self, client: httpx.AsyncClient, tenant: TenantKey, params: dict[str, Any]
+    ) -> None:
         response = await client.get("/v3/messages", headers=tenant.headers, params=params)
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["query", next(iter(params))]
 
     async def test_empty_tenant(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        assert await listed(client, tenant) == {"messages": [], "total": 0, "page": 1, "page_size": 25,
-                                                "total_pages": 0}
+        assert await listed(client, tenant) == {
+            "messages": [],
+            "total": 0,
+            "page": 1,
+            "page_size": 25,
+            "total_pages": 0,
+        }
 
 
 class TestFilters:
@@ -87,12 +112,14 @@ class TestFilters:
         assert await ids(client, tenant, status="SANDBOX") == [b]
 
     async def test_to_email_is_exact_and_ignores_case(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        body = send_body(personalizations=[
-            {"to": [{"email": "Bob@Example.org"}, {"email": "carol@example.org"}]},
-            {"to": [{"email": "xbob@example.org"}]},
-            {"to": [{"email": "a_b%c@example.org"}]},
-            {"to": [{"email": "aXbYc@example.org"}]},
-        ])
+        body = send_body(
+            personalizations=[
+                {"to": [{"email": "Bob@Example.org"}, {"email": "carol@example.org"}]},
+                {"to": [{"email": "xbob@example.org"}]},
+                {"to": [{"email": "a_b%c@example.org"}]},
+                {"to": [{"email": "aXbYc@example.org"}]},
+            ]
+        )
         both, xbob, special, _lookalike = await send(client, tenant, sandbox(body))
         assert await ids(client, tenant, to_email="bob@example.org") == [both]
         assert await ids(client, tenant, to_email="CAROL@example.org") == [both]
@@ -100,13 +127,17 @@ class TestFilters:
         assert await ids(client, tenant, to_email="a_b%c@example.org") == [special]
         assert await ids(client, tenant, to_email="example.org") == []
 
-    async def test_from_subject_template_batch_category(self, client: httpx.AsyncClient,
-                                                        tenant: TenantKey) -> None:
+    async def test_from_subject_template_batch_category(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template_id = await create_template(client, tenant)
         batch_id = await create_batch(client, tenant)
         [templated] = await send_sandbox(client, tenant, template_id=template_id, content=None, subject="Weekly 100%")
-        [batched] = await send_sandbox(client, tenant, batch_id=batch_id, categories=["news", "weekly_digest"],
-                                       **{"from": {"email": "Other@mail.example.com"}})
+        [batched] = await send_sandbox(
+            client,
+            tenant,
+            batch_id=batch_id,
+            categories=["news", "weekly_digest"],
+            **{"from": {"email": "Other@mail.example.com"}},
+        )
         [plain] = await send_sandbox(client, tenant, subject="Monthly report", categories=["weeklyXdigest"])
         assert await ids(client, tenant, template_id=template_id) == [templated]
         assert await ids(client, tenant, batch_id=batch_id) == [batched]
@@ -127,12 +158,16 @@ class TestFilters:
         assert await ids(client, tenant, start_date="2026-03-10") == [late, day]
         assert await ids(client, tenant, end_date="2026-03-10") == [day, early]
         assert await ids(client, tenant, start_date="2026-03-09T23:59:00Z", end_date="2026-03-11T00:00:00Z") == [
-            late, day, early]
+            late,
+            day,
+            early,
+        ]
         assert await ids(client, tenant, start_date="2026-03-11T01:00:00+02:00") == [late, day]
         assert await ids(client, tenant, end_date="2026-03-10T23:59:58") == [early]
 
-    async def test_any_key_of_the_tenant_reads(self, app: FastAPI, client: httpx.AsyncClient,
-                                               tenant: TenantKey) -> None:
+    async def test_any_key_of_the_tenant_reads(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         [message_id] = await send_sandbox(client, tenant)
         key = await make_key(app.state.resources.maker, tenant.tenant_id, [])
         assert await ids(client, key) == [message_id]
@@ -141,16 +176,26 @@ class TestFilters:
 
 
 class TestDetail:
-    async def test_everything_about_one_message(self, app: FastAPI, client: httpx.AsyncClient,
-                                                tenant: TenantKey) -> None:
+    async def test_everything_about_one_message(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         maker = app.state.resources.maker
         body = send_body(
-            personalizations=[{"to": [{"email": "a@example.org"}], "cc": [{"email": "c@example.org"}],
-                               "bcc": [{"email": "b@example.org"}], "headers": {"X-Person": "1"},
-                               "custom_args": {"user": "42"}}],
-            headers={"X-Campaign": "spring"}, reply_to={"email": "help@example.org"},
+            personalizations=[
+                {
+                    "to": [{"email": "a@example.org"}],
+                    "cc": [{"email": "c@example.org"}],
+                    "bcc": [{"email": "b@example.org"}],
+                    "headers": {"X-Person": "1"},
+                    "custom_args": {"user": "42"},
+                }
+            ],
+            headers={"X-Campaign": "spring"},
+            reply_to={"email": "help@example.org"},
             attachments=[{"content": "aGVsbG8=", "filename": "hello.txt", "type": "text/plain"}],
-            tracking_settings={"click_tracking": {"enable": False}}, custom_args={"campaign": "spring"})
+            tracking_settings={"click_tracking": {"enable": False}},
+            custom_args={"campaign": "spring"},
+        )
         [message_id] = await send(client, tenant, sandbox(body))
         row = await message_row(maker, message_id)
         await set_message(maker, message_id, error_message="boom", attempts=2, last_response="451 4.7.1 later")
@@ -162,27 +207,41 @@ class TestDetail:
         detail = response.json()
         assert (detail["id"], detail["status"], detail["sandbox"]) == (message_id, "sandbox", True)
         assert (detail["to_emails"], detail["cc"], detail["bcc"]) == (
-            ["a@example.org"], ["c@example.org"], ["b@example.org"])
+            ["a@example.org"],
+            ["c@example.org"],
+            ["b@example.org"],
+        )
         assert detail["headers"] == {"X-Campaign": "spring", "X-Person": "1"}
         assert detail["custom_args"] == {"campaign": "spring", "user": "42"}
         assert detail["reply_to"] == {"email": "help@example.org"}
         assert detail["content"] == body["content"]
-        assert detail["attachments"] == [{"filename": "hello.txt", "type": "text/plain", "disposition": "attachment",
-                                          "content_id": None, "size": 8}]
+        assert detail["attachments"] == [
+            {"filename": "hello.txt", "type": "text/plain", "disposition": "attachment", "content_id": None, "size": 8}
+        ]
         assert detail["tracking_settings"] == {"click_tracking": {"enable": False}}
         assert detail["mail_settings"] == {"sandbox_mode": {"enable": True}}
         assert detail["personalization"]["to"] == [{"email": "a@example.org"}]
-        assert (detail["error_message"], detail["attempts"], detail["last_response"]) == (
-            "boom", 2, "451 4.7.1 later")
+        assert (detail["error_message"], detail["attempts"], detail["last_response"]) == ("boom", 2, "451 4.7.1 later")
         assert detail["events"] == [
-            {"event_id": processed, "event_type": "processed", "timestamp": int(T0.timestamp()),
-             "recipient_email": "a@example.org", "metadata": {}},
-            {"event_id": delivered, "event_type": "delivered", "timestamp": int(T0.timestamp()) + 300,
-             "recipient_email": "a@example.org", "metadata": {"response": "250 ok"}},
+            {
+                "event_id": processed,
+                "event_type": "processed",
+                "timestamp": int(T0.timestamp()),
+                "recipient_email": "a@example.org",
+                "metadata": {},
+            },
+            {
+                "event_id": delivered,
+                "event_type": "delivered",
+                "timestamp": int(T0.timestamp()) + 300,
+                "recipient_email": "a@example.org",
+                "metadata": {"response": "250 ok"},
+            },
         ]
 
-    async def test_unknown_and_foreign_are_404(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                               other_tenant: TenantKey) -> None:
+    async def test_unknown_and_foreign_are_404(
+        self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         [message_id] = await send_sandbox(client, other_tenant)
         for path in ("msg_unknown", message_id):
             response = await client.get(f"/v3/messages/{path}", headers=tenant.headers)
@@ -191,27 +250,34 @@ class TestDetail:
 
 async def in_status(app: FastAPI, client: httpx.AsyncClient, owner: TenantKey, status: str) -> str:
     [message_id] = await send_sandbox(client, owner)
-    await set_message(app.state.resources.maker, message_id, status=status, sandbox=False,
-                      error_message="SMTP said no" if status in ("failed", "bounced") else None)
+    await set_message(
+        app.state.resources.maker,
+        message_id,
+        status=status,
+        sandbox=False,
+        error_message="SMTP said no" if status in ("failed", "bounced") else None,
+    )
     return message_id
 
 
 class TestCancel:
     @pytest.mark.parametrize("status", ["queued", "processing"])
-    async def test_from_queued_or_processing(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                             status: str) -> None:
+    async def test_from_queued_or_processing(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, status: str
+    ) -> None:
         message_id = await in_status(app, client, tenant, status)
         response = await client.post(f"/v3/messages/{message_id}/cancel", headers=tenant.headers)
         assert (response.status_code, response.json()["status"]) == (200, "cancelled")
         assert (await message_row(app.state.resources.maker, message_id)).status == "cancelled"
 
     @pytest.mark.parametrize("status", ["rendered", "sending", "sent", "delivered", "failed", "cancelled", "sandbox"])
-    async def test_later_is_409(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                status: str) -> None:
+    async def test_later_is_409(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, status: str) -> None:
         message_id = await in_status(app, client, tenant, status)
         response = await client.post(f"/v3/messages/{message_id}/cancel", headers=tenant.headers)
-        assert (response.status_code, response.json()) == (409, {"detail": f"Cannot cancel a message in status "
-                                                                           f"{status}"})
+        assert (response.status_code, response.json()) == (
+            409,
+            {"detail": f"Cannot cancel a message in status {status}"},
+        )
         assert (await message_row(app.state.resources.maker, message_id)).status == status
 
     async def test_needs_mail_cancel(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey) -> None:
@@ -223,8 +289,9 @@ class TestCancel:
 
 class TestRetry:
     @pytest.mark.parametrize("status", ["processing", "sending", "failed", "bounced"])
-    async def test_requeues_with_a_new_job(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                           redis: Redis, status: str) -> None:
+    async def test_requeues_with_a_new_job(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, redis: Redis, status: str
+    ) -> None:
         message_id = await in_status(app, client, tenant, status)
         first = await client.post(f"/v3/messages/{message_id}/retry", headers=tenant.headers)
         assert first.status_code == 200
@@ -236,12 +303,15 @@ class TestRetry:
         assert len(jobs) == 2
 
     @pytest.mark.parametrize("status", ["queued", "rendered", "sent", "delivered", "cancelled", "sandbox"])
-    async def test_other_states_are_400(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                        status: str) -> None:
+    async def test_other_states_are_400(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, status: str
+    ) -> None:
         message_id = await in_status(app, client, tenant, status)
         response = await client.post(f"/v3/messages/{message_id}/retry", headers=tenant.headers)
-        assert (response.status_code, response.json()) == (400, {"detail": f"Cannot retry a message in status "
-                                                                           f"{status}"})
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": f"Cannot retry a message in status {status}"},
+        )
 
     async def test_needs_mail_send(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         message_id = await in_status(app, client, tenant, "failed")
@@ -251,8 +321,7 @@ class TestRetry:
 
 class TestFail:
     @pytest.mark.parametrize("status", ["queued", "processing", "rendered", "sending"])
-    async def test_marks_failed(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                status: str) -> None:
+    async def test_marks_failed(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, status: str) -> None:
         message_id = await in_status(app, client, tenant, status)
         response = await client.post(f"/v3/messages/{message_id}/fail", headers=tenant.headers)
         assert response.status_code == 200
@@ -260,8 +329,9 @@ class TestFail:
         assert (await message_row(app.state.resources.maker, message_id)).status == MessageStatus.FAILED
 
     @pytest.mark.parametrize("status", ["sent", "delivered", "bounced", "failed", "cancelled", "sandbox"])
-    async def test_final_states_are_400(self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey,
-                                        status: str) -> None:
+    async def test_final_states_are_400(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, status: str
+    ) -> None:
         message_id = await in_status(app, client, tenant, status)
         response = await client.post(f"/v3/messages/{message_id}/fail", headers=tenant.headers)
         assert response.status_code == 400

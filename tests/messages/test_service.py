@@ -26,17 +26,25 @@ CUTOFF = STALE_AT + timedelta(days=1)  # only rows aged by the stale_messages fi
 
 async def sweep(app: FastAPI) -> int:
     async with unit_of_work(app.state.resources.maker) as session:
-        return await requeue_stale_queued(session, await app.state.resources.arq_pool(), CUTOFF,
-                                          queues=app.state.resources.queues)
+        return await requeue_stale_queued(
+            session, await app.state.resources.arq_pool(), CUTOFF, queues=app.state.resources.queues
+        )
 
 
 class TestRequeueStaleQueued:
-    async def test_only_stale_queued_messages(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                              process_queue: ProcessQueue, stale_messages: StaleMessages) -> None:
+    async def test_only_stale_queued_messages(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        sender: TenantKey,
+        process_queue: ProcessQueue,
+        stale_messages: StaleMessages,
+    ) -> None:
         maker = app.state.resources.maker
         send_at = int((datetime.now(UTC) + timedelta(hours=3)).timestamp())
-        stale, scheduled, cancelled, fresh = await send(client, sender, send_body(
-            "a@example.org", "b@example.org", "c@example.org", "d@example.org"))
+        stale, scheduled, cancelled, fresh = await send(
+            client, sender, send_body("a@example.org", "b@example.org", "c@example.org", "d@example.org")
+        )
         [boxed] = await send_sandbox(client, sender)
         await process_queue.clear()  # as if every enqueue had failed
         await set_message(maker, scheduled, send_at=datetime.fromtimestamp(send_at, UTC))
@@ -49,8 +57,14 @@ class TestRequeueStaleQueued:
         assert scores[f"process_email:{scheduled}"] == send_at * 1000
         assert f"process_email:{fresh}" not in scores
 
-    async def test_a_waiting_job_is_not_doubled(self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey,
-                                                process_queue: ProcessQueue, stale_messages: StaleMessages) -> None:
+    async def test_a_waiting_job_is_not_doubled(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        sender: TenantKey,
+        process_queue: ProcessQueue,
+        stale_messages: StaleMessages,
+    ) -> None:
         [message_id] = await send(client, sender, send_body())
         await stale_messages.age(message_id)
         assert await sweep(app) == 0  # the job from the send is still waiting
@@ -60,18 +74,25 @@ class TestRequeueStaleQueued:
         assert list(await process_queue.scores()) == [f"process_email:{message_id}"]
 
     async def test_due_messages_come_before_far_future_scheduled_ones(
-            self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue,
-            stale_messages: StaleMessages) -> None:
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        sender: TenantKey,
+        process_queue: ProcessQueue,
+        stale_messages: StaleMessages,
+    ) -> None:
         maker = app.state.resources.maker
         later = datetime.now(UTC) + timedelta(days=30)
-        scheduled_a, scheduled_b, due = await send(client, sender, send_body(
-            "a@example.org", "b@example.org", "c@example.org"))
+        scheduled_a, scheduled_b, due = await send(
+            client, sender, send_body("a@example.org", "b@example.org", "c@example.org")
+        )
         await process_queue.clear()
         await stale_messages.age(scheduled_a, scheduled_b, due)
         for message_id in (scheduled_a, scheduled_b):  # older than the due one, so oldest-first alone would take them
             await set_message(maker, message_id, send_at=later, updated_at=STALE_AT - timedelta(hours=1))
         async with unit_of_work(maker) as session:
-            added = await requeue_stale_queued(session, await app.state.resources.arq_pool(), CUTOFF,
-                                               queues=app.state.resources.queues, limit=1)
+            added = await requeue_stale_queued(
+                session, await app.state.resources.arq_pool(), CUTOFF, queues=app.state.resources.queues, limit=1
+            )
         assert added == 1
         assert list(await process_queue.scores()) == [f"process_email:{due}"]

@@ -23,10 +23,30 @@ def metrics(**counts: int) -> dict[str, int]:
 
 
 ZERO = metrics()
-DAY1_ALL = metrics(requests=4, processed=2, delivered=1, opens=2, unique_opens=1, clicks=1, unique_clicks=1,
-                   deferred=1, bounces=1, bounce_drops=1, invalid_emails=1)
-DAY2_ALL = metrics(requests=3, processed=1, delivered=1, clicks=1, spam_reports=1, unsubscribes=2, blocks=1,
-                   spam_report_drops=1, unsubscribe_drops=1)
+DAY1_ALL = metrics(
+    requests=4,
+    processed=2,
+    delivered=1,
+    opens=2,
+    unique_opens=1,
+    clicks=1,
+    unique_clicks=1,
+    deferred=1,
+    bounces=1,
+    bounce_drops=1,
+    invalid_emails=1,
+)
+DAY2_ALL = metrics(
+    requests=3,
+    processed=1,
+    delivered=1,
+    clicks=1,
+    spam_reports=1,
+    unsubscribes=2,
+    blocks=1,
+    spam_report_drops=1,
+    unsubscribe_drops=1,
+)
 BOTH_DAYS_ALL = {name: DAY1_ALL[name] + DAY2_ALL[name] for name in STAT_METRICS}
 DAY1_WELCOME = metrics(requests=1, processed=1, delivered=1, opens=2, unique_opens=1, clicks=1, unique_clicks=1)
 DAY2_WELCOME = metrics(clicks=1, spam_reports=1, unsubscribes=1)

@@ -61,8 +61,9 @@ async def scenario_tenant(app: FastAPI, tenant: TenantKey, other_tenant: TenantK
 
 
 class TestRebuildEndpoint:
-    async def test_rebuild_gives_what_live_counting_gave(self, app: FastAPI, client: httpx.AsyncClient,
-                                                         scenario_tenant: TenantKey) -> None:
+    async def test_rebuild_gives_what_live_counting_gave(
+        self, app: FastAPI, client: httpx.AsyncClient, scenario_tenant: TenantKey
+    ) -> None:
         live_rows = await _rows(app, scenario_tenant.tenant_id)
         live_stats = await _stats(client, scenario_tenant)
         live_categories = await _stats(client, scenario_tenant, "/v3/stats/categories")
@@ -73,8 +74,9 @@ class TestRebuildEndpoint:
         assert await _stats(client, scenario_tenant) == live_stats
         assert await _stats(client, scenario_tenant, "/v3/stats/categories") == live_categories
 
-    async def test_lost_counters_come_back(self, app: FastAPI, client: httpx.AsyncClient,
-                                           scenario_tenant: TenantKey) -> None:
+    async def test_lost_counters_come_back(
+        self, app: FastAPI, client: httpx.AsyncClient, scenario_tenant: TenantKey
+    ) -> None:
         live_categories = await _stats(client, scenario_tenant, "/v3/stats/categories")
         await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
         assert (await _stats(client, scenario_tenant, "/v3/stats/summary"))["metrics"] == ZERO
@@ -82,30 +84,40 @@ class TestRebuildEndpoint:
         assert (await _stats(client, scenario_tenant, "/v3/stats/summary"))["metrics"] == BOTH_DAYS_ALL
         assert await _stats(client, scenario_tenant, "/v3/stats/categories") == live_categories
 
-    async def test_wrong_counters_are_replaced(self, app: FastAPI, client: httpx.AsyncClient,
-                                               scenario_tenant: TenantKey) -> None:
+    async def test_wrong_counters_are_replaced(
+        self, app: FastAPI, client: httpx.AsyncClient, scenario_tenant: TenantKey
+    ) -> None:
         async with unit_of_work(app.state.resources.maker) as session:
-            await increment(session, tenant_id=scenario_tenant.tenant_id, day=DAY1, categories=["welcome", "ghost"],
-                            amounts={"delivered": 1000})
-        assert (await _rebuild(client, scenario_tenant, start_date="2026-04-30", end_date="2026-04-30")
-                ).status_code == 200
+            await increment(
+                session,
+                tenant_id=scenario_tenant.tenant_id,
+                day=DAY1,
+                categories=["welcome", "ghost"],
+                amounts={"delivered": 1000},
+            )
+        assert (
+            await _rebuild(client, scenario_tenant, start_date="2026-04-30", end_date="2026-04-30")
+        ).status_code == 200
         day1 = (await _stats(client, scenario_tenant, start_date="2026-04-30", end_date="2026-04-30"))[0]
         assert day1["stats"][0]["metrics"] == DAY1_ALL
-        categories = await _stats(client, scenario_tenant, "/v3/stats/categories", start_date="2026-04-30",
-                                  end_date="2026-04-30")
+        categories = await _stats(
+            client, scenario_tenant, "/v3/stats/categories", start_date="2026-04-30", end_date="2026-04-30"
+        )
         assert {s["name"]: s["metrics"] for s in categories[0]["stats"]}["welcome"] == DAY1_WELCOME
         assert "ghost" not in {s["name"] for s in categories[0]["stats"]}
 
-    async def test_only_the_range_is_rebuilt(self, app: FastAPI, client: httpx.AsyncClient,
-                                             scenario_tenant: TenantKey) -> None:
+    async def test_only_the_range_is_rebuilt(
+        self, app: FastAPI, client: httpx.AsyncClient, scenario_tenant: TenantKey
+    ) -> None:
         await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
         response = await _rebuild(client, scenario_tenant, start_date="2026-04-30", end_date="2026-05-02")
         assert response.json() == {"rebuilt_days": 3}
         by_date = {e["date"]: e["stats"][0]["metrics"] for e in await _stats(client, scenario_tenant)}
         assert (by_date["2026-04-30"], by_date["2026-05-03"]) == (DAY1_ALL, ZERO)
 
-    async def test_other_tenants_are_untouched(self, app: FastAPI, client: httpx.AsyncClient,
-                                               scenario_tenant: TenantKey, other_tenant: TenantKey) -> None:
+    async def test_other_tenants_are_untouched(
+        self, app: FastAPI, client: httpx.AsyncClient, scenario_tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         before = await _rows(app, other_tenant.tenant_id)
         await wipe_daily_stats(app.state.resources.maker, scenario_tenant.tenant_id)
         assert (await _rebuild(client, scenario_tenant, **RANGE)).status_code == 200
@@ -119,21 +131,24 @@ class TestRebuildEndpoint:
         assert response.status_code == 403
         assert response.json() == {"detail": "Missing required scope: stats.export"}
 
-    @pytest.mark.parametrize(("body", "detail"), [
-        ({"start_date": "2026-02-30"}, "Invalid start_date: '2026-02-30' (expected YYYY-MM-DD)"),
-        ({"start_date": "2026-05-02", "end_date": "2026-05-01"}, "start_date must not be after end_date"),
-        ({"start_date": "2025-01-01", "end_date": "2026-01-02"}, "The date range may cover at most 366 days"),
-    ])
-    async def test_bad_dates_are_400(self, client: httpx.AsyncClient, tenant: TenantKey, body: dict[str, str],
-                                     detail: str) -> None:
+    @pytest.mark.parametrize(
+        ("body", "detail"),
+        [
+            ({"start_date": "2026-02-30"}, "Invalid start_date: '2026-02-30' (expected YYYY-MM-DD)"),
+            ({"start_date": "2026-05-02", "end_date": "2026-05-01"}, "start_date must not be after end_date"),
+            ({"start_date": "2025-01-01", "end_date": "2026-01-02"}, "The date range may cover at most 366 days"),
+        ],
+    )
+    async def test_bad_dates_are_400(
+        self, client: httpx.AsyncClient, tenant: TenantKey, body: dict[str, str], detail: str
+    ) -> None:
         response = await _rebuild(client, tenant, **body)
         assert response.status_code == 400
         assert response.json() == {"detail": detail}
 
 
 class TestRecountDay:
-    async def test_small_batches_page_through_events_with_equal_times(self, app: FastAPI,
-                                                                      tenant: TenantKey) -> None:
+    async def test_small_batches_page_through_events_with_equal_times(self, app: FastAPI, tenant: TenantKey) -> None:
         maker = app.state.resources.maker
         message = await make_message(maker, tenant.tenant_id, ["digest"])
         same_time = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -146,8 +161,7 @@ class TestRecountDay:
         assert await _rows(app, tenant.tenant_id) == live
         assert live[(date(2026, 6, 1), "digest")] == metrics(opens=7, unique_opens=1)
 
-    async def test_events_of_a_deleted_message_count_in_the_total_only(self, app: FastAPI,
-                                                                       tenant: TenantKey) -> None:
+    async def test_events_of_a_deleted_message_count_in_the_total_only(self, app: FastAPI, tenant: TenantKey) -> None:
         maker = app.state.resources.maker
         message = await make_message(maker, tenant.tenant_id, ["gone"])
         await record(maker, message, EventType.DELIVERED, datetime(2026, 6, 2, 8, 0, tzinfo=UTC))
@@ -167,8 +181,9 @@ class TestRecountDay:
 
 
 class TestWhileSending:
-    async def test_rebuilds_and_live_counting_together_lose_and_double_nothing(self, app: FastAPI,
-                                                                              tenant: TenantKey) -> None:
+    async def test_rebuilds_and_live_counting_together_lose_and_double_nothing(
+        self, app: FastAPI, tenant: TenantKey
+    ) -> None:
         """Two rebuilds of a day run while new events of that day are recorded; neither deadlocks, and the counts
         end equal to the events."""
         maker = app.state.resources.maker
@@ -184,7 +199,10 @@ class TestWhileSending:
                 await asyncio.sleep(0.002)
 
         span = DateRange(day, day)
-        await asyncio.gather(rebuild_range(maker, tenant.tenant_id, span, batch_size=2), live(),
-                             rebuild_range(maker, tenant.tenant_id, span, batch_size=3))
+        await asyncio.gather(
+            rebuild_range(maker, tenant.tenant_id, span, batch_size=2),
+            live(),
+            rebuild_range(maker, tenant.tenant_id, span, batch_size=3),
+        )
         rows = await _rows(app, tenant.tenant_id)
         assert rows == {(day, category): metrics(opens=90) for category in ("", "a", "b")}

@@ -23,10 +23,13 @@ class TestParseCsv:
     def test_reason_column_is_optional(self) -> None:
         assert parse_csv("email\nc@example.test\n").rows == [ImportRow(2, "c@example.test", None)]
 
-    @pytest.mark.parametrize(("text", "message"), [
-        ("", "The CSV is empty"),
-        ("address,reason\na@example.test,x\n", "The CSV header row must name an 'email' column"),
-    ])
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("", "The CSV is empty"),
+            ("address,reason\na@example.test,x\n", "The CSV header row must name an 'email' column"),
+        ],
+    )
     def test_unusable_header_is_400(self, text: str, message: str) -> None:
         with pytest.raises(BadRequestError) as caught:
             parse_csv(text)
@@ -42,23 +45,28 @@ class TestParseCsv:
 
 
 class TestImportEndpoint:
-    async def test_imports_valid_rows_reports_invalid_and_skips_duplicates(self, client: httpx.AsyncClient,
-                                                                            tenant: TenantKey) -> None:
+    async def test_imports_valid_rows_reports_invalid_and_skips_duplicates(
+        self, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         await make_bounce(client, tenant, "known@example.test")
-        text = ("email,reason\n"
-                "new1@example.test,migrated from sendgrid\n"
-                "not an address,oops\n"
-                "NEW1@example.test,repeated in the file\n"
-                "known@example.test,already on the list\n"
-                "new2@example.test,\n"
-                ",missing\n")
+        text = (
+            "email,reason\n"
+            "new1@example.test,migrated from sendgrid\n"
+            "not an address,oops\n"
+            "NEW1@example.test,repeated in the file\n"
+            "known@example.test,already on the list\n"
+            "new2@example.test,\n"
+            ",missing\n"
+        )
         response = await client.post(IMPORT, headers={**tenant.headers, **CSV_HEADERS}, content=text.encode())
         assert response.status_code == 200, response.text
         assert response.json() == {
             "imported": 2,
             "skipped": 2,
-            "errors": [{"row": 3, "message": "Invalid email address: 'not an address'"},
-                       {"row": 7, "message": "Invalid email address: ''"}],
+            "errors": [
+                {"row": 3, "message": "Invalid email address: 'not an address'"},
+                {"row": 7, "message": "Invalid email address: ''"},
+            ],
         }
         listed = await client.get("/v3/suppression/bounces", headers=tenant.headers)
         rows = {b["email"]: b for b in listed.json()["bounces"]}
@@ -78,8 +86,11 @@ class TestImportEndpoint:
         assert response.json() == {"detail": "The CSV header row must name an 'email' column"}
 
     async def test_spam_reports_import_the_same_way(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
-        response = await client.post("/v3/suppression/spam_reports/import", headers={**tenant.headers, **CSV_HEADERS},
-                                      content=b"email\nfbl@example.test\nfbl@example.test\n")
+        response = await client.post(
+            "/v3/suppression/spam_reports/import",
+            headers={**tenant.headers, **CSV_HEADERS},
+            content=b"email\nfbl@example.test\nfbl@example.test\n",
+        )
         assert response.json() == {"imported": 1, "skipped": 1, "errors": []}
         listed = await client.get("/v3/suppression/spam_reports", headers=tenant.headers)
         assert [r["email"] for r in listed.json()["spam_reports"]] == ["fbl@example.test"]

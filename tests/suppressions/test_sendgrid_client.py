@@ -44,8 +44,13 @@ def _bounces_round_trip(base: str, key: str) -> dict[str, Any]:
     bounces.delete(query_params={"delete_all": "true"})
     with pytest.raises(NotFoundError):
         bounces._("three@example.test").get()
-    return {"listed": listed, "one": one, "refused": refused.value.to_dict, "deleted": deleted.status_code,
-            "left": left}
+    return {
+        "listed": listed,
+        "one": one,
+        "refused": refused.value.to_dict,
+        "deleted": deleted.status_code,
+        "left": left,
+    }
 
 
 def _global_round_trip(base: str, key: str) -> dict[str, Any]:

@@ -12,12 +12,21 @@ MOMENT = "2018-02-04T21:05:09.123Z"  # a Sunday
 
 
 class TestFormatDate:
-    @pytest.mark.parametrize(("pattern", "expected"), [
-        ("YYYY YY", "2018 18"), ("MMMM MMM MM M", "February Feb 02 2"), ("DD D Do", "04 4 4th"),
-        ("dddd ddd", "Sunday Sun"), ("HH H hh h", "21 21 09 9"), ("mm m ss s SSS", "05 5 09 9 123"),
-        ("A a", "PM pm"), ("ZZ Z", "+0000 +00:00"), ("[Today is] dddd", "Today is Sunday"),
-        ("YYYY-MM-DDTHH:mm:ss", "2018-02-04T21:05:09"),
-    ])
+    @pytest.mark.parametrize(
+        ("pattern", "expected"),
+        [
+            ("YYYY YY", "2018 18"),
+            ("MMMM MMM MM M", "February Feb 02 2"),
+            ("DD D Do", "04 4 4th"),
+            ("dddd ddd", "Sunday Sun"),
+            ("HH H hh h", "21 21 09 9"),
+            ("mm m ss s SSS", "05 5 09 9 123"),
+            ("A a", "PM pm"),
+            ("ZZ Z", "+0000 +00:00"),
+            ("[Today is] dddd", "Today is Sunday"),
+            ("YYYY-MM-DDTHH:mm:ss", "2018-02-04T21:05:09"),
+        ],
+    )
     def test_tokens(self, pattern: str, expected: str) -> None:
         assert format_date(MOMENT, pattern) == expected
 

@@ -21,8 +21,23 @@ def _rows() -> list[tuple[str, str, str]]:
 
 def test_the_table_lists_every_helper() -> None:
     sources = " ".join(source for source, _, _ in _rows())
-    for helper in ("#if", "else if", "#unless", "#each", "@index", "#with", "#equals", "#notEquals", "#and", "#or",
-                   "#greaterThan", "#lessThan", "length", "formatDate", "insert"):
+    for helper in (
+        "#if",
+        "else if",
+        "#unless",
+        "#each",
+        "@index",
+        "#with",
+        "#equals",
+        "#notEquals",
+        "#and",
+        "#or",
+        "#greaterThan",
+        "#lessThan",
+        "length",
+        "formatDate",
+        "insert",
+    ):
         assert helper in sources, helper
 
 

@@ -42,16 +42,16 @@ class TestCreateTemplate:
         assert UUID_RE.match(body["id"])
         assert body["generation"] == "legacy"
 
-    async def test_name_is_unique_in_the_tenant(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                other_tenant: TenantKey) -> None:
+    async def test_name_is_unique_in_the_tenant(
+        self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         await make_template(client, tenant, name="Receipt")
         response = await client.post("/v3/templates", headers=tenant.headers, json={"name": "Receipt"})
         assert response.status_code == 409
         assert response.json() == {"detail": "A template named 'Receipt' already exists"}
         await make_template(client, other_tenant, name="Receipt")  # another tenant may use the name
 
-    async def test_name_is_required_and_generation_checked(self, client: httpx.AsyncClient,
-                                                           tenant: TenantKey) -> None:
+    async def test_name_is_required_and_generation_checked(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         missing = await client.post("/v3/templates", headers=tenant.headers, json={"generation": "dynamic"})
         assert missing.status_code == 422
         assert missing.json()["detail"][0]["loc"] == ["body", "name"]
@@ -66,8 +66,9 @@ class TestCreateTemplate:
 
 
 class TestListTemplates:
-    async def test_lists_both_generations_by_default_and_filters(self, client: httpx.AsyncClient,
-                                                                 tenant: TenantKey) -> None:
+    async def test_lists_both_generations_by_default_and_filters(
+        self, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         dynamic, _ = await make_template_with_version(client, tenant)
         legacy = await make_template(client, tenant, generation="legacy")
         both = await client.get("/v3/templates", headers=tenant.headers)
@@ -80,8 +81,9 @@ class TestListTemplates:
         assert set(listed) == {"id", "name", "generation", "created_at", "updated_at", "versions"}
         assert listed["versions"][0]["active"] == 1
         assert "html_content" not in listed["versions"][0]
-        legacy_only = await client.get("/v3/templates", headers=tenant.headers,
-                                       params={"generations": "legacy,dynamic"})
+        legacy_only = await client.get(
+            "/v3/templates", headers=tenant.headers, params={"generations": "legacy,dynamic"}
+        )
         assert len(legacy_only.json()["result"]) == 2
 
     async def test_unknown_generation_is_400(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
@@ -100,8 +102,9 @@ class TestListTemplates:
         too_big = await client.get("/v3/templates", headers=tenant.headers, params={"page_size": 201})
         assert too_big.status_code == 422
 
-    async def test_shows_only_the_callers_templates(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                    other_tenant: TenantKey) -> None:
+    async def test_shows_only_the_callers_templates(
+        self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
         await make_template(client, other_tenant)
         response = await client.get("/v3/templates", headers=tenant.headers)
         assert response.json()["result"] == []
@@ -129,18 +132,21 @@ class TestTemplate:
     async def test_rename(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template = await make_template(client, tenant)
         taken = await make_template(client, tenant)
-        response = await client.patch(f"/v3/templates/{template['id']}", headers=tenant.headers,
-                                      json={"name": "Renamed"})
+        response = await client.patch(
+            f"/v3/templates/{template['id']}", headers=tenant.headers, json={"name": "Renamed"}
+        )
         assert response.status_code == 200
         assert response.json()["name"] == "Renamed"
-        clash = await client.patch(f"/v3/templates/{template['id']}", headers=tenant.headers,
-                                   json={"name": taken["name"]})
+        clash = await client.patch(
+            f"/v3/templates/{template['id']}", headers=tenant.headers, json={"name": taken["name"]}
+        )
         assert clash.status_code == 409
         same = await client.patch(f"/v3/templates/{template['id']}", headers=tenant.headers, json={"name": "Renamed"})
         assert same.status_code == 200
 
-    async def test_delete_removes_template_and_versions(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                        app: FastAPI) -> None:
+    async def test_delete_removes_template_and_versions(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         template, version = await make_template_with_version(client, tenant)
         writer = await make_key(app.state.resources.maker, tenant.tenant_id, ["templates.read", "templates.write"])
         refused = await client.delete(f"/v3/templates/{template['id']}", headers=writer.headers)
@@ -165,7 +171,9 @@ class TestTemplate:
         assert copy["id"].startswith("d-")
         assert copy["name"] == f"{template['name']} copy"
         assert [(v["name"], v["active"], v["html_content"]) for v in copy["versions"]] == [
-            (first["name"], 0, first["html_content"]), (second["name"], 1, second["html_content"])]
+            (first["name"], 0, first["html_content"]),
+            (second["name"], 1, second["html_content"]),
+        ]
         assert {v["id"] for v in copy["versions"]}.isdisjoint({first["id"], second["id"]})
         again = await client.post(f"/v3/templates/{template['id']}", headers=tenant.headers)
         assert again.json()["name"] == f"{template['name']} copy 2"
@@ -192,11 +200,19 @@ class TestCreateVersion:
         assert second["active"] == 1
         assert await _active_ids(client, tenant, template["id"]) == [second["id"]]
 
-    async def test_echoes_fields_and_generates_plain_content(self, client: httpx.AsyncClient,
-                                                             tenant: TenantKey) -> None:
+    async def test_echoes_fields_and_generates_plain_content(
+        self, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         template = await make_template(client, tenant)
-        version = await make_version(client, tenant, template["id"], subject="Hi", preheader="Soon", editor="design",
-                                     html_content="<h1>Title</h1><p>Body <a href='https://x.test'>link</a></p>")
+        version = await make_version(
+            client,
+            tenant,
+            template["id"],
+            subject="Hi",
+            preheader="Soon",
+            editor="design",
+            html_content="<h1>Title</h1><p>Body <a href='https://x.test'>link</a></p>",
+        )
         assert version["subject"] == "Hi"
         assert version["preheader"] == "Soon"
         assert version["editor"] == "design"
@@ -208,8 +224,9 @@ class TestCreateVersion:
         kept = await make_version(client, tenant, template["id"], plain_content="Hi {{name}}")
         assert kept["generate_plain_content"] is False
         assert kept["plain_content"] == "Hi {{name}}"
-        forced = await make_version(client, tenant, template["id"], name="v2", plain_content="ignored",
-                                    generate_plain_content=True)
+        forced = await make_version(
+            client, tenant, template["id"], name="v2", plain_content="ignored", generate_plain_content=True
+        )
         assert forced["generate_plain_content"] is True
         assert forced["plain_content"] == "Hi {{name}}"  # the text of the HTML source
         empty = await make_version(client, tenant, template["id"], name="v3", generate_plain_content=False)
@@ -219,30 +236,42 @@ class TestCreateVersion:
     async def test_field_limits_are_422(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template = await make_template(client, tenant)
         url = f"/v3/templates/{template['id']}/versions"
-        for body in ({"subject": "x"}, {"name": ""}, {"name": "x" * 256}, {"name": "v", "subject": "s" * 1001},
-                     {"name": "v", "preheader": "p" * 501}, {"name": "v", "active": 2},
-                     {"name": "v", "editor": "wysiwyg"}):
+        for body in (
+            {"subject": "x"},
+            {"name": ""},
+            {"name": "x" * 256},
+            {"name": "v", "subject": "s" * 1001},
+            {"name": "v", "preheader": "p" * 501},
+            {"name": "v", "active": 2},
+            {"name": "v", "editor": "wysiwyg"},
+        ):
             response = await client.post(url, headers=tenant.headers, json=body)
             assert response.status_code == 422, body
 
     async def test_syntax_errors_are_400_naming_the_part(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template = await make_template(client, tenant)
         url = f"/v3/templates/{template['id']}/versions"
-        cases = {"html_content": "<p>{{#if vip}}VIP</p>", "subject": "Hi {{name", "plain_content": "{{/each}}",
-                 "preheader": "{{nope a b}}"}
+        cases = {
+            "html_content": "<p>{{#if vip}}VIP</p>",
+            "subject": "Hi {{name",
+            "plain_content": "{{/each}}",
+            "preheader": "{{nope a b}}",
+        }
         for part, source in cases.items():
             response = await client.post(url, headers=tenant.headers, json={"name": "bad", part: source})
             assert response.status_code == 400, part
             assert response.json()["detail"].startswith(f"Template syntax error in {part}: "), response.text
         html = await client.post(url, headers=tenant.headers, json={"name": "bad", "html_content": "{{#if a}}"})
         assert html.json() == {
-            "detail": "Template syntax error in html_content: syntax error: unclosed block {{#if}} at line 1, column 1"}
+            "detail": "Template syntax error in html_content: syntax error: unclosed block {{#if}} at line 1, column 1"
+        }
         assert (await _template(client, tenant, template["id"]))["versions"] == []
 
     async def test_legacy_templates_are_not_parsed(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template = await make_template(client, tenant, generation="legacy")
-        version = await make_version(client, tenant, template["id"], html_content="<%body%> {{#if",
-                                     subject="<%subject%>")
+        version = await make_version(
+            client, tenant, template["id"], html_content="<%body%> {{#if", subject="<%subject%>"
+        )
         assert version["html_content"] == "<%body%> {{#if"
 
     async def test_unknown_template_is_404(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
@@ -281,7 +310,11 @@ class TestVersion:
         assert response.status_code == 200
         body = response.json()
         assert (body["subject"], body["name"], body["html_content"], body["plain_content"]) == (
-            "New {{x}}", "renamed", version["html_content"], "Text")
+            "New {{x}}",
+            "renamed",
+            version["html_content"],
+            "Text",
+        )
         generated = (await client.patch(url, headers=tenant.headers, json={"plain_content": None})).json()
         assert generated["generate_plain_content"] is True
         assert generated["plain_content"] == "Hi {{name}}"
@@ -289,8 +322,7 @@ class TestVersion:
         assert bad.status_code == 400
         assert bad.json()["detail"].startswith("Template syntax error in html_content")
 
-    async def test_patch_active_switches_the_active_version(self, client: httpx.AsyncClient,
-                                                            tenant: TenantKey) -> None:
+    async def test_patch_active_switches_the_active_version(self, client: httpx.AsyncClient, tenant: TenantKey) -> None:
         template, first = await make_template_with_version(client, tenant)
         second = await make_version(client, tenant, template["id"], name="v2")
         url = f"/v3/templates/{template['id']}/versions"
@@ -322,8 +354,9 @@ class TestVersion:
         assert (await client.post(back, headers=tenant.headers)).status_code == 200
         assert await _active_ids(client, tenant, template["id"]) == [first["id"]]
 
-    async def test_concurrent_activations_leave_exactly_one_active(self, client: httpx.AsyncClient,
-                                                                   tenant: TenantKey) -> None:
+    async def test_concurrent_activations_leave_exactly_one_active(
+        self, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         template, _ = await make_template_with_version(client, tenant)
         others = [await make_version(client, tenant, template["id"], name=f"v{i}") for i in range(4)]
         url = f"/v3/templates/{template['id']}/versions/{{}}/activate"
@@ -337,7 +370,8 @@ class TestVersion:
         url = f"/v3/templates/{template['id']}/versions/{second['id']}"
         writer = await make_key(app.state.resources.maker, tenant.tenant_id, ["templates.write"])
         assert (await client.delete(url, headers=writer.headers)).json() == {
-            "detail": "Missing required scope: templates.delete"}
+            "detail": "Missing required scope: templates.delete"
+        }
         response = await client.delete(url, headers=tenant.headers)
         assert response.status_code == 204
         assert [v["id"] for v in (await _template(client, tenant, template["id"]))["versions"]] == [first["id"]]
@@ -349,9 +383,8 @@ class TestVersion:
         response = await client.delete(url, headers=tenant.headers)
         assert response.status_code == 400
         assert response.json() == {
-            "detail": "Cannot delete the active version of a template; activate another version first"}
+            "detail": "Cannot delete the active version of a template; activate another version first"
+        }
         await make_version(client, tenant, template["id"], name="v2")
         assert (await client.delete(url, headers=tenant.headers)).status_code == 400
         assert await _active_ids(client, tenant, template["id"]) == [only["id"]]
-
-

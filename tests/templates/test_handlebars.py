@@ -15,30 +15,33 @@ def run(source: str, **data: Any) -> str:
 
 
 class TestSyntaxErrors:
-    @pytest.mark.parametrize(("source", "message"), [
-        ("{{#if a}}x", "unclosed block {{#if}} at line 1, column 1"),
-        ("a\n  {{#each items}}x{{/if}}", "{{/if}} does not match {{#each}} at line 2, column 19"),
-        ("{{/if}}", "{{/if}} closes nothing at line 1, column 1"),
-        ("{{else}}", "{{else}} outside a block at line 1, column 1"),
-        ("{{#if a}}{{else}}{{else}}{{/if}}", "a second {{else}} in one block at line 1, column 18"),
-        ("{{#if a}}{{else if b}}x", "unclosed block {{#if}} at line 1, column 1"),
-        ("Hi {{name", "unclosed tag, expected '}}' at line 1, column 4"),
-        ("{{{name}}", "unclosed tag, expected '}}}' at line 1, column 1"),
-        ("{{}}", "empty tag {{}} at line 1, column 1"),
-        ("{{shout name}}", "unknown helper 'shout' at line 1, column 1"),
-        ("{{#shout name}}{{/shout}}", "unknown block helper 'shout' at line 1, column 1"),
-        ("{{#if (shout a)}}{{/if}}", "unknown helper 'shout' in sub-expression at line 1, column 1"),
-        ("{{if a}}", "if is a block helper, write {{#if …}} at line 1, column 1"),
-        ("{{#if}}{{/if}}", "if takes 1 argument(s), got 0 at line 1, column 1"),
-        ("{{#equals a}}{{/equals}}", "equals takes 2 argument(s), got 1 at line 1, column 1"),
-        ("{{#and a}}{{/and}}", "and takes 2 or more argument(s), got 1 at line 1, column 1"),
-        ("{{formatDate d}}", "formatDate takes 2 to 3 argument(s), got 1 at line 1, column 1"),
-        ("{{> footer}}", "partials ({{> name}}) are not supported at line 1, column 1"),
-        ("{{#each items as |item|}}{{/each}}", "block parameters (as |x|) are not supported at line 1, column 1"),
-        ("{{{{raw}}}}{{{{/raw}}}}", "raw blocks {{{{…}}}} are not supported at line 1, column 1"),
-        ("{{a..b}}", "invalid path 'a..b' at line 1, column 1"),
-        ("{{#if (equals a b}}{{/if}}", "unclosed '(' at line 1, column 1"),
-    ])
+    @pytest.mark.parametrize(
+        ("source", "message"),
+        [
+            ("{{#if a}}x", "unclosed block {{#if}} at line 1, column 1"),
+            ("a\n  {{#each items}}x{{/if}}", "{{/if}} does not match {{#each}} at line 2, column 19"),
+            ("{{/if}}", "{{/if}} closes nothing at line 1, column 1"),
+            ("{{else}}", "{{else}} outside a block at line 1, column 1"),
+            ("{{#if a}}{{else}}{{else}}{{/if}}", "a second {{else}} in one block at line 1, column 18"),
+            ("{{#if a}}{{else if b}}x", "unclosed block {{#if}} at line 1, column 1"),
+            ("Hi {{name", "unclosed tag, expected '}}' at line 1, column 4"),
+            ("{{{name}}", "unclosed tag, expected '}}}' at line 1, column 1"),
+            ("{{}}", "empty tag {{}} at line 1, column 1"),
+            ("{{shout name}}", "unknown helper 'shout' at line 1, column 1"),
+            ("{{#shout name}}{{/shout}}", "unknown block helper 'shout' at line 1, column 1"),
+            ("{{#if (shout a)}}{{/if}}", "unknown helper 'shout' in sub-expression at line 1, column 1"),
+            ("{{if a}}", "if is a block helper, write {{#if …}} at line 1, column 1"),
+            ("{{#if}}{{/if}}", "if takes 1 argument(s), got 0 at line 1, column 1"),
+            ("{{#equals a}}{{/equals}}", "equals takes 2 argument(s), got 1 at line 1, column 1"),
+            ("{{#and a}}{{/and}}", "and takes 2 or more argument(s), got 1 at line 1, column 1"),
+            ("{{formatDate d}}", "formatDate takes 2 to 3 argument(s), got 1 at line 1, column 1"),
+            ("{{> footer}}", "partials ({{> name}}) are not supported at line 1, column 1"),
+            ("{{#each items as |item|}}{{/each}}", "block parameters (as |x|) are not supported at line 1, column 1"),
+            ("{{{{raw}}}}{{{{/raw}}}}", "raw blocks {{{{…}}}} are not supported at line 1, column 1"),
+            ("{{a..b}}", "invalid path 'a..b' at line 1, column 1"),
+            ("{{#if (equals a b}}{{/if}}", "unclosed '(' at line 1, column 1"),
+        ],
+    )
     def test_is_refused_with_position(self, source: str, message: str) -> None:
         with pytest.raises(HandlebarsSyntaxError) as caught:
             parse(source)
@@ -66,7 +69,7 @@ class TestSyntax:
 
     def test_literals(self) -> None:
         assert run("{{#equals n -1.5}}y{{/equals}}{{#equals s 'it\\'s'}}!{{/equals}}", n=-1.5, s="it's") == "y!"
-        assert run('{{insert x "say \\"hi\\""}}') == 'say &quot;hi&quot;'
+        assert run('{{insert x "say \\"hi\\""}}') == "say &quot;hi&quot;"
 
     def test_hash_after_positional(self) -> None:
         with pytest.raises(HandlebarsSyntaxError, match="positional argument after key=value"):

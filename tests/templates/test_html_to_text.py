@@ -11,11 +11,14 @@ class TestHtmlToText:
         assert html_to_text(html) == "Hello & welcome\n\nFirst line\nsecond line\n\na\nb"
 
     def test_links_keep_their_url(self) -> None:
-        html = ('<p>Visit <a href="https://x.test/a?b=1&amp;c=2">our site</a>, <a href="https://x.test">'
-                'https://x.test</a>, <a href="mailto:help@x.test">help@x.test</a>, <a href="#top">top</a> '
-                'and <a href="https://x.test/i"><img src="i.png" alt=""></a>.</p>')
-        assert html_to_text(html) == ("Visit our site (https://x.test/a?b=1&c=2), https://x.test, help@x.test, top "
-                                      "and https://x.test/i.")
+        html = (
+            '<p>Visit <a href="https://x.test/a?b=1&amp;c=2">our site</a>, <a href="https://x.test">'
+            'https://x.test</a>, <a href="mailto:help@x.test">help@x.test</a>, <a href="#top">top</a> '
+            'and <a href="https://x.test/i"><img src="i.png" alt=""></a>.</p>'
+        )
+        assert html_to_text(html) == (
+            "Visit our site (https://x.test/a?b=1&c=2), https://x.test, help@x.test, top and https://x.test/i."
+        )
 
     def test_lists(self) -> None:
         html = "<ul><li>one</li><li>two<ol><li>a</li><li>b</li></ol></li></ul><p>after</p>"
@@ -26,18 +29,22 @@ class TestHtmlToText:
         assert html_to_text(html) == "Item Price\nTea $2"
 
     def test_skips_head_style_script_and_comments(self) -> None:
-        html = ("<html><head><title>T</title><style>p {color: red}</style></head><body><!--[if mso]>x<![endif]-->"
-                "<script>alert(1)</script><p>Body</p></body></html>")
+        html = (
+            "<html><head><title>T</title><style>p {color: red}</style></head><body><!--[if mso]>x<![endif]-->"
+            "<script>alert(1)</script><p>Body</p></body></html>"
+        )
         assert html_to_text(html) == "Body"
 
     def test_pre_keeps_whitespace(self) -> None:
         assert html_to_text("<p>Code:</p><pre>  a = 1\n    b</pre>") == "Code:\n\n  a = 1\n    b"
 
     def test_entities_images_and_invisible_padding(self) -> None:
-        html = "<p>caf&eacute; &lt;3&nbsp;&#x2764;</p><img alt=\"Logo\" src=\"l.png\"><span>&zwnj;&#847;&shy;</span>"
+        html = '<p>caf&eacute; &lt;3&nbsp;&#x2764;</p><img alt="Logo" src="l.png"><span>&zwnj;&#847;&shy;</span>'
         assert html_to_text(html) == "café <3 ❤\n\nLogo"
 
     def test_plain_text_and_broken_html(self) -> None:
         assert html_to_text("just text") == "just text"
-        assert html_to_text("<p>unclosed <b>bold <a href='https://x.test'>link") == "unclosed bold link (https://x.test)"
+        assert (
+            html_to_text("<p>unclosed <b>bold <a href='https://x.test'>link") == "unclosed bold link (https://x.test)"
+        )
         assert html_to_text("") == ""

@@ -21,8 +21,13 @@ DATA = {"name": "Tom & <Jerry>", "items": [{"title": "Tea", "price": 2}]}
 
 class TestRenderDynamic:
     def test_escapes_html_only(self) -> None:
-        result = render_dynamic(subject="Hi {{name}}", html="<p>Hi {{name}}</p><p>{{{name}}}</p>",
-                                text="Hi {{name}}", preheader="For {{name}}", data=DATA)
+        result = render_dynamic(
+            subject="Hi {{name}}",
+            html="<p>Hi {{name}}</p><p>{{{name}}}</p>",
+            text="Hi {{name}}",
+            preheader="For {{name}}",
+            data=DATA,
+        )
         assert result == RenderedContent(
             subject="Hi Tom & <Jerry>",
             html="<p>Hi Tom &amp; &lt;Jerry&gt;</p><p>Tom & <Jerry></p>",
@@ -31,15 +36,19 @@ class TestRenderDynamic:
         )
 
     def test_text_is_generated_from_the_rendered_html(self) -> None:
-        html = ("<h1>Receipt for {{name}}</h1><ul>{{#each items}}<li>{{title}}: ${{price}}</li>{{/each}}</ul>"
-                '<p><a href="https://shop.test/orders?u={{name}}">Your orders</a></p>')
+        html = (
+            "<h1>Receipt for {{name}}</h1><ul>{{#each items}}<li>{{title}}: ${{price}}</li>{{/each}}</ul>"
+            '<p><a href="https://shop.test/orders?u={{name}}">Your orders</a></p>'
+        )
         result = render_dynamic(subject=None, html=html, text=None, preheader=None, data=DATA)
-        assert result.text == ("Receipt for Tom & <Jerry>\n\n- Tea: $2\n\n"
-                               "Your orders (https://shop.test/orders?u=Tom & <Jerry>)")
+        assert result.text == (
+            "Receipt for Tom & <Jerry>\n\n- Tea: $2\n\nYour orders (https://shop.test/orders?u=Tom & <Jerry>)"
+        )
 
     def test_absent_parts_stay_absent(self) -> None:
         assert render_dynamic(subject=None, html=None, text=None, preheader=None, data={}) == RenderedContent(
-            None, None, None, None)
+            None, None, None, None
+        )
         only_text = render_dynamic(subject="", html=None, text="x", preheader=None, data={})
         assert (only_text.subject, only_text.html, only_text.text) == ("", None, "x")
 
@@ -48,14 +57,20 @@ class TestRenderDynamic:
         assert result.text == ""
 
     def test_subject_line_breaks_become_spaces(self) -> None:
-        result = render_dynamic(subject="Hi {{name}}", html=None, text=None, preheader=None,
-                                data={"name": "x\r\nBcc: victim@example.test"})
+        result = render_dynamic(
+            subject="Hi {{name}}", html=None, text=None, preheader=None, data={"name": "x\r\nBcc: victim@example.test"}
+        )
         assert result.subject == "Hi x Bcc: victim@example.test"
 
-    @pytest.mark.parametrize(("part", "kwargs"), [
-        ("subject", {"subject": "{{#if a}}"}), ("html", {"html": "<p>{{/if}}</p>"}),
-        ("text", {"text": "{{nope x}}"}), ("preheader", {"preheader": "{{"}),
-    ])
+    @pytest.mark.parametrize(
+        ("part", "kwargs"),
+        [
+            ("subject", {"subject": "{{#if a}}"}),
+            ("html", {"html": "<p>{{/if}}</p>"}),
+            ("text", {"text": "{{nope x}}"}),
+            ("preheader", {"preheader": "{{"}),
+        ],
+    )
     def test_syntax_errors_name_the_part(self, part: str, kwargs: dict[str, str]) -> None:
         arguments: dict[str, str | None] = {"subject": None, "html": None, "text": None, "preheader": None}
         arguments.update(kwargs)
@@ -84,17 +99,22 @@ class TestRenderDynamic:
         assert (info.misses, info.hits) == (2, 98)
 
     def test_a_thousand_personalizations_render_quickly(self) -> None:
-        html = ("<html><body><h1>Hi {{insert first_name 'default=there'}}</h1>"
-                "{{#each items}}<tr><td>{{name}}</td><td>{{formatDate shipped 'MMM D, YYYY'}}</td>"
-                "{{#greaterThan qty 1}}<td>x{{qty}}</td>{{/greaterThan}}</tr>{{/each}}"
-                "{{#if vip}}<p>VIP</p>{{else}}<p>Join</p>{{/if}}<a href='https://x.test/u/{{id}}'>Manage</a>"
-                "</body></html>") * 5
+        html = (
+            "<html><body><h1>Hi {{insert first_name 'default=there'}}</h1>"
+            "{{#each items}}<tr><td>{{name}}</td><td>{{formatDate shipped 'MMM D, YYYY'}}</td>"
+            "{{#greaterThan qty 1}}<td>x{{qty}}</td>{{/greaterThan}}</tr>{{/each}}"
+            "{{#if vip}}<p>VIP</p>{{else}}<p>Join</p>{{/if}}<a href='https://x.test/u/{{id}}'>Manage</a>"
+            "</body></html>"
+        ) * 5
         started = time.perf_counter()
         for i in range(1000):
-            data = {"first_name": f"user{i}", "id": i, "vip": i % 2,
-                    "items": [{"name": f"item{k}", "qty": k, "shipped": "2024-05-01T10:00:00Z"} for k in range(5)]}
-            result = render_dynamic(subject="Order for {{first_name}}", html=html, text=None, preheader=None,
-                                    data=data)
+            data = {
+                "first_name": f"user{i}",
+                "id": i,
+                "vip": i % 2,
+                "items": [{"name": f"item{k}", "qty": k, "shipped": "2024-05-01T10:00:00Z"} for k in range(5)],
+            }
+            result = render_dynamic(subject="Order for {{first_name}}", html=html, text=None, preheader=None, data=data)
             assert f"user{i}" in (result.text or "")
         assert time.perf_counter() - started < 10
 
@@ -110,10 +130,15 @@ class TestCheckSyntax:
 
 class TestRenderLegacy:
     def test_plain_key_replacement_in_every_part(self) -> None:
-        result = render_legacy(subject="Hi -name-", html="<p>Hi -name- & -city-</p>", text="Hi -name-",
-                               substitutions={"-name-": "<Ann>", "-city-": "Oslo"})
-        assert result == RenderedContent(subject="Hi <Ann>", html="<p>Hi <Ann> & Oslo</p>", text="Hi <Ann>",
-                                         preheader=None)
+        result = render_legacy(
+            subject="Hi -name-",
+            html="<p>Hi -name- & -city-</p>",
+            text="Hi -name-",
+            substitutions={"-name-": "<Ann>", "-city-": "Oslo"},
+        )
+        assert result == RenderedContent(
+            subject="Hi <Ann>", html="<p>Hi <Ann> & Oslo</p>", text="Hi <Ann>", preheader=None
+        )
 
     def test_handlebars_is_not_interpreted(self) -> None:
         result = render_legacy(subject=None, html="{{#if x}}{{name}}", text=None, substitutions={"{{name}}": "N"})

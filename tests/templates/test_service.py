@@ -13,19 +13,25 @@ from tests.factories.tenants import TenantKey
 
 
 class TestActiveVersion:
-    async def test_returns_the_template_and_its_active_version(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                               app: FastAPI) -> None:
+    async def test_returns_the_template_and_its_active_version(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         template, _first = await make_template_with_version(client, tenant)
         second = await make_version(client, tenant, template["id"], name="v2", subject="Second {{n}}", active=1)
         async with unit_of_work(app.state.resources.maker) as session:
             found = await active_version(session, tenant.tenant_id, template["id"])
         assert found is not None
         row, version = found
-        assert (row.id, row.generation, version.id, version.subject) == (template["id"], "dynamic", second["id"],
-                                                                         "Second {{n}}")
+        assert (row.id, row.generation, version.id, version.subject) == (
+            template["id"],
+            "dynamic",
+            second["id"],
+            "Second {{n}}",
+        )
 
     async def test_none_for_another_tenant_a_missing_template_or_no_versions(
-            self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey, app: FastAPI) -> None:
+        self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey, app: FastAPI
+    ) -> None:
         template, _ = await make_template_with_version(client, tenant)
         empty = await make_template(client, tenant)
         async with unit_of_work(app.state.resources.maker) as session:
@@ -33,15 +39,17 @@ class TestActiveVersion:
             assert await active_version(session, tenant.tenant_id, "d-" + "0" * 32) is None
             assert await active_version(session, tenant.tenant_id, empty["id"]) is None
 
-    async def test_none_after_the_template_is_deleted(self, client: httpx.AsyncClient, tenant: TenantKey,
-                                                      app: FastAPI) -> None:
+    async def test_none_after_the_template_is_deleted(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         template, _ = await make_template_with_version(client, tenant)
         assert (await client.delete(f"/v3/templates/{template['id']}", headers=tenant.headers)).status_code == 204
         async with unit_of_work(app.state.resources.maker) as session:
             assert await active_version(session, tenant.tenant_id, template["id"]) is None
 
-    async def test_legacy_templates_are_returned_for_the_caller_to_refuse(self, client: httpx.AsyncClient,
-                                                                           tenant: TenantKey, app: FastAPI) -> None:
+    async def test_legacy_templates_are_returned_for_the_caller_to_refuse(
+        self, client: httpx.AsyncClient, tenant: TenantKey, app: FastAPI
+    ) -> None:
         template = await make_template(client, tenant, generation="legacy")
         await make_version(client, tenant, template["id"], html_content="<%body%>")
         async with unit_of_work(app.state.resources.maker) as session:

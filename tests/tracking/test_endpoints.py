@@ -26,21 +26,26 @@ async def sent(app: FastAPI, tenant: TenantKey) -> SentMessage:
 
 
 def token(app: FastAPI, message: SentMessage, kind: TokenKind, url: str | None = None) -> str:
-    return sign_token(app.state.resources.settings.SECRET_KEY, kind=kind, message_id=message.id,
-                      recipient=message.recipient, url=url)
+    return sign_token(
+        app.state.resources.settings.SECRET_KEY, kind=kind, message_id=message.id, recipient=message.recipient, url=url
+    )
 
 
 async def events(app: FastAPI, message: SentMessage) -> list[EmailEvent]:
     async with unit_of_work(app.state.resources.maker) as session:
-        rows = await session.scalars(select(EmailEvent).where(EmailEvent.message_id == message.id)
-                                     .order_by(EmailEvent.occurred_at))
+        rows = await session.scalars(
+            select(EmailEvent).where(EmailEvent.message_id == message.id).order_by(EmailEvent.occurred_at)
+        )
         return list(rows)
 
 
 async def today_stats(app: FastAPI, tenant_id: str) -> DailyStat:
     async with unit_of_work(app.state.resources.maker) as session:
-        row = await session.scalar(select(DailyStat).where(
-            DailyStat.tenant_id == tenant_id, DailyStat.date == datetime.now(UTC).date(), DailyStat.category == ""))
+        row = await session.scalar(
+            select(DailyStat).where(
+                DailyStat.tenant_id == tenant_id, DailyStat.date == datetime.now(UTC).date(), DailyStat.category == ""
+            )
+        )
     assert row is not None
     return row
 
@@ -67,8 +72,9 @@ class TestOpenPixel:
         stats = await today_stats(app, sent.tenant_id)
         assert (stats.opens, stats.unique_opens) == (2, 1)
 
-    async def test_bad_token_gets_the_same_gif_and_records_nothing(self, app: FastAPI, client: httpx.AsyncClient,
-                                                                   sent: SentMessage) -> None:
+    async def test_bad_token_gets_the_same_gif_and_records_nothing(
+        self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage
+    ) -> None:
         good = await client.get(f"/t/o/{token(app, sent, TokenKind.OPEN)}.gif")
         forged = await client.get(f"/t/o/{token(app, sent, TokenKind.OPEN)[:-3]}abc.gif")
         wrong_kind = await client.get(f"/t/o/{token(app, sent, TokenKind.UNSUBSCRIBE)}.gif")
@@ -77,8 +83,9 @@ class TestOpenPixel:
 
 
 class TestClick:
-    async def test_redirects_to_the_minted_url_and_counts(self, app: FastAPI, client: httpx.AsyncClient,
-                                                          sent: SentMessage) -> None:
+    async def test_redirects_to_the_minted_url_and_counts(
+        self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage
+    ) -> None:
         path = f"/t/c/{token(app, sent, TokenKind.CLICK, DEST)}?u={quote(DEST, safe='')}"
         response = await client.get(path)
         await client.get(path)
@@ -86,7 +93,9 @@ class TestClick:
         assert response.headers["location"] == DEST
         clicks = await events(app, sent)
         assert [(e.event_type, e.data["unique"], e.data["url"]) for e in clicks] == [
-            ("click", True, DEST), ("click", False, DEST)]
+            ("click", True, DEST),
+            ("click", False, DEST),
+        ]
         stats = await today_stats(app, sent.tenant_id)
         assert (stats.clicks, stats.unique_clicks) == (2, 1)
 
@@ -101,8 +110,9 @@ class TestClick:
 
 
 class TestUnsubscribe:
-    async def test_page_lists_groups_and_actions_update_lists(self, app: FastAPI, client: httpx.AsyncClient,
-                                                              tenant: TenantKey) -> None:
+    async def test_page_lists_groups_and_actions_update_lists(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
         async with unit_of_work(app.state.resources.maker) as session:
             group = AsmGroup(tenant_id=tenant.tenant_id, name="Newsletter", description="Weekly news")
             session.add(group)
@@ -128,15 +138,18 @@ class TestUnsubscribe:
         assert (await today_stats(app, tenant.tenant_id)).unsubscribes == 2
 
     async def test_one_click_post(self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage) -> None:
-        response = await client.post(f"/t/u/{token(app, sent, TokenKind.UNSUBSCRIBE)}",
-                                     content="List-Unsubscribe=One-Click",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = await client.post(
+            f"/t/u/{token(app, sent, TokenKind.UNSUBSCRIBE)}",
+            content="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert response.status_code == 200
         assert await suppressions(app, sent.tenant_id) == [("unsubscribe", sent.recipient, None)]
         assert [e.event_type for e in await events(app, sent)] == ["unsubscribe"]
 
-    async def test_foreign_group_bad_action_and_bad_token(self, app: FastAPI, client: httpx.AsyncClient,
-                                                          sent: SentMessage, other_tenant: TenantKey) -> None:
+    async def test_foreign_group_bad_action_and_bad_token(
+        self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage, other_tenant: TenantKey
+    ) -> None:
         async with unit_of_work(app.state.resources.maker) as session:
             foreign = AsmGroup(tenant_id=other_tenant.tenant_id, name="Theirs")
             session.add(foreign)
@@ -144,8 +157,7 @@ class TestUnsubscribe:
             foreign_id = foreign.id
         path = f"/t/u/{token(app, sent, TokenKind.UNSUBSCRIBE)}"
         form = {"Content-Type": "application/x-www-form-urlencoded"}
-        foreign_group = await client.post(path, content=f"action=unsubscribe_group&group_id={foreign_id}",
-                                          headers=form)
+        foreign_group = await client.post(path, content=f"action=unsubscribe_group&group_id={foreign_id}", headers=form)
         nonsense = await client.post(path, content="action=explode", headers=form)
         bad = await client.get(f"/t/u/{token(app, sent, TokenKind.OPEN)}")
         assert (foreign_group.status_code, nonsense.status_code, bad.status_code) == (400, 400, 404)

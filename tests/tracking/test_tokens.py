@@ -25,8 +25,11 @@ class TestSignToken:
         assert set(first) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
     def test_tokens_differ_per_recipient_and_kind(self) -> None:
-        tokens = {sign_token(SECRET, kind=kind, message_id="msg_1", recipient=rcpt)
-                  for kind in ("o", "u") for rcpt in ("a@example.test", "b@example.test")}
+        tokens = {
+            sign_token(SECRET, kind=kind, message_id="msg_1", recipient=rcpt)
+            for kind in ("o", "u")
+            for rcpt in ("a@example.test", "b@example.test")
+        }
         assert len(tokens) == 4
 
     def test_click_token_needs_a_url_and_others_refuse_one(self) -> None:
@@ -38,8 +41,9 @@ class TestSignToken:
 
 class TestVerifyToken:
     def test_click_token_is_bound_to_its_destination(self) -> None:
-        token = sign_token(SECRET, kind="c", message_id="msg_1", recipient="a@example.test",
-                           url="https://example.com/a?b=1")
+        token = sign_token(
+            SECRET, kind="c", message_id="msg_1", recipient="a@example.test", url="https://example.com/a?b=1"
+        )
 
         parsed = verify_token(SECRET, token, kind="c", url="https://example.com/a?b=1")
         assert parsed is not None

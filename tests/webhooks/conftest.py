@@ -61,8 +61,17 @@ async def run_worker(ctx: dict[str, Any]) -> int:
     if not due:
         return 0
     pool = await create_pool(redis_settings(ctx["settings"].REDIS_URL))  # the worker closes its pool at the end
-    worker = Worker(functions=[func(deliver_webhook, name="deliver_webhook")], queue_name=queue, redis_pool=pool,
-                    ctx=dict(ctx), burst=True, max_burst_jobs=due, poll_delay=0, handle_signals=False, keep_result=0)
+    worker = Worker(
+        functions=[func(deliver_webhook, name="deliver_webhook")],
+        queue_name=queue,
+        redis_pool=pool,
+        ctx=dict(ctx),
+        burst=True,
+        max_burst_jobs=due,
+        poll_delay=0,
+        handle_signals=False,
+        keep_result=0,
+    )
     try:
         await worker.async_run()
     finally:

@@ -26,15 +26,15 @@ async def clear_mail_queues(ctx: dict[str, Any]) -> None:
 
 
 class TestPipeline:
-    async def test_a_sent_message_reaches_the_endpoint(self, ctx: dict[str, Any], app: FastAPI,
-                                                       client: httpx.AsyncClient, tenant: TenantKey,
-                                                       receiver: WebhookReceiver) -> None:
+    async def test_a_sent_message_reaches_the_endpoint(
+        self, ctx: dict[str, Any], app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, receiver: WebhookReceiver
+    ) -> None:
         await make_sender_domain(app.state.resources.maker, tenant.tenant_id)
-        _, secret = await make_endpoint(ctx["maker"], ctx["settings"], tenant.tenant_id, receiver.url(),
-                                        ["processed"])
+        _, secret = await make_endpoint(ctx["maker"], ctx["settings"], tenant.tenant_id, receiver.url(), ["processed"])
         try:
-            [message_id] = await send(client, tenant, send_body("rcpt@example.org", categories=["welcome"],
-                                                                custom_args={"order": "42"}))
+            [message_id] = await send(
+                client, tenant, send_body("rcpt@example.org", categories=["welcome"], custom_args={"order": "42"})
+            )
             assert await process_email(ctx, message_id) == "rendered"
         finally:
             await clear_mail_queues(ctx)
@@ -43,14 +43,17 @@ class TestPipeline:
         assert await deliver_webhook(ctx, row.id) == "succeeded"
         [post] = receiver.posts()
         body = post.json()
-        assert (body["event_type"], body["message_id"], body["recipient_email"]) == ("processed", message_id,
-                                                                                    "rcpt@example.org")
+        assert (body["event_type"], body["message_id"], body["recipient_email"]) == (
+            "processed",
+            message_id,
+            "rcpt@example.org",
+        )
         assert (body["categories"], body["custom_args"]) == (["welcome"], {"order": "42"})
         assert verify_signature(secret, post.headers["X-ScaiSend-Signature"], post.body, ctx["clock"].now())
 
-    async def test_sandbox_sends_reach_no_webhook(self, ctx: dict[str, Any], app: FastAPI,
-                                                  client: httpx.AsyncClient, tenant: TenantKey,
-                                                  receiver: WebhookReceiver) -> None:
+    async def test_sandbox_sends_reach_no_webhook(
+        self, ctx: dict[str, Any], app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey, receiver: WebhookReceiver
+    ) -> None:
         await make_sender_domain(app.state.resources.maker, tenant.tenant_id)
         await make_endpoint(ctx["maker"], ctx["settings"], tenant.tenant_id, receiver.url())
         try:

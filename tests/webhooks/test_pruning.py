@@ -25,8 +25,17 @@ async def add(db: OwnDatabase, status: str, updated_at: datetime) -> str:
     delivery_id = new_id("whd")
     tenant = await make_tenant(db.maker)
     async with unit_of_work(db.maker) as session:
-        session.add(WebhookDelivery(id=delivery_id, tenant_id=tenant.tenant_id, payload={}, status=status, attempts=1,
-                                    created_at=updated_at, updated_at=updated_at))
+        session.add(
+            WebhookDelivery(
+                id=delivery_id,
+                tenant_id=tenant.tenant_id,
+                payload={},
+                status=status,
+                attempts=1,
+                created_at=updated_at,
+                updated_at=updated_at,
+            )
+        )
     return delivery_id
 
 
@@ -37,8 +46,12 @@ async def remaining(db: OwnDatabase) -> set[str]:
 
 async def test_only_finished_rows_past_the_retention_go(own_database: OwnDatabase) -> None:
     gone = {await add(own_database, "succeeded", OLD), await add(own_database, "failed", OLD)}
-    kept = {await add(own_database, "pending", OLD), await add(own_database, "queued", OLD),
-            await add(own_database, "succeeded", RECENT), await add(own_database, "failed", RECENT)}
+    kept = {
+        await add(own_database, "pending", OLD),
+        await add(own_database, "queued", OLD),
+        await add(own_database, "succeeded", RECENT),
+        await add(own_database, "failed", RECENT),
+    }
     assert await prune(own_database.maker, NOW - timedelta(days=30)) == 2
     assert await remaining(own_database) == kept
     assert not gone & await remaining(own_database)
@@ -53,8 +66,11 @@ async def test_deletes_in_batches_until_done(own_database: OwnDatabase) -> None:
 
 async def test_the_cron_follows_the_setting(own_database: OwnDatabase) -> None:
     old = await add(own_database, "succeeded", OLD)
-    ctx = {"maker": own_database.maker, "clock": ManualClock(NOW),
-           "settings": own_database.settings.model_copy(update={"WEBHOOK_DELIVERY_RETENTION_DAYS": 0})}
+    ctx = {
+        "maker": own_database.maker,
+        "clock": ManualClock(NOW),
+        "settings": own_database.settings.model_copy(update={"WEBHOOK_DELIVERY_RETENTION_DAYS": 0}),
+    }
     assert await prune_webhook_deliveries(ctx) == 0
     assert await remaining(own_database) == {old}
     ctx["settings"] = own_database.settings  # the default: 30 days

@@ -9,9 +9,17 @@ from scaisend.webhooks.sendgrid_format import TOGGLES, sendgrid_event_name, to_s
 
 
 def env(event_type: str, metadata: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"event_id": "evt_1", "event_type": event_type, "timestamp": 1800000000,
-                            "message_id": "msg_1", "recipient_email": "a@example.test", "tenant_id": "tnt_1",
-                            "categories": [], "custom_args": {}, "metadata": metadata or {}}
+    base: dict[str, Any] = {
+        "event_id": "evt_1",
+        "event_type": event_type,
+        "timestamp": 1800000000,
+        "message_id": "msg_1",
+        "recipient_email": "a@example.test",
+        "tenant_id": "tnt_1",
+        "categories": [],
+        "custom_args": {},
+        "metadata": metadata or {},
+    }
     return {**base, **extra}
 
 
@@ -33,8 +41,14 @@ class TestNames:
 class TestCommonFields:
     def test_identity_fields(self) -> None:
         event = sg("processed")
-        assert event == {"email": "a@example.test", "timestamp": 1800000000, "event": "processed",
-                         "sg_event_id": "evt_1", "sg_message_id": "msg_1", "smtp-id": "<msg_1@mta.example.test>"}
+        assert event == {
+            "email": "a@example.test",
+            "timestamp": 1800000000,
+            "event": "processed",
+            "sg_event_id": "evt_1",
+            "sg_message_id": "msg_1",
+            "smtp-id": "<msg_1@mta.example.test>",
+        }
 
     def test_one_category_is_a_string_several_an_array(self) -> None:
         assert sg("open", categories=["welcome"])["category"] == "welcome"
@@ -52,8 +66,15 @@ class TestCommonFields:
 
 class TestPerEvent:
     def test_bounce_has_type_status_reason_and_classification(self) -> None:
-        event = sg("bounce", {"smtp_response": "550 5.1.1 User unknown", "enhanced_status": "5.1.1",
-                              "bounce_classification": "Invalid Address", "tls": True})
+        event = sg(
+            "bounce",
+            {
+                "smtp_response": "550 5.1.1 User unknown",
+                "enhanced_status": "5.1.1",
+                "bounce_classification": "Invalid Address",
+                "tls": True,
+            },
+        )
         assert event["type"] == "bounce"
         assert event["status"] == "5.1.1"
         assert event["reason"] == "550 5.1.1 User unknown"
@@ -72,8 +93,7 @@ class TestPerEvent:
 
     def test_click_fields(self) -> None:
         event = sg("click", {"url": "https://example.com/", "ip": "203.0.113.9", "user_agent": "Mozilla/5.0"})
-        assert (event["url"], event["ip"], event["useragent"]) == ("https://example.com/", "203.0.113.9",
-                                                                   "Mozilla/5.0")
+        assert (event["url"], event["ip"], event["useragent"]) == ("https://example.com/", "203.0.113.9", "Mozilla/5.0")
 
     def test_dropped_reason_in_sendgrid_words(self) -> None:
         assert sg("dropped", {"reason": DropReason.SUPPRESSED_BOUNCE})["reason"] == "Bounced Address"

@@ -23,13 +23,23 @@ def guarded(dns: LoopbackDNS, **overrides: object) -> Settings:
 
 
 class TestForbiddenReason:
-    @pytest.mark.parametrize(("address", "reason"), [
-        ("127.0.0.1", "loopback"), ("::1", "loopback"), ("169.254.169.254", "link-local (cloud metadata)"),
-        ("10.0.0.1", "private network"), ("192.168.1.1", "private network"), ("172.16.0.1", "private network"),
-        ("fd00:ec2::254", "private network"), ("0.0.0.0", "unspecified"), ("224.0.0.1", "multicast"),
-        ("100.64.0.1", "reserved, not globally routable"), ("::ffff:10.0.0.1", "private network"),
-        ("192.0.2.1", "private network"),
-    ])
+    @pytest.mark.parametrize(
+        ("address", "reason"),
+        [
+            ("127.0.0.1", "loopback"),
+            ("::1", "loopback"),
+            ("169.254.169.254", "link-local (cloud metadata)"),
+            ("10.0.0.1", "private network"),
+            ("192.168.1.1", "private network"),
+            ("172.16.0.1", "private network"),
+            ("fd00:ec2::254", "private network"),
+            ("0.0.0.0", "unspecified"),
+            ("224.0.0.1", "multicast"),
+            ("100.64.0.1", "reserved, not globally routable"),
+            ("::ffff:10.0.0.1", "private network"),
+            ("192.0.2.1", "private network"),
+        ],
+    )
     def test_refuses_non_public_addresses(self, address: str, reason: str) -> None:
         assert forbidden_reason(ipaddress.ip_address(address)) == reason
 
@@ -55,8 +65,13 @@ class TestCheckUrlSyntax:
 class TestCheckDestination:
     async def test_literal_private_addresses_are_refused(self, dns: LoopbackDNS) -> None:
         settings = guarded(dns)
-        for url in ("http://169.254.169.254/latest/meta-data", "http://10.0.0.1/hook", "http://[::1]:8080/",
-                    "http://localhost/hook", "http://api.localhost/hook"):
+        for url in (
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.0.0.1/hook",
+            "http://[::1]:8080/",
+            "http://localhost/hook",
+            "http://api.localhost/hook",
+        ):
             with pytest.raises(UnsafeWebhookUrlError, match="non-public address"):
                 await check_destination(url, settings, make_resolver(settings))
 
@@ -75,8 +90,9 @@ class TestCheckDestination:
     async def test_a_public_name_is_pinned_to_the_checked_address(self, dns: LoopbackDNS) -> None:
         dns.add_a("hooks.example.test", "93.184.216.34")
         settings = guarded(dns)
-        target = await check_destination("https://user:pw@hooks.example.test:8443/in?x=1", settings,
-                                         make_resolver(settings))
+        target = await check_destination(
+            "https://user:pw@hooks.example.test:8443/in?x=1", settings, make_resolver(settings)
+        )
         assert target.url == "https://user:pw@93.184.216.34:8443/in?x=1"
         assert target.headers == {"Host": "hooks.example.test:8443"}
         assert target.extensions == {"sni_hostname": "hooks.example.test"}

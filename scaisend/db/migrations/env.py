@@ -23,8 +23,9 @@ def _do_run(connection: Connection) -> None:
     jobs, an operator and a job) run one after the other instead of racing through the same DDL."""
     locked = connection.dialect.name == "mysql"
     if locked:
-        got = connection.execute(text("SELECT GET_LOCK(:name, :wait)"),
-                                 {"name": MIGRATION_LOCK, "wait": LOCK_WAIT_SECONDS}).scalar()
+        got = connection.execute(
+            text("SELECT GET_LOCK(:name, :wait)"), {"name": MIGRATION_LOCK, "wait": LOCK_WAIT_SECONDS}
+        ).scalar()
         if got != 1:
             raise RuntimeError(f"another migration held the {MIGRATION_LOCK!r} lock for {LOCK_WAIT_SECONDS}s")
     try:
