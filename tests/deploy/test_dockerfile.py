@@ -28,8 +28,20 @@ def test_copies_every_package_the_project_ships() -> None:
     packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = {match.group(1) for match in re.finditer(r"^COPY (\w+) \./\1$", DOCKERFILE, re.MULTILINE)}
     assert copied == packages
-    assert f"COPY pyproject.toml {pyproject['project']['readme']} ./" in DOCKERFILE
-    assert "pip install ." in DOCKERFILE
+    assert f"COPY pyproject.toml uv.lock {pyproject['project']['readme']} ./" in DOCKERFILE
+
+
+def test_installs_exactly_the_lock_file_without_development_tools() -> None:
+    """The image takes every version from uv.lock (``--frozen``), installs the project itself (not editable) and
+    none of the extras; the uv it uses is the Makefile's pinned version."""
+    uv_version = re.search(r"^UV_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert uv_version is not None
+    assert f"RUN pip install uv=={uv_version.group(1)}" in INSTRUCTIONS
+    sync = [line for line in INSTRUCTIONS if line.startswith("RUN uv sync")]
+    assert len(sync) == 1
+    assert {"--frozen", "--no-editable", "--no-dev"} <= set(sync[0].split())
+    assert "--extra" not in sync[0]
+    assert "--all-extras" not in sync[0]
 
 
 def test_runs_as_the_uid_the_manifests_expect() -> None:
