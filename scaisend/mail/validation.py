@@ -40,6 +40,7 @@ MAX_CATEGORIES = 10
 MAX_CATEGORY_LENGTH = 255
 MAX_GROUPS_TO_DISPLAY = 25
 MAX_SUBSTITUTIONS = 10_000
+MAX_SUBSTITUTIONS_BYTES = 10_000  # keys and values, UTF-8 (SendGrid's documented limit; bounds the legacy pattern)
 MAX_SUBJECT_LENGTH = 1000
 MAX_NAME_LENGTH = 255
 MAX_FILENAME_LENGTH = 255
@@ -171,6 +172,13 @@ def _custom_args_size(top: Mapping[str, str] | None, own: Mapping[str, str] | No
     return len(json.dumps(merged, ensure_ascii=False, separators=(",", ":")).encode()) if merged else 0
 
 
+def _substitutions_size(substitutions: Mapping[str, str] | None) -> int:
+    return sum(
+        len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
+        for k, v in (substitutions or {}).items()
+    )
+
+
 def _check_recipient_lists(person: Personalization, loc: Path, errors: list[FieldError]) -> None:
     if not person.to:
         errors.append(error("The to parameter is required for all personalization objects.", (*loc, "to")))
@@ -211,6 +219,14 @@ def _check_personalization(
     _check_headers(person.headers, (*loc, "headers"), errors)
     if person.substitutions is not None and len(person.substitutions) > MAX_SUBSTITUTIONS:
         errors.append(error("You are limited to 10,000 substitutions.", (*loc, "substitutions")))
+    elif _substitutions_size(person.substitutions) > MAX_SUBSTITUTIONS_BYTES:
+        errors.append(
+            error(
+                "The total collective size of your substitutions may not exceed 10,000 bytes per personalization "
+                "object.",
+                (*loc, "substitutions"),
+            )
+        )
     if _custom_args_size(mail.custom_args, person.custom_args) > MAX_CUSTOM_ARGS_BYTES:
         errors.append(
             error(
