@@ -42,6 +42,7 @@ MAX_GROUPS_TO_DISPLAY = 25
 MAX_SUBSTITUTIONS = 10_000
 MAX_SUBSTITUTIONS_BYTES = 10_000  # keys and values, UTF-8 (SendGrid's documented limit; bounds the legacy pattern)
 MAX_SUBJECT_LENGTH = 1000
+MAX_HEADER_VALUE_LENGTH = 2000  # the stdlib's header folding is slow and superlinear on long non-ASCII values
 MAX_NAME_LENGTH = 255
 MAX_FILENAME_LENGTH = 255
 MAX_EMAIL_LENGTH = 320
@@ -94,6 +95,8 @@ def decode_body(raw: bytes) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise SendGridError([FieldError(f"Invalid JSON in request body: {exc}")]) from None
+    except RecursionError:  # the C decoder recurses per nesting level: "[" * 100000
+        raise SendGridError([FieldError("Invalid JSON in request body: nested too deeply")]) from None
 
 
 def parse_model(model: type[ModelT], raw: Any) -> ModelT:
@@ -155,6 +158,10 @@ def _check_headers(headers: Mapping[str, str] | None, loc: Path, errors: list[Fi
             errors.append(error(f"The headers cannot contain duplicate keys. You provided {name} more than once.", loc))
         if _CRLF.search(value):
             errors.append(error(f"The value of the {name} header cannot contain CRLF characters.", loc))
+        elif len(value) > MAX_HEADER_VALUE_LENGTH:
+            errors.append(
+                error(f"The value of the {name} header may be at most {MAX_HEADER_VALUE_LENGTH} characters.", loc)
+            )
         seen.add(lowered)
 
 

@@ -17,6 +17,7 @@ LIMITS = {
     "address length": f"{v.MAX_EMAIL_LENGTH} characters",
     "display name": f"{v.MAX_NAME_LENGTH} characters",
     "subject": f"1–{v.MAX_SUBJECT_LENGTH} characters",
+    "custom header value": f"{v.MAX_HEADER_VALUE_LENGTH} characters",
     "attachments": str(v.MAX_ATTACHMENTS),
     "attachment filename": f"1–{v.MAX_FILENAME_LENGTH} characters",
     "categories": f"{v.MAX_CATEGORIES}, each at most {v.MAX_CATEGORY_LENGTH}",
