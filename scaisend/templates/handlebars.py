@@ -73,7 +73,7 @@ def _parse_path(text: str, source: str, at: int) -> PathExpr:
         return PathExpr(text, ())
     depth, pos = 0, 0
     parts: list[str] = []
-    while body.startswith("../", pos) or (pos == len(body) - 2 and body.endswith("..")):
+    while body.startswith("../", pos) or body[pos:] == "..":
         depth += 1
         pos += 3
     if body.startswith("./", pos):
