@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -128,7 +128,21 @@ class Settings(BaseSettings):
     )
 
     # --- misc ----------------------------------------------------------------------------------------------------
+    IMAGE_STORE: Literal["filesystem", "s3"] = Field(
+        "filesystem", description="Where image bytes live: filesystem (IMAGE_STORE_PATH) or s3 (IMAGE_S3_*) (D20)"
+    )
     IMAGE_STORE_PATH: str = Field(".scaisend/images", description="Folder of the local image store (D20)")
+    IMAGE_S3_BUCKET: str = Field("", description="Bucket of the S3-compatible image store (IMAGE_STORE=s3)")
+    IMAGE_S3_ENDPOINT_URL: str = Field(
+        "", description="Endpoint of the S3-compatible store (MinIO, Garage); empty = AWS S3"
+    )
+    IMAGE_S3_REGION: str = Field("us-east-1", description="Region of the S3 image bucket")
+    IMAGE_S3_ACCESS_KEY_ID: str = Field("", description="Access key of the S3 image store; empty = boto3's defaults")
+    IMAGE_S3_SECRET_ACCESS_KEY: str = Field("", description="Secret key of the S3 image store")
+    IMAGE_S3_PREFIX: str = Field("images/", description="Key prefix of every image object in the bucket")
+    IMAGE_MAX_BYTES: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest image upload accepted (413 above; spec: 10 MB)"
+    )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every process")
     ENVIRONMENT: Literal["development", "production", "test"] = Field(
         "production", description="production refuses plain-HTTP webhook URLs"
@@ -149,6 +163,12 @@ class Settings(BaseSettings):
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @model_validator(mode="after")
+    def _check_image_store(self) -> Settings:
+        if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
+            raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
+        return self
 
     @field_validator("DATABASE_URL")
     @classmethod
