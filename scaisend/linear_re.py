@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, AnyStr, Generic, Protocol
+from typing import Any, AnyStr, Generic, Protocol, TypeVar
 
 import re2  # type: ignore[import-untyped]
 
@@ -35,18 +35,21 @@ SPACE = f"[{SPACE_CHARS}]"
 _SURROGATE = re.compile("[\ud800-\udfff]")  # linear: one character class, no repetition
 
 
-class Match(Protocol[AnyStr]):
+_Text_co = TypeVar("_Text_co", str, bytes, covariant=True)
+
+
+class Match(Protocol[_Text_co]):
     """The part of a match object the project uses (RE2's match offers the same methods as :class:`re.Match`)."""
 
     @property
-    def string(self) -> AnyStr: ...
+    def string(self) -> _Text_co: ...
 
     @property
     def lastgroup(self) -> str | None: ...
 
-    def group(self, group: int | str = 0, /) -> AnyStr | Any: ...
+    def group(self, group: int | str = 0, /) -> _Text_co | Any: ...
 
-    def groups(self, default: Any = None) -> tuple[AnyStr | Any, ...]: ...
+    def groups(self, default: Any = None) -> tuple[_Text_co | Any, ...]: ...
 
     def start(self, group: int = 0) -> int: ...
 
@@ -69,7 +72,7 @@ class LinearPattern(Generic[AnyStr]):
         options = re2.Options()
         options.case_sensitive = not ignorecase
         options.dot_nl = dotall
-        self.pattern = pattern
+        self.pattern: AnyStr = pattern
         self._regexp = re2.compile(pattern, options)
 
     def _call(self, method: str, text: AnyStr, *args: Any) -> Any:

@@ -28,7 +28,9 @@ class Token:
 # The closers of each tag kind, searched for together: one search that stops at the first of them. (Searching for
 # each with str.find and keeping the nearest scanned to the end of the template for a closer that is never used, on
 # every tag: quadratic.) Literal alternatives only, so Python's re is linear here.
-_CLOSERS = {needles: re.compile("|".join(map(re.escape, needles))) for needles in (("--}}", "--~}}"), ("}}}", "}~}}"))}
+_CLOSERS: dict[tuple[str, ...], re.Pattern[str]] = {
+    needles: re.compile("|".join(map(re.escape, needles))) for needles in (("--}}", "--~}}"), ("}}}", "}~}}"))
+}
 
 
 def _find(source: str, needles: tuple[str, ...], start: int, opened_at: int) -> tuple[int, str]:
