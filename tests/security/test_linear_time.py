@@ -15,6 +15,7 @@ Two kinds of test:
 from __future__ import annotations
 
 import contextlib
+import email
 import subprocess
 import sys
 import textwrap
@@ -25,11 +26,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scaisend import ids
+from scaisend.api import middleware
 from scaisend.compose import instrumentation, links
 from scaisend.compose.tracking_config import TrackingConfig
 from scaisend.delivery import bounce_classifier, dkim_signer, envelope, retry_policy
-from scaisend.inbound import dsn, report_fields
+from scaisend.domains import service as domains_service
+from scaisend.errors import BadRequestError
+from scaisend.inbound import arf, dsn, report_fields
 from scaisend.mail import validation
+from scaisend.stats import service as stats_service
+from scaisend.suppressions import csv_import
 from scaisend.templates import date_format, html_to_text, legacy, tokenizer
 from scaisend.templates.handlebars import HandlebarsSyntaxError, parse
 
@@ -206,6 +213,21 @@ def _reply(text: str) -> None:
     retry_policy.named_wait(text)
 
 
+def _csv(text: str) -> None:
+    with contextlib.suppress(BadRequestError):
+        csv_import.parse_csv(text)
+
+
+def _domain(text: str) -> None:
+    with contextlib.suppress(BadRequestError):
+        domains_service.normalize_domain(text)
+
+
+def _arf(text: str) -> None:
+    original = email.message_from_string(f"To: {text.replace(chr(13), ' ').replace(chr(10), ' ')}\n\nx\n")
+    arf.ArfReport("abuse", "", "", original, "").recipient_candidates  # noqa: B018
+
+
 def _dkim(text: str) -> None:
     raw = text.encode("utf-8", "surrogatepass")
     dkim_signer.relaxed_body(dkim_signer.to_crlf(raw))
@@ -228,6 +250,14 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     "delivery.dkim_signer.relaxed_body": _dkim,
     "delivery.envelope.message_id_from_verp": lambda text: envelope.message_id_from_verp(text, "b.test"),
     "inbound.report_fields + dsn": _report,
+    "inbound.arf.recipient_candidates (getaddresses)": _arf,
+    "suppressions.csv_import.parse_csv": _csv,
+    "domains.service.normalize_domain": _domain,
+    "request id, API key and date patterns": lambda text: (
+        middleware._REQUEST_ID_RE.match(text),
+        ids.API_KEY_RE.match(text),
+        stats_service._DATE_RE.match(text),
+    ),
     "mail.validation header and address rules": lambda text: (
         validation.address_problem(text[: validation.MAX_EMAIL_LENGTH + 1]),
         validation._HEADER_NAME.match(text),
