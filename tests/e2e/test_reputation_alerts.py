@@ -27,7 +27,7 @@ from scaisend.settings import Settings
 from tests.factories.reputation import PublishedDomain, published_domain
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
-from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
+from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, stop_process, wait_http
 from tests.harness.prometheus import LoopbackPrometheus
 
 pytestmark = pytest.mark.timeout(180)
@@ -55,12 +55,7 @@ def running_exporter(settings: Settings, workdir: Path) -> Iterator[int]:
         wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
         yield port
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop_process(child)
 
 
 def prometheus_config(port: int, rules_file: Path) -> dict[str, Any]:
