@@ -6,6 +6,7 @@ its line in the generated ``.env.example``. A bad value fails at start-up with a
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Literal
 
@@ -113,6 +114,24 @@ class Settings(BaseSettings):
     )
     WEBHOOK_TIMEOUT: str = Field("30s", description="Timeout of one webhook POST")
 
+    # --- reputation (exporter) ---------------------------------------------------------------------------------------
+    REPUTATION_CHECKS_ENABLED: bool = Field(
+        True, description="Look up sending IPs and domains on DNS blocklists and check domains' DNS (exporter)"
+    )
+    REPUTATION_CHECK_INTERVAL: str = Field(
+        "15m", description="How often each blocklist and DNS check runs (never more often than an answer's TTL)"
+    )
+    REPUTATION_IP_BLOCKLISTS: str = Field(
+        "zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org",
+        description="DNS blocklist zones asked about the sending IPs (comma-separated)",
+    )
+    REPUTATION_DOMAIN_BLOCKLISTS: str = Field(
+        "dbl.spamhaus.org,multi.surbl.org", description="DNS blocklist zones asked about sender domains"
+    )
+    REPUTATION_SENDING_IPS: str = Field(
+        "", description="Addresses receivers see our mail from (comma-separated); empty = SMTP_HOSTNAME's A/AAAA"
+    )
+
     # --- retention -----------------------------------------------------------------------------------------------
     EVENT_RETENTION_MONTHS: int = Field(
         0,
@@ -158,7 +177,7 @@ class Settings(BaseSettings):
             parse_duration(part)
         return value
 
-    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT")
+    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL")
     @classmethod
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
@@ -169,6 +188,14 @@ class Settings(BaseSettings):
         if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
             raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
         return self
+
+    @field_validator("REPUTATION_SENDING_IPS")
+    @classmethod
+    def _check_ips(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                ipaddress.ip_address(part)  # ValueError names the bad address
+        return value
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -196,6 +223,10 @@ class Settings(BaseSettings):
     @property
     def smtp_timeout(self) -> float:
         return parse_duration(self.SMTP_TIMEOUT).total_seconds()
+
+    @property
+    def reputation_check_interval(self) -> timedelta:
+        return parse_duration(self.REPUTATION_CHECK_INTERVAL)
 
     @property
     def webhook_timeout(self) -> float:

@@ -41,6 +41,8 @@ def make_settings(**overrides: object) -> Settings:
         # an SMTP service started by a test listens for DSNs on loopback only, on this run's own port
         "SMTP_INBOUND_HOST": "127.0.0.1",
         "SMTP_INBOUND_PORT": INBOUND_PORT,
+        # the exporter's reputation checks look up DNS; tests that want them enable them with a loopback DNS server
+        "REPUTATION_CHECKS_ENABLED": False,
         # state folders of this run, never the checkout's .scaisend/
         "IMAGE_STORE_PATH": str(STATE_DIR / "images"),
     }
