@@ -22,10 +22,10 @@ address is ``unsubscribe@<BOUNCE_DOMAIN>`` with the token in the subject. Tokens
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from scaisend import linear_re
 from scaisend.compose.links import (
     UrlRewriter,
     insert_after_body_start,
@@ -35,6 +35,7 @@ from scaisend.compose.links import (
     with_query_params,
 )
 from scaisend.compose.tracking_config import Footer, TrackingConfig
+from scaisend.linear_re import SPACE
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
 
@@ -51,7 +52,9 @@ PREHEADER_STYLE = (
     "display:none !important;visibility:hidden;mso-hide:all;font-size:1px;line-height:1px;"
     "max-height:0;max-width:0;opacity:0;overflow:hidden;"
 )
-_LINK_MARK = re.compile(r"<%\s*(.*?)\s*%>", re.DOTALL)
+# RE2: with Python's backtracking this was cubic on "<%" + " " * n (issue 9); a failed search can only fail at the end
+# of the snippet, so sub stays linear.
+_LINK_MARK = linear_re.compile(rf"<%{SPACE}*(.*?){SPACE}*%>", dotall=True)
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,26 @@ Also the two insertion points of the HTML body: just after ``<body …>`` and ju
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from scaisend import linear_re
+from scaisend.linear_re import SPACE, SPACE_CHARS, Match
+
 UrlRewriter = Callable[[str], str]
 
-_TAG = re.compile(r"<(?:a|area)\b[^>]*>", re.IGNORECASE)
-_HREF = re.compile(r"""(?P<lead>\bhref\s*=\s*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'>]+))""", re.IGNORECASE)
-_NO_TRACKING = re.compile(r"""\bclicktracking\s*=\s*["']?off\b""", re.IGNORECASE)
-_TEXT_URL = re.compile(r"""https?://[^\s<>"'\]\[)(]+""", re.IGNORECASE)
+# RE2 (linear time): tenant HTML. Each pattern's repeated searches (sub, finditer) stay linear because a match attempt
+# that fails can only fail at the end of the text (no ">" / no closing quote left), which ends the search.
+_TAG = linear_re.compile(r"<(?:a|area)\b[^>]*>", ignorecase=True)
+_HREF = linear_re.compile(
+    rf"""(?P<lead>\bhref{SPACE}*={SPACE}*)(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^{SPACE_CHARS}"'>]+))""",
+    ignorecase=True,
+)
+_NO_TRACKING = linear_re.compile(rf"""\bclicktracking{SPACE}*={SPACE}*["']?off\b""", ignorecase=True)
+_TEXT_URL = linear_re.compile(rf"""https?://[^{SPACE_CHARS}<>"'\]\[)(]+""", ignorecase=True)
 _TRAILING_PUNCTUATION = ".,;:!?"
-_BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-_BODY_CLOSE = re.compile(r"</body\s*>", re.IGNORECASE)
+_BODY_OPEN = linear_re.compile(r"<body\b[^>]*>", ignorecase=True)
+_BODY_CLOSE = linear_re.compile(rf"</body{SPACE}*>", ignorecase=True)
 
 
 def is_web_url(url: str) -> bool:
@@ -31,7 +38,7 @@ def is_web_url(url: str) -> bool:
 def rewrite_html_links(body: str, rewrite: UrlRewriter) -> str:
     """``body`` with each ``http(s)`` ``href`` replaced by ``rewrite(original_url)`` (entities handled)."""
 
-    def on_tag(tag_match: re.Match[str]) -> str:
+    def on_tag(tag_match: Match[str]) -> str:
         tag = tag_match.group(0)
         if _NO_TRACKING.search(tag):
             return tag
@@ -54,7 +61,7 @@ def rewrite_html_links(body: str, rewrite: UrlRewriter) -> str:
 def rewrite_text_links(body: str, rewrite: UrlRewriter) -> str:
     """``body`` with each bare ``http(s)`` URL replaced by ``rewrite(url)``; trailing punctuation stays outside."""
 
-    def on_url(match: re.Match[str]) -> str:
+    def on_url(match: Match[str]) -> str:
         found = match.group(0)
         url = found.rstrip(_TRAILING_PUNCTUATION)
         return rewrite(url) + found[len(url) :]

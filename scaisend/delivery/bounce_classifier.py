@@ -23,15 +23,17 @@ Unclassified (552 without a status → soft, mailbox full), any 4xx → deferred
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from scaisend import linear_re
 from scaisend.delivery.result import BounceClassification as C
 from scaisend.delivery.result import BounceType as T
 from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.retry_policy import named_wait
 
-_STATUS_RE = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?!\d)")
+# RE2 for every pattern here: the reply text comes from any MX on the internet (aiosmtplib caps it at 32 KiB), and
+# Python's backtracking took seconds on "exceeded " * 1000 with the Frequency row's "exceeded .*(limit|rate)".
+_STATUS_RE = linear_re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})(?:[^0-9]|$)")
 
 _INVALID_USER = (
     r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|doesn't exist"
@@ -65,6 +67,11 @@ class Rule:
     text: str | None
     bounce_type: T
     classification: C
+    _pattern: linear_re.LinearPattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.text is not None:
+            object.__setattr__(self, "_pattern", linear_re.compile(self.text, ignorecase=True))
 
     def matches(self, status: str | None, text: str) -> bool:
         if self.status is not None:
@@ -72,7 +79,7 @@ class Rule:
                 return False
             if not (status.startswith(self.status) if self.status.endswith(".") else status == self.status):
                 return False
-        return self.text is None or re.search(self.text, text, re.IGNORECASE) is not None
+        return self._pattern is None or self._pattern.search(text) is not None
 
 
 PERMANENT_RULES: tuple[Rule, ...] = (

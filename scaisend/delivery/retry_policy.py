@@ -14,18 +14,18 @@ sleeps. The caller measures the age with its injected clock.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from scaisend import linear_re
 from scaisend.settings import Settings
 
 JITTER = 0.10
 _MAX_NAMED_WAIT = timedelta(days=1)  # a reply asking for more than this is treated as naming no wait
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hr": 3600, "hour": 3600}
-_WAIT_RE = re.compile(
+_WAIT_RE = linear_re.compile(  # RE2: the text is an MX reply (internet input)
     r"(?:in|after|wait(?:ing)?|for)\s+(\d{1,6})\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b",
-    re.IGNORECASE,
+    ignorecase=True,
 )
 
 

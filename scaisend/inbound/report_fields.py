@@ -9,11 +9,17 @@ import email
 from email.message import Message
 
 Fields = dict[str, str]
+# Field blocks read from one report part; the rest is ignored. A report names one message's recipients (at most 1000
+# per personalization), and each block costs a call of the stdlib's header parser, so a crafted multi-MiB report
+# of tiny blocks would otherwise keep the inbound listener busy for seconds.
+MAX_FIELD_BLOCKS = 1000
 
 
-def _from_text(text: str) -> list[Fields]:
+def _from_text(text: str, limit: int = MAX_FIELD_BLOCKS) -> list[Fields]:
     blocks: list[Fields] = []
     for chunk in text.replace("\r\n", "\n").split("\n\n"):
+        if len(blocks) >= limit:
+            break
         if not chunk.strip():
             continue
         parsed = email.message_from_string(chunk.strip() + "\n")
@@ -24,20 +30,23 @@ def _from_text(text: str) -> list[Fields]:
 
 
 def field_blocks(part: Message) -> list[Fields]:
-    """The field blocks of a report part, lowercase names, folded values unfolded."""
+    """The field blocks of a report part (the first :data:`MAX_FIELD_BLOCKS`), lowercase names, folded values
+    unfolded."""
     payload = part.get_payload()
     if isinstance(payload, list):
         # delivery-status comes parsed into one sub-message per block; other message/* subtypes into a single
         # sub-message whose headers are the first block and whose body holds the rest
         blocks = []
-        for sub in payload:
+        for sub in payload[:MAX_FIELD_BLOCKS]:
             fields = {k.lower(): " ".join(str(v).split()) for k, v in sub.items()}
             if fields:
                 blocks.append(fields)
             body = sub.get_payload()
             if isinstance(body, str) and body.strip():
-                blocks.extend(_from_text(body))
-        return blocks
+                blocks.extend(_from_text(body, MAX_FIELD_BLOCKS - len(blocks)))
+            if len(blocks) >= MAX_FIELD_BLOCKS:
+                break
+        return blocks[:MAX_FIELD_BLOCKS]
     raw = part.get_payload(decode=True)
     if isinstance(raw, bytes):
         return _from_text(raw.decode("utf-8", errors="replace"))

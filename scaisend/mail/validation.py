@@ -40,7 +40,9 @@ MAX_CATEGORIES = 10
 MAX_CATEGORY_LENGTH = 255
 MAX_GROUPS_TO_DISPLAY = 25
 MAX_SUBSTITUTIONS = 10_000
+MAX_SUBSTITUTIONS_BYTES = 10_000  # keys and values, UTF-8 (SendGrid's documented limit; bounds the legacy pattern)
 MAX_SUBJECT_LENGTH = 1000
+MAX_HEADER_VALUE_LENGTH = 2000  # the stdlib's header folding is slow and superlinear on long non-ASCII values
 MAX_NAME_LENGTH = 255
 MAX_FILENAME_LENGTH = 255
 MAX_EMAIL_LENGTH = 320
@@ -93,6 +95,8 @@ def decode_body(raw: bytes) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise SendGridError([FieldError(f"Invalid JSON in request body: {exc}")]) from None
+    except RecursionError:  # the C decoder recurses per nesting level: "[" * 100000
+        raise SendGridError([FieldError("Invalid JSON in request body: nested too deeply")]) from None
 
 
 def parse_model(model: type[ModelT], raw: Any) -> ModelT:
@@ -154,6 +158,10 @@ def _check_headers(headers: Mapping[str, str] | None, loc: Path, errors: list[Fi
             errors.append(error(f"The headers cannot contain duplicate keys. You provided {name} more than once.", loc))
         if _CRLF.search(value):
             errors.append(error(f"The value of the {name} header cannot contain CRLF characters.", loc))
+        elif len(value) > MAX_HEADER_VALUE_LENGTH:
+            errors.append(
+                error(f"The value of the {name} header may be at most {MAX_HEADER_VALUE_LENGTH} characters.", loc)
+            )
         seen.add(lowered)
 
 
@@ -169,6 +177,13 @@ def _check_send_at(send_at: int | None, loc: Path, now: datetime, errors: list[F
 def _custom_args_size(top: Mapping[str, str] | None, own: Mapping[str, str] | None) -> int:
     merged = {**(top or {}), **(own or {})}
     return len(json.dumps(merged, ensure_ascii=False, separators=(",", ":")).encode()) if merged else 0
+
+
+def _substitutions_size(substitutions: Mapping[str, str] | None) -> int:
+    return sum(
+        len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
+        for k, v in (substitutions or {}).items()
+    )
 
 
 def _check_recipient_lists(person: Personalization, loc: Path, errors: list[FieldError]) -> None:
@@ -211,6 +226,14 @@ def _check_personalization(
     _check_headers(person.headers, (*loc, "headers"), errors)
     if person.substitutions is not None and len(person.substitutions) > MAX_SUBSTITUTIONS:
         errors.append(error("You are limited to 10,000 substitutions.", (*loc, "substitutions")))
+    elif _substitutions_size(person.substitutions) > MAX_SUBSTITUTIONS_BYTES:
+        errors.append(
+            error(
+                "The total collective size of your substitutions may not exceed 10,000 bytes per personalization "
+                "object.",
+                (*loc, "substitutions"),
+            )
+        )
     if _custom_args_size(mail.custom_args, person.custom_args) > MAX_CUSTOM_ARGS_BYTES:
         errors.append(
             error(

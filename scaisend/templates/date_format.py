@@ -2,8 +2,9 @@
 optionally shifted to a fixed UTC offset (``{{formatDate timeStamp "YYYY-MM-DD HH:mm:ss" "-0800"}}``).
 
 Tokens: ``YYYY YY MMMM MMM MM M Do DD D dddd ddd HH H hh h mm m ss s SSS A a ZZ Z``; text in ``[brackets]`` is copied
-as is, anything else passes through. Names are English. Unparseable input formats to the empty string, like any
-other missing value, rather than failing the message.
+as is (as in moment.js a bracket cannot hold ``[``: in ``[a[b]`` only ``[b]`` is a bracket, the first ``[`` is copied
+and ``a`` is a token), anything else passes through. Names are English. Unparseable input formats to the empty string,
+like any other missing value, rather than failing the message.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ _MONTHS = (
     "December",
 )
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_TOKEN = re.compile(r"\[([^\]]*)\]|YYYY|YY|MMMM|MMM|MM|M|Do|DD|D|dddd|ddd|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z")
+# Linear in Python's re: literal tokens, and a bracket that cannot run past the next "[" (moment.js's own rule), so
+# the scans of unclosed brackets never overlap ("[" * n was quadratic with [^\]]*).
+_TOKEN = re.compile(r"\[([^\[]*?)\]|YYYY|YY|MMMM|MMM|MM|M|Do|DD|D|dddd|ddd|HH|H|hh|h|mm|m|ss|s|SSS|A|a|ZZ|Z")
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 _MILLISECONDS_FROM = 100_000_000_000  # numbers this large are JavaScript milliseconds, smaller ones Unix seconds
 

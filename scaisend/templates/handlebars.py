@@ -33,9 +33,19 @@ from scaisend.templates.syntax import (
 )
 from scaisend.templates.tokenizer import Token, tokenize
 
-__all__ = ["MAX_NESTING", "HandlebarsError", "HandlebarsSyntaxError", "Program", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NESTING",
+    "MAX_SUBEXPRESSION_DEPTH",
+    "HandlebarsError",
+    "HandlebarsSyntaxError",
+    "Program",
+    "parse",
+]
 
 MAX_NESTING = 64  # blocks inside blocks; deeper templates are refused
+MAX_DEPTH = 128  # blocks and {{else if}} links together (each is a level of the renderer's recursion)
+MAX_SUBEXPRESSION_DEPTH = 32  # (helper (helper …)) inside one tag
 
 
 # --- expressions -----------------------------------------------------------------------------------------------------
@@ -48,7 +58,7 @@ _EXPR_TOKEN = re.compile(
     | (?P<key>"""
     + _ID
     + r""")=
-    | (?P<path>@?(?:\[[^\]]*\]|[^\s()=\"'])+)
+    | (?P<path>@?(?:\[[^\]]*\]|[^\s()=\"'\[])+)
     )""",
     re.VERBOSE,
 )
@@ -100,7 +110,8 @@ class _ExprParser:
 
     def tokens(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
-        while self.text[self.pos :].strip():
+        end = len(self.text.rstrip())
+        while self.pos < end:
             match = _EXPR_TOKEN.match(self.text, self.pos)
             if match is None or match.end() == self.pos:
                 raise HandlebarsSyntaxError(f"cannot parse {self.text[self.pos :].strip()!r}", self.source, self.at)
@@ -119,22 +130,26 @@ class _ExprParser:
         return head, params, hash_
 
     def _call(
-        self, tokens: list[tuple[str, str]], i: int, closing: bool
+        self, tokens: list[tuple[str, str]], i: int, closing: bool, depth: int = 0
     ) -> tuple[Expr, tuple[Expr, ...], tuple[tuple[str, Expr], ...], int]:
+        if depth > MAX_SUBEXPRESSION_DEPTH:
+            raise HandlebarsSyntaxError(
+                f"sub-expressions nested deeper than {MAX_SUBEXPRESSION_DEPTH}", self.source, self.at
+            )
         if i >= len(tokens):
             raise HandlebarsSyntaxError("missing expression", self.source, self.at)
-        head, i = self._value(tokens, i)
+        head, i = self._value(tokens, i, depth)
         params: list[Expr] = []
         hash_: list[tuple[str, Expr]] = []
         while i < len(tokens) and tokens[i][0] != "close":
             if tokens[i][0] == "key":
                 key = tokens[i][1]
-                value, i = self._value(tokens, i + 1)
+                value, i = self._value(tokens, i + 1, depth)
                 hash_.append((key, value))
             elif hash_:
                 raise HandlebarsSyntaxError("positional argument after key=value", self.source, self.at)
             else:
-                value, i = self._value(tokens, i)
+                value, i = self._value(tokens, i, depth)
                 params.append(value)
         if closing:
             if i >= len(tokens):
@@ -142,7 +157,7 @@ class _ExprParser:
             i += 1
         return head, tuple(params), tuple(hash_), i
 
-    def _value(self, tokens: list[tuple[str, str]], i: int) -> tuple[Expr, int]:
+    def _value(self, tokens: list[tuple[str, str]], i: int, depth: int) -> tuple[Expr, int]:
         if i >= len(tokens):
             raise HandlebarsSyntaxError("missing value", self.source, self.at)
         kind, text = tokens[i]
@@ -155,7 +170,7 @@ class _ExprParser:
                 return LiteralExpr(_KEYWORDS[text]), i + 1
             return _parse_path(text, self.source, self.at), i + 1
         if kind == "open":
-            head, params, hash_, i = self._call(tokens, i + 1, closing=True)
+            head, params, hash_, i = self._call(tokens, i + 1, closing=True, depth=depth + 1)
             name = head.helper_name if isinstance(head, PathExpr) else None
             if name is None or name not in INLINE_HELPERS:
                 shown = head.original if isinstance(head, PathExpr) else "sub-expression"
@@ -243,9 +258,10 @@ def parse(source: str) -> Program:
         elif token.kind == "close":
             _close(stack, root, token, source)
     if stack:
-        block = stack[-1]
-        while block.chained:
-            block = stack[stack.index(block) - 1]
+        at = len(stack) - 1
+        while stack[at].chained:
+            at -= 1
+        block = stack[at]
         raise HandlebarsSyntaxError(f"unclosed block {{{{#{block.path.original}}}}}", source, block.token.index)
     return tuple(root)
 
@@ -258,6 +274,10 @@ def _else(stack: list[_Open], token: Token, source: str) -> None:
         raise HandlebarsSyntaxError("a second {{else}} in one block", source, token.index)
     block.inverse = []
     if token.content:  # {{else if cond}}: a block inside the inverse that closes with its parent
+        if len(stack) >= MAX_DEPTH:
+            raise HandlebarsSyntaxError(
+                f"blocks and {{{{else if}}}} chains nested deeper than {MAX_DEPTH}", source, token.index
+            )
         stack.append(_open_block(token, source, inverted=False, chained=True))
 
 

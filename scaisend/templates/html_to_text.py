@@ -1,19 +1,25 @@
 """Plain text from HTML, for the ``text/plain`` part when a template has no ``plain_content`` (spec §5).
 
-Small and predictable rather than clever: tags are dropped, ``<script>``/``<style>``/``<head>`` content is skipped,
+Linear in the input (:mod:`scaisend.templates.html_tokens` tokenizes), and small and predictable rather than clever: tags are dropped, ``<script>``/``<style>``/``<head>`` content is skipped,
 block elements become paragraphs or line breaks, ``<br>`` a line break, list items ``- item`` (``1. item`` in ``<ol>``),
 links ``text (url)`` (just ``url`` when the text is the url; ``#anchors`` and ``javascript:`` links keep only their
 text), images their ``alt`` text, table cells are separated by spaces and rows by line breaks, ``<pre>`` keeps its
 whitespace. Entities are decoded, whitespace collapsed, invisible preheader padding (zero-width characters, soft
-hyphens) removed.
+hyphens) removed. Links do not nest (an ``<a>`` inside an open one ends it, as in browsers); lists indent at most
+:data:`MAX_LIST_INDENT` levels.
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from html.parser import HTMLParser
+import threading
 
+from cachetools import LRUCache
+
+from scaisend.templates.html_tokens import EndTag, StartTag, tokenize
+
+MAX_LIST_INDENT = 8  # nested lists indent 3 spaces a level up to this depth (deeper ones are not indented further)
+CACHE_CHARACTERS = 16 * 1024 * 1024  # HTML and text kept by html_to_text's cache (a character is 1-4 bytes)
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
 _PARAGRAPH = frozenset(
     {
@@ -59,9 +65,11 @@ def _newlines(run: re.Match[str]) -> str:
     return "\n" * min(max(2 if _PARAGRAPH_END in text else 1 if _LINE_END in text else 0, text.count(_BREAK)), 2)
 
 
-class _TextExtractor(HTMLParser):
+class TextExtractor:
+    """Collects the text; takes the events of :func:`scaisend.templates.html_tokens.tokenize` (the same calls as
+    :class:`html.parser.HTMLParser` makes, so a test can drive it with either)."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self.skip_depth = 0
         self.pre_depth = 0
@@ -91,12 +99,14 @@ class _TextExtractor(HTMLParser):
             self.chunks.append(" " if self.cell_in_row else "")
             self.cell_in_row += 1
         elif tag == "a":
+            if self.links:  # links do not nest: a new one ends the open one, as browsers do
+                self._close_link()
             self.links.append((attributes.get("href"), len(self.chunks)))
         elif tag == "img" and attributes.get("alt"):
             self.chunks.append(f" {attributes['alt']} ")
 
     def _list_item(self) -> None:
-        indent = _KEPT_SPACE * 3 * max(len(self.lists) - 1, 0)
+        indent = _KEPT_SPACE * 3 * min(max(len(self.lists) - 1, 0), MAX_LIST_INDENT)
         if self.lists and self.lists[-1][0]:
             self.chunks.append(f"{indent}{self.lists[-1][1]}. ")
             self.lists[-1][1] += 1
@@ -152,11 +162,41 @@ class _TextExtractor(HTMLParser):
         text = _BREAK_RUN.sub(_newlines, text).replace(_KEPT_SPACE, " ")
         return text.strip()
 
+    def feed(self, html: str) -> None:
+        for token in tokenize(html):
+            if isinstance(token, StartTag):
+                self.handle_starttag(token.name, token.attributes)
+                if token.self_closing:
+                    self.handle_endtag(token.name)
+            elif isinstance(token, EndTag):
+                self.handle_endtag(token.name)
+            else:
+                self.handle_data(token.data)
 
-@lru_cache(maxsize=128)
+
+def convert(html: str) -> str:
+    """The readable text of ``html`` (not cached)."""
+    extractor = TextExtractor()
+    extractor.feed(html.translate(_NO_MARKERS))
+    return extractor.text()
+
+
+_NO_MARKERS = {ord(marker): None for marker in _MARKERS}
+_CACHE: LRUCache[str, tuple[str, str]] = LRUCache(
+    maxsize=CACHE_CHARACTERS, getsizeof=lambda kept: len(kept[0]) + len(kept[1])
+)
+_CACHE_LOCK = threading.Lock()
+
+
 def html_to_text(html: str) -> str:
-    """The readable text of ``html`` (cached: many recipients often share one rendered body)."""
-    parser = _TextExtractor()
-    parser.feed(html.translate({ord(marker): None for marker in _MARKERS}))
-    parser.close()
-    return parser.text()
+    """The readable text of ``html``, cached by content (many recipients often share one rendered body); the cache
+    holds at most :data:`CACHE_CHARACTERS` characters of HTML and text together, least recently used first out."""
+    with _CACHE_LOCK:
+        kept = _CACHE.get(html)
+    if kept is not None:
+        return kept[1]
+    text = convert(html)
+    if len(html) + len(text) <= CACHE_CHARACTERS:
+        with _CACHE_LOCK:
+            _CACHE[html] = (html, text)
+    return text

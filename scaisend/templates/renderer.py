@@ -7,23 +7,27 @@ caller escapes the preheader where it places it inside HTML. Line breaks in a re
 can never add a header. When a dynamic template has no text part, it is generated from the rendered HTML.
 
 A part given as ``None`` stays ``None`` (no such part); an empty string stays an empty string. Compiled templates are
-cached by source (:data:`COMPILE_CACHE_SIZE` most recent), so a thousand personalizations of one version parse it
-once.
+cached by source (at most :data:`COMPILE_CACHE_CHARACTERS` characters of source, plus
+:data:`COMPILE_CACHE_ENTRY_COST` per template, least recently used first out), so a thousand personalizations of
+one version parse it once and a few huge templates cannot fill the memory.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+
+from cachetools import LRUCache, cached
 
 from scaisend.templates.handlebars import HandlebarsError, HandlebarsSyntaxError, Program, parse
 from scaisend.templates.html_to_text import html_to_text
 from scaisend.templates.interpreter import render
 from scaisend.templates.legacy import substitute
 
-COMPILE_CACHE_SIZE = 256
+COMPILE_CACHE_CHARACTERS = 8 * 1024 * 1024
+COMPILE_CACHE_ENTRY_COST = 1024  # counted for each cached template on top of its length
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -44,10 +48,25 @@ class TemplateRenderError(Exception):
         self.reason = reason
 
 
-@lru_cache(maxsize=COMPILE_CACHE_SIZE)
+class _Compiled(NamedTuple):
+    program: Program
+    weight: int
+
+
+@cached(
+    LRUCache(maxsize=COMPILE_CACHE_CHARACTERS, getsizeof=lambda compiled: compiled.weight),
+    lock=threading.Lock(),
+    info=True,
+)
+def compiled(source: str) -> _Compiled:
+    """The cache behind :func:`compile_template` (``compiled.cache_info()``, ``compiled.cache_clear()``)."""
+    return _Compiled(parse(source), len(source) + COMPILE_CACHE_ENTRY_COST)
+
+
 def compile_template(source: str) -> Program:
-    """The parsed program of ``source``, cached (syntax errors are not cached and raise each time)."""
-    return parse(source)
+    """The parsed program of ``source``, cached (syntax errors are not cached and raise each time; a source longer than
+    the whole cache is parsed each time)."""
+    return compiled(source).program
 
 
 def check_syntax(source: str) -> None:
@@ -67,6 +86,8 @@ def _render(part: str, source: str | None, data: dict[str, Any], *, escape: bool
         raise TemplateRenderError(f"syntax error: {exc}", part) from exc
     except HandlebarsError as exc:
         raise TemplateRenderError(str(exc), part) from exc
+    except RecursionError as exc:  # the parser bounds nesting; this is the last line of defence
+        raise TemplateRenderError("the template nests too deeply to render", part) from exc
 
 
 def _one_line(subject: str | None) -> str | None:

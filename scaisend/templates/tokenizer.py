@@ -4,6 +4,7 @@ tag alone on its line takes the line with it (standalone rule), ``{{~`` / ``~}}`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,12 +25,25 @@ class Token:
     cut_end: int = 0
 
 
+# The closers of each tag kind, searched for together: one search that stops at the first of them. (Searching for
+# each with str.find and keeping the nearest scanned to the end of the template for a closer that is never used, on
+# every tag: quadratic.) Literal alternatives only, so Python's re is linear here.
+_CLOSERS: dict[tuple[str, ...], re.Pattern[str]] = {
+    needles: re.compile("|".join(map(re.escape, needles))) for needles in (("--}}", "--~}}"), ("}}}", "}~}}"))
+}
+
+
 def _find(source: str, needles: tuple[str, ...], start: int, opened_at: int) -> tuple[int, str]:
     """The first of ``needles`` at or after ``start`` (its index and which one); an unclosed tag otherwise."""
-    found = [(at, needle) for needle in needles if (at := source.find(needle, start)) >= 0]
-    if not found:
+    if len(needles) == 1:
+        at = source.find(needles[0], start)
+        found = None if at < 0 else (at, needles[0])
+    else:
+        match = _CLOSERS[needles].search(source, start)
+        found = None if match is None else (match.start(), match.group(0))
+    if found is None:
         raise HandlebarsSyntaxError(f"unclosed tag, expected {needles[0]!r}", source, opened_at)
-    return min(found)
+    return found
 
 
 def _tag(source: str, i: int) -> tuple[Token, int]:

@@ -17,11 +17,12 @@ LIMITS = {
     "address length": f"{v.MAX_EMAIL_LENGTH} characters",
     "display name": f"{v.MAX_NAME_LENGTH} characters",
     "subject": f"1–{v.MAX_SUBJECT_LENGTH} characters",
+    "custom header value": f"{v.MAX_HEADER_VALUE_LENGTH} characters",
     "attachments": str(v.MAX_ATTACHMENTS),
     "attachment filename": f"1–{v.MAX_FILENAME_LENGTH} characters",
     "categories": f"{v.MAX_CATEGORIES}, each at most {v.MAX_CATEGORY_LENGTH}",
     "`asm.groups_to_display`": str(v.MAX_GROUPS_TO_DISPLAY),
-    "substitutions per personalization": str(v.MAX_SUBSTITUTIONS),
+    "substitutions per personalization": f"{v.MAX_SUBSTITUTIONS}, together at most {v.MAX_SUBSTITUTIONS_BYTES} bytes",
     "custom_args": f"{v.MAX_CUSTOM_ARGS_BYTES} bytes",
     "`send_at`": f"at most {int(v.MAX_SCHEDULE_AHEAD.total_seconds() // 3600)} hours ahead",
 }

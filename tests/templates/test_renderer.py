@@ -91,11 +91,11 @@ class TestRenderDynamic:
             render_dynamic(subject=None, html=None, text="{{#each n}}{{../big}}{{/each}}", preheader=None, data=data)
 
     def test_compiles_each_source_once(self) -> None:
-        renderer.compile_template.cache_clear()
+        renderer.compiled.cache_clear()
         html = "<p>Hello {{name}}, unique source for the cache test</p>"
         for i in range(50):
             render_dynamic(subject="S {{i}}", html=html, text=None, preheader=None, data={"name": str(i), "i": i})
-        info = renderer.compile_template.cache_info()
+        info = renderer.compiled.cache_info()
         assert (info.misses, info.hits) == (2, 98)
 
     def test_a_thousand_personalizations_render_quickly(self) -> None:
