@@ -18,17 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.compose.content import Rendered
 from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
 from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
-from scaisend.compose.recipients import Recipient, recipients_of, without
+from scaisend.compose.recipients import Recipient, processed_dedupe_key, processed_recipients, recipients_of
 from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
+from scaisend.metrics import PROCESSED_RECIPIENTS
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
 
 ALL_SUPPRESSED = "All recipients suppressed"
 NO_RECIPIENTS = "The message has no recipients"
-PROCESSED_DEDUPE_KEY = "processed"
 
 
 @dataclass(frozen=True)
@@ -79,27 +79,31 @@ async def drop_suppressed(
             categories=list(message.categories or []),
             dedupe_key=f"dropped:{email.lower()}",
         )
-    kept = without(everyone, reasons)
+    kept = processed_recipients(message.personalization or {}, reasons)
     return kept or Stopped(ALL_SUPPRESSED)
 
 
 def primary_recipient(recipients: list[Recipient]) -> Recipient:
-    """The recipient tracking tokens and the ``processed`` event name: the first ``to`` left, else the first one."""
+    """The recipient tracking tokens name: the first ``to`` left, else the first one."""
     return next((r for r in recipients if r.field == "to"), recipients[0])
 
 
 async def record_processed(session: AsyncSession, message: Message, recipients: list[Recipient], now: datetime) -> None:
-    """D5: ``processed`` once per message, however often the job runs."""
-    await record_event(
-        session,
-        tenant_id=message.tenant_id,
-        message_id=message.id,
-        event_type=EventType.PROCESSED,
-        recipient_email=primary_recipient(recipients).email,
-        occurred_at=now,
-        categories=list(message.categories or []),
-        dedupe_key=PROCESSED_DEDUPE_KEY,
-    )
+    """D5 (revised): one ``processed`` event per recipient left after the drops (to, cc and bcc, see
+    :func:`~scaisend.compose.recipients.processed_recipients`), each once however often the job runs."""
+    for recipient in recipients:
+        event = await record_event(
+            session,
+            tenant_id=message.tenant_id,
+            message_id=message.id,
+            event_type=EventType.PROCESSED,
+            recipient_email=recipient.email,
+            occurred_at=now,
+            categories=list(message.categories or []),
+            dedupe_key=processed_dedupe_key(recipient.email),
+        )
+        if event is not None:
+            PROCESSED_RECIPIENTS.inc()
     message.processed_at = now
 
 

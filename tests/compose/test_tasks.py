@@ -11,12 +11,13 @@ from arq.worker import Retry, func
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.compose.tasks import Outcome, process_email, requeue_stale_messages
 from scaisend.db.session import unit_of_work
-from scaisend.metrics import RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
-from scaisend.models import Message, MessageStatus
+from scaisend.metrics import PROCESSED_RECIPIENTS_SPEC, RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
+from scaisend.models import ALL_CATEGORIES, DailyStat, Message, MessageStatus
 from scaisend.workers.context import serve_queues
 from tests.compose.pipeline import body_of, delivery_job_args, delivery_jobs, events, message_row, parsed_mime
 from tests.factories.compose import (
@@ -33,6 +34,21 @@ from tests.factories.webhooks import deliveries, make_endpoint
 
 def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def requeue_for_rerun(maker: async_sessionmaker[AsyncSession], message_id: str) -> None:
+    """Put a composed message back to ``queued``, as a user's retry does, so the job composes it again."""
+    async with unit_of_work(maker) as session:
+        await session.execute(update(Message).where(Message.id == message_id).values(status="queued"))
+
+
+async def stats_today(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> dict[str, int]:
+    async with unit_of_work(maker) as session:
+        row = await session.scalar(
+            select(DailyStat).where(DailyStat.tenant_id == tenant_id, DailyStat.category == ALL_CATEGORIES)
+        )
+    assert row is not None
+    return {name: getattr(row, name) for name in ("requests", "processed", "unsubscribe_drops")}
 
 
 class TestProcessEmail:
@@ -218,6 +234,40 @@ class TestSuppressions:
         ]
         msg = await parsed_mime(compose_ctx, message_id)
         assert msg["To"] == "ok@example.test"
+
+    async def test_every_recipient_kept_gets_one_processed_and_requests_count_recipients(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
+        """D5 revised: to, cc and bcc each get their own ``processed`` (once, however often the job runs); the
+        suppressed cc gets ``dropped`` instead, so ``requests`` = 5 recipients = 4 processed + 1 drop."""
+        maker = compose_ctx["maker"]
+        await add_suppression(maker, tenant.tenant_id, "gone@example.test", "unsubscribe")
+        message_id = await make_message(
+            maker,
+            tenant.tenant_id,
+            personalization_=personalization(
+                "a@example.test",
+                "b@example.test",
+                cc=[{"email": "c@example.test"}, {"email": "gone@example.test"}],
+                bcc=[{"email": "d@example.test"}, {"email": "A@example.test"}],
+            ),
+        )
+        before = counter(PROCESSED_RECIPIENTS_SPEC.name)
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+        await requeue_for_rerun(maker, message_id)
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        assert sorted(await events(compose_ctx, message_id)) == [
+            ("dropped", "gone@example.test", {"reason": "suppressed_unsubscribe"}),
+            ("processed", "a@example.test", {}),
+            ("processed", "b@example.test", {}),
+            ("processed", "c@example.test", {}),
+            ("processed", "d@example.test", {}),
+        ]
+        assert counter(PROCESSED_RECIPIENTS_SPEC.name) == before + 4
+        today = await stats_today(maker, tenant.tenant_id)
+        assert (today["requests"], today["processed"], today["unsubscribe_drops"]) == (5, 4, 1)
 
     @pytest.mark.parametrize(
         ("kind", "reason"),
