@@ -107,6 +107,15 @@ async def record_processed(session: AsyncSession, message: Message, recipients: 
     message.processed_at = now
 
 
+SUBJECT_LENGTH = 1000  # messages.subject
+
+
+def remember_subject(message: Message, rendered: Rendered) -> None:
+    """Keep the subject as rendered (a template's, substitutions applied) on the row, so ``/v3/messages`` list and
+    detail show what the recipient sees rather than the request's (``null`` for a template send)."""
+    message.subject = rendered.subject[:SUBJECT_LENGTH]
+
+
 def _mailboxes(body: Mapping[str, Any]) -> list[Mailbox]:
     entries = body.get("reply_to_list") or ([body["reply_to"]] if body.get("reply_to") else [])
     return [

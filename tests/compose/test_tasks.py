@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from arq.connections import ArqRedis
 from arq.worker import Retry, func
@@ -28,6 +29,8 @@ from tests.factories.compose import (
     send_body,
     set_tenant_tracking,
 )
+from tests.factories.messages import create_template, make_sender_domain, send
+from tests.factories.messages import send_body as messages_send_body
 from tests.factories.tenants import TenantKey
 from tests.factories.webhooks import deliveries, make_endpoint
 
@@ -384,6 +387,26 @@ class TestTemplates:
         assert "Your &lt;order&gt; &amp; more</span>" in html
         assert html.index("display:none") < html.index("Dear Ada")
         assert "Dear Ada, your <order>." in body_of(msg, "plain")
+
+    async def test_template_send_shows_the_rendered_subject_in_the_messages_api(
+        self, compose_ctx: dict[str, Any], app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
+        """Issue 16: a template send showed ``subject: null`` in ``/v3/messages``; it shows the rendered subject."""
+        await make_sender_domain(app.state.resources.maker, tenant.tenant_id)
+        template_id = await create_template(client, tenant, subject="Your order {{order}}")
+        body = messages_send_body("ada@example.org", subject=None, content=None, template_id=template_id)
+        body["personalizations"][0]["dynamic_template_data"] = {"order": "A-42"}
+        [message_id] = await send(client, tenant, body)
+        listed = await client.get("/v3/messages", headers=tenant.headers)
+        assert [m["subject"] for m in listed.json()["messages"] if m["id"] == message_id] == [None]
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        detail = await client.get(f"/v3/messages/{message_id}", headers=tenant.headers)
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["subject"] == "Your order A-42"
+        listed = await client.get("/v3/messages", headers=tenant.headers, params={"subject": "A-42"})
+        assert [m["subject"] for m in listed.json()["messages"]] == ["Your order A-42"]
 
     async def test_legacy_substitutions_apply_to_content_and_subject(
         self, compose_ctx: dict[str, Any], tenant: TenantKey
