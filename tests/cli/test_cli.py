@@ -14,7 +14,11 @@ from scaisend.db.migrate import head_revision
 from scaisend.ids import API_KEY_RE
 from scaisend.queues import Queues
 from scaisend.settings import Settings
+from tests.factories.messages import ProcessQueue
 from tests.harness.processes import free_port, run_cli
+from tests.mail.conftest import process_queue
+
+__all__ = ["process_queue"]  # the run's email:process queue, emptied around each test of this module
 
 
 def last_line(stdout: str) -> str:
@@ -122,3 +126,51 @@ class TestMigrate:
         assert result.stdout == ""
         [line] = result.stderr.strip().splitlines()
         assert line.startswith(f"scaisend migrate: {says}"), line
+
+
+class TestDomainVerifiedWithoutDns:
+    """Issue 16: a supported way to mark a test domain verified on a non-production install (no public DNS), refused
+    in production."""
+
+    async def test_a_test_install_marks_the_domain_verified_and_can_send(
+        self, database: Settings, client: httpx.AsyncClient, process_queue: ProcessQueue
+    ) -> None:
+        assert database.ENVIRONMENT != "production"
+        tenant_id = last_line(run_cli(database, "tenants", "create", "Local Run").stdout)
+        key = last_line(
+            run_cli(database, "keys", "create", "--tenant", tenant_id, "--name", "k", "--scope", "all").stdout
+        )
+        domain = "mail.local-run.test"
+        assert run_cli(database, "domains", "add", domain, "--tenant", tenant_id).returncode == 0
+        body = {
+            "personalizations": [{"to": [{"email": "someone@example.org"}]}],
+            "from": {"email": f"news@{domain}"},
+            "subject": "hi",
+            "content": [{"type": "text/plain", "value": "hi"}],
+        }
+        headers = {"Authorization": f"Bearer {key}"}
+        assert (await client.post("/v3/mail/send", headers=headers, json=body)).status_code == 403
+
+        result = run_cli(database, "domains", "verify", domain, "--tenant", tenant_id, "--without-dns")
+
+        assert result.returncode == 0, result.stderr
+        assert last_line(result.stdout) == f"{domain}: verified"
+        assert "WITHOUT a DNS check" in result.stderr
+        accepted = await client.post("/v3/mail/send", headers=headers, json=body)
+        assert accepted.status_code == 202, accepted.text
+        assert len(await process_queue.scores()) == 1
+        message_id = accepted.json()["message_id"]  # cancelled, so no sweep of another test picks it up
+        assert (await client.post(f"/v3/messages/{message_id}/cancel", headers=headers)).status_code == 200
+
+    def test_refused_in_production(self, database: Settings) -> None:
+        tenant_id = last_line(run_cli(database, "tenants", "create", "Prod").stdout)
+        domain = "mail.prod-run.test"
+        assert run_cli(database, "domains", "add", domain, "--tenant", tenant_id).returncode == 0
+        production = database.model_copy(update={"ENVIRONMENT": "production"})
+
+        result = run_cli(production, "domains", "verify", domain, "--tenant", tenant_id, "--without-dns")
+
+        assert result.returncode == 2
+        assert result.stderr.strip().startswith("scaisend: --without-dns is refused when ENVIRONMENT=production")
+        shown = json.loads(run_cli(database, "domains", "show", domain, "--tenant", tenant_id, "--json").stdout)
+        assert shown["verified"] is False
