@@ -68,19 +68,36 @@ async def drop_suppressed(
         bypass=Bypass.from_mail_settings(body.get("mail_settings")),
     )
     for email, reason in reasons.items():
-        await record_event(
-            session,
-            tenant_id=message.tenant_id,
-            message_id=message.id,
-            event_type=EventType.DROPPED,
-            recipient_email=email,
-            occurred_at=now,
-            metadata={"reason": reason.value},
-            categories=list(message.categories or []),
-            dedupe_key=f"dropped:{email.lower()}",
+        await _record_once(
+            session, message, EventType.DROPPED, email, now, f"dropped:{email.lower()}", {"reason": reason.value}
         )
     kept = processed_recipients(message.personalization or {}, reasons)
     return kept or Stopped(ALL_SUPPRESSED)
+
+
+async def _record_once(
+    session: AsyncSession,
+    message: Message,
+    kind: EventType,
+    email: str,
+    now: datetime,
+    dedupe_key: str,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
+    """One compose event of ``message`` for ``email``, with the message's categories; ``False`` when a re-run finds
+    it already recorded."""
+    event = await record_event(
+        session,
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        event_type=kind,
+        recipient_email=email,
+        occurred_at=now,
+        metadata=metadata,
+        categories=list(message.categories or []),
+        dedupe_key=dedupe_key,
+    )
+    return event is not None
 
 
 def primary_recipient(recipients: list[Recipient]) -> Recipient:
@@ -92,17 +109,9 @@ async def record_processed(session: AsyncSession, message: Message, recipients: 
     """D5 (revised): one ``processed`` event per recipient left after the drops (to, cc and bcc, see
     :func:`~scaisend.compose.recipients.processed_recipients`), each once however often the job runs."""
     for recipient in recipients:
-        event = await record_event(
-            session,
-            tenant_id=message.tenant_id,
-            message_id=message.id,
-            event_type=EventType.PROCESSED,
-            recipient_email=recipient.email,
-            occurred_at=now,
-            categories=list(message.categories or []),
-            dedupe_key=processed_dedupe_key(recipient.email),
-        )
-        if event is not None:
+        if await _record_once(
+            session, message, EventType.PROCESSED, recipient.email, now, processed_dedupe_key(recipient.email)
+        ):
             PROCESSED_RECIPIENTS.inc()
     message.processed_at = now
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from scaisend.compose.recipients import LEGACY_PROCESSED_DEDUPE_KEY, processed_dedupe_key
 from scaisend.db.session import unit_of_work
-from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.models import STAT_METRICS, DailyStat, Message
 from scaisend.stats.counters import increment
@@ -197,27 +196,24 @@ class TestLegacyProcessed:
             row = await session.get(Message, message.id)
             assert row is not None
             row.personalization = person
-            await record_event(
-                session,
-                tenant_id=tenant_id,
-                message_id=message.id,
-                event_type=EventType.DROPPED,
-                recipient_email="CC0@example.test",
-                occurred_at=day,
-                metadata={"reason": "suppressed_bounce"},
-                categories=["old"],
-                dedupe_key="dropped:cc0@example.test",
-            )
-            await record_event(
-                session,
-                tenant_id=tenant_id,
-                message_id=message.id,
-                event_type=EventType.PROCESSED,
-                recipient_email="to0@example.test",
-                occurred_at=day,
-                categories=["old"],
-                dedupe_key=LEGACY_PROCESSED_DEDUPE_KEY,
-            )
+        dropped = "dropped:cc0@example.test"
+        await record(
+            maker,
+            message,
+            EventType.DROPPED,
+            day,
+            recipient="CC0@example.test",
+            dedupe_key=dropped,
+            reason="suppressed_bounce",
+        )
+        await record(
+            maker,
+            message,
+            EventType.PROCESSED,
+            day,
+            recipient="to0@example.test",
+            dedupe_key=LEGACY_PROCESSED_DEDUPE_KEY,
+        )
         return message
 
     async def test_a_legacy_processed_counts_once_per_processed_recipient(
@@ -246,17 +242,9 @@ class TestLegacyProcessed:
         message = await self._legacy(maker, tenant.tenant_id, day, to=3, cc=0, bcc=0)
         later = day + timedelta(days=1)
         for email in ("to0@example.test", "to2@example.test"):
-            async with unit_of_work(maker) as session:
-                await record_event(
-                    session,
-                    tenant_id=tenant.tenant_id,
-                    message_id=message.id,
-                    event_type=EventType.PROCESSED,
-                    recipient_email=email,
-                    occurred_at=later,
-                    categories=["old"],
-                    dedupe_key=processed_dedupe_key(email),
-                )
+            await record(
+                maker, message, EventType.PROCESSED, later, recipient=email, dedupe_key=processed_dedupe_key(email)
+            )
 
         await rebuild_range(maker, tenant.tenant_id, DateRange(day.date(), later.date()))
 
