@@ -109,6 +109,14 @@ class Config:
     render_window: str = "15m"
     render_for: str = "15m"
 
+    # Reputation (exporter, docs/reputation.md): a listing or a broken DKIM record pages at the first check that sees
+    # it (the checks run every REPUTATION_CHECK_INTERVAL, so "for" is one minute, the least our rules allow); SPF/DMARC/MX drift opens a ticket
+    # once it has lasted; checks failing (lists refusing us, DNS down) open a ticket after an hour.
+    blocklisted_for: str = "1m"
+    dkim_record_for: str = "1m"
+    dns_drift_for: str = "30m"
+    reputation_checks_failing_for: str = "1h"
+
     # Label matchers selecting each process's scrape job (keys are metrics.Process.name).
     selectors: dict[str, str] = field(default_factory=lambda: {p.name: p.selector for p in metrics.PROCESSES})
 

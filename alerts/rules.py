@@ -218,6 +218,70 @@ def exporter_group(c: Config) -> Group:
     )
 
 
+def reputation_group(c: Config) -> Group:
+    exporter = _sel(c, metrics.EXPORTER)
+    listed = metrics.BLOCKLIST_LISTED_SPEC.name
+
+    def dns(check: str) -> str:
+        matcher = f'check="{check}"'
+        return f"max by (domain) ({metrics.DOMAIN_DNS_OK_SPEC.name}{q.selector(*exporter, matcher)})"
+
+    def drift(name: str, check: str, label: str, why: str) -> Alert:
+        return Alert(
+            name,
+            f"{dns(check)} == 0",
+            c.dns_drift_for,
+            WARNING,
+            f"A sender domain's {label} record has drifted.",
+            f"The {label} record of {{{{ $labels.domain }}}} fails its check: {why}.",
+        )
+
+    return Group(
+        "scaisend-reputation",
+        (
+            Alert(
+                "ScaiSendBlocklisted",
+                f"max by (blocklist, target, target_kind) ({listed}{q.selector(*exporter)}) == 1",
+                c.blocklisted_for,
+                CRITICAL,
+                "A sending address or sender domain is on a DNS blocklist.",
+                "{{ $labels.target_kind }} {{ $labels.target }} is listed on {{ $labels.blocklist }}: receivers that "
+                "use the list refuse or junk its mail.",
+            ),
+            Alert(
+                "ScaiSendDkimRecordBroken",
+                f"{dns('dkim')} == 0",
+                c.dkim_record_for,
+                CRITICAL,
+                "A sender domain's DKIM record is missing or differs from the active key.",
+                "The DKIM record of {{ $labels.domain }} is missing or does not carry the key ScaiSend signs with: "
+                "its mail fails DKIM, and DMARC with it.",
+            ),
+            drift("ScaiSendSpfRecordDrift", "spf", "SPF", "it no longer authorises ScaiSend's sending host"),
+            drift("ScaiSendDmarcRecordDrift", "dmarc", "DMARC", "missing, or not the policy chosen for the domain"),
+            drift("ScaiSendDomainMxMissing", "mx", "MX", "no MX accepts mail for it (replies and DSNs are lost)"),
+            Alert(
+                "ScaiSendBlocklistChecksFailing",
+                f"max by (blocklist, target) ({metrics.BLOCKLIST_CHECK_ERROR_SPEC.name}{q.selector(*exporter)}) == 1",
+                c.reputation_checks_failing_for,
+                WARNING,
+                "Blocklist look-ups have been failing for an hour.",
+                "Looking up {{ $labels.target }} on {{ $labels.blocklist }} has failed for an hour (the list refuses "
+                "or rate-limits our queries, or DNS does not answer): a listing would go unseen.",
+            ),
+            Alert(
+                "ScaiSendDnsChecksFailing",
+                f"max by (domain, check) ({metrics.DOMAIN_DNS_CHECK_ERROR_SPEC.name}{q.selector(*exporter)}) == 1",
+                c.reputation_checks_failing_for,
+                WARNING,
+                "A sender domain's DNS checks have been failing for an hour.",
+                "DNS has not answered the {{ $labels.check }} check of {{ $labels.domain }} for an hour: a broken "
+                "record would go unseen.",
+            ),
+        ),
+    )
+
+
 def _failure_ratio_alert(
     name: str,
     process: metrics.Process,
@@ -343,7 +407,16 @@ def services_group(c: Config) -> Group:
     return Group("scaisend-services", tuple(a for s in c.services for a in _service_alerts(s, c)))
 
 
-GROUP_BUILDERS: Final = (services_group, api_group, worker_group, smtp_group, queue_group, tenant_group, exporter_group)
+GROUP_BUILDERS: Final = (
+    services_group,
+    api_group,
+    worker_group,
+    smtp_group,
+    queue_group,
+    tenant_group,
+    exporter_group,
+    reputation_group,
+)
 
 
 def groups(config: Config = CONFIG) -> tuple[Group, ...]:

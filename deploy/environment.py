@@ -68,6 +68,19 @@ INSTANCE_SETTINGS: Final = {
 }
 
 
+# Several API and worker replicas on several nodes must see the same image bytes, so the Kubernetes bundle keeps them
+# in an S3-compatible bucket (D20); compose and systemd run on one host and keep the local folder.
+SHARED_IMAGE_STORE: Final = {
+    "IMAGE_STORE": "s3",
+    "IMAGE_S3_BUCKET": "scaisend-images",
+    "IMAGE_S3_ENDPOINT_URL": "https://s3.example.internal",
+}
+SHARED_IMAGE_STORE_SECRETS: Final = {
+    "IMAGE_S3_ACCESS_KEY_ID": PLACEHOLDER,
+    "IMAGE_S3_SECRET_ACCESS_KEY": PLACEHOLDER,
+}
+
+
 def as_env(value: object) -> str:
     """A setting's value as an environment string (``False`` → ``false``)."""
     return str(value).lower() if isinstance(value, bool) else str(value)

@@ -305,7 +305,7 @@ def config_map() -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": metadata(CONFIG_MAP, "config"),
-        "data": env.service_environment(container=True),
+        "data": dict(sorted((env.service_environment(container=True) | env.SHARED_IMAGE_STORE).items())),
     }
 
 
@@ -316,7 +316,7 @@ def secret_template() -> dict[str, Any]:
         "kind": "Secret",
         "metadata": metadata(SECRET, "config"),
         "type": "Opaque",
-        "stringData": placeholders,
+        "stringData": placeholders | env.SHARED_IMAGE_STORE_SECRETS,
     }
 
 

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 
-from exporter.collectors import daily_stats, redis_queues, webhook_deliveries
+from exporter.collectors import daily_stats, redis_queues, reputation, webhook_deliveries
 from exporter.collectors.base import Collector, Sources
 from exporter.exposition import GaugeFamily
 from scaisend import metrics
@@ -19,6 +19,7 @@ COLLECTORS: dict[str, Collector] = {
     "daily_stats": daily_stats.collect,
     "redis_queues": redis_queues.collect,
     "webhook_deliveries": webhook_deliveries.collect,
+    "reputation": reputation.collect,
 }
 
 

@@ -6,6 +6,8 @@ MySQL never hangs a scrape."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,8 +24,10 @@ from exporter.collectors.base import Sources
 from exporter.exporter import scrape
 from exporter.exposition import CONTENT_TYPE, render
 from scaisend.clock import SystemClock
-from scaisend.db.session import create_engine
+from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues
+from scaisend.reputation.monitor import ReputationMonitor
+from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 
 
@@ -52,11 +56,15 @@ def build_sources(settings: Settings) -> Sources:
             cursor.close()
 
     clock = SystemClock()
+    monitor = None
+    if settings.REPUTATION_CHECKS_ENABLED:
+        monitor = ReputationMonitor(settings, make_resolver(settings), session_maker(engine))
     return Sources(
         engine=engine,
         redis=Redis.from_url(settings.REDIS_URL, socket_timeout=5),
         queues=Queues(settings.REDIS_QUEUE_PREFIX),
         now=clock.now,
+        reputation=monitor,
     )
 
 
@@ -72,7 +80,12 @@ def create_exporter_app(settings: Settings, sources: Sources | None = None) -> S
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        monitor = asyncio.create_task(src.reputation.run_forever()) if src.reputation is not None else None
         yield
+        if monitor is not None:
+            monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await monitor
         await src.redis.aclose()
         await src.engine.dispose()
 

@@ -97,7 +97,9 @@ CONNECTION_OUTCOMES: Final = ("success", "timeout", "refused", "error")
 MX_FAILURE_REASONS: Final = ("nxdomain", "no_answer", "timeout", "error")
 DELIVERY_RESULTS: Final = ("delivered", "deferred", "bounced", "blocked", "failed")
 INBOUND_OUTCOMES: Final = ("parsed", "unmatched", "unparseable")
-EXPORTER_COLLECTORS: Final = ("daily_stats", "redis_queues", "webhook_deliveries")
+EXPORTER_COLLECTORS: Final = ("daily_stats", "redis_queues", "webhook_deliveries", "reputation")
+TARGET_KINDS: Final = ("ip", "domain")
+DNS_CHECKS: Final = ("dkim", "spf", "dmarc", "mx")
 UNMATCHED_ROUTE: Final = "unmatched"
 WEBHOOK_RECENT_WINDOW_SECONDS: Final = 900
 
@@ -268,6 +270,58 @@ WEBHOOK_DELIVERIES_RECENT_SPEC: Final = _spec(
     EXPORTER,
     outcome=WEBHOOK_OUTCOMES,
 )
+# Reputation (docs/reputation.md): ``target`` (a sending address or sender domain), ``blocklist`` (a configured zone)
+# and ``domain`` are open label sets bounded by configuration: the operator's addresses, lists and active domains.
+BLOCKLIST_LISTED_SPEC: Final = _spec(
+    "blocklist_listed",
+    Kind.GAUGE,
+    "1 if the last successful look-up found the target on the DNS blocklist, else 0.",
+    EXPORTER,
+    blocklist=(),
+    target=(),
+    target_kind=TARGET_KINDS,
+)
+BLOCKLIST_CHECK_ERROR_SPEC: Final = _spec(
+    "blocklist_check_error",
+    Kind.GAUGE,
+    "1 if the last look-up of the target on the blocklist failed (refused, rate limited, no answer), else 0.",
+    EXPORTER,
+    blocklist=(),
+    target=(),
+)
+BLOCKLIST_LAST_CHECK_SPEC: Final = _spec(
+    "blocklist_last_check_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time of the last look-up of the target on the blocklist.",
+    EXPORTER,
+    blocklist=(),
+    target=(),
+)
+DOMAIN_DNS_OK_SPEC: Final = _spec(
+    "domain_dns_ok",
+    Kind.GAUGE,
+    "1 if the domain's record passed the check at the last successful look-up (DKIM equal to the active key, SPF, "
+    "DMARC policy, MX), else 0.",
+    EXPORTER,
+    domain=(),
+    check=DNS_CHECKS,
+)
+DOMAIN_DNS_CHECK_ERROR_SPEC: Final = _spec(
+    "domain_dns_check_error",
+    Kind.GAUGE,
+    "1 if DNS did not answer the last check of the domain's record (timeout, SERVFAIL, REFUSED), else 0.",
+    EXPORTER,
+    domain=(),
+    check=DNS_CHECKS,
+)
+DOMAIN_DNS_LAST_CHECK_SPEC: Final = _spec(
+    "domain_dns_last_check_timestamp_seconds",
+    Kind.GAUGE,
+    "Unix time of the last check of the domain's record.",
+    EXPORTER,
+    domain=(),
+    check=DNS_CHECKS,
+)
 EXPORTER_UP_SPEC: Final = _spec(
     "exporter_up", Kind.GAUGE, "1 if every collector succeeded in the last scrape, else 0.", EXPORTER
 )
@@ -316,6 +370,12 @@ CATALOGUE: Final[tuple[MetricSpec, ...]] = (
     TENANT_STATS_UPDATED_SPEC,
     QUEUE_DEPTH_SPEC,
     WEBHOOK_DELIVERIES_RECENT_SPEC,
+    BLOCKLIST_LISTED_SPEC,
+    BLOCKLIST_CHECK_ERROR_SPEC,
+    BLOCKLIST_LAST_CHECK_SPEC,
+    DOMAIN_DNS_OK_SPEC,
+    DOMAIN_DNS_CHECK_ERROR_SPEC,
+    DOMAIN_DNS_LAST_CHECK_SPEC,
     EXPORTER_UP_SPEC,
     EXPORTER_COLLECTOR_SUCCESS_SPEC,
     EXPORTER_SCRAPE_DURATION_SPEC,

@@ -39,6 +39,7 @@ __all__ = [
     "MxRecord",
     "Resolver",
     "address_records",
+    "ipv4_answer",
     "make_resolver",
     "mx_records",
     "txt_records",
@@ -145,6 +146,13 @@ async def mx_records(resolver: Resolver, name: str) -> list[MxRecord]:
         host = "" if rdata.exchange == dns.name.root else rdata.exchange.to_text(omit_final_dot=True)
         records.append(MxRecord(int(rdata.preference), host.lower()))
     return sorted(records)
+
+
+async def ipv4_answer(resolver: Resolver, name: str) -> tuple[list[str], int]:
+    """The A addresses at ``name`` and the answer's TTL in seconds (DNS blocklist look-ups)."""
+    answer = await _resolve(resolver, name, "A")
+    ttl = answer.rrset.ttl if answer.rrset is not None else 0
+    return [str(rdata.address) for rdata in answer], int(ttl)
 
 
 async def address_records(resolver: Resolver, name: str) -> list[str]:

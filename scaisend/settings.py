@@ -6,10 +6,11 @@ its line in the generated ``.env.example``. A bad value fails at start-up with a
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -113,6 +114,24 @@ class Settings(BaseSettings):
     )
     WEBHOOK_TIMEOUT: str = Field("30s", description="Timeout of one webhook POST")
 
+    # --- reputation (exporter) ---------------------------------------------------------------------------------------
+    REPUTATION_CHECKS_ENABLED: bool = Field(
+        True, description="Look up sending IPs and domains on DNS blocklists and check domains' DNS (exporter)"
+    )
+    REPUTATION_CHECK_INTERVAL: str = Field(
+        "15m", description="How often each blocklist and DNS check runs (never more often than an answer's TTL)"
+    )
+    REPUTATION_IP_BLOCKLISTS: str = Field(
+        "zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org",
+        description="DNS blocklist zones asked about the sending IPs (comma-separated)",
+    )
+    REPUTATION_DOMAIN_BLOCKLISTS: str = Field(
+        "dbl.spamhaus.org,multi.surbl.org", description="DNS blocklist zones asked about sender domains"
+    )
+    REPUTATION_SENDING_IPS: str = Field(
+        "", description="Addresses receivers see our mail from (comma-separated); empty = SMTP_HOSTNAME's A/AAAA"
+    )
+
     # --- retention -----------------------------------------------------------------------------------------------
     EVENT_RETENTION_MONTHS: int = Field(
         0,
@@ -128,7 +147,21 @@ class Settings(BaseSettings):
     )
 
     # --- misc ----------------------------------------------------------------------------------------------------
+    IMAGE_STORE: Literal["filesystem", "s3"] = Field(
+        "filesystem", description="Where image bytes live: filesystem (IMAGE_STORE_PATH) or s3 (IMAGE_S3_*) (D20)"
+    )
     IMAGE_STORE_PATH: str = Field(".scaisend/images", description="Folder of the local image store (D20)")
+    IMAGE_S3_BUCKET: str = Field("", description="Bucket of the S3-compatible image store (IMAGE_STORE=s3)")
+    IMAGE_S3_ENDPOINT_URL: str = Field(
+        "", description="Endpoint of the S3-compatible store (MinIO, Garage); empty = AWS S3"
+    )
+    IMAGE_S3_REGION: str = Field("us-east-1", description="Region of the S3 image bucket")
+    IMAGE_S3_ACCESS_KEY_ID: str = Field("", description="Access key of the S3 image store; empty = boto3's defaults")
+    IMAGE_S3_SECRET_ACCESS_KEY: str = Field("", description="Secret key of the S3 image store")
+    IMAGE_S3_PREFIX: str = Field("images/", description="Key prefix of every image object in the bucket")
+    IMAGE_MAX_BYTES: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Largest image upload accepted (413 above; spec: 10 MB)"
+    )
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of every process")
     ENVIRONMENT: Literal["development", "production", "test"] = Field(
         "production", description="production refuses plain-HTTP webhook URLs"
@@ -144,10 +177,24 @@ class Settings(BaseSettings):
             parse_duration(part)
         return value
 
-    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT")
+    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL")
     @classmethod
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_image_store(self) -> Settings:
+        if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
+            raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
+        return self
+
+    @field_validator("REPUTATION_SENDING_IPS")
+    @classmethod
+    def _check_ips(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                ipaddress.ip_address(part)  # ValueError names the bad address
         return value
 
     @field_validator("DATABASE_URL")
@@ -176,6 +223,10 @@ class Settings(BaseSettings):
     @property
     def smtp_timeout(self) -> float:
         return parse_duration(self.SMTP_TIMEOUT).total_seconds()
+
+    @property
+    def reputation_check_interval(self) -> timedelta:
+        return parse_duration(self.REPUTATION_CHECK_INTERVAL)
 
     @property
     def webhook_timeout(self) -> float:

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.harness.fixtures_app",
     "tests.harness.jwks",
     "tests.harness.fixtures_net",
+    "tests.harness.s3",
 ]

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.factories import suppressions as sup
+from tests.factories.images import uploaded
 from tests.factories.messages import isolation_batch, isolation_message
 from tests.factories.templates import template_and_version_ids
 from tests.factories.tenants import TenantKey
@@ -23,7 +24,7 @@ from tests.harness.isolation import assert_tenant_isolated
 Creator = Callable[[httpx.AsyncClient, TenantKey], Awaitable[dict[str, str]]]
 
 # Routes with a path parameter that are public by design (tracking links, image proxy) or not tenant resources.
-NOT_TENANT_RESOURCES: set[tuple[str, str]] = set()
+NOT_TENANT_RESOURCES: set[tuple[str, str]] = {("GET", "/i/{image_id}"), ("HEAD", "/i/{image_id}")}
 
 
 async def create_api_key(client: httpx.AsyncClient, owner: TenantKey) -> dict[str, str]:
@@ -37,6 +38,10 @@ async def create_domain(client: httpx.AsyncClient, owner: TenantKey) -> dict[str
     response = await client.post("/api/admin/domains", headers=owner.headers, json={"domain": domain})
     assert response.status_code == 201, response.text
     return {"domain_id": response.json()["data"]["id"]}
+
+
+async def create_image(client: httpx.AsyncClient, owner: TenantKey) -> dict[str, str]:
+    return {"image_id": (await uploaded(client, owner))["id"]}
 
 
 async def own_tenant(_client: httpx.AsyncClient, owner: TenantKey) -> dict[str, str]:
@@ -97,6 +102,9 @@ CASES: list[Case] = [
         "POST", "/v3/asm/groups/{group_id}/suppressions/search", sup.group_id, {"recipient_emails": ["x@example.test"]}
     ),
     Case("DELETE", "/v3/asm/groups/{group_id}/suppressions/{email}", sup.group_member),
+    Case("GET", "/v3/images/{image_id}", create_image),
+    Case("PATCH", "/v3/images/{image_id}", create_image, {"folder": "moved"}),
+    Case("DELETE", "/v3/images/{image_id}", create_image),
     Case("GET", "/v3/user/webhooks/{webhook_id}", isolation_webhook),
     Case("PATCH", "/v3/user/webhooks/{webhook_id}", isolation_webhook, {"enabled": False}),
     Case("DELETE", "/v3/user/webhooks/{webhook_id}", isolation_webhook),

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exporter.exposition import GaugeFamily
 from scaisend.queues import Queues
+from scaisend.reputation.monitor import ReputationMonitor
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Sources:
     redis: Redis
     queues: Queues
     now: Callable[[], datetime]
+    reputation: ReputationMonitor | None = None  # None when REPUTATION_CHECKS_ENABLED is false
 
 
 Collector = Callable[[Sources], Awaitable[list[GaugeFamily]]]

@@ -8,6 +8,8 @@ from scaisend.admin import endpoints as admin_endpoints
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
+from scaisend.images import endpoints as image_endpoints
+from scaisend.images import public as image_proxy
 from scaisend.mail import endpoints as mail_endpoints
 from scaisend.messages import endpoints as message_endpoints
 from scaisend.stats import endpoints as stats_endpoints
@@ -30,4 +32,6 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(stats_endpoints.router)  # /v3/stats, /v3/categories/stats
     app.include_router(webhook_endpoints.router)  # /v3/user/webhooks, /v3/user/webhooks/event/settings
     app.include_router(tracking_endpoints.router)  # /t/o, /t/c, /t/u (public)
+    app.include_router(image_endpoints.router)  # /v3/images
+    app.include_router(image_proxy.router)  # /i/{image_id} (public)
     app.include_router(admin_endpoints.router)  # /api/admin/tenants/{id}/tracking

@@ -22,6 +22,8 @@ from scaisend.compose.recipients import Recipient, processed_dedupe_key, process
 from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
+from scaisend.images.embedding import embed_images
+from scaisend.images.storage import image_store
 from scaisend.metrics import PROCESSED_RECIPIENTS
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
@@ -152,6 +154,11 @@ async def build_message(
         links=links,
         asm_group_id=message.asm_group_id,
     )
+    html, inline = instrumented.html, []
+    if html and tracking.image_embed_mode == "cid":
+        store = image_store(settings)
+        embedded = await embed_images(session, store, message.tenant_id, settings.PUBLIC_BASE_URL, html)
+        html, inline = embedded.html, embedded.attachments
     personalization = message.personalization or {}
     try:
         draft = Draft(
@@ -162,11 +169,11 @@ async def build_message(
             to=[r for r in recipients if r.field == "to"],
             cc=[r for r in recipients if r.field == "cc"],
             subject=rendered.subject,
-            html=instrumented.html,
+            html=html,
             text=instrumented.text,
             reply_to=_mailboxes(body),
             headers=merge_headers(body.get("headers"), personalization.get("headers"), instrumented.headers),
-            attachments=decode_attachments(body.get("attachments")),
+            attachments=decode_attachments(body.get("attachments")) + inline,
         )
         return build_mime(draft)
     except MimeBuildError as exc:

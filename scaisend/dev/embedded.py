@@ -120,6 +120,8 @@ def dev_settings(options: DevOptions, paths: DevPaths, redis_url: str, secret_ke
         IMAGE_STORE_PATH=str(paths.root / "images"),
         ENVIRONMENT="development",
         WEBHOOK_ALLOW_PRIVATE_NETWORKS=True,
+        # a laptop's addresses and test domains are on no blocklist; the checks would only query public DNS
+        REPUTATION_CHECKS_ENABLED=False,
     )
 
 

@@ -23,7 +23,7 @@ DEFAULT_SELECTOR = "scaisend"
 ROTATION_SELECTOR = "scaisend2"
 DMARC_POLICIES = ("none", "quarantine", "reject")
 
-Purpose = Literal["dkim", "dkim_rotation", "spf", "dmarc"]
+Purpose = Literal["dkim", "dkim_rotation", "spf", "dmarc", "mx"]
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,22 @@
   ``DKIM1`` and ``k=`` if present ``rsa``).
 - SPF passes when the domain has exactly one ``v=spf1`` TXT record and it contains ``a:<SMTP_HOSTNAME>`` or
   ``include:<SMTP_HOSTNAME>`` (optionally with a ``+`` qualifier or an ``a`` CIDR suffix).
-- DMARC passes when ``_dmarc.<domain>`` has exactly one TXT record starting with ``v=DMARC1``; its policy may be
-  stricter or looser than the one stored on the domain.
+- DMARC passes when ``_dmarc.<domain>`` has exactly one TXT record starting with ``v=DMARC1``; for ``/verify`` its
+  policy may be stricter or looser than the one stored on the domain, while the reputation monitor's health check
+  (:func:`health_checks`) also wants the ``p=`` the tenant chose.
+- MX (health check only) passes when the domain has an MX record that is not a null MX (RFC 7505): replies and
+  bounces to it can be delivered.
 
-A lookup that times out or fails counts as a failed check, with a message that says so.
+A lookup that times out or fails counts as a failed check, with a message that says so and ``lookup_failed`` set,
+so that a monitor can tell "the record is wrong" from "DNS did not answer".
+
+The reputation monitor (:mod:`scaisend.reputation.monitor`) runs these same checks on a schedule.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scaisend.domains.dns_records import Purpose, dkim_host, dmarc_host, spf_mechanism
 from scaisend.resolver import (
@@ -24,11 +30,18 @@ from scaisend.resolver import (
     DnsNoAnswerError,
     DnsTimeoutError,
     Resolver,
+    mx_records,
     txt_records,
 )
 from scaisend.settings import Settings
 
-_LABELS: dict[Purpose, str] = {"dkim": "DKIM", "dkim_rotation": "DKIM (rotation)", "spf": "SPF", "dmarc": "DMARC"}
+_LABELS: dict[Purpose, str] = {
+    "dkim": "DKIM",
+    "dkim_rotation": "DKIM (rotation)",
+    "spf": "SPF",
+    "dmarc": "DMARC",
+    "mx": "MX",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class CheckResult:
     host: str
     passed: bool
     message: str = ""
+    lookup_failed: bool = False  # DNS did not answer (timeout, SERVFAIL, REFUSED): the record's state is unknown
 
     def as_error(self) -> dict[str, str]:
         return {"purpose": self.purpose, "host": self.host, "message": self.message}
@@ -71,12 +85,11 @@ def _fail(purpose: Purpose, host: str, problem: str) -> CheckResult:
     return CheckResult(purpose, host, False, f"{_LABELS[purpose]} record {host}: {problem}")
 
 
-def _lookup_problem(exc: DnsLookupError) -> str:
+def _lookup_failure(purpose: Purpose, host: str, exc: DnsLookupError) -> CheckResult:
     if isinstance(exc, DnsNameNotFoundError | DnsNoAnswerError):
-        return "no TXT record found"
-    if isinstance(exc, DnsTimeoutError):
-        return "DNS lookup timed out"
-    return f"DNS lookup failed ({exc.reason})"
+        return _fail(purpose, host, f"no {exc.rdtype} record found")
+    problem = "DNS lookup timed out" if isinstance(exc, DnsTimeoutError) else f"DNS lookup failed ({exc.reason})"
+    return replace(_fail(purpose, host, problem), lookup_failed=True)
 
 
 def _clean(record: str) -> str:
@@ -115,7 +128,7 @@ async def check_dkim(resolver: Resolver, domain: str, key: SelectorKey, purpose:
     try:
         records = await txt_records(resolver, host)
     except DnsLookupError as exc:
-        return _fail(purpose, host, _lookup_problem(exc))
+        return _lookup_failure(purpose, host, exc)
     problems = [_dkim_problem(r, key.public_key_b64) for r in records]
     if any(p is None for p in problems):
         return CheckResult(purpose, host, True)
@@ -136,7 +149,7 @@ async def check_spf(resolver: Resolver, domain: str, settings: Settings) -> Chec
     try:
         records = await txt_records(resolver, domain)
     except DnsLookupError as exc:
-        return _fail("spf", domain, _lookup_problem(exc))
+        return _lookup_failure("spf", domain, exc)
     spf = [r for r in records if _clean(r).lower() == "v=spf1" or _clean(r).lower().startswith("v=spf1 ")]
     if not spf:
         return _fail("spf", domain, "no v=spf1 TXT record found")
@@ -147,18 +160,35 @@ async def check_spf(resolver: Resolver, domain: str, settings: Settings) -> Chec
     return CheckResult("spf", domain, True)
 
 
-async def check_dmarc(resolver: Resolver, domain: str) -> CheckResult:
+async def check_dmarc(resolver: Resolver, domain: str, policy: str | None = None) -> CheckResult:
+    """DMARC is published; with ``policy``, its ``p=`` must also be that policy."""
     host = dmarc_host(domain)
     try:
         records = await txt_records(resolver, host)
     except DnsLookupError as exc:
-        return _fail("dmarc", host, _lookup_problem(exc))
+        return _lookup_failure("dmarc", host, exc)
     dmarc = [r for r in records if "".join(_clean(r).split(";", 1)[0].split()) == "v=DMARC1"]
     if not dmarc:
         return _fail("dmarc", host, "no TXT record starting with v=DMARC1 found")
     if len(dmarc) > 1:
         return _fail("dmarc", host, f"{len(dmarc)} v=DMARC1 records found; receivers ignore all when several exist")
+    published = parse_tags(dmarc[0]).get("p", "").lower()
+    if policy is not None and published != policy:
+        return _fail(
+            "dmarc", host, f"p={published or '(missing)'} is not the policy chosen for the domain (p={policy})"
+        )
     return CheckResult("dmarc", host, True)
+
+
+async def check_mx(resolver: Resolver, domain: str) -> CheckResult:
+    """The domain has an MX that accepts mail (not only a null MX)."""
+    try:
+        records = await mx_records(resolver, domain)
+    except DnsLookupError as exc:
+        return _lookup_failure("mx", domain, exc)
+    if not any(not r.is_null for r in records):
+        return _fail("mx", domain, "only a null MX (the domain accepts no mail)")
+    return CheckResult("mx", domain, True)
 
 
 async def verify_records(
@@ -175,4 +205,19 @@ async def verify_records(
     results = await asyncio.gather(*checks)
     return VerificationReport(
         dkim=results[0], spf=results[1], dmarc=results[2], rotation=results[3] if pending is not None else None
+    )
+
+
+async def health_checks(
+    resolver: Resolver, domain: str, settings: Settings, active: SelectorKey, dmarc_policy: str
+) -> list[CheckResult]:
+    """The reputation monitor's checks of one active sender domain: DKIM equal to the active key, SPF authorising
+    ScaiSend, DMARC with the chosen policy, an MX. The same functions ``/verify`` uses."""
+    return list(
+        await asyncio.gather(
+            check_dkim(resolver, domain, active),
+            check_spf(resolver, domain, settings),
+            check_dmarc(resolver, domain, dmarc_policy),
+            check_mx(resolver, domain),
+        )
     )

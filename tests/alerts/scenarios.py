@@ -355,6 +355,64 @@ def exporter_failing(c: Config) -> Scenario:
     )
 
 
+def blocklisted(_c: Config) -> Scenario:
+    def listed(value: float) -> list[Series]:
+        labels = {"blocklist": "zen.spamhaus.org", "target": "192.0.2.10", "target_kind": "ip"}
+        return [gauge(metrics.BLOCKLIST_LISTED_SPEC.name, metrics.EXPORTER, value, **labels)]
+
+    expected = Expected({"blocklist": "zen.spamhaus.org", "target": "192.0.2.10", "target_kind": "ip"}, 1)
+    return Scenario("ScaiSendBlocklisted", firing={"listed": (listed(1), [expected])}, silent={"clean": listed(0)})
+
+
+def dns_record(alert: str, check: str) -> Scenario:
+    """``scaisend_domain_dns_ok{check=<check>} == 0`` fires per domain; another check failing does not."""
+
+    def ok(**values: float) -> list[Series]:
+        return [
+            gauge(metrics.DOMAIN_DNS_OK_SPEC.name, metrics.EXPORTER, value, domain="mail.acme.example", check=name)
+            for name, value in values.items()
+        ]
+
+    others = {name: 0.0 for name in metrics.DNS_CHECKS if name != check}
+    return Scenario(
+        alert,
+        firing={"failing": (ok(**{check: 0}), [Expected({"domain": "mail.acme.example"}, 0)])},
+        silent={"passing": ok(**{check: 1}), "other_checks_failing": ok(**{check: 1}, **others)},
+    )
+
+
+def checks_failing(alert: str, spec: metrics.MetricSpec, labels: dict[str, str]) -> Scenario:
+    """An error flag held for the whole ``for`` fires; one that clears in between does not."""
+    name = spec.name
+    # set for 31 minutes, clear for one, again and again: never an hour in a row
+    flapping: Series = {**gauge(name, metrics.EXPORTER, 1, **labels), "values": "1x30 0 1x30 0 1x30 0 1x30"}
+    return Scenario(
+        alert,
+        firing={"failing": ([gauge(name, metrics.EXPORTER, 1, **labels)], [Expected(labels, 1)])},
+        silent={"passing": [gauge(name, metrics.EXPORTER, 0, **labels)], "recovered_in_between": [flapping]},
+    )
+
+
+def reputation_scenarios(_c: Config) -> list[Scenario]:
+    return [
+        blocklisted(_c),
+        dns_record("ScaiSendDkimRecordBroken", "dkim"),
+        dns_record("ScaiSendSpfRecordDrift", "spf"),
+        dns_record("ScaiSendDmarcRecordDrift", "dmarc"),
+        dns_record("ScaiSendDomainMxMissing", "mx"),
+        checks_failing(
+            "ScaiSendBlocklistChecksFailing",
+            metrics.BLOCKLIST_CHECK_ERROR_SPEC,
+            {"blocklist": "zen.spamhaus.org", "target": "192.0.2.10"},
+        ),
+        checks_failing(
+            "ScaiSendDnsChecksFailing",
+            metrics.DOMAIN_DNS_CHECK_ERROR_SPEC,
+            {"domain": "mail.acme.example", "check": "dkim"},
+        ),
+    ]
+
+
 def scenarios(config: Config = CONFIG) -> dict[str, Scenario]:
     built = [
         *service_scenarios(config),
@@ -368,6 +426,7 @@ def scenarios(config: Config = CONFIG) -> dict[str, Scenario]:
         stats_stale(config),
         webhook_success(config),
         exporter_failing(config),
+        *reputation_scenarios(config),
         tenant_ratio_scenario(
             "ScaiSendTenantBounceRateHigh",
             "bounces",

@@ -16,7 +16,7 @@ from exporter.main import create_exporter_app
 from scaisend.api.app import create_app
 from scaisend.metrics import API, EXPORTER, PROCESSES, SMTP, WORKER
 from scaisend.settings import Settings
-from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
+from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, stop_process, wait_http
 
 
 class TestSettings:
@@ -100,13 +100,7 @@ def started(database: Settings, tmp_path: Path) -> Iterator[dict[str, int]]:
         yield ports
     finally:
         for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_process(child)
 
 
 def test_worker_and_smtp_serve_metrics_on_their_port_setting(started: dict[str, int]) -> None:

@@ -190,7 +190,7 @@ class TestConfiguration:
 
     def test_secret_template_holds_placeholders_only(self) -> None:
         (secret,) = load_all(BASE / kubernetes.SECRET_TEMPLATE_FILE)
-        assert set(secret["stringData"]) == set(environment.SECRET_SETTINGS)
+        assert set(secret["stringData"]) == {*environment.SECRET_SETTINGS, *environment.SHARED_IMAGE_STORE_SECRETS}
         for value in secret["stringData"].values():
             assert environment.PLACEHOLDER in value or "example.internal" in value
         assert "TEMPLATE" in (BASE / kubernetes.SECRET_TEMPLATE_FILE).read_text().splitlines()[1]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
+from pathlib import Path
 
 from scaisend.settings import Settings
 
@@ -13,6 +15,7 @@ MYSQL_SERVER_URL = os.environ.get("SCAISEND_TEST_MYSQL", "mysql+aiomysql://root@
 REDIS_SERVER_URL = os.environ.get("SCAISEND_TEST_REDIS", "redis://127.0.0.1:6379")
 REDIS_DB_INDEX = 9
 TEST_DATABASE = f"scaisend_t_{RUN_ID}"
+STATE_DIR = Path(tempfile.gettempdir()) / f"scaisend-test-{RUN_ID}"
 
 
 def _free_port() -> int:
@@ -38,6 +41,10 @@ def make_settings(**overrides: object) -> Settings:
         # an SMTP service started by a test listens for DSNs on loopback only, on this run's own port
         "SMTP_INBOUND_HOST": "127.0.0.1",
         "SMTP_INBOUND_PORT": INBOUND_PORT,
+        # the exporter's reputation checks look up DNS; tests that want them enable them with a loopback DNS server
+        "REPUTATION_CHECKS_ENABLED": False,
+        # state folders of this run, never the checkout's .scaisend/
+        "IMAGE_STORE_PATH": str(STATE_DIR / "images"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
