@@ -1,6 +1,9 @@
 """The mixin ``_config`` (observability.md §1.1, style.md §4 and §6.5): selectors, thresholds, windows, minimum volumes
 and Alertmanager timings in one place.
 
+Every latency and ratio alert has a minimum-volume guard next to its threshold (``*_min_*``): a quantile or a ratio
+computed from a handful of events says nothing, and a healthy stack with little traffic must page no one.
+
 Alert rules (:mod:`alerts.rules`), Alertmanager routing (:mod:`alerts.alertmanager`), the dashboards' threshold lines
 and the generated promtool tests all read :data:`CONFIG`, so a threshold cannot drift between them. The four alerts
 of the operations guide (scaisend.md §9.2) are the first four blocks below.
@@ -80,8 +83,11 @@ class Config:
     webhook_min_deliveries: int = 100
     webhook_for: str = "15m"
 
-    # DKIM signing p99 (D14: OpenSSL about 0.3 ms, pure-Python RSA about 8 ms).
+    # DKIM signing p99 (D14: OpenSSL about 0.3 ms, pure-Python RSA about 8 ms), only with at least this many
+    # signatures per second over the window (0.5/s over 5m = 150 signatures): below about 100 samples the p99 is the
+    # slowest signature, and one cold first signature (key load, tens of ms) would page a quiet stack (issue 16).
     dkim_p99_seconds: float = 0.01
+    dkim_min_signing_rate: float = 0.5
     dkim_window: str = "5m"
     dkim_for: str = "15m"
 

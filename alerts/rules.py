@@ -339,7 +339,9 @@ def smtp_group(c: Config) -> Group:
             ),
             Alert(
                 "ScaiSendDkimSigningSlow",
-                f"{dkim_record}{q.selector(*smtp)} > {c.dkim_p99_seconds}",
+                f"{dkim_record}{q.selector(*smtp)} > {c.dkim_p99_seconds} and on (job) "
+                f"{q.counter_rate(metrics.DKIM_SIGNING_DURATION_SPEC.name + '_count', smtp, c.dkim_window, ('job',))} "
+                f"> {c.dkim_min_signing_rate}",
                 c.dkim_for,
                 WARNING,
                 "DKIM signing is slow.",

@@ -17,29 +17,30 @@ TITLE: Final = "ScaiSend / Send rate vs delivery rate"
 
 
 def dashboard() -> dict[str, Any]:
-    processed = q.counter_rate(
-        metrics.WORKER_JOBS_SPEC.name, (WORKER, 'queue="email:process"', 'outcome="success"'), RATE
-    )
+    processed = q.counter_rate(metrics.PROCESSED_RECIPIENTS_SPEC.name, (WORKER,), RATE)
     delivered = q.counter_rate(metrics.SMTP_DELIVERIES_SPEC.name, (SMTP, 'result="delivered"'), RATE)
     accepted = q.http_request_rate((API, q.MAIL_SEND, 'status_class="2xx"'), RATE)
     tenants = (EXPORTER, TENANT)
     return build(
         UID,
         TITLE,
-        "Messages taken by the worker against messages delivered by the SMTP service.",
+        "Recipients taken by the worker against recipients delivered by the SMTP service (both per recipient, D5).",
         [
             (
                 9,
                 [
                     timeseries(
-                        "Processed vs delivered (messages/s)",
+                        "Processed vs delivered (recipients/s)",
                         [
                             Query(processed, "processed"),
                             Query(delivered, "delivered"),
                             Query(accepted, "send API calls"),
                         ],
                         "ops",
-                        description="processed: email:process jobs finished; delivered: 250 replies from MX hosts.",
+                        description=(
+                            "processed: recipients given a processed event (to, cc and bcc); delivered: recipients "
+                            "accepted with a 250 by MX hosts; send API calls: accepted /v3/mail/send requests."
+                        ),
                     ),
                     timeseries(
                         "Delivery attempts by result (per second)",

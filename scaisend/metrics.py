@@ -164,6 +164,12 @@ RENDER_ERRORS_SPEC: Final = _spec(
     "Messages whose template could not be rendered (message FAILED).",
     WORKER,
 )
+PROCESSED_RECIPIENTS_SPEC: Final = _spec(
+    "worker_processed_recipients_total",
+    Kind.COUNTER,
+    "Recipients (to, cc and bcc) given a processed event when the worker took their message (D5).",
+    WORKER,
+)
 WEBHOOK_DELIVERIES_SPEC: Final = _spec(
     "webhook_deliveries_total",
     Kind.COUNTER,
@@ -348,6 +354,7 @@ CATALOGUE: Final[tuple[MetricSpec, ...]] = (
     WORKER_JOBS_SPEC,
     WORKER_JOB_DURATION_SPEC,
     RENDER_ERRORS_SPEC,
+    PROCESSED_RECIPIENTS_SPEC,
     WEBHOOK_DELIVERIES_SPEC,
     SMTP_CONNECTIONS_SPEC,
     MX_LOOKUPS_SPEC,
@@ -395,6 +402,7 @@ HTTP_REQUEST_DURATION: Final = _histogram(HTTP_REQUEST_DURATION_SPEC)
 WORKER_JOBS: Final = _counter(WORKER_JOBS_SPEC)
 WORKER_JOB_DURATION: Final = _histogram(WORKER_JOB_DURATION_SPEC)
 RENDER_ERRORS: Final = _counter(RENDER_ERRORS_SPEC)
+PROCESSED_RECIPIENTS: Final = _counter(PROCESSED_RECIPIENTS_SPEC)
 WEBHOOK_DELIVERIES: Final = _counter(WEBHOOK_DELIVERIES_SPEC)
 SMTP_CONNECTIONS: Final = _counter(SMTP_CONNECTIONS_SPEC)
 MX_LOOKUPS: Final = _counter(MX_LOOKUPS_SPEC)

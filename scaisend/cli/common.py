@@ -1,6 +1,7 @@
-"""Shared CLI plumbing: settings from the environment (a bad one exits 2 naming it), a one-shot unit of work,
-and the output rule: a command that creates something prints its id or key as the last line (``--json`` prints the
-whole object instead)."""
+"""Shared CLI plumbing: settings from the environment (a bad one exits 2 naming it; a running ``scaisend dev`` in
+this folder is used when the environment names no database or Redis, see :mod:`scaisend.dev_env`), a one-shot unit
+of work, and the output rule: a command that creates something prints its id or key as the last line (``--json``
+prints the whole object instead)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend import dev_env
 from scaisend.db.session import create_engine, session_maker, unit_of_work
 from scaisend.settings import Settings, SettingsError, load_settings
 
@@ -20,7 +23,19 @@ T = TypeVar("T")
 
 def settings_or_exit() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
+        if dev_env.connection_configured(settings):
+            return settings
+        found = dev_env.running_stack(Path.cwd())
+        if found is None:
+            return settings
+        path, values = found
+        print(
+            f"scaisend: using the scaisend dev stack running here ({path}); "
+            "set DATABASE_URL and REDIS_URL to use another database and Redis",
+            file=sys.stderr,
+        )
+        return load_settings(**values)
     except SettingsError as exc:
         print(f"scaisend: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

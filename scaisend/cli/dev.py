@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "dev",
         help="run everything locally: SQLite, embedded Redis, API, worker, SMTP, exporter, capture MX",
         description="Run the whole product on this machine (D16). State lives in --data-dir; outbound mail is "
-        "captured as .eml files in <data dir>/mail.",
+        "captured as .eml files in <data dir>/mail. While it runs, other scaisend commands started in the same "
+        "folder (scaisend queues, tenants, keys, domains, migrate) use its database and Redis; from elsewhere, "
+        "source <data dir>/dev.env.",
     )
     parser.add_argument(
         "--data-dir",
@@ -57,7 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--with-monitoring",
         action="store_true",
-        help="also run Prometheus and Alertmanager from the generated configs (not available yet)",
+        help="also run Prometheus (http://127.0.0.1:9090, or a free port) and Alertmanager (:9093) from the generated "
+        "rules and routing, scraping the dev services; both URLs are printed on start. Needs the prometheus and "
+        "alertmanager binaries (Debian: apt-get install prometheus prometheus-alertmanager)",
     )
     parser.add_argument(
         "--ready-timeout",

@@ -3,6 +3,10 @@
 ``add`` prints the DNS records to publish on stderr and the domain id as the last stdout line (``--json``: the whole
 domain as JSON). ``show`` prints the domain and its records. ``verify`` checks DNS now through ``DNS_NAMESERVERS`` (or
 the system resolver), stores the outcome, prints each failing record and exits 1 when the domain is not verified.
+
+``verify --without-dns`` marks the domain verified without asking DNS, for a test domain on a non-production install
+(running the production processes locally, docs/deploy.md): it is refused, exit 2, when ``ENVIRONMENT=production``
+(the default), so a production install only ever sends from domains whose records were seen in DNS.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from scaisend.clock import SystemClock
 from scaisend.domains import service
 from scaisend.domains.schemas import DomainOut, DomainVerification
 from scaisend.resolver import make_resolver
+from scaisend.settings import Settings
 from scaisend.tenants.service import get_tenant
 
 
@@ -42,6 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action.add_argument("domain", metavar="ID_OR_DOMAIN")
         action.add_argument("--tenant", required=True, help="tenant id")
         action.add_argument("--json", action="store_true")
+        if name == "verify":
+            action.add_argument(
+                "--without-dns",
+                action="store_true",
+                help="mark the domain verified without checking DNS: for a test domain on a non-production install "
+                "only (refused when ENVIRONMENT=production, the default)",
+            )
         action.set_defaults(func=func)
 
 
@@ -83,6 +95,9 @@ def _show(args: argparse.Namespace) -> None:
 
 def _verify(args: argparse.Namespace) -> None:
     settings = settings_or_exit()
+    if args.without_dns:
+        _verify_without_dns(args, settings)
+        return
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         row = await service.find_domain(session, args.tenant, args.domain)
@@ -99,3 +114,28 @@ def _verify(args: argparse.Namespace) -> None:
         print(f"{data['domain']}: {'verified' if data['verified'] else 'not verified'}")
     if not data["verified"]:
         raise SystemExit(1)
+
+
+def _verify_without_dns(args: argparse.Namespace, settings: Settings) -> None:
+    if settings.ENVIRONMENT == "production":
+        print(
+            "scaisend: --without-dns is refused when ENVIRONMENT=production: publish the records and run "
+            "`scaisend domains verify` without it (set ENVIRONMENT=development only on a test install)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        row = await service.find_domain(session, args.tenant, args.domain)
+        await service.mark_verified(session, row)
+        return DomainOut.build(row, await service.domain_keys(session, row), settings).model_dump(mode="json")
+
+    data = run_in_session(settings, work)
+    print(
+        f"scaisend: {data['domain']} marked verified WITHOUT a DNS check (ENVIRONMENT={settings.ENVIRONMENT})",
+        file=sys.stderr,
+    )
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(f"{data['domain']}: verified")

@@ -1,6 +1,12 @@
 """The recipients of one message (spec §3.3 personalizations, §6.7): ``to``, ``cc`` and ``bcc`` of its
 personalization, in that order, each address once (case-insensitively).
 
+The counting rule (D5 revised) lives here, in :func:`processed_recipients`: every recipient of the personalization
+(``to``, ``cc`` and ``bcc``) is either dropped (a ``dropped`` event, suppressed at compose) or processed (a
+``processed`` event when the worker takes the message), never both, so ``requests`` = processed + dropped counts
+recipients, as SendGrid counts them. The processed recipients are exactly the RCPT TO set of every delivery attempt
+(:func:`envelope_recipients`), so each delivered/bounced/deferred/blocked event answers a processed recipient.
+
 Compose drops suppressed recipients with a ``dropped`` event each and leaves them out of the ``To``/``Cc`` headers.
 The delivery stage sends to :func:`envelope_recipients`: every recipient of the personalization except those with a
 ``dropped`` event on the message, so the events stay the one record of who was dropped.
@@ -19,6 +25,9 @@ from scaisend.events.types import EventType
 from scaisend.models import EmailEvent, Message
 
 FIELDS: tuple[str, ...] = ("to", "cc", "bcc")
+# Before D5 was revised, a message got ONE processed event, for its first recipient, under this dedupe key;
+# ``POST /v3/stats/rebuild`` recognises those events by their derived event id and counts them per recipient.
+LEGACY_PROCESSED_DEDUPE_KEY = "processed"
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,17 @@ def without(recipients: Iterable[Recipient], dropped: Iterable[str]) -> list[Rec
     return [r for r in recipients if r.email.lower() not in gone]
 
 
+def processed_dedupe_key(email: str) -> str:
+    """A recipient's ``processed`` is recorded once per message, however often the compose job runs."""
+    return f"processed:{email.lower()}"
+
+
+def processed_recipients(personalization: Mapping[str, Any], dropped: Iterable[str]) -> list[Recipient]:
+    """D5 revised: the recipients that get one ``processed`` event each (and count once in ``requests``): every
+    ``to``, ``cc`` and ``bcc`` recipient of the personalization except the ``dropped`` ones."""
+    return without(recipients_of(personalization), dropped)
+
+
 async def dropped_emails(session: AsyncSession, message: Message) -> set[str]:
     """Lowercased addresses with a ``dropped`` event on ``message``."""
     rows = await session.scalars(
@@ -63,4 +83,4 @@ async def dropped_emails(session: AsyncSession, message: Message) -> set[str]:
 async def envelope_recipients(session: AsyncSession, message: Message) -> list[str]:
     """The RCPT TO addresses of ``message``: its ``to``, ``cc`` and ``bcc`` minus the recipients compose dropped."""
     dropped = await dropped_emails(session, message)
-    return [r.email for r in without(recipients_of(message.personalization or {}), dropped)]
+    return [r.email for r in processed_recipients(message.personalization or {}, dropped)]

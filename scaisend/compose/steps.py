@@ -18,19 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.compose.content import Rendered
 from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
 from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
-from scaisend.compose.recipients import Recipient, recipients_of, without
+from scaisend.compose.recipients import Recipient, processed_dedupe_key, processed_recipients, recipients_of
 from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.images.embedding import embed_images
 from scaisend.images.storage import image_store
+from scaisend.metrics import PROCESSED_RECIPIENTS
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
 
 ALL_SUPPRESSED = "All recipients suppressed"
 NO_RECIPIENTS = "The message has no recipients"
-PROCESSED_DEDUPE_KEY = "processed"
 
 
 @dataclass(frozen=True)
@@ -70,39 +70,61 @@ async def drop_suppressed(
         bypass=Bypass.from_mail_settings(body.get("mail_settings")),
     )
     for email, reason in reasons.items():
-        await record_event(
-            session,
-            tenant_id=message.tenant_id,
-            message_id=message.id,
-            event_type=EventType.DROPPED,
-            recipient_email=email,
-            occurred_at=now,
-            metadata={"reason": reason.value},
-            categories=list(message.categories or []),
-            dedupe_key=f"dropped:{email.lower()}",
+        await _record_once(
+            session, message, EventType.DROPPED, email, now, f"dropped:{email.lower()}", {"reason": reason.value}
         )
-    kept = without(everyone, reasons)
+    kept = processed_recipients(message.personalization or {}, reasons)
     return kept or Stopped(ALL_SUPPRESSED)
 
 
+async def _record_once(
+    session: AsyncSession,
+    message: Message,
+    kind: EventType,
+    email: str,
+    now: datetime,
+    dedupe_key: str,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
+    """One compose event of ``message`` for ``email``, with the message's categories; ``False`` when a re-run finds
+    it already recorded."""
+    event = await record_event(
+        session,
+        tenant_id=message.tenant_id,
+        message_id=message.id,
+        event_type=kind,
+        recipient_email=email,
+        occurred_at=now,
+        metadata=metadata,
+        categories=list(message.categories or []),
+        dedupe_key=dedupe_key,
+    )
+    return event is not None
+
+
 def primary_recipient(recipients: list[Recipient]) -> Recipient:
-    """The recipient tracking tokens and the ``processed`` event name: the first ``to`` left, else the first one."""
+    """The recipient tracking tokens name: the first ``to`` left, else the first one."""
     return next((r for r in recipients if r.field == "to"), recipients[0])
 
 
 async def record_processed(session: AsyncSession, message: Message, recipients: list[Recipient], now: datetime) -> None:
-    """D5: ``processed`` once per message, however often the job runs."""
-    await record_event(
-        session,
-        tenant_id=message.tenant_id,
-        message_id=message.id,
-        event_type=EventType.PROCESSED,
-        recipient_email=primary_recipient(recipients).email,
-        occurred_at=now,
-        categories=list(message.categories or []),
-        dedupe_key=PROCESSED_DEDUPE_KEY,
-    )
+    """D5 (revised): one ``processed`` event per recipient left after the drops (to, cc and bcc, see
+    :func:`~scaisend.compose.recipients.processed_recipients`), each once however often the job runs."""
+    for recipient in recipients:
+        if await _record_once(
+            session, message, EventType.PROCESSED, recipient.email, now, processed_dedupe_key(recipient.email)
+        ):
+            PROCESSED_RECIPIENTS.inc()
     message.processed_at = now
+
+
+SUBJECT_LENGTH = 1000  # messages.subject
+
+
+def remember_subject(message: Message, rendered: Rendered) -> None:
+    """Keep the subject as rendered (a template's, substitutions applied) on the row, so ``/v3/messages`` list and
+    detail show what the recipient sees rather than the request's (``null`` for a template send)."""
+    message.subject = rendered.subject[:SUBJECT_LENGTH]
 
 
 def _mailboxes(body: Mapping[str, Any]) -> list[Mailbox]:

@@ -10,7 +10,8 @@ message row locked:
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
    (SendGrid counts such a message as a drop, not as processed);
 4. ``processed`` (D5, once per message: dedupe key ``processed``);
-5. render (template or content); a render error ends the message ``failed`` with the reason;
+5. render (template or content); a render error ends the message ``failed`` with the reason; the rendered subject
+   replaces the row's (``/v3/messages`` shows what was sent, also for template sends);
 6. tracking instrumentation and MIME; bytes stored in ``message_contents``; ``rendered``;
 7. commit, THEN enqueue the webhook deliveries of the events just recorded (``job_unit_of_work``) and
    ``deliver_message(message_id, attempt)`` on ``smtp:deliver`` with job id ``deliver_message:<message_id>:<attempt>``,
@@ -50,6 +51,7 @@ from scaisend.compose.steps import (
     fail_unfinished,
     lock_message,
     record_processed,
+    remember_subject,
     request_body,
     stop,
     store_mime,
@@ -135,6 +137,7 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
         logger.warning("render_error", extra={"error": rendered.error, "template_id": message.template_id})
         stop(message, Stopped(rendered.error))
         return Outcome.FAILED
+    remember_subject(message, rendered)
     mime = await build_message(session, settings, message, body, rendered, recipients, now)
     if isinstance(mime, Stopped):
         stop(message, mime)

@@ -33,6 +33,7 @@ from typing import IO
 
 import httpx
 
+from scaisend import dev_env
 from scaisend.db.migrate import upgrade
 from scaisend.db.session import create_engine, session_maker, unit_of_work
 from scaisend.dev.capture_mx import CapturedMessage, CaptureMX
@@ -42,7 +43,7 @@ from scaisend.dev.monitoring import monitoring_children
 from scaisend.dev.redis_server import RedisServer
 from scaisend.settings import Settings, SettingsError, load_settings
 
-DEFAULT_DATA_DIR = Path(".scaisend")
+DEFAULT_DATA_DIR = dev_env.DEFAULT_DATA_DIR
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///.scaisend/scaisend.db"
 
 
@@ -83,7 +84,7 @@ class DevPaths:
         self.root = self.root.resolve()
         self.db, self.mail, self.logs = self.root / "scaisend.db", self.root / "mail", self.root / "logs"
         self.redis, self.demo = self.root / "redis", self.root / "demo.json"
-        self.processes, self.lock = self.root / "processes.json", self.root / "dev.lock"
+        self.processes, self.lock = self.root / "processes.json", self.root / dev_env.LOCK_FILE
 
 
 def database_url(paths: DevPaths) -> str:
@@ -235,6 +236,7 @@ class DevStack:
         self.demo.save(paths.demo)
         await self._wait_ready()
         self._write_processes()
+        dev_env.write_env_file(paths.root, dev_env.cli_values(settings, paths.root))
 
     def monitoring_hook(self, settings: Settings) -> list[ChildSpec]:
         """Extra children for ``--with-monitoring`` (Prometheus, Alertmanager); see :mod:`scaisend.dev.monitoring`."""
@@ -285,6 +287,12 @@ class DevStack:
         running = ", ".join(f"{c.name} (pid {c.pid})" for c in self.children if c.running)
         self.say(f"ready in {seconds:.1f}s: {running}, redis (pid {self.redis.pid}) at {self.redis.url}")
         self.say(f"capture MX on 127.0.0.1:{self.options.mx_port}; logs in {self.paths.logs}; Ctrl-C stops")
+        env_file = self.paths.root / dev_env.ENV_FILE
+        here = self.paths.root == (Path.cwd() / dev_env.DEFAULT_DATA_DIR).resolve()
+        self.say(
+            ("CLI: scaisend commands run in this folder use this stack; elsewhere " if here else "CLI: ")
+            + f"run `set -a; . {env_file}; set +a` first (e.g. then `scaisend queues`)"
+        )
         mail = {
             "personalizations": [{"to": [{"email": "you@example.com"}]}],
             "from": {"email": self.demo.sender},
@@ -329,6 +337,7 @@ class DevStack:
         if self._lock is not None:  # only the instance holding the lock owns processes.json
             with contextlib.suppress(FileNotFoundError):
                 self.paths.processes.unlink()
+            dev_env.remove_env_file(self.paths.root)
             self._lock.close()
             self._lock = None
 

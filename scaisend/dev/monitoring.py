@@ -79,6 +79,10 @@ def monitoring_children(settings: Settings, data_dir: Path, say: Callable[[str],
     prom_port, am_port = _port("127.0.0.1", PROMETHEUS_PORT), _port("127.0.0.1", ALERTMANAGER_PORT)
     config = write_configs(settings, folder, am_port)
     say(f"Prometheus: http://127.0.0.1:{prom_port}  Alertmanager: http://127.0.0.1:{am_port}  (configs in {folder})")
+    say(
+        f"dashboards: Grafana is not bundled; in any Grafana 10+ add a Prometheus data source at "
+        f"http://127.0.0.1:{prom_port} and import the six dashboards/out/*.json (see README, 'Monitoring')"
+    )
     return [
         ChildSpec(
             "prometheus",

@@ -246,7 +246,8 @@ async def delete_domain(session: AsyncSession, row: SenderDomain) -> None:
 
 
 async def mark_verified(session: AsyncSession, domain_row: SenderDomain) -> None:
-    """Set every check to passed without asking DNS: for ``scaisend dev``'s demo domain only."""
+    """Set every check to passed without asking DNS: for ``scaisend dev``'s demo domain and
+    ``scaisend domains verify --without-dns`` on a non-production install only."""
     domain_row.dkim_verified = domain_row.spf_verified = domain_row.dmarc_verified = True
     domain_row.verified = True
     domain_row.last_verified_at = utcnow()

@@ -7,6 +7,12 @@ message, and replace the day's rows with the result (rows of categories without 
 and a rebuild therefore cannot disagree. Events are read in keyset-paged batches, so memory is bounded by one batch
 plus one counter per category of the day, whatever the volume.
 
+Events recorded before D5 was revised (one ``processed`` per message, for its first recipient, recognised by the
+event id the old dedupe key ``"processed"`` derives) count per recipient: as many ``processed`` and ``requests`` as
+the message has processed recipients (:func:`scaisend.compose.recipients.processed_recipients`: to, cc and bcc minus
+its dropped ones), less the per-recipient ``processed`` events the message got later (a retry after the upgrade);
+when the message row is gone, once.
+
 Concurrency with live counting: every live upsert takes the day's all-categories row (``category = ""``, which
 :func:`~scaisend.stats.counters.increment` lists first) before its category rows, and so does a rebuild, before it
 reads any event. That row is the day's lock: a live upsert arriving during the rebuild waits and then adds its event
@@ -24,11 +30,13 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.clock import utcnow
+from scaisend.compose.recipients import LEGACY_PROCESSED_DEDUPE_KEY, processed_recipients
 from scaisend.db.session import unit_of_work
+from scaisend.events.recorder import derived_event_id
 from scaisend.events.types import EventType
 from scaisend.models import ALL_CATEGORIES, STAT_METRICS, DailyStat, EmailEvent, Message
 from scaisend.stats.counters import increment, metrics_for
@@ -87,19 +95,66 @@ async def _categories(session: AsyncSession, tenant_id: str, message_ids: Iterab
     return {message_id: list(categories or []) for message_id, categories in rows.tuples()}
 
 
+def is_legacy_processed(event_id: str, message_id: str, event_type: str) -> bool:
+    """A ``processed`` event recorded once per message, before D5 was revised."""
+    return event_type == EventType.PROCESSED and event_id == derived_event_id(
+        message_id, EventType.PROCESSED.value, LEGACY_PROCESSED_DEDUPE_KEY
+    )
+
+
+async def _legacy_processed_weights(session: AsyncSession, tenant_id: str, message_ids: set[str]) -> dict[str, int]:
+    """How many recipients each message's legacy ``processed`` event stands for: its processed recipients less the
+    per-recipient ``processed`` events it has besides (a retry after the upgrade); 1 when the message row is gone."""
+    if not message_ids:
+        return {}
+    ids = sorted(message_ids)
+    found = await session.execute(
+        select(Message.id, Message.personalization).where(Message.tenant_id == tenant_id, Message.id.in_(ids))
+    )
+    people = {message_id: personalization for message_id, personalization in found.tuples()}
+    dropped: defaultdict[str, set[str]] = defaultdict(set)
+    processed: dict[str, int] = {}
+    rows = await session.execute(
+        select(EmailEvent.message_id, EmailEvent.event_type, EmailEvent.recipient_email, func.count())
+        .where(
+            EmailEvent.tenant_id == tenant_id,
+            EmailEvent.message_id.in_(ids),
+            EmailEvent.event_type.in_([EventType.DROPPED.value, EventType.PROCESSED.value]),
+        )
+        .group_by(EmailEvent.message_id, EmailEvent.event_type, EmailEvent.recipient_email)
+    )
+    for message_id, event_type, email, count in rows.tuples():
+        if event_type == EventType.DROPPED:
+            dropped[message_id].add(email.lower())
+        else:
+            processed[message_id] = processed.get(message_id, 0) + int(count)
+    weights = {}
+    for message_id in ids:
+        if message_id not in people:
+            weights[message_id] = 1
+            continue
+        recipients = processed_recipients(people[message_id] or {}, dropped[message_id])
+        weights[message_id] = max(0, len(recipients) - (processed.get(message_id, 1) - 1))
+    return weights
+
+
 async def _count_events(session: AsyncSession, tenant_id: str, day: date, batch_size: int) -> dict[str, Counter[str]]:
     """The day's counts per category (``""`` = all categories), from its events."""
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     async for batch in _event_batches(session, tenant_id, day, batch_size):
         categories = await _categories(session, tenant_id, (row[2] for row in batch))
-        for _event_id, _at, message_id, event_type, data in batch:
+        legacy = await _legacy_processed_weights(
+            session, tenant_id, {row[2] for row in batch if is_legacy_processed(row[0], row[2], row[3])}
+        )
+        for event_id, _at, message_id, event_type, data in batch:
             try:
                 names = tuple(dict.fromkeys(metrics_for(EventType(event_type), data or {})))
             except ValueError:
                 logger.warning("unknown event type skipped", extra={"event_type": event_type})
                 continue
+            weight = legacy[message_id] if is_legacy_processed(event_id, message_id, event_type) else 1
             for category in dict.fromkeys([ALL_CATEGORIES, *categories.get(message_id, [])]):
-                counts[category].update(names)
+                counts[category].update(dict.fromkeys(names, weight))
     return {category: counter for category, counter in counts.items() if counter}
 
 

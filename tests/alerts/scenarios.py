@@ -2,7 +2,8 @@
 
 Every series holds its level from t=0 (counters grow at a constant rate, gauges stay put), so an alert's condition is
 true from the first evaluation that has enough samples. A scenario lists the firing cases (input plus the exact
-alerts expected once ``for`` has passed) and the silent cases (just below the threshold, minimum-volume guards).
+alerts expected once ``for`` has passed) and the silent cases (just below the threshold). Every latency and ratio
+alert is also tested at its minimum-volume guard: just below it stays silent, at (``>=``) or just above it fires.
 """
 
 from __future__ import annotations
@@ -73,13 +74,19 @@ def counter_ratio_scenario(
     """failures / attempts > threshold, with attempts per second > min_rate. ``inputs(attempts, failures)`` takes
     per-minute rates and returns the series."""
     busy = 60 * min_rate * 4
-    quiet = 60 * min_rate * 0.5
+    above_guard, below_guard = 60 * min_rate * 1.2, 60 * min_rate * 0.8
     return Scenario(
         alert,
-        firing={"above": (inputs(busy, busy * threshold * 2), [Expected(labels or {}, threshold * 2)])},
+        firing={
+            "above": (inputs(busy, busy * threshold * 2), [Expected(labels or {}, threshold * 2)]),
+            "just_above_minimum_volume": (
+                inputs(above_guard, above_guard * threshold * 2),
+                [Expected(labels or {}, threshold * 2)],
+            ),
+        },
         silent={
             "just_below": inputs(busy, busy * threshold * 0.8),
-            "low_volume": inputs(quiet, quiet * min(threshold * 5, 1)),
+            "just_below_minimum_volume": inputs(below_guard, below_guard * min(threshold * 5, 1)),
         },
         settle_minutes=duration_seconds(window) // 60,
     )
@@ -105,10 +112,14 @@ def tenant_ratio_scenario(alert: str, numerator: str, denominator: str, threshol
                 ),
                 [Expected({"tenant": "acme"}, threshold * 2), Expected({"tenant": "globex"}, threshold * 3)],
             ),
+            "at_minimum_volume": (
+                tenants(("acme", min_volume, threshold * 5)),
+                [Expected({"tenant": "acme"}, threshold * 5)],
+            ),
         },
         silent={
             "just_below": tenants(("acme", busy, threshold * 0.9)),
-            "minimum_volume_guard": tenants(("acme", min_volume - 1, threshold * 5)),
+            "just_below_minimum_volume": tenants(("acme", min_volume - 1, threshold * 5)),
         },
     )
 
@@ -205,25 +216,35 @@ def dkim_slow(c: Config) -> Scenario:
     def observations_in(upper: float, per_minute: float = 600) -> list[Series]:
         """Every signature takes between the bucket below ``upper`` and ``upper``."""
         bounds = [*metrics.DKIM_DURATION_BUCKETS, float("inf")]
+        name = metrics.DKIM_SIGNING_DURATION_SPEC.name
         return [
-            counter(
-                metrics.DKIM_SIGNING_DURATION_SPEC.name + "_bucket",
-                metrics.SMTP,
-                per_minute if le >= upper else 0,
-                le="+Inf" if le == float("inf") else num(le),
-            )
-            for le in bounds
+            *(
+                counter(
+                    name + "_bucket",
+                    metrics.SMTP,
+                    per_minute if le >= upper else 0,
+                    le="+Inf" if le == float("inf") else num(le),
+                )
+                for le in bounds
+            ),
+            counter(name + "_count", metrics.SMTP, per_minute),
         ]
 
     buckets = metrics.DKIM_DURATION_BUCKETS
     at = buckets.index(c.dkim_p99_seconds)  # the threshold is a bucket boundary, as it must be
     lower, upper = buckets[at], buckets[at + 1]
+    p99 = Expected({"job": metrics.SMTP.job}, lower + (upper - lower) * 0.99)
+    guard = 60 * c.dkim_min_signing_rate  # signatures per minute at the minimum-volume guard
     return Scenario(
         "ScaiSendDkimSigningSlow",
         firing={
-            "slow": (observations_in(upper), [Expected({"job": metrics.SMTP.job}, lower + (upper - lower) * 0.99)])
+            "slow": (observations_in(upper), [p99]),
+            "slow_just_above_minimum_volume": (observations_in(upper, guard * 1.2), [p99]),
         },
-        silent={"just_below": observations_in(c.dkim_p99_seconds)},
+        silent={
+            "just_below": observations_in(c.dkim_p99_seconds),
+            "slow_just_below_minimum_volume": observations_in(upper, guard * 0.8),
+        },
         settle_minutes=duration_seconds(c.dkim_window) // 60,
     )
 
@@ -313,10 +334,14 @@ def webhook_success(c: Config) -> Scenario:
         firing={
             "low_success": (deliveries(volume * low, volume * (1 - low)), [Expected({}, low)]),
             "only_failures": (deliveries(0, volume), [Expected({}, 0)]),
+            "at_minimum_volume": (
+                deliveries(c.webhook_min_deliveries * low, c.webhook_min_deliveries * (1 - low)),
+                [Expected({}, low)],
+            ),
         },
         silent={
             "just_above_target": deliveries(volume * 0.995, volume * 0.005),
-            "low_volume": deliveries(c.webhook_min_deliveries // 2, c.webhook_min_deliveries // 2 - 1),
+            "just_below_minimum_volume": deliveries(c.webhook_min_deliveries // 2, c.webhook_min_deliveries // 2 - 1),
         },
     )
 

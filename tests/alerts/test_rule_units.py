@@ -90,6 +90,29 @@ def test_scenarios_cover_silence_and_firing(scenario: Scenario) -> None:
     assert all(expected for _, expected in scenario.firing.values())
 
 
+def is_ratio_or_latency(expr: str) -> bool:
+    return " / " in expr or ":ratio" in expr or "histogram_quantile" in expr or ":p99" in expr
+
+
+GUARDED = sorted(name for name, rule in ALERT_RULES.items() if is_ratio_or_latency(rule["expr"]))
+
+
+def test_the_guarded_alerts_are_the_ones_expected() -> None:
+    assert "ScaiSendDkimSigningSlow" in GUARDED
+    assert "ScaiSendApi5xxRatioHigh" in GUARDED
+    assert len(GUARDED) == 8
+
+
+@pytest.mark.parametrize("alertname", GUARDED)
+def test_every_ratio_and_latency_alert_has_a_minimum_volume_guard_tested_at_its_boundary(alertname: str) -> None:
+    """Issue 16: a quantile or ratio over a handful of events pages a healthy stack. Each such alert ANDs a volume
+    condition, and its promtool cases straddle that guard (silent just below, firing at or just above)."""
+    assert " and " in ALERT_RULES[alertname]["expr"]
+    scenario = SCENARIOS[alertname]
+    assert any("minimum_volume" in case for case in scenario.silent), scenario.silent.keys()
+    assert any("minimum_volume" in case for case in scenario.firing), scenario.firing.keys()
+
+
 @needs_promtool
 @pytest.mark.parametrize("alertname", sorted(SCENARIOS))
 def test_alert_fires_only_above_threshold_and_after_for(alertname: str, rules_file: Path, tmp_path: Path) -> None:

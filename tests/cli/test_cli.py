@@ -8,11 +8,17 @@ import json
 import httpx
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 
+from scaisend.db.migrate import head_revision
 from scaisend.ids import API_KEY_RE
 from scaisend.queues import Queues
 from scaisend.settings import Settings
-from tests.harness.processes import run_cli
+from tests.factories.messages import ProcessQueue
+from tests.harness.processes import free_port, run_cli
+from tests.mail.conftest import process_queue
+
+__all__ = ["process_queue"]  # the run's email:process queue, emptied around each test of this module
 
 
 def last_line(stdout: str) -> str:
@@ -75,7 +81,96 @@ class TestQueues:
         assert json.loads(result.stdout) == {"email:process": 0, "smtp:deliver": 2, "webhook:deliver": 0}
 
 
-def test_migrate_is_idempotent(database: Settings) -> None:
-    result = run_cli(database, "migrate")
-    assert result.returncode == 0, result.stderr
-    assert "upgraded to head" in result.stdout
+class TestMigrate:
+    """Issue 16: one clear line and a distinct exit code for each way the database cannot be used, and the truth
+    about what ran."""
+
+    def test_a_database_at_head_is_already_current(self, database: Settings) -> None:
+        result = run_cli(database, "migrate")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"already at {head_revision()} (head), nothing to do"
+
+    def test_an_empty_database_is_upgraded_then_current(self, empty_database: Settings) -> None:
+        first = run_cli(empty_database, "migrate")
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.strip() == f"upgraded from an empty database to {head_revision()} (head)"
+        again = run_cli(empty_database, "migrate")
+        assert again.stdout.strip() == f"already at {head_revision()} (head), nothing to do"
+
+    def test_downgrade_says_from_where_to_where(self, empty_database: Settings) -> None:
+        run_cli(empty_database, "migrate")
+        result = run_cli(empty_database, "migrate", "--downgrade", "base")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"downgraded from {head_revision()} to an empty database"
+
+    @pytest.mark.parametrize(
+        ("case", "exit_code", "says"),
+        [
+            ("missing_database", 3, "database 'scaisend_absent_db' does not exist on "),
+            ("bad_credentials", 4, "access denied for user 'nobody_numbers' on "),
+            ("unreachable_server", 5, "cannot reach the database server at 127.0.0.1:"),
+        ],
+    )
+    def test_an_unusable_database_is_one_line_and_an_exit_code(
+        self, database: Settings, case: str, exit_code: int, says: str
+    ) -> None:
+        url = make_url(database.DATABASE_URL)
+        wrong = {
+            "missing_database": url.set(database="scaisend_absent_db"),
+            "bad_credentials": url.set(username="nobody_numbers", password="wrong"),
+            "unreachable_server": url.set(host="127.0.0.1", port=free_port()),
+        }[case]
+        settings = database.model_copy(update={"DATABASE_URL": wrong.render_as_string(hide_password=False)})
+        result = run_cli(settings, "migrate")
+        assert result.returncode == exit_code, result.stderr
+        assert result.stdout == ""
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith(f"scaisend migrate: {says}"), line
+
+
+class TestDomainVerifiedWithoutDns:
+    """Issue 16: a supported way to mark a test domain verified on a non-production install (no public DNS), refused
+    in production."""
+
+    async def test_a_test_install_marks_the_domain_verified_and_can_send(
+        self, database: Settings, client: httpx.AsyncClient, process_queue: ProcessQueue
+    ) -> None:
+        assert database.ENVIRONMENT != "production"
+        tenant_id = last_line(run_cli(database, "tenants", "create", "Local Run").stdout)
+        key = last_line(
+            run_cli(database, "keys", "create", "--tenant", tenant_id, "--name", "k", "--scope", "all").stdout
+        )
+        domain = "mail.local-run.test"
+        assert run_cli(database, "domains", "add", domain, "--tenant", tenant_id).returncode == 0
+        body = {
+            "personalizations": [{"to": [{"email": "someone@example.org"}]}],
+            "from": {"email": f"news@{domain}"},
+            "subject": "hi",
+            "content": [{"type": "text/plain", "value": "hi"}],
+        }
+        headers = {"Authorization": f"Bearer {key}"}
+        assert (await client.post("/v3/mail/send", headers=headers, json=body)).status_code == 403
+
+        result = run_cli(database, "domains", "verify", domain, "--tenant", tenant_id, "--without-dns")
+
+        assert result.returncode == 0, result.stderr
+        assert last_line(result.stdout) == f"{domain}: verified"
+        assert "WITHOUT a DNS check" in result.stderr
+        accepted = await client.post("/v3/mail/send", headers=headers, json=body)
+        assert accepted.status_code == 202, accepted.text
+        assert len(await process_queue.scores()) == 1
+        message_id = accepted.json()["message_id"]  # cancelled, so no sweep of another test picks it up
+        assert (await client.post(f"/v3/messages/{message_id}/cancel", headers=headers)).status_code == 200
+
+    def test_refused_in_production(self, database: Settings) -> None:
+        tenant_id = last_line(run_cli(database, "tenants", "create", "Prod").stdout)
+        domain = "mail.prod-run.test"
+        assert run_cli(database, "domains", "add", domain, "--tenant", tenant_id).returncode == 0
+        production = database.model_copy(update={"ENVIRONMENT": "production"})
+
+        result = run_cli(production, "domains", "verify", domain, "--tenant", tenant_id, "--without-dns")
+
+        assert result.returncode == 2
+        assert result.stderr.strip().startswith("scaisend: --without-dns is refused when ENVIRONMENT=production")
+        shown = json.loads(run_cli(database, "domains", "show", domain, "--tenant", tenant_id, "--json").stdout)
+        assert shown["verified"] is False

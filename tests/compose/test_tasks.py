@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from arq.connections import ArqRedis
 from arq.worker import Retry, func
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 from redis.exceptions import RedisError
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.compose.tasks import Outcome, process_email, requeue_stale_messages
 from scaisend.db.session import unit_of_work
-from scaisend.metrics import RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
-from scaisend.models import Message, MessageStatus
+from scaisend.metrics import PROCESSED_RECIPIENTS_SPEC, RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
+from scaisend.models import ALL_CATEGORIES, DailyStat, Message, MessageStatus
 from scaisend.workers.context import serve_queues
 from tests.compose.pipeline import body_of, delivery_job_args, delivery_jobs, events, message_row, parsed_mime
 from tests.factories.compose import (
@@ -27,12 +29,29 @@ from tests.factories.compose import (
     send_body,
     set_tenant_tracking,
 )
+from tests.factories.messages import create_template, make_sender_domain, send
+from tests.factories.messages import send_body as messages_send_body
 from tests.factories.tenants import TenantKey
 from tests.factories.webhooks import deliveries, make_endpoint
 
 
 def counter(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def requeue_for_rerun(maker: async_sessionmaker[AsyncSession], message_id: str) -> None:
+    """Put a composed message back to ``queued``, as a user's retry does, so the job composes it again."""
+    async with unit_of_work(maker) as session:
+        await session.execute(update(Message).where(Message.id == message_id).values(status="queued"))
+
+
+async def stats_today(maker: async_sessionmaker[AsyncSession], tenant_id: str) -> dict[str, int]:
+    async with unit_of_work(maker) as session:
+        row = await session.scalar(
+            select(DailyStat).where(DailyStat.tenant_id == tenant_id, DailyStat.category == ALL_CATEGORIES)
+        )
+    assert row is not None
+    return {name: getattr(row, name) for name in ("requests", "processed", "unsubscribe_drops")}
 
 
 class TestProcessEmail:
@@ -219,6 +238,40 @@ class TestSuppressions:
         msg = await parsed_mime(compose_ctx, message_id)
         assert msg["To"] == "ok@example.test"
 
+    async def test_every_recipient_kept_gets_one_processed_and_requests_count_recipients(
+        self, compose_ctx: dict[str, Any], tenant: TenantKey
+    ) -> None:
+        """D5 revised: to, cc and bcc each get their own ``processed`` (once, however often the job runs); the
+        suppressed cc gets ``dropped`` instead, so ``requests`` = 5 recipients = 4 processed + 1 drop."""
+        maker = compose_ctx["maker"]
+        await add_suppression(maker, tenant.tenant_id, "gone@example.test", "unsubscribe")
+        message_id = await make_message(
+            maker,
+            tenant.tenant_id,
+            personalization_=personalization(
+                "a@example.test",
+                "b@example.test",
+                cc=[{"email": "c@example.test"}, {"email": "gone@example.test"}],
+                bcc=[{"email": "d@example.test"}, {"email": "A@example.test"}],
+            ),
+        )
+        before = counter(PROCESSED_RECIPIENTS_SPEC.name)
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+        await requeue_for_rerun(maker, message_id)
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        assert sorted(await events(compose_ctx, message_id)) == [
+            ("dropped", "gone@example.test", {"reason": "suppressed_unsubscribe"}),
+            ("processed", "a@example.test", {}),
+            ("processed", "b@example.test", {}),
+            ("processed", "c@example.test", {}),
+            ("processed", "d@example.test", {}),
+        ]
+        assert counter(PROCESSED_RECIPIENTS_SPEC.name) == before + 4
+        today = await stats_today(maker, tenant.tenant_id)
+        assert (today["requests"], today["processed"], today["unsubscribe_drops"]) == (5, 4, 1)
+
     @pytest.mark.parametrize(
         ("kind", "reason"),
         [
@@ -334,6 +387,26 @@ class TestTemplates:
         assert "Your &lt;order&gt; &amp; more</span>" in html
         assert html.index("display:none") < html.index("Dear Ada")
         assert "Dear Ada, your <order>." in body_of(msg, "plain")
+
+    async def test_template_send_shows_the_rendered_subject_in_the_messages_api(
+        self, compose_ctx: dict[str, Any], app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
+        """Issue 16: a template send showed ``subject: null`` in ``/v3/messages``; it shows the rendered subject."""
+        await make_sender_domain(app.state.resources.maker, tenant.tenant_id)
+        template_id = await create_template(client, tenant, subject="Your order {{order}}")
+        body = messages_send_body("ada@example.org", subject=None, content=None, template_id=template_id)
+        body["personalizations"][0]["dynamic_template_data"] = {"order": "A-42"}
+        [message_id] = await send(client, tenant, body)
+        listed = await client.get("/v3/messages", headers=tenant.headers)
+        assert [m["subject"] for m in listed.json()["messages"] if m["id"] == message_id] == [None]
+
+        assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
+
+        detail = await client.get(f"/v3/messages/{message_id}", headers=tenant.headers)
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["subject"] == "Your order A-42"
+        listed = await client.get("/v3/messages", headers=tenant.headers, params={"subject": "A-42"})
+        assert [m["subject"] for m in listed.json()["messages"]] == ["Your order A-42"]
 
     async def test_legacy_substitutions_apply_to_content_and_subject(
         self, compose_ctx: dict[str, Any], tenant: TenantKey

@@ -33,7 +33,14 @@ async def make_message(
 
 
 async def record(
-    maker: async_sessionmaker[AsyncSession], message: Message, event_type: EventType, at: datetime, **metadata: Any
+    maker: async_sessionmaker[AsyncSession],
+    message: Message,
+    event_type: EventType,
+    at: datetime,
+    *,
+    recipient: str = "reader@example.test",
+    dedupe_key: str | None = None,
+    **metadata: Any,
 ) -> None:
     """One event of ``message`` at ``at``, through the recorder, with the message's categories."""
     async with unit_of_work(maker) as session:
@@ -42,10 +49,11 @@ async def record(
             tenant_id=message.tenant_id,
             message_id=message.id,
             event_type=event_type,
-            recipient_email="reader@example.test",
+            recipient_email=recipient,
             occurred_at=at,
             metadata=metadata,
             categories=list(message.categories),
+            dedupe_key=dedupe_key,
         )
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from scaisend.compose.recipients import LEGACY_PROCESSED_DEDUPE_KEY, processed_dedupe_key
 from scaisend.db.session import unit_of_work
 from scaisend.events.types import EventType
 from scaisend.models import STAT_METRICS, DailyStat, Message
@@ -178,6 +179,77 @@ class TestRecountDay:
         rows = await _rows(app, scenario_tenant.tenant_id)
         assert {day for day, _ in rows} == {DAY1, DAY2}
         assert rows[(DAY2, "")] == DAY2_ALL
+
+
+class TestLegacyProcessed:
+    """Days recorded before D5 was revised: one ``processed`` per message (dedupe key ``processed``), for its first
+    recipient. A rebuild counts such an event once per processed recipient of its message."""
+
+    async def _legacy(self, maker: Any, tenant_id: str, day: datetime, *, to: int, cc: int, bcc: int) -> Message:
+        message = await make_message(maker, tenant_id, ["old"])
+        person = {
+            "to": [{"email": f"to{i}@example.test"} for i in range(to)],
+            "cc": [{"email": f"cc{i}@example.test"} for i in range(cc)],
+            "bcc": [{"email": f"bcc{i}@example.test"} for i in range(bcc)],
+        }
+        async with unit_of_work(maker) as session:
+            row = await session.get(Message, message.id)
+            assert row is not None
+            row.personalization = person
+        dropped = "dropped:cc0@example.test"
+        await record(
+            maker,
+            message,
+            EventType.DROPPED,
+            day,
+            recipient="CC0@example.test",
+            dedupe_key=dropped,
+            reason="suppressed_bounce",
+        )
+        await record(
+            maker,
+            message,
+            EventType.PROCESSED,
+            day,
+            recipient="to0@example.test",
+            dedupe_key=LEGACY_PROCESSED_DEDUPE_KEY,
+        )
+        return message
+
+    async def test_a_legacy_processed_counts_once_per_processed_recipient(
+        self, app: FastAPI, tenant: TenantKey
+    ) -> None:
+        maker = app.state.resources.maker
+        day = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        await self._legacy(maker, tenant.tenant_id, day, to=2, cc=2, bcc=1)  # 5 recipients, cc0 dropped
+        for _ in range(4):
+            await record(maker, (await make_message(maker, tenant.tenant_id)), EventType.DELIVERED, day)
+        live = await _rows(app, tenant.tenant_id)
+        assert live[(day.date(), "")]["processed"] == 1  # what the old code counted
+
+        await rebuild_range(maker, tenant.tenant_id, DateRange(day.date(), day.date()))
+
+        rows = await _rows(app, tenant.tenant_id)
+        expected = metrics(requests=5, processed=4, bounce_drops=1)
+        assert rows[(day.date(), "old")] == expected
+        assert rows[(day.date(), "")] == {**expected, "delivered": 4}
+
+    async def test_a_legacy_message_retried_after_the_upgrade_is_not_counted_twice(
+        self, app: FastAPI, tenant: TenantKey
+    ) -> None:
+        maker = app.state.resources.maker
+        day = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+        message = await self._legacy(maker, tenant.tenant_id, day, to=3, cc=0, bcc=0)
+        later = day + timedelta(days=1)
+        for email in ("to0@example.test", "to2@example.test"):
+            await record(
+                maker, message, EventType.PROCESSED, later, recipient=email, dedupe_key=processed_dedupe_key(email)
+            )
+
+        await rebuild_range(maker, tenant.tenant_id, DateRange(day.date(), later.date()))
+
+        rows = await _rows(app, tenant.tenant_id)
+        assert (rows[(day.date(), "")]["processed"], rows[(later.date(), "")]["processed"]) == (1, 2)
 
 
 class TestWhileSending:
