@@ -22,9 +22,10 @@ $(UV):
 	$(PYTHON) -m venv $(UV_DIR)
 	$(UV_DIR)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-# dev: the runtime dependencies (inexact, so a test environment keeps its extras).
+# dev: the runtime dependencies and the dev extra (SQLite, embedded Redis, the bundle generators); inexact, so a
+# test environment keeps its extras. The test extra includes the dev extra.
 $(STAMP_DEV): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --inexact --quiet
+	$(UV) sync --frozen --inexact --extra dev --quiet
 	touch $@
 
 $(STAMP_TEST): pyproject.toml uv.lock | $(UV)
