@@ -45,6 +45,7 @@ check: $(STAMP_TEST)
 	$(UV) lock --check --quiet
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bundle: $(STAMP_TEST)
 	$(VENV)/bin/python -m deploy.generate

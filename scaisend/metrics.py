@@ -34,8 +34,9 @@ from prometheus_client import (
     multiprocess,
 )
 
-from scaisend.models.daily_stats import STAT_METRICS
+from scaisend.processes import API, EXPORTER, SMTP, WORKER, Process
 from scaisend.queues import QUEUE_NAMES
+from scaisend.stat_metrics import STAT_METRICS
 
 PREFIX: Final = "scaisend_"
 
@@ -44,29 +45,6 @@ class Kind(StrEnum):
     COUNTER = "counter"
     GAUGE = "gauge"
     HISTOGRAM = "histogram"
-
-
-@dataclass(frozen=True)
-class Process:
-    """A process Prometheus scrapes: its short name, scrape job name and default metrics port (D17)."""
-
-    name: str
-    job: str
-    port: int
-    title: str
-    metrics_path: str = "/metrics"
-
-    @property
-    def selector(self) -> str:
-        """PromQL label matcher selecting this process's targets."""
-        return f'job="{self.job}"'
-
-
-API: Final = Process("api", "scaisend-api", 8000, "API")
-WORKER: Final = Process("worker", "scaisend-worker", 9101, "Worker")
-SMTP: Final = Process("smtp", "scaisend-smtp", 9102, "SMTP")
-EXPORTER: Final = Process("exporter", "scaisend-exporter", 9103, "Exporter")
-PROCESSES: Final[tuple[Process, ...]] = (API, WORKER, SMTP, EXPORTER)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from scaisend.compose.content import Rendered
 from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
 from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
 from scaisend.compose.recipients import Recipient, recipients_of, without
-from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
+from scaisend.tracking.config import effective_tracking, footer_setting, tenant_tracking
 
 ALL_SUPPRESSED = "All recipients suppressed"
 NO_RECIPIENTS = "The message has no recipients"
