@@ -1,5 +1,6 @@
 # The two commands of the README: `make dev` (run the whole product locally) and `make test` (the whole suite).
 # `make bundle` regenerates every committed artifact (rules, dashboards, manifests, .env.example).
+# `make check` verifies the lock file, lint, format, the import contracts and types (.ci/run runs it before the tests).
 # `make lock` refreshes uv.lock after a change to pyproject.toml; every other target installs from it (--frozen).
 #
 # uv itself comes from PyPI into .uv/ (a tiny venv of its own, pinned below), so a fresh machine needs only Python 3.11.
@@ -46,6 +47,7 @@ check: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 bundle: $(STAMP_TEST)
 	$(VENV)/bin/python -m deploy.generate

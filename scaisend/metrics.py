@@ -374,7 +374,7 @@ def render_metrics(multiproc_dir: str | None = None) -> tuple[bytes, str]:
     """
     if multiproc_dir:
         registry = CollectorRegistry(support_collectors_without_names=True)
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
@@ -392,4 +392,4 @@ def reset_multiproc_dir(path: str | Path) -> None:
 
 def mark_process_dead(pid: int, multiproc_dir: str) -> None:
     """Drop a dead worker's live gauges from the multiprocess files (gunicorn ``child_exit`` hook)."""
-    multiprocess.mark_process_dead(pid, multiproc_dir)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(pid, multiproc_dir)
