@@ -108,10 +108,6 @@ WORKLOADS: Final = (
 )
 
 
-def workload(process: Process) -> Workload:
-    return next(w for w in WORKLOADS if w.process is process)
-
-
 # --- metadata and pod pieces ------------------------------------------------------------------------------------
 def selector_labels(component: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": APP, "app.kubernetes.io/component": component}

@@ -1,9 +1,8 @@
 """Text writers for the deploy bundle (style.md §8.10): YAML with a "generated" header, multi-line strings as literal
-blocks and no anchors, JSON with sorted keys, so every artifact is deterministic and reads like a hand-written one."""
+blocks and no anchors, so every artifact is deterministic and reads like a hand-written one."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
 import yaml
@@ -43,7 +42,3 @@ def yaml_text(*documents: Any, notes: tuple[str, ...] = ()) -> str:
 def yaml_body(document: Any) -> str:
     """A YAML document without header, e.g. for embedding in a Kubernetes Secret."""
     return str(yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=4096, allow_unicode=True))
-
-
-def json_text(document: Any) -> str:
-    return json.dumps(document, sort_keys=True, indent=2) + "\n"

@@ -379,9 +379,6 @@ def render_metrics(multiproc_dir: str | None = None) -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-metrics_response_body = render_metrics
-
-
 def reset_multiproc_dir(path: str | Path) -> None:
     """Empty (or create) the multiprocess directory; call before the API's worker processes start."""
     directory = Path(path)
