@@ -1,5 +1,6 @@
 # The two commands of the README: `make dev` (run the whole product locally) and `make test` (the whole suite).
 # `make bundle` regenerates every committed artifact (rules, dashboards, manifests, .env.example).
+# `make check` verifies the lock file, lint, format, the import contracts and types (.ci/run runs it before the tests).
 # `make lock` refreshes uv.lock after a change to pyproject.toml; every other target installs from it (--frozen).
 #
 # uv itself comes from PyPI into .uv/ (a tiny venv of its own, pinned below), so a fresh machine needs only Python 3.11.
@@ -22,9 +23,10 @@ $(UV):
 	$(PYTHON) -m venv $(UV_DIR)
 	$(UV_DIR)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 
-# dev: the runtime dependencies (inexact, so a test environment keeps its extras).
+# dev: the runtime dependencies and the dev extra (SQLite, embedded Redis, the bundle generators); inexact, so a
+# test environment keeps its extras. The test extra includes the dev extra.
 $(STAMP_DEV): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --inexact --quiet
+	$(UV) sync --frozen --inexact --extra dev --quiet
 	touch $@
 
 $(STAMP_TEST): pyproject.toml uv.lock | $(UV)
@@ -44,6 +46,8 @@ check: $(STAMP_TEST)
 	$(UV) lock --check --quiet
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 bundle: $(STAMP_TEST)
 	$(VENV)/bin/python -m deploy.generate

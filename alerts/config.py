@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from scaisend import metrics
+from scaisend import processes
 
 _DURATION_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -36,7 +36,7 @@ def percent(ratio: float) -> str:
 class ServiceAlerting:
     """How the ``up``/``absent`` alerts treat one scraped process."""
 
-    process: metrics.Process
+    process: processes.Process
     severity: str
     down_for: str = "5m"
     absent_for: str = "15m"
@@ -109,24 +109,24 @@ class Config:
     render_window: str = "15m"
     render_for: str = "15m"
 
-    # Reputation (exporter, docs/reputation.md): a listing or a broken DKIM record pages at the first check that sees
-    # it (the checks run every REPUTATION_CHECK_INTERVAL, so "for" is one minute, the least our rules allow); SPF/DMARC/MX drift opens a ticket
-    # once it has lasted; checks failing (lists refusing us, DNS down) open a ticket after an hour.
+    # Reputation (exporter, docs/reputation.md): a listing or a broken DKIM record pages a minute after
+    # the check that sees it (checks run every REPUTATION_CHECK_INTERVAL; one minute is the least "for" our rules
+    # allow); SPF/DMARC/MX drift opens a ticket once it has lasted; checks failing (lists refusing us, DNS down) open a ticket after an hour.
     blocklisted_for: str = "1m"
     dkim_record_for: str = "1m"
     dns_drift_for: str = "30m"
     reputation_checks_failing_for: str = "1h"
 
-    # Label matchers selecting each process's scrape job (keys are metrics.Process.name).
-    selectors: dict[str, str] = field(default_factory=lambda: {p.name: p.selector for p in metrics.PROCESSES})
+    # Label matchers selecting each process's scrape job (keys are processes.Process.name).
+    selectors: dict[str, str] = field(default_factory=lambda: {p.name: p.selector for p in processes.PROCESSES})
 
     # up == 0 and absent(up) per process; the exporter is not on the mail path, so it only opens a ticket.
     services: tuple[ServiceAlerting, ...] = field(
         default_factory=lambda: (
-            ServiceAlerting(metrics.API, "critical"),
-            ServiceAlerting(metrics.WORKER, "critical"),
-            ServiceAlerting(metrics.SMTP, "critical"),
-            ServiceAlerting(metrics.EXPORTER, "warning"),
+            ServiceAlerting(processes.API, "critical"),
+            ServiceAlerting(processes.WORKER, "critical"),
+            ServiceAlerting(processes.SMTP, "critical"),
+            ServiceAlerting(processes.EXPORTER, "warning"),
         )
     )
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from alerts.config import CONFIG, Config, ServiceAlerting, percent
 from dashboards import queries as q
-from scaisend import metrics
+from scaisend import metrics, processes
 
 CRITICAL: Final = "critical"
 WARNING: Final = "warning"
@@ -70,13 +70,13 @@ class Group:
         return {"name": self.name, "rules": [rule.to_rule(config) for rule in self.rules]}
 
 
-def service_alert_names(process: metrics.Process) -> tuple[str, str]:
+def service_alert_names(process: processes.Process) -> tuple[str, str]:
     """``(ScaiSend<Title>Down, ScaiSend<Title>Absent)`` for one scraped process."""
     stem = f"ScaiSend{process.title.capitalize()}"
     return f"{stem}Down", f"{stem}Absent"
 
 
-def service_down(process: metrics.Process) -> Inhibitor:
+def service_down(process: processes.Process) -> Inhibitor:
     """The process's Down/Absent alerts: while one fires, alerts derived from that process are noise."""
     return Inhibitor(service_alert_names(process))
 
@@ -85,7 +85,7 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds * 1000:g}ms" if seconds < 1 else f"{seconds:g}s"
 
 
-def _sel(config: Config, process: metrics.Process, *extra: str) -> tuple[str, ...]:
+def _sel(config: Config, process: processes.Process, *extra: str) -> tuple[str, ...]:
     return (config.selectors[process.name], *extra)
 
 
@@ -93,7 +93,7 @@ EMAIL_PROCESS_MATCHER: Final = 'queue="email:process"'
 
 
 def api_group(c: Config) -> Group:
-    api = _sel(c, metrics.API)
+    api = _sel(c, processes.API)
     window = c.api_5xx_window
     rate_record = f"job:scaisend_http_requests:rate{window}"
     ratio_record = f"job:scaisend_http_requests_5xx:ratio_rate{window}"
@@ -111,15 +111,15 @@ def api_group(c: Config) -> Group:
                 "API requests are failing with 5xx responses.",
                 f"{{{{ $value | humanizePercentage }}}} of requests to {{{{ $labels.job }}}} returned 5xx over the last "
                 f"{window} (threshold {percent(c.api_5xx_ratio)}).",
-                (service_down(metrics.API),),
+                (service_down(processes.API),),
             ),
         ),
     )
 
 
 def queue_group(c: Config) -> Group:
-    exporter = _sel(c, metrics.EXPORTER)
-    backlog = (service_down(metrics.WORKER), service_down(metrics.SMTP), service_down(metrics.EXPORTER))
+    exporter = _sel(c, processes.EXPORTER)
+    backlog = (service_down(processes.WORKER), service_down(processes.SMTP), service_down(processes.EXPORTER))
     high = Alert(
         "ScaiSendQueueDepthHigh",
         f"{q.queue_depth(exporter)} > {c.queue_depth_ceiling}",
@@ -144,8 +144,8 @@ def queue_group(c: Config) -> Group:
 
 
 def tenant_group(c: Config) -> Group:
-    exporter = _sel(c, metrics.EXPORTER)
-    inhibit = (service_down(metrics.EXPORTER),)
+    exporter = _sel(c, processes.EXPORTER)
+    inhibit = (service_down(processes.EXPORTER),)
     return Group(
         "scaisend-tenants",
         (
@@ -176,10 +176,10 @@ def tenant_group(c: Config) -> Group:
 
 
 def exporter_group(c: Config) -> Group:
-    exporter = _sel(c, metrics.EXPORTER)
-    api_sends = _sel(c, metrics.API, q.MAIL_SEND, 'status_class="2xx"')
+    exporter = _sel(c, processes.EXPORTER)
+    api_sends = _sel(c, processes.API, q.MAIL_SEND, 'status_class="2xx"')
     window_minutes = metrics.WEBHOOK_RECENT_WINDOW_SECONDS // 60
-    exporter_down = service_down(metrics.EXPORTER)
+    exporter_down = service_down(processes.EXPORTER)
     return Group(
         "scaisend-exporter",
         (
@@ -201,7 +201,7 @@ def exporter_group(c: Config) -> Group:
                 "The daily_stats table is not being updated while mail is accepted.",
                 "The newest daily_stats update is {{ $value | humanizeDuration }} old while the API accepted mail in the "
                 f"last {c.stats_traffic_window}.",
-                (exporter_down, service_down(metrics.WORKER)),
+                (exporter_down, service_down(processes.WORKER)),
             ),
             Alert(
                 "ScaiSendWebhookDeliverySuccessLow",
@@ -212,14 +212,14 @@ def exporter_group(c: Config) -> Group:
                 "Too many webhook deliveries are failing.",
                 f"Only {{{{ $value | humanizePercentage }}}} of webhook deliveries in the last {window_minutes} minutes "
                 f"succeeded (threshold {percent(c.webhook_success_min_ratio)}).",
-                (exporter_down, service_down(metrics.WORKER)),
+                (exporter_down, service_down(processes.WORKER)),
             ),
         ),
     )
 
 
 def reputation_group(c: Config) -> Group:
-    exporter = _sel(c, metrics.EXPORTER)
+    exporter = _sel(c, processes.EXPORTER)
     listed = metrics.BLOCKLIST_LISTED_SPEC.name
 
     def dns(check: str) -> str:
@@ -284,7 +284,7 @@ def reputation_group(c: Config) -> Group:
 
 def _failure_ratio_alert(
     name: str,
-    process: metrics.Process,
+    process: processes.Process,
     failures: tuple[str, tuple[str, ...]],
     attempts: tuple[str, tuple[str, ...]],
     window: str,
@@ -307,13 +307,13 @@ def _failure_ratio_alert(
 
 
 def worker_group(c: Config) -> Group:
-    worker = _sel(c, metrics.WORKER)
+    worker = _sel(c, processes.WORKER)
     return Group(
         "scaisend-worker",
         (
             _failure_ratio_alert(
                 "ScaiSendRenderErrorsHigh",
-                metrics.WORKER,
+                processes.WORKER,
                 (metrics.RENDER_ERRORS_SPEC.name, worker),
                 (metrics.WORKER_JOBS_SPEC.name, (*worker, EMAIL_PROCESS_MATCHER)),
                 c.render_window,
@@ -328,7 +328,7 @@ def worker_group(c: Config) -> Group:
 
 
 def smtp_group(c: Config) -> Group:
-    smtp = _sel(c, metrics.SMTP)
+    smtp = _sel(c, processes.SMTP)
     dkim_record = f"job:scaisend_smtp_dkim_signing_duration_seconds:p99_{c.dkim_window}"
     return Group(
         "scaisend-smtp",
@@ -347,11 +347,11 @@ def smtp_group(c: Config) -> Group:
                 "DKIM signing is slow.",
                 "p99 DKIM signing time on {{ $labels.job }} is {{ $value | humanizeDuration }} "
                 f"(threshold {seconds_text(c.dkim_p99_seconds)}).",
-                (service_down(metrics.SMTP),),
+                (service_down(processes.SMTP),),
             ),
             _failure_ratio_alert(
                 "ScaiSendMxResolutionFailuresHigh",
-                metrics.SMTP,
+                processes.SMTP,
                 (metrics.MX_FAILURES_SPEC.name, smtp),
                 (metrics.MX_LOOKUPS_SPEC.name, smtp),
                 c.mx_window,
@@ -363,7 +363,7 @@ def smtp_group(c: Config) -> Group:
             ),
             _failure_ratio_alert(
                 "ScaiSendTlsHandshakeFailuresHigh",
-                metrics.SMTP,
+                processes.SMTP,
                 (metrics.TLS_FAILURES_SPEC.name, smtp),
                 (metrics.TLS_HANDSHAKES_SPEC.name, smtp),
                 c.tls_window,

@@ -28,7 +28,7 @@ from grafanalib.core import (  # type: ignore[import-untyped]
     TimeSeries,
 )
 
-from scaisend import metrics
+from scaisend import metrics, processes
 
 SCHEMA_VERSION: Final = 39
 GRID_WIDTH: Final = 24
@@ -42,10 +42,10 @@ LEGACY_PANEL_KEYS: Final = ("span", "minSpan", "height", "error", "maxDataPoints
 LEGACY_TARGET_KEYS: Final = ("intervalFactor", "step", "target", "metric", "query")
 
 # Label matchers per scrape job, as the dashboards use them.
-API: Final = metrics.API.selector
-WORKER: Final = metrics.WORKER.selector
-SMTP: Final = metrics.SMTP.selector
-EXPORTER: Final = metrics.EXPORTER.selector
+API: Final = processes.API.selector
+WORKER: Final = processes.WORKER.selector
+SMTP: Final = processes.SMTP.selector
+EXPORTER: Final = processes.EXPORTER.selector
 
 
 def datasource_variable() -> Template:

@@ -4,5 +4,5 @@
 (:mod:`deploy.kubernetes`, :mod:`deploy.kubernetes_overlays`), docker compose (:mod:`deploy.compose`), systemd units
 (:mod:`deploy.systemd`), their Prometheus/Alertmanager/Grafana files (:mod:`deploy.prometheus`, :mod:`deploy.grafana`)
 and, through their own generators, ``alerts/out``, ``dashboards/out`` and ``.env.example``. Ports, scrape jobs and
-metrics paths come from :data:`scaisend.metrics.PROCESSES`; settings from :class:`scaisend.settings.Settings`.
+metrics paths come from :data:`scaisend.processes.PROCESSES`; settings from :class:`scaisend.settings.Settings`.
 """

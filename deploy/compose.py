@@ -3,7 +3,7 @@
 MySQL 8, Redis 7, a one-shot ``migrate`` that the four services wait for (``service_completed_successfully``),
 Prometheus with the generated scrape config and rules, Alertmanager and a provisioned Grafana. The services read the
 operator's ``.env`` (a copy of ``.env.example``) and get the container-specific values (ports from
-:data:`scaisend.metrics.PROCESSES`, bind addresses, the MySQL and Redis service URLs) on top. Output lives in
+:data:`scaisend.processes.PROCESSES`, bind addresses, the MySQL and Redis service URLs) on top. Output lives in
 ``deploy/compose/``; run it from there.
 """
 
@@ -15,7 +15,7 @@ from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
 from deploy import grafana, prometheus
 from deploy.render import yaml_text
-from scaisend.metrics import API, EXPORTER, PROCESSES, SMTP, Process
+from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
 MYSQL_IMAGE: Final = "mysql:8.0"
 REDIS_IMAGE: Final = "redis:7-alpine"

@@ -2,7 +2,7 @@
 
 Everything is derived from :class:`scaisend.settings.Settings`: a new setting reaches the ConfigMap, the compose
 environment and ``scaisend.env`` with its default and description, without touching this module. What the targets
-change is listed here once: the ports (from :data:`scaisend.metrics.PROCESSES`), bind addresses, paths and the
+change is listed here once: the ports (from :data:`scaisend.processes.PROCESSES`), bind addresses, paths and the
 placeholders an operator must replace. Empty defaults are left out: an empty ``PROMETHEUS_MULTIPROC_DIR`` would still
 switch prometheus-client to multiprocess mode.
 """
@@ -12,22 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from scaisend import __version__, metrics
+from scaisend import __version__, processes
 from scaisend.settings import Settings
 
 IMAGE_REPOSITORY: Final = "ghcr.io/scailabs/scaisend"
 IMAGE: Final = f"{IMAGE_REPOSITORY}:{__version__}"
 RUN_AS_UID: Final = 10001  # the image's non-root user (deploy/Dockerfile)
 
-# Process name (metrics.Process.name) → the setting holding the port its /metrics is served on (D17).
-PORT_SETTINGS: Final = {
-    "api": "API_PORT",
-    "worker": "WORKER_METRICS_PORT",
-    "smtp": "SMTP_METRICS_PORT",
-    "exporter": "EXPORTER_PORT",
-}
-# Process name → the ``scaisend`` subcommand that runs it (scaisend.md §2.1).
-COMMANDS: Final = {"api": "serve", "worker": "worker", "smtp": "smtp", "exporter": "exporter"}
+# Process name → the setting holding the port its /metrics is served on (D17), and the subcommand that runs it.
+PORT_SETTINGS: Final = {process.name: process.port_setting for process in processes.PROCESSES}
+COMMANDS: Final = {process.name: process.command for process in processes.PROCESSES}
 MIGRATE_COMMAND: Final = "migrate"
 INBOUND_SMTP_PORT: Final = 25  # public port of the DSN/FBL listener (spec §6.6)
 CONTAINER_INBOUND_SMTP_PORT: Final = 2525  # what the non-root container binds; Services map 25 → 2525
@@ -39,7 +33,7 @@ class StatePath:
     """A folder one process writes, named by a setting whose default is relative to the working directory (dev)."""
 
     setting: str
-    process: str  # metrics.Process.name
+    process: str  # Process.name
     volume: str  # Kubernetes/compose volume name; also the folder under STATE_DIR
 
     @property
@@ -102,11 +96,11 @@ def defaults() -> dict[str, str]:
 
 def process_ports() -> dict[str, str]:
     """``API_PORT=8000`` etc.: set explicitly so a changed default cannot split a process from its scrape config."""
-    return {PORT_SETTINGS[process.name]: str(process.port) for process in metrics.PROCESSES}
+    return {PORT_SETTINGS[process.name]: str(process.port) for process in processes.PROCESSES}
 
 
 def runtime_overrides(*, container: bool) -> dict[str, str]:
-    """What a target sets whatever the operator configures: the ports of :data:`scaisend.metrics.PROCESSES`, bind
+    """What a target sets whatever the operator configures: the ports of :data:`scaisend.processes.PROCESSES`, bind
     addresses and the absolute state folders.
 
     In a container everything binds ``0.0.0.0`` and the inbound listener binds 2525 (no ``NET_BIND_SERVICE``); on a

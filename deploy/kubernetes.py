@@ -24,7 +24,7 @@ from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
 from deploy import grafana, prometheus
 from deploy.render import yaml_body, yaml_text
-from scaisend.metrics import API, EXPORTER, SMTP, WORKER, Process
+from scaisend.processes import API, EXPORTER, SMTP, WORKER, Process
 
 NAMESPACE: Final = "scaisend"
 APP: Final = "scaisend"
@@ -106,10 +106,6 @@ WORKLOADS: Final = (
         waits_for_schema=False,
     ),
 )
-
-
-def workload(process: Process) -> Workload:
-    return next(w for w in WORKLOADS if w.process is process)
 
 
 # --- metadata and pod pieces ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Prometheus scrape configuration and rule files for every deploy target (observability.md §5, §7 item 9; D17).
 
-Job names, ports and metrics paths come only from :data:`scaisend.metrics.PROCESSES`, which the alert rules and
+Job names, ports and metrics paths come only from :data:`scaisend.processes.PROCESSES`, which the alert rules and
 dashboards select on (``job="scaisend-api"`` …), so a scrape config cannot drift from them. Hosts get static targets,
 compose resolves its service names through Docker's DNS (every replica of a scaled service is scraped), and
 Kubernetes gets prometheus-operator ``ServiceMonitor`` objects plus a ``PrometheusRule`` carrying the same groups as
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from alerts.rules import rule_groups
-from scaisend.metrics import PROCESSES, Process
+from scaisend.processes import PROCESSES, Process
 
 PROMETHEUS_PORT: Final = 9090
 ALERTMANAGER_PORT: Final = 9093

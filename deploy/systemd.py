@@ -17,7 +17,7 @@ from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
 from deploy import grafana, prometheus
 from deploy.render import GENERATED, comment, yaml_text
-from scaisend.metrics import API, EXPORTER, PROCESSES, SMTP, Process
+from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
 VENV: Final = "/opt/scaisend/venv"
 EXECUTABLE: Final = f"{VENV}/bin/scaisend"

@@ -34,7 +34,7 @@ CONNECTION_SETTINGS: Final = ("DATABASE_URL", "REDIS_URL")
 def cli_values(settings: Settings, data_dir: Path) -> dict[str, str]:
     """What ``dev.env`` holds for ``settings`` (the dev stack's), with the SQLite path made absolute."""
     values, _ = as_environment(settings)
-    chosen = {name: values[name] for name in CLI_SETTINGS if name in values}
+    chosen: dict[str, str] = {name: values[name] for name in CLI_SETTINGS if name in values}
     chosen["DATABASE_URL"] = f"sqlite+aiosqlite:///{(data_dir / 'scaisend.db').resolve()}"
     return chosen
 

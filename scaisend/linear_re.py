@@ -60,7 +60,7 @@ class Match(Protocol[_Text_co]):
 
 def readable(text: AnyStr) -> AnyStr:
     """``text`` as RE2 can take it: lone surrogates become U+FFFD (same length, so offsets do not move)."""
-    return _SURROGATE.sub("\ufffd", text) if isinstance(text, str) else text
+    return _SURROGATE.sub("\ufffd", text) if isinstance(text, str) else text  # type: ignore[redundant-expr]
 
 
 class LinearPattern(Generic[AnyStr]):
@@ -82,13 +82,13 @@ class LinearPattern(Generic[AnyStr]):
             return getattr(self._regexp, method)(readable(text), *args)
 
     def search(self, text: AnyStr) -> Match[AnyStr] | None:
-        return self._call("search", text)  # type: ignore[no-any-return]
+        return self._call("search", text)
 
     def match(self, text: AnyStr) -> Match[AnyStr] | None:
-        return self._call("match", text)  # type: ignore[no-any-return]
+        return self._call("match", text)
 
     def fullmatch(self, text: AnyStr) -> Match[AnyStr] | None:
-        return self._call("fullmatch", text)  # type: ignore[no-any-return]
+        return self._call("fullmatch", text)
 
     def finditer(self, text: AnyStr) -> Iterator[Match[AnyStr]]:
         try:
@@ -100,14 +100,14 @@ class LinearPattern(Generic[AnyStr]):
         """``text`` with each match replaced by ``repl(match)``, or by ``repl`` itself when it is a string."""
         function = repl if callable(repl) else (lambda _match: repl)
         try:
-            return self._regexp.sub(function, text, count)  # type: ignore[no-any-return]
+            return self._regexp.sub(function, text, count)
         except UnicodeEncodeError:
-            return self._regexp.sub(function, readable(text), count)  # type: ignore[no-any-return]
+            return self._regexp.sub(function, readable(text), count)
 
 
 def escape(text: str) -> str:
     """``text`` as an RE2 pattern matching it literally."""
-    return re2.escape(readable(text))  # type: ignore[no-any-return]
+    return re2.escape(readable(text))
 
 
 def compile(pattern: AnyStr, *, ignorecase: bool = False, dotall: bool = False) -> LinearPattern[AnyStr]:

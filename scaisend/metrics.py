@@ -34,8 +34,9 @@ from prometheus_client import (
     multiprocess,
 )
 
-from scaisend.models.daily_stats import STAT_METRICS
+from scaisend.processes import API, EXPORTER, SMTP, WORKER, Process
 from scaisend.queues import QUEUE_NAMES
+from scaisend.stat_metrics import STAT_METRICS
 
 PREFIX: Final = "scaisend_"
 
@@ -44,29 +45,6 @@ class Kind(StrEnum):
     COUNTER = "counter"
     GAUGE = "gauge"
     HISTOGRAM = "histogram"
-
-
-@dataclass(frozen=True)
-class Process:
-    """A process Prometheus scrapes: its short name, scrape job name and default metrics port (D17)."""
-
-    name: str
-    job: str
-    port: int
-    title: str
-    metrics_path: str = "/metrics"
-
-    @property
-    def selector(self) -> str:
-        """PromQL label matcher selecting this process's targets."""
-        return f'job="{self.job}"'
-
-
-API: Final = Process("api", "scaisend-api", 8000, "API")
-WORKER: Final = Process("worker", "scaisend-worker", 9101, "Worker")
-SMTP: Final = Process("smtp", "scaisend-smtp", 9102, "SMTP")
-EXPORTER: Final = Process("exporter", "scaisend-exporter", 9103, "Exporter")
-PROCESSES: Final[tuple[Process, ...]] = (API, WORKER, SMTP, EXPORTER)
 
 
 @dataclass(frozen=True)
@@ -464,12 +442,9 @@ def render_metrics(multiproc_dir: str | None = None) -> tuple[bytes, str]:
     """
     if multiproc_dir:
         registry = CollectorRegistry(support_collectors_without_names=True)
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
-
-
-metrics_response_body = render_metrics
 
 
 def reset_multiproc_dir(path: str | Path) -> None:
@@ -482,4 +457,4 @@ def reset_multiproc_dir(path: str | Path) -> None:
 
 def mark_process_dead(pid: int, multiproc_dir: str) -> None:
     """Drop a dead worker's live gauges from the multiprocess files (gunicorn ``child_exit`` hook)."""
-    multiprocess.mark_process_dead(pid, multiproc_dir)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(pid, multiproc_dir)

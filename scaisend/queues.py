@@ -57,7 +57,7 @@ async def key_depth(redis: Redis, key: str) -> int:
     if kind == "zset":
         return int(await redis.zcard(key))
     if kind == "list":
-        return int(await redis.llen(key))
+        return int(await redis.llen(key))  # type: ignore[misc]  # redis-py types llen as sync-or-async
     if kind == "stream":
         return int(await redis.xlen(key))
     return 0

@@ -6,6 +6,7 @@ its line in the generated ``.env.example``. A bad value fails at start-up with a
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 from datetime import timedelta
 from typing import Literal
@@ -202,6 +203,11 @@ class Settings(BaseSettings):
     def _check_db_url(cls, value: str) -> str:
         if not value.startswith(("mysql+aiomysql://", "sqlite+aiosqlite://", "mysql+asyncmy://")):
             raise ValueError("must start with mysql+aiomysql:// or sqlite+aiosqlite://")
+        if value.startswith("sqlite") and importlib.util.find_spec("aiosqlite") is None:
+            # Production installs leave out the dev extra, so a forgotten DATABASE_URL is named, not a traceback.
+            raise ValueError(
+                "SQLite needs the dev extra (pip install 'scaisend[dev]'); production uses mysql+aiomysql://"
+            )
         return value
 
     @field_validator("REDIS_URL")

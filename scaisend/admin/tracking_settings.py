@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scaisend.compose.tracking_config import tenant_tracking
 from scaisend.errors import BadRequestError
 from scaisend.models import DEFAULT_TRACKING, TrackingSettings
+from scaisend.tracking.config import tenant_tracking
 
 IMAGE_EMBED_MODES = ("proxy", "cid")
 

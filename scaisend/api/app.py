@@ -26,11 +26,9 @@ async def _scaisend_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 without the ``input`` it would echo back (a request body may carry secrets)."""
     assert isinstance(exc, RequestValidationError)
-    handler = request.app.state.validation_handlers.get(request.url.path)
-    if handler is not None:
-        return handler(exc)
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)
 
@@ -45,7 +43,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resources: Res
 
     app = FastAPI(title="ScaiSend", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.resources = resources
-    app.state.validation_handlers = {}
     app.add_exception_handler(ScaiSendError, _scaisend_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     include_routers(app)

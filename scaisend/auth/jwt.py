@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import jwt
+from jwt.types import Options
 
 from scaisend.errors import AuthenticationError
 
@@ -71,7 +72,7 @@ async def decode_jwt(token: str, jwks: JwksCache, audience: str = "", issuer: st
     key = await jwks.key(header.get("kid"))
     if key is None:
         raise AuthenticationError("JWT signature invalid")
-    options = {"require": ["exp", "sub"], "verify_aud": bool(audience)}
+    options: Options = {"require": ["exp", "sub"], "verify_aud": bool(audience)}
     try:
         claims = jwt.decode(
             token, key.key, algorithms=ALGORITHMS, audience=audience or None, issuer=issuer or None, options=options

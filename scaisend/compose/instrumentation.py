@@ -34,9 +34,9 @@ from scaisend.compose.links import (
     rewrite_text_links,
     with_query_params,
 )
-from scaisend.compose.tracking_config import Footer, TrackingConfig
 from scaisend.linear_re import SPACE
 from scaisend.settings import Settings
+from scaisend.tracking.config import Footer, TrackingConfig
 from scaisend.tracking.tokens import TokenKind, sign_token
 
 DEFAULT_SUBSCRIPTION_TEXT = "If you would like to unsubscribe and stop receiving these emails click here: <% %>."

@@ -19,7 +19,6 @@ from scaisend.compose.content import Rendered
 from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
 from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
 from scaisend.compose.recipients import Recipient, processed_dedupe_key, processed_recipients, recipients_of
-from scaisend.compose.tracking_config import effective_tracking, footer_setting, tenant_tracking
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.images.embedding import embed_images
@@ -28,6 +27,7 @@ from scaisend.metrics import PROCESSED_RECIPIENTS
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
+from scaisend.tracking.config import effective_tracking, footer_setting, tenant_tracking
 
 ALL_SUPPRESSED = "All recipients suppressed"
 NO_RECIPIENTS = "The message has no recipients"

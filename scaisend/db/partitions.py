@@ -110,7 +110,7 @@ async def read_partitions(session: AsyncSession) -> list[Partition] | None:
     )
     return [
         Partition(str(name), None if str(bound).upper() == "MAXVALUE" else from_days(int(bound)))
-        for name, bound in rows.tuples()
+        for name, bound in rows
     ]
 
 

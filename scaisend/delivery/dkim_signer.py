@@ -79,7 +79,7 @@ def relaxed_body(body: bytes) -> bytes:
         body = _TRAILING_WSP.sub(_CRLF, body)
     if b"  " in body or b"\t" in body:
         body = _WSP_TO_COMPRESS.sub(b" ", body)
-    return correct_empty_body(strip_trailing_lines(body))  # type: ignore[no-any-return]
+    return correct_empty_body(strip_trailing_lines(body))
 
 
 def _split(message: bytes) -> tuple[list[list[bytes]], bytes]:
@@ -96,7 +96,7 @@ def _split(message: bytes) -> tuple[list[list[bytes]], bytes]:
 def _fold(fields: list[tuple[bytes, bytes]], tail: bytes = b"") -> bytes:
     return dkim.fold(
         b"; ".join(b"=".join(f) for f in fields) + tail,
-        namelen=len(HEADER_NAME),  # type: ignore[no-any-return]
+        namelen=len(HEADER_NAME),
         linesep=_CRLF,
     )
 

@@ -41,18 +41,14 @@ async def _in_status(
     Joined from ``tenants`` with the status as a constant, so each tenant's rows are found through
     ``ix_messages_tenant_status`` (tenant, status) instead of reading every message the tenant ever sent."""
     return (
-        (
-            await session.execute(
-                select(Message.id, Message.attempts, Message.updated_at)
-                .join(Tenant, (Message.tenant_id == Tenant.id) & (Message.status == status))
-                .where(condition)
-                .order_by(Message.updated_at)
-                .limit(limit)
-            )
+        await session.execute(
+            select(Message.id, Message.attempts, Message.updated_at)
+            .join(Tenant, (Message.tenant_id == Tenant.id) & (Message.status == status))
+            .where(condition)
+            .order_by(Message.updated_at)
+            .limit(limit)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
 
 
 async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LIMIT) -> list[tuple[str, int]]:

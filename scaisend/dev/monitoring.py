@@ -19,10 +19,9 @@ import yaml
 from alerts.alertmanager import alertmanager_config
 from alerts.generate import RULES_FILE
 from alerts.generate import render as render_alerts
-from deploy.environment import PORT_SETTINGS
 from deploy.prometheus import prometheus_config, static_job
 from scaisend.dev.children import ChildSpec
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from scaisend.settings import Settings
 
 PROMETHEUS_NAMES = ("prometheus",)
@@ -53,7 +52,7 @@ def write_configs(settings: Settings, folder: Path, alertmanager_port: int) -> P
     host = settings.METRICS_HOST
     jobs = []
     for process in PROCESSES:
-        port = getattr(settings, PORT_SETTINGS[process.name])
+        port = getattr(settings, process.port_setting)
         target_host = settings.API_HOST if process.name == "api" else host
         jobs.append({**static_job(process, target_host), "static_configs": [{"targets": [f"{target_host}:{port}"]}]})
     config = prometheus_config(jobs, alertmanager=f"127.0.0.1:{alertmanager_port}")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.models import Image
 
 
-def _visible(tenant_id: str) -> Select[tuple[Image]]:
+def _visible(tenant_id: str) -> Select[Image]:
     return select(Image).where(Image.tenant_id == tenant_id, Image.deleted_at.is_(None))
 
 

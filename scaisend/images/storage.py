@@ -80,7 +80,7 @@ class S3Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Store:
-        import boto3  # imported here: only installations that use S3 pay for loading it
+        import boto3  # type: ignore[import-untyped]  # imported here: only installations on S3 pay for loading it
 
         client = boto3.client(
             "s3",

@@ -27,10 +27,6 @@ class ArfReport:
         return [a.lower() for a in found if a and "@" in a]
 
 
-def is_arf(message: Message) -> bool:
-    return bool(report_parts(message, ("feedback-report",)))
-
-
 def parse_arf(message: Message) -> ArfReport | None:
     parts = report_parts(message, ("feedback-report",))
     if not parts:

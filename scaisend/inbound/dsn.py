@@ -39,10 +39,6 @@ class DsnReport:
     reporting_mta: str
 
 
-def is_dsn(message: Message) -> bool:
-    return bool(report_parts(message, ("delivery-status", "global-delivery-status")))
-
-
 def parse_dsn(message: Message) -> DsnReport | None:
     """The report, or ``None`` when ``message`` carries no delivery-status part."""
     parts = report_parts(message, ("delivery-status", "global-delivery-status"))

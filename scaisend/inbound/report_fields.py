@@ -38,6 +38,8 @@ def field_blocks(part: Message) -> list[Fields]:
         # sub-message whose headers are the first block and whose body holds the rest
         blocks = []
         for sub in payload[:MAX_FIELD_BLOCKS]:
+            if not isinstance(sub, Message):
+                continue
             fields = {k.lower(): " ".join(str(v).split()) for k, v in sub.items()}
             if fields:
                 blocks.append(fields)
@@ -65,14 +67,14 @@ def embedded_original(message: Message) -> Message | None:
         kind = part.get_content_type()
         if kind in ("message/rfc822", "message/global"):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
                 return email.message_from_bytes(raw)
         if kind in ("text/rfc822-headers", "message/global-headers"):
             payload = part.get_payload()
-            if isinstance(payload, list) and payload:
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
                 return payload[0]
             raw = part.get_payload(decode=True)
             text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(part.get_payload())

@@ -33,7 +33,7 @@ async def batch_counts(session: AsyncSession, tenant_id: str, batch_id: str) -> 
         .where(Message.tenant_id == tenant_id, Message.batch_id == batch_id)
         .group_by(Message.status)
     )
-    return {str(status): int(count) for status, count in rows.tuples()}
+    return {str(status): int(count) for status, count in rows}
 
 
 async def cancel_batch_messages(session: AsyncSession, tenant_id: str, batch_id: str, now: datetime) -> int:

@@ -1,5 +1,5 @@
 """``daily_stats`` (spec §8, D9): one row per tenant, day and category (``""`` = all categories), one integer
-column per SendGrid metric, updated live with one upsert per event."""
+column per SendGrid metric (:data:`scaisend.stat_metrics.STAT_METRICS`), updated live with one upsert per event."""
 
 from __future__ import annotations
 
@@ -11,26 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from scaisend.clock import utcnow
 from scaisend.db.base import Base
 from scaisend.db.types import UTCDateTime
+from scaisend.stat_metrics import ALL_CATEGORIES, STAT_METRICS
 
-STAT_METRICS: tuple[str, ...] = (
-    "requests",
-    "processed",
-    "delivered",
-    "bounces",
-    "bounce_drops",
-    "blocks",
-    "spam_reports",
-    "spam_report_drops",
-    "unsubscribes",
-    "unsubscribe_drops",
-    "invalid_emails",
-    "opens",
-    "unique_opens",
-    "clicks",
-    "unique_clicks",
-    "deferred",
-)
-ALL_CATEGORIES = ""
+__all__ = ["ALL_CATEGORIES", "STAT_METRICS", "DailyStat"]
 
 
 class DailyStat(Base):

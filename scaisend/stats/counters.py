@@ -68,18 +68,19 @@ async def increment(
         {"tenant_id": tenant_id, "date": day, "category": c, "updated_at": now, **amounts}
         for c in dict.fromkeys([ALL_CATEGORIES, *categories])
     ]
-    dialect = session.bind.dialect.name
-    if dialect == "mysql":
-        stmt = mysql.insert(_TABLE).values(rows)
-        added = {name: _TABLE.c[name] + stmt.inserted[name] for name in amounts}
-        stmt = stmt.on_duplicate_key_update(added | {"updated_at": stmt.inserted.updated_at})
+    if session.get_bind().dialect.name == "mysql":
+        upsert = mysql.insert(_TABLE).values(rows)
+        added = {name: _TABLE.c[name] + upsert.inserted[name] for name in amounts}
+        await session.execute(upsert.on_duplicate_key_update(added | {"updated_at": upsert.inserted.updated_at}))
     else:
-        stmt = sqlite.insert(_TABLE).values(rows)
-        added = {name: _TABLE.c[name] + stmt.excluded[name] for name in amounts}
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "date", "category"], set_=added | {"updated_at": stmt.excluded.updated_at}
+        insert = sqlite.insert(_TABLE).values(rows)
+        added = {name: _TABLE.c[name] + insert.excluded[name] for name in amounts}
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["tenant_id", "date", "category"],
+                set_=added | {"updated_at": insert.excluded.updated_at},
+            )
         )
-    await session.execute(stmt)
 
 
 async def count_event(

@@ -75,11 +75,8 @@ async def _event_batches(
                     and_(EmailEvent.occurred_at == after[0], EmailEvent.event_id > after[1]),
                 )
             )
-        rows = list(
-            (
-                await session.execute(stmt.order_by(EmailEvent.occurred_at, EmailEvent.event_id).limit(batch_size))
-            ).tuples()
-        )
+        result = await session.execute(stmt.order_by(EmailEvent.occurred_at, EmailEvent.event_id).limit(batch_size))
+        rows: list[_EventRow] = [(row[0], row[1], row[2], row[3], row[4]) for row in result]
         if not rows:
             return
         yield rows
@@ -92,7 +89,7 @@ async def _categories(session: AsyncSession, tenant_id: str, message_ids: Iterab
             Message.tenant_id == tenant_id, Message.id.in_(sorted(set(message_ids)))
         )
     )
-    return {message_id: list(categories or []) for message_id, categories in rows.tuples()}
+    return {message_id: list(categories or []) for message_id, categories in rows}
 
 
 def is_legacy_processed(event_id: str, message_id: str, event_type: str) -> bool:

@@ -114,7 +114,7 @@ async def _daily(
             *_where(tenant_id, span), DailyStat.category.in_(list(categories))
         )
     )
-    return [(row[0], row[1], dict(zip(STAT_METRICS, row[2:], strict=True))) for row in rows.tuples()]
+    return [(row[0], row[1], dict(zip(STAT_METRICS, row[2:], strict=True))) for row in rows]
 
 
 def _add(into: Metrics, values: Metrics) -> None:
@@ -158,7 +158,7 @@ async def _sums(
     rows = await session.execute(
         select(DailyStat.category, *sums).where(*_where(tenant_id, span), *extra).group_by(DailyStat.category)
     )
-    return [(row[0], {name: int(v) for name, v in zip(STAT_METRICS, row[1:], strict=True)}) for row in rows.tuples()]
+    return [(row[0], {name: int(v) for name, v in zip(STAT_METRICS, row[1:], strict=True)}) for row in rows]
 
 
 async def totals(session: AsyncSession, tenant_id: str, span: DateRange) -> Metrics:

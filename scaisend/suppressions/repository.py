@@ -129,7 +129,7 @@ async def group_memberships(session: AsyncSession, tenant_id: str) -> list[tuple
         )
         .order_by(Suppression.created_at.desc(), Suppression.id.desc())
     )
-    return [(s, g) for s, g in rows.tuples()]
+    return [(s, g) for s, g in rows]
 
 
 # --- ASM groups ------------------------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ async def unsubscribe_counts(session: AsyncSession, tenant_id: str, group_ids: S
         )
         .group_by(Suppression.group_id)
     )
-    return {int(gid): int(n) for gid, n in rows.tuples() if gid is not None}
+    return {int(gid): int(n) for gid, n in rows if gid is not None}
 
 
 async def clear_default(session: AsyncSession, tenant_id: str, keep_id: int) -> None:

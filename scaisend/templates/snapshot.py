@@ -37,4 +37,5 @@ def stored_snapshot(body: Mapping[str, Any]) -> TemplateSnapshot | None:
     raw = body.get(TEMPLATE_SNAPSHOT_KEY)
     if not isinstance(raw, Mapping):
         return None
-    return TemplateSnapshot(**{k: raw.get(k) for k in TemplateSnapshot.__dataclass_fields__})
+    values: dict[str, Any] = {k: raw.get(k) for k in TemplateSnapshot.__dataclass_fields__}
+    return TemplateSnapshot(**values)

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from scaisend.api.deps import ResourcesDep, SessionDep
-from scaisend.compose.tracking_config import tenant_tracking
 from scaisend.tracking import pages
 from scaisend.tracking import service as tracking_service
+from scaisend.tracking.config import tenant_tracking
 from scaisend.tracking.service import Hit, UnsubscribeAction
 from scaisend.tracking.tokens import TokenKind, verify_token
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +51,7 @@ async def _record_engagement(
     session: AsyncSession, message: Message, recipient: str, kind: EventType, hit: Hit, extra: dict[str, str]
 ) -> None:
     metadata = {"ip": hit.ip, "user_agent": hit.user_agent, **extra}
-    common = {
+    common: dict[str, Any] = {
         "tenant_id": message.tenant_id,
         "message_id": message.id,
         "event_type": kind,
@@ -94,7 +95,7 @@ async def apply_unsubscribe(
 ) -> bool:
     """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's."""
     recipient = token.recipient
-    common = {
+    common: dict[str, Any] = {
         "tenant_id": message.tenant_id,
         "message_id": message.id,
         "recipient_email": recipient,

@@ -25,7 +25,7 @@ from scaisend.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-async def ping(_ctx: dict[str, Any]) -> str:
+async def ping(ctx: dict[str, Any]) -> str:
     """A no-op job that lets operators check a queue end to end (``enqueue_job('ping')``)."""
     return "pong"
 

@@ -14,32 +14,32 @@ from dataclasses import dataclass
 from alerts.config import CONFIG, Config, duration_seconds
 from alerts.rules import service_alert_names
 from dashboards.queries import MAIL_SEND_ROUTE
-from scaisend import metrics
+from scaisend import metrics, processes
 from scaisend.queues import EMAIL_PROCESS, SMTP_DELIVER, WEBHOOK_DELIVER
 
 SAMPLES = 120  # one sample a minute for two hours: longer than any for + window used below
 Series = dict[str, str]
-INSTANCES = {p.name: f"{p.name}-1:{p.port}" for p in metrics.PROCESSES}
+INSTANCES = {p.name: f"{p.name}-1:{p.port}" for p in processes.PROCESSES}
 
 
 def num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.9f}".rstrip("0").rstrip(".")
 
 
-def _labels(process: metrics.Process, extra: dict[str, str]) -> str:
+def _labels(process: processes.Process, extra: dict[str, str]) -> str:
     labels = {"job": process.job, "instance": INSTANCES[process.name], **extra}
     return ",".join(f'{k}="{v}"' for k, v in labels.items())
 
 
-def ramp(name: str, process: metrics.Process, start: float, per_minute: float, **labels: str) -> Series:
+def ramp(name: str, process: processes.Process, start: float, per_minute: float, **labels: str) -> Series:
     return {"series": f"{name}{{{_labels(process, labels)}}}", "values": f"{num(start)}+{num(per_minute)}x{SAMPLES}"}
 
 
-def gauge(name: str, process: metrics.Process, value: float, **labels: str) -> Series:
+def gauge(name: str, process: processes.Process, value: float, **labels: str) -> Series:
     return ramp(name, process, value, 0, **labels)
 
 
-def counter(name: str, process: metrics.Process, per_minute: float, **labels: str) -> Series:
+def counter(name: str, process: processes.Process, per_minute: float, **labels: str) -> Series:
     return ramp(name, process, 0, per_minute, **labels)
 
 
@@ -95,7 +95,7 @@ def counter_ratio_scenario(
 def tenant_ratio_scenario(alert: str, numerator: str, denominator: str, threshold: float, min_volume: int) -> Scenario:
     def tenants(*rows: tuple[str, float, float]) -> list[Series]:
         return [
-            gauge(metrics.tenant_stat_metric(stat), metrics.EXPORTER, value, tenant=tenant)
+            gauge(metrics.tenant_stat_metric(stat), processes.EXPORTER, value, tenant=tenant)
             for tenant, volume, ratio in rows
             for stat, value in ((denominator, volume), (numerator, volume * ratio))
         ]
@@ -129,7 +129,7 @@ def service_scenarios(c: Config) -> list[Scenario]:
     for service in c.services:
         process = service.process
         down, absent = service_alert_names(process)
-        other = metrics.API if process != metrics.API else metrics.WORKER
+        other = processes.API if process != processes.API else processes.WORKER
         scenarios += [
             Scenario(
                 down,
@@ -156,8 +156,8 @@ def api_5xx(c: Config) -> Scenario:
         name = metrics.HTTP_REQUESTS_SPEC.name
         route = {"route": MAIL_SEND_ROUTE, "method": "POST"}
         return [
-            counter(name, metrics.API, attempts - failures, **route, status_class="2xx"),
-            counter(name, metrics.API, failures, **route, status_class="5xx"),
+            counter(name, processes.API, attempts - failures, **route, status_class="2xx"),
+            counter(name, processes.API, failures, **route, status_class="5xx"),
         ]
 
     return counter_ratio_scenario(
@@ -166,12 +166,12 @@ def api_5xx(c: Config) -> Scenario:
         c.api_min_request_rate,
         c.api_5xx_window,
         inputs,
-        {"job": metrics.API.job},
+        {"job": processes.API.job},
     )
 
 
 def _two_counters(
-    process: metrics.Process,
+    process: processes.Process,
     failures: str,
     attempts: str,
     attempt_labels: dict[str, str] | None = None,
@@ -188,7 +188,7 @@ def _two_counters(
 
 def render_errors(c: Config) -> Scenario:
     inputs = _two_counters(
-        metrics.WORKER,
+        processes.WORKER,
         metrics.RENDER_ERRORS_SPEC.name,
         metrics.WORKER_JOBS_SPEC.name,
         {"queue": EMAIL_PROCESS, "outcome": "success"},
@@ -199,14 +199,16 @@ def render_errors(c: Config) -> Scenario:
 
 
 def mx_failures(c: Config) -> Scenario:
-    inputs = _two_counters(metrics.SMTP, metrics.MX_FAILURES_SPEC.name, metrics.MX_LOOKUPS_SPEC.name, reason="nxdomain")
+    inputs = _two_counters(
+        processes.SMTP, metrics.MX_FAILURES_SPEC.name, metrics.MX_LOOKUPS_SPEC.name, reason="nxdomain"
+    )
     return counter_ratio_scenario(
         "ScaiSendMxResolutionFailuresHigh", c.mx_failure_ratio, c.mx_min_lookup_rate, c.mx_window, inputs
     )
 
 
 def tls_failures(c: Config) -> Scenario:
-    inputs = _two_counters(metrics.SMTP, metrics.TLS_FAILURES_SPEC.name, metrics.TLS_HANDSHAKES_SPEC.name)
+    inputs = _two_counters(processes.SMTP, metrics.TLS_FAILURES_SPEC.name, metrics.TLS_HANDSHAKES_SPEC.name)
     return counter_ratio_scenario(
         "ScaiSendTlsHandshakeFailuresHigh", c.tls_failure_ratio, c.tls_min_handshake_rate, c.tls_window, inputs
     )
@@ -221,19 +223,19 @@ def dkim_slow(c: Config) -> Scenario:
             *(
                 counter(
                     name + "_bucket",
-                    metrics.SMTP,
+                    processes.SMTP,
                     per_minute if le >= upper else 0,
                     le="+Inf" if le == float("inf") else num(le),
                 )
                 for le in bounds
             ),
-            counter(name + "_count", metrics.SMTP, per_minute),
+            counter(name + "_count", processes.SMTP, per_minute),
         ]
 
     buckets = metrics.DKIM_DURATION_BUCKETS
     at = buckets.index(c.dkim_p99_seconds)  # the threshold is a bucket boundary, as it must be
     lower, upper = buckets[at], buckets[at + 1]
-    p99 = Expected({"job": metrics.SMTP.job}, lower + (upper - lower) * 0.99)
+    p99 = Expected({"job": processes.SMTP.job}, lower + (upper - lower) * 0.99)
     guard = 60 * c.dkim_min_signing_rate  # signatures per minute at the minimum-volume guard
     return Scenario(
         "ScaiSendDkimSigningSlow",
@@ -252,8 +254,8 @@ def dkim_slow(c: Config) -> Scenario:
 def queue_high(c: Config) -> Scenario:
     def depths(value: float) -> list[Series]:
         return [
-            gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, value, queue=EMAIL_PROCESS),
-            gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, 10, queue=SMTP_DELIVER),
+            gauge(metrics.QUEUE_DEPTH, processes.EXPORTER, value, queue=EMAIL_PROCESS),
+            gauge(metrics.QUEUE_DEPTH, processes.EXPORTER, 10, queue=SMTP_DELIVER),
         ]
 
     return Scenario(
@@ -275,18 +277,18 @@ def queue_growing(c: Config) -> Scenario:
         firing={
             "growing": (
                 [
-                    ramp(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, slope, queue=SMTP_DELIVER),
-                    gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start, queue=WEBHOOK_DELIVER),
+                    ramp(metrics.QUEUE_DEPTH, processes.EXPORTER, start, slope, queue=SMTP_DELIVER),
+                    gauge(metrics.QUEUE_DEPTH, processes.EXPORTER, start, queue=WEBHOOK_DELIVER),
                 ],
                 [Expected({"queue": SMTP_DELIVER}, lambda minute: start + slope * minute)],
             )
         },
         silent={
-            "flat_backlog": [gauge(metrics.QUEUE_DEPTH, metrics.EXPORTER, start * 2, queue=SMTP_DELIVER)],
+            "flat_backlog": [gauge(metrics.QUEUE_DEPTH, processes.EXPORTER, start * 2, queue=SMTP_DELIVER)],
             "growing_but_short": [
                 ramp(
                     metrics.QUEUE_DEPTH,
-                    metrics.EXPORTER,
+                    processes.EXPORTER,
                     0,
                     c.queue_growth_min_depth / (SAMPLES * 2),
                     queue=SMTP_DELIVER,
@@ -300,10 +302,10 @@ def stats_stale(c: Config) -> Scenario:
     def inputs(age: float, sends_per_minute: float) -> list[Series]:
         # The timestamp advances with promtool's clock (which starts at 0), so its age stays constant.
         return [
-            ramp(metrics.TENANT_STATS_LAST_UPDATE, metrics.EXPORTER, -age, 60, tenant="acme"),
+            ramp(metrics.TENANT_STATS_LAST_UPDATE, processes.EXPORTER, -age, 60, tenant="acme"),
             ramp(
                 metrics.HTTP_REQUESTS_SPEC.name,
-                metrics.API,
+                processes.API,
                 5,
                 sends_per_minute,
                 route=MAIL_SEND_ROUTE,
@@ -324,8 +326,8 @@ def stats_stale(c: Config) -> Scenario:
 def webhook_success(c: Config) -> Scenario:
     def deliveries(success: float, failure: float) -> list[Series]:
         name = metrics.WEBHOOK_DELIVERIES_RECENT
-        rows = [gauge(name, metrics.EXPORTER, failure, outcome="failure")]
-        return rows + ([gauge(name, metrics.EXPORTER, success, outcome="success")] if success else [])
+        rows = [gauge(name, processes.EXPORTER, failure, outcome="failure")]
+        return rows + ([gauge(name, processes.EXPORTER, success, outcome="success")] if success else [])
 
     volume = c.webhook_min_deliveries * 10
     low = c.webhook_success_min_ratio - 0.04
@@ -347,18 +349,18 @@ def webhook_success(c: Config) -> Scenario:
 
 
 def exporter_failing(c: Config) -> Scenario:
-    labels = {"job": metrics.EXPORTER.job, "instance": INSTANCES["exporter"]}
+    labels = {"job": processes.EXPORTER.job, "instance": INSTANCES["exporter"]}
     return Scenario(
         "ScaiSendExporterFailing",
-        firing={"failing": ([gauge(metrics.EXPORTER_UP, metrics.EXPORTER, 0)], [Expected(labels, 0)])},
-        silent={"healthy": [gauge(metrics.EXPORTER_UP, metrics.EXPORTER, 1)]},
+        firing={"failing": ([gauge(metrics.EXPORTER_UP, processes.EXPORTER, 0)], [Expected(labels, 0)])},
+        silent={"healthy": [gauge(metrics.EXPORTER_UP, processes.EXPORTER, 1)]},
     )
 
 
 def blocklisted(_c: Config) -> Scenario:
     def listed(value: float) -> list[Series]:
         labels = {"blocklist": "zen.spamhaus.org", "target": "192.0.2.10", "target_kind": "ip"}
-        return [gauge(metrics.BLOCKLIST_LISTED_SPEC.name, metrics.EXPORTER, value, **labels)]
+        return [gauge(metrics.BLOCKLIST_LISTED_SPEC.name, processes.EXPORTER, value, **labels)]
 
     expected = Expected({"blocklist": "zen.spamhaus.org", "target": "192.0.2.10", "target_kind": "ip"}, 1)
     return Scenario("ScaiSendBlocklisted", firing={"listed": (listed(1), [expected])}, silent={"clean": listed(0)})
@@ -369,7 +371,7 @@ def dns_record(alert: str, check: str) -> Scenario:
 
     def ok(**values: float) -> list[Series]:
         return [
-            gauge(metrics.DOMAIN_DNS_OK_SPEC.name, metrics.EXPORTER, value, domain="mail.acme.example", check=name)
+            gauge(metrics.DOMAIN_DNS_OK_SPEC.name, processes.EXPORTER, value, domain="mail.acme.example", check=name)
             for name, value in values.items()
         ]
 
@@ -385,11 +387,11 @@ def checks_failing(alert: str, spec: metrics.MetricSpec, labels: dict[str, str])
     """An error flag held for the whole ``for`` fires; one that clears in between does not."""
     name = spec.name
     # set for 31 minutes, clear for one, again and again: never an hour in a row
-    flapping: Series = {**gauge(name, metrics.EXPORTER, 1, **labels), "values": "1x30 0 1x30 0 1x30 0 1x30"}
+    flapping: Series = {**gauge(name, processes.EXPORTER, 1, **labels), "values": "1x30 0 1x30 0 1x30 0 1x30"}
     return Scenario(
         alert,
-        firing={"failing": ([gauge(name, metrics.EXPORTER, 1, **labels)], [Expected(labels, 1)])},
-        silent={"passing": [gauge(name, metrics.EXPORTER, 0, **labels)], "recovered_in_between": [flapping]},
+        firing={"failing": ([gauge(name, processes.EXPORTER, 1, **labels)], [Expected(labels, 1)])},
+        silent={"passing": [gauge(name, processes.EXPORTER, 0, **labels)], "recovered_in_between": [flapping]},
     )
 
 

@@ -22,7 +22,7 @@ import yaml
 from alerts.alertmanager import alertmanager_config, inhibit_rules
 from alerts.config import CONFIG
 from alerts.rules import alerts, service_alert_names
-from scaisend import metrics
+from scaisend import processes
 from tests.alerts.tools import ALERTMANAGER, AMTOOL, needs_alertmanager, needs_amtool, run
 
 RECEIVER_BY_SEVERITY = {"critical": CONFIG.pager_receiver, "warning": CONFIG.ticket_receiver}
@@ -70,7 +70,7 @@ class TestStatic:
 
     def test_every_service_down_silences_something(self) -> None:
         sources = " ".join(rule["source_matchers"][0] for rule in inhibit_rules())
-        for process in metrics.PROCESSES:
+        for process in processes.PROCESSES:
             assert all(name in sources for name in service_alert_names(process))
 
     def test_receivers_are_placeholders_by_default(self) -> None:

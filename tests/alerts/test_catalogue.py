@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from scaisend import metrics
-from scaisend.models.daily_stats import STAT_METRICS
+from scaisend import metrics, processes
+from scaisend.stat_metrics import STAT_METRICS
 from tests.alerts.tools import PROMTOOL, needs_promtool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,7 @@ class TestNaming:
 
     def test_tenant_only_on_exporter_gauges(self, spec: metrics.MetricSpec) -> None:
         if "tenant" in spec.labels:
-            assert spec.process == metrics.EXPORTER
+            assert spec.process == processes.EXPORTER
             assert spec.kind is metrics.Kind.GAUGE
 
     def test_help_is_a_sentence(self, spec: metrics.MetricSpec) -> None:
@@ -68,13 +68,13 @@ def test_one_tenant_gauge_per_daily_stats_metric() -> None:
 
 
 def test_processes_and_ports_follow_d17() -> None:
-    assert {p.job: p.port for p in metrics.PROCESSES} == {
+    assert {p.job: p.port for p in processes.PROCESSES} == {
         "scaisend-api": 8000,
         "scaisend-worker": 9101,
         "scaisend-smtp": 9102,
         "scaisend-exporter": 9103,
     }
-    assert all(metrics.specs_for(p) for p in metrics.PROCESSES)
+    assert all(metrics.specs_for(p) for p in processes.PROCESSES)
 
 
 def test_http_buckets_separate_50_100_200_ms() -> None:
@@ -94,13 +94,13 @@ def test_status_class() -> None:
 
 
 def test_render_default_registry_has_every_process_metric_family() -> None:
-    metrics.initialise(metrics.WORKER)
-    metrics.initialise(metrics.SMTP)
+    metrics.initialise(processes.WORKER)
+    metrics.initialise(processes.SMTP)
     metrics.observe_http_request("/v3/mail/send", "POST", 202, 0.04)
     body, content_type = metrics.render_metrics(None)
     assert content_type.startswith("text/plain")
     families = {f.name for f in text_string_to_metric_families(body.decode())}
-    live = {s.name.removesuffix("_total") for s in metrics.CATALOGUE if s.process != metrics.EXPORTER}
+    live = {s.name.removesuffix("_total") for s in metrics.CATALOGUE if s.process != processes.EXPORTER}
     assert live <= families
     assert 'scaisend_worker_jobs_total{outcome="failure",queue="webhook:deliver"} 0.0' in body.decode()
 

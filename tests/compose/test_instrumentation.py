@@ -14,7 +14,7 @@ from scaisend.compose.instrumentation import (
     TrackingLinks,
     instrument,
 )
-from scaisend.compose.tracking_config import Footer, TrackingConfig
+from scaisend.tracking.config import Footer, TrackingConfig
 from scaisend.tracking.tokens import TokenKind, verify_token
 
 SECRET = "test-secret-key-0123456789abcdef"

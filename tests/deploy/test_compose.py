@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from deploy import compose, environment
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from tests.alerts.tools import AMTOOL, PROMTOOL, needs_amtool, needs_promtool
 from tests.alerts.tools import run as run_tool
 from tests.deploy.tools import DEPLOY, load, run_python_module

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from deploy import environment
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from tests.deploy.tools import DEPLOY, ROOT
 
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()

@@ -1,9 +1,10 @@
 """The settings each target hands the processes, and proof that the processes serve ``/metrics`` where every scrape
-configuration looks: the port settings default to :data:`scaisend.metrics.PROCESSES`, and the real API, exporter,
+configuration looks: the port settings default to :data:`scaisend.processes.PROCESSES`, and the real API, exporter,
 worker and SMTP processes answer on the port their setting names (D17; scaisend.md §2.5)."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,16 +15,24 @@ import pytest
 from deploy import environment
 from exporter.main import create_exporter_app
 from scaisend.api.app import create_app
-from scaisend.metrics import API, EXPORTER, PROCESSES, SMTP, WORKER
+from scaisend.cli.main import build_parser
+from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, WORKER, Process
 from scaisend.settings import Settings
 from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, stop_process, wait_http
+
+SCAISEND_COMMANDS = set(next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
 
 
 class TestSettings:
     @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
-    def test_port_setting_defaults_to_the_catalogue_port(self, process: object) -> None:
-        name = environment.PORT_SETTINGS[process.name]  # type: ignore[attr-defined]
-        assert Settings.model_fields[name].default == process.port  # type: ignore[attr-defined]
+    def test_port_setting_defaults_to_the_catalogue_port(self, process: Process) -> None:
+        assert environment.PORT_SETTINGS[process.name] == process.port_setting
+        assert Settings.model_fields[process.port_setting].default == process.port
+
+    @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.name)
+    def test_the_subcommand_runs_the_process(self, process: Process) -> None:
+        assert environment.COMMANDS[process.name] == process.command
+        assert {process.command} <= SCAISEND_COMMANDS
 
     @pytest.mark.parametrize("container", [True, False])
     def test_every_setting_is_handed_over_or_deliberately_left_out(self, container: bool) -> None:

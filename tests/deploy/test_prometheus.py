@@ -1,5 +1,5 @@
 """Every scrape configuration the bundle ships (compose, systemd host, Kubernetes ServiceMonitors with their
-Services and Deployments) scrapes exactly the jobs, ports and paths of ``scaisend.metrics.PROCESSES``, which is what
+Services and Deployments) scrapes exactly the jobs, ports and paths of ``scaisend.processes.PROCESSES``, which is what
 the alert rules and dashboards select on (D17; observability.md §7 item 9)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from deploy import environment, kubernetes, prometheus
-from scaisend.metrics import PROCESSES, Process
+from scaisend.processes import PROCESSES, Process
 from tests.deploy.tools import DEPLOY, build_kustomization, by_kind, load
 
 EXPECTED = {(p.job, p.port, p.metrics_path) for p in PROCESSES}

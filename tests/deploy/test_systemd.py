@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy import environment, systemd
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from scaisend.settings import Settings
 from tests.alerts.tools import AMTOOL, PROMTOOL, needs_amtool, needs_promtool
 from tests.alerts.tools import run as run_tool

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from alerts.rules import rule_groups
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from tests.dev.test_embedded import DevRun
 
 pytestmark = [

@@ -22,7 +22,7 @@ from dashboards.generate import all_dashboards
 from deploy.prometheus import host_config
 from scaisend.db.session import unit_of_work
 from scaisend.domains.service import add_domain, mark_verified
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from tests.factories.tenants import TenantKey, make_tenant
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS

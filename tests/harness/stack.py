@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from scaisend.metrics import PROCESSES
+from scaisend.processes import PROCESSES
 from scaisend.settings import Settings
 from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
 

@@ -29,7 +29,6 @@ from hypothesis import strategies as st
 from scaisend import ids
 from scaisend.api import middleware
 from scaisend.compose import instrumentation, links
-from scaisend.compose.tracking_config import TrackingConfig
 from scaisend.delivery import bounce_classifier, dkim_signer, envelope, retry_policy
 from scaisend.domains import service as domains_service
 from scaisend.errors import BadRequestError
@@ -39,6 +38,7 @@ from scaisend.stats import service as stats_service
 from scaisend.suppressions import csv_import
 from scaisend.templates import date_format, html_to_text, legacy, tokenizer
 from scaisend.templates.handlebars import HandlebarsSyntaxError, parse
+from scaisend.tracking.config import TrackingConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1_000_000

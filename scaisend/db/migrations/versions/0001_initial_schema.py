@@ -6,6 +6,7 @@ Create Date: 2026-11-28 01:26:39.838994
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,7 +15,7 @@ from sqlalchemy.dialects import mysql
 import scaisend.db.types
 
 # utf8mb4 everywhere on MySQL/MariaDB, whatever the server's default character set.
-MYSQL_TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+MYSQL_TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 revision: str = "0001"
 down_revision: str | None = None

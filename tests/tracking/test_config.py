@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from scaisend.compose.tracking_config import (
+from scaisend.db.session import unit_of_work
+from scaisend.tracking.config import (
     Footer,
     TrackingConfig,
     deep_merge,
@@ -12,7 +13,6 @@ from scaisend.compose.tracking_config import (
     footer_setting,
     tenant_tracking,
 )
-from scaisend.db.session import unit_of_work
 from tests.factories.compose import set_tenant_tracking
 from tests.factories.tenants import TenantKey
 
