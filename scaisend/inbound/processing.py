@@ -26,6 +26,7 @@ from scaisend.events.types import EventType
 from scaisend.inbound.arf import ArfReport, parse_arf
 from scaisend.inbound.dsn import DsnRecipient, DsnReport, parse_dsn
 from scaisend.inbound.matcher import candidate_ids, find_message
+from scaisend.logs import bind
 from scaisend.models import Message, MessageStatus
 from scaisend.settings import Settings
 from scaisend.suppressions.service import add_bounce, add_spam_report
@@ -143,6 +144,7 @@ async def _mailto_unsubscribe(
         message = await tracked_message(session, token)
         if message is None:
             return False
+        bind(message_id=message.id, tenant_id=message.tenant_id, request_id=message.api_request_id)
         action = UnsubscribeAction.UNSUBSCRIBE_GROUP if message.asm_group_id else UnsubscribeAction.UNSUBSCRIBE_ALL
         hit = Hit(at=clock.now(), ip=None, user_agent="mailto")
         return await apply_unsubscribe(session, message, token, action, message.asm_group_id, hit)
@@ -173,6 +175,8 @@ async def handle_inbound(
     original = arf.original if arf is not None else dsn.original if dsn is not None else None
     async with unit_of_work(maker) as session:
         message = await find_message(session, candidate_ids(envelope_recipients, original, settings.BOUNCE_DOMAIN))
+        if message is not None:  # the report's lines name the message it answers and the request that sent it
+            bind(message_id=message.id, tenant_id=message.tenant_id, request_id=message.api_request_id)
         if message is None:
             matched = False
         elif arf is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.clock import Clock
 from scaisend.inbound.processing import handle_inbound, quarantine
+from scaisend.logs import correlated
 from scaisend.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,13 @@ class InboundHandler:
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        try:
-            outcome = await handle_inbound(self.maker, self.settings, self.clock, envelope.rcpt_tos, raw)
-            logger.info("inbound report", extra={"outcome": str(outcome), "rcpt_tos": envelope.rcpt_tos})
-        except Exception:
-            logger.exception("inbound report failed; kept for inspection")
-            quarantine(self.settings, raw, "error")
+        with correlated(fresh=True):  # each report names only the message it matched (bound by handle_inbound)
+            try:
+                outcome = await handle_inbound(self.maker, self.settings, self.clock, envelope.rcpt_tos, raw)
+                logger.info("inbound report", extra={"outcome": str(outcome), "rcpt_tos": envelope.rcpt_tos})
+            except Exception:
+                logger.exception("inbound report failed; kept for inspection")
+                quarantine(self.settings, raw, "error")
         return "250 2.0.0 OK"
 
 
