@@ -141,3 +141,6 @@ def configure_logging(service: str, level: str = "INFO", stream: Any = None) -> 
         lg.propagate = True
     # uvicorn's access log duplicates our request log line
     logging.getLogger("uvicorn.access").disabled = True
+    # aiosmtpd logs every SMTP command at INFO (every address of the conversation, before anything is matched):
+    # only its warnings and errors are kept (D58); our own "inbound report" line says what a report did
+    logging.getLogger("mail.log").setLevel(max(logging.WARNING, root.level))

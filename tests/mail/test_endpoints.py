@@ -28,6 +28,7 @@ from tests.factories.messages import (
     send_body,
 )
 from tests.factories.tenants import TenantKey, make_key, make_tenant
+from tests.harness.json_logs import captured_json_logs, parse_lines
 
 
 async def stored_request(app: FastAPI, request_id: str | None) -> dict[str, Any]:
@@ -79,10 +80,18 @@ class TestAccepted:
     ) -> None:
         trace = "4bf92f3577b34da6a3ce929d0e0e4736"
         headers = {**sender.headers, "X-Request-ID": "shop-order-991", "traceparent": f"00-{trace}-00f067aa0ba902b7-01"}
-        response = await client.post("/v3/mail/send", headers=headers, json=send_body())
+        with captured_json_logs("api") as stream:
+            response = await client.post("/v3/mail/send", headers=headers, json=send_body())
         assert response.status_code == 202
         assert response.headers["x-request-id"] == "shop-order-991"
         message_id = response.json()["message_id"]
+        [accepted] = [line for line in parse_lines(stream.getvalue()) if line["message"] == "send accepted"]
+        assert (accepted["request_id"], accepted["trace_id"], accepted["tenant_id"]) == (
+            "shop-order-991",
+            trace,
+            sender.tenant_id,
+        )
+        assert (accepted["message_ids"], accepted["enqueued"]) == ([message_id], True)
         assert (await message_row(app.state.resources.maker, message_id)).api_request_id == "shop-order-991"
         pool = await app.state.resources.arq_pool()
         job_ref = Job(
