@@ -71,7 +71,7 @@ async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Pa
         }
     )
     receiver = WebhookReceiver().start()
-    stack = await asyncio.to_thread(start_stack, settings, tmp_path, ready_timeout=180)
+    stack = await asyncio.to_thread(start_stack, settings, tmp_path)
     try:
         yield World(stack, mx, sender, key, receiver)
     finally:

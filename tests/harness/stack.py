@@ -53,7 +53,7 @@ class Stack:
         return "\n".join(parts)
 
 
-def start_stack(settings: Settings, workdir: Path, *, ready_timeout: float = 60) -> Stack:
+def start_stack(settings: Settings, workdir: Path, *, ready_timeout: float = 180) -> Stack:
     """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``. Each must
     answer within ``ready_timeout`` seconds (four interpreters importing at once on a busy machine are slow)."""
     ports = {p.name: free_port() for p in PROCESSES}
