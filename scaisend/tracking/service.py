@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
+from scaisend.logs import bind
 from scaisend.models import AsmGroup, Message, SuppressionKind
 from scaisend.suppressions import repository as suppression_repository
 from scaisend.suppressions.groups import add_group_unsubscribes, remove_group_unsubscribe
@@ -40,10 +41,12 @@ class Hit:
 
 
 async def tracked_message(session: AsyncSession, token: TrackingToken) -> Message | None:
-    """The live (non-sandbox) message a token belongs to."""
+    """The live (non-sandbox) message a token belongs to; the rest of the request's lines name it (its
+    ``message_id`` and ``tenant_id``; ``request_id`` stays the hit's own, docs/observability.md)."""
     message = await session.get(Message, token.message_id)
     if message is None or message.sandbox:
         return None
+    bind(message_id=message.id, tenant_id=message.tenant_id)
     return message
 
 
