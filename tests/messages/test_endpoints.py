@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.jobs import Job
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -332,6 +333,15 @@ class TestRetry:
         queue = [j.decode() for j in await redis.zrange(app.state.resources.queues.email_process, 0, -1)]
         jobs = [j for j in queue if j.startswith(f"process_email:{message_id}:retry-")]
         assert len(jobs) == 2
+        # D55: the retried message's lines keep naming the request that sent it, not the retry request
+        sent_by = (await client.get(f"/v3/messages/{message_id}", headers=tenant.headers)).json()["request_id"]
+        pool = await app.state.resources.arq_pool()
+        job = await Job(
+            jobs[0], pool, _queue_name=app.state.resources.queues.email_process, _deserializer=pool.job_deserializer
+        ).info()
+        assert job is not None
+        assert job.kwargs["correlation"]["request_id"] == sent_by
+        assert job.kwargs["correlation"]["message_id"] == message_id
 
     @pytest.mark.parametrize("status", ["queued", "rendered", "sent", "delivered", "cancelled", "sandbox"])
     async def test_other_states_are_400(
