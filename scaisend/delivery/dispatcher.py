@@ -1,5 +1,6 @@
 """Deliver one message to the recipients of one domain (spec §6.1 step 4; RFC 5321 §5.1; KumoMTA's
-``smtp_dispatcher``): route → for each MX host in preference order, a pooled connection → one SMTP transaction.
+``smtp_dispatcher``): route → for each MX host in preference order, a pooled connection → one SMTP transaction per
+recipient, each with that recipient's signed return path (D41), on the same connection.
 
 Connection-level failures (no address, refused, timeout, greeting or EHLO refused, TLS required but unavailable)
 move on to the next MX host, then the next address, up to :data:`MAX_HOSTS` hosts and :data:`MAX_ADDRESSES` addresses
@@ -9,6 +10,7 @@ recipient is deferred with the last failure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from scaisend.delivery.bounce_classifier import local_result
@@ -46,10 +48,29 @@ async def _open(rt: DeliveryRuntime, host: str, addresses: list[str], port: int)
     return result
 
 
-async def deliver_to_domain(
-    rt: DeliveryRuntime, domain: str, recipients: list[str], mail_from: str, data: bytes
+async def _each_recipient(
+    conn: SmtpConnection, recipients: list[str], return_path: Callable[[str], str], data: bytes
 ) -> list[DeliveryResult]:
-    """One result per recipient (all of ``domain``), in order."""
+    """One transaction per recipient; once the connection is lost the rest are deferred (the next attempt retries
+    them)."""
+    results: list[DeliveryResult] = []
+    for r in recipients:
+        if not conn.usable:
+            results.append(
+                local_result(
+                    r, permanent=False, status="4.4.2", text=f"Connection lost: {conn.host}", mx_host=conn.host
+                )
+            )
+            continue
+        results.extend(await send_message(conn, return_path(r), [r], data))
+    return results
+
+
+async def deliver_to_domain(
+    rt: DeliveryRuntime, domain: str, recipients: list[str], return_path: Callable[[str], str], data: bytes
+) -> list[DeliveryResult]:
+    """One result per recipient (all of ``domain``), in order; ``return_path`` gives each recipient's envelope
+    sender."""
     route = await rt.mx.route(domain)
     if isinstance(route, RouteFailure):
         return _route_failure(route, recipients)
@@ -63,6 +84,6 @@ async def deliver_to_domain(
             if isinstance(conn, ConnectFailure):
                 last = conn
                 continue
-            return await send_message(conn, mail_from, recipients, data)
+            return await _each_recipient(conn, recipients, return_path, data)
     assert last is not None  # a Destination always has at least one host
     return last.results(recipients)
