@@ -9,7 +9,7 @@ and tests iterate :data:`CATALOGUE`.
 Conventions: prefix ``scaisend_``, base units, counters end in ``_total``, label values are bounded (never an email
 address or message id), and the ``tenant`` label appears only on exporter gauges and on
 ``scaisend_smtp_inbound_unverified_reports_total`` (D41: forged reports are an attack on one tenant's lists, and the
-alert must say which; the values are bounded by the tenants, plus ``none``).
+alert must say which; the values are bounded by the tenants).
 
 Multiprocess (several uvicorn workers): prometheus-client picks its value store when it is imported, from the
 ``PROMETHEUS_MULTIPROC_DIR`` environment variable. The launcher must therefore export that variable (and wipe the
@@ -215,7 +215,7 @@ INBOUND_UNVERIFIED_SPEC: Final = _spec(
     "smtp_inbound_unverified_reports_total",
     Kind.COUNTER,
     "Inbound bounces and complaints that changed nothing because no signed return path proved them (D41), by "
-    "report kind, reason and the tenant of the message they named (none when no message).",
+    "report kind, reason and the tenant of the message they named.",
     SMTP,
     report=INBOUND_REPORT_KINDS,
     reason=UNVERIFIED_REASONS,

@@ -150,12 +150,11 @@ async def _mailto_unsubscribe(
         return await apply_unsubscribe(session, message, token, action, message.asm_group_id, hit)
 
 
-def _unverified(kind: str, reason: str, match: Match | None) -> None:
-    tenant = match.message.tenant_id if match is not None else "none"
-    metrics.INBOUND_UNVERIFIED.labels(kind, reason, tenant).inc()
+def _unverified(kind: str, reason: str, match: Match) -> None:
+    metrics.INBOUND_UNVERIFIED.labels(kind, reason, match.message.tenant_id).inc()
     logger.warning(
         "inbound report not proven by a signed return path; nothing suppressed",
-        extra={"report": kind, "reason": reason, "tenant_id": tenant if match is not None else None},
+        extra={"report": kind, "reason": reason, "tenant_id": match.message.tenant_id},
     )
 
 
