@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
     )
+    SMTP_ALLOW_PRIVATE_TARGETS: bool = Field(
+        False,
+        description="Deliver to MX hosts on loopback/private/link-local addresses (dev and tests only; D42); "
+        "SMTP_RELAY_HOST is never checked",
+    )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
     INBOUND_QUARANTINE_PATH: str = Field(
