@@ -112,6 +112,21 @@ class Settings(BaseSettings):
     INBOUND_QUARANTINE_PATH: str = Field(
         ".scaisend/inbound", description="Folder where inbound mail that could not be parsed or matched is kept"
     )
+    INBOUND_MAX_MESSAGE_BYTES: int = Field(
+        5 * 1024 * 1024, ge=64 * 1024, description="Largest message the inbound listener accepts (bigger: 552)"
+    )
+    INBOUND_MAX_SESSIONS: int = Field(
+        20, ge=1, le=10_000, description="Concurrent inbound SMTP sessions; more are answered 421 and closed"
+    )
+    INBOUND_MAX_RECIPIENTS: int = Field(
+        50, ge=1, le=10_000, description="Recipients accepted in one inbound SMTP session (more: 452)"
+    )
+    INBOUND_QUARANTINE_MAX_FILES: int = Field(
+        1000, ge=1, description="Files kept under INBOUND_QUARANTINE_PATH; the oldest go first"
+    )
+    INBOUND_QUARANTINE_MAX_BYTES: int = Field(
+        100 * 1024 * 1024, ge=1024 * 1024, description="Bytes kept under INBOUND_QUARANTINE_PATH; the oldest go first"
+    )
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
 
     # --- webhooks (D6-D8) ----------------------------------------------------------------------------------------
