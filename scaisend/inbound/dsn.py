@@ -42,6 +42,7 @@ class DsnReport:
     recipients: list[DsnRecipient]
     original: Message | None
     reporting_mta: str
+    source: str = "dsn"  # dsn (RFC 3464) | plain (a plain-text bounce, D44)
 
 
 def parse_dsn(message: Message) -> DsnReport | None:

@@ -32,7 +32,7 @@ from scaisend.compose import instrumentation, links
 from scaisend.delivery import bounce_classifier, dkim_signer, envelope, retry_policy
 from scaisend.domains import service as domains_service
 from scaisend.errors import BadRequestError
-from scaisend.inbound import arf, dsn, matcher, report_fields
+from scaisend.inbound import arf, dsn, matcher, processing, report_fields
 from scaisend.mail import validation
 from scaisend.stats import service as stats_service
 from scaisend.suppressions import csv_import
@@ -252,6 +252,14 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     "delivery.envelope.message_id_from_verp": lambda text: envelope.message_id_from_verp(text, "b.test"),
     "inbound.report_fields + dsn": _report,
     "inbound.arf.return_paths": _arf,
+    "inbound.processing.read_report (plain-bounce detectors)": lambda text: [
+        processing.read_report(start + text.encode("utf-8", "surrogatepass"))
+        for start in (
+            b"Subject: failure notice\r\n\r\nThe address to which the message has not yet been delivered is\r\n",
+            b"Subject: x\r\n\r\nA message that you sent could not be delivered\r\n",
+            b"Subject: x\r\n\r\nThe following recipient(s) could not be reached:\r\n",
+        )
+    ],
     "inbound.matcher.return_path_of + candidate_ids": lambda text: (
         matcher.return_path_of(text, "b.test"),
         matcher.candidate_ids([text], email.message_from_string(f"X-ScaiSend-Message-Id: {text}\n\n"), "b.test"),
