@@ -102,10 +102,30 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
     )
+    SMTP_ALLOW_PRIVATE_TARGETS: bool = Field(
+        False,
+        description="Deliver to MX hosts on loopback/private/link-local addresses (dev and tests only; D42); "
+        "SMTP_RELAY_HOST is never checked",
+    )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
     INBOUND_QUARANTINE_PATH: str = Field(
         ".scaisend/inbound", description="Folder where inbound mail that could not be parsed or matched is kept"
+    )
+    INBOUND_MAX_MESSAGE_BYTES: int = Field(
+        5 * 1024 * 1024, ge=64 * 1024, description="Largest message the inbound listener accepts (bigger: 552)"
+    )
+    INBOUND_MAX_SESSIONS: int = Field(
+        20, ge=1, le=10_000, description="Concurrent inbound SMTP sessions; more are answered 421 and closed"
+    )
+    INBOUND_MAX_RECIPIENTS: int = Field(
+        50, ge=1, le=10_000, description="Recipients accepted in one inbound SMTP session (more: 452)"
+    )
+    INBOUND_QUARANTINE_MAX_FILES: int = Field(
+        1000, ge=1, description="Files kept under INBOUND_QUARANTINE_PATH; the oldest go first"
+    )
+    INBOUND_QUARANTINE_MAX_BYTES: int = Field(
+        100 * 1024 * 1024, ge=1024 * 1024, description="Bytes kept under INBOUND_QUARANTINE_PATH; the oldest go first"
     )
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
 

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.harness.jwks",
     "tests.harness.fixtures_net",
     "tests.harness.s3",
+    "tests.harness.inbound",
 ]
