@@ -57,7 +57,13 @@ class Settings(BaseSettings):
     SECRET_KEY: str = Field(
         "change-me-in-production-please-32+chars",
         min_length=16,
-        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens",
+        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens; outside "
+        "development at least 32 characters and no placeholder (openssl rand -hex 32)",
+    )
+    SECRET_KEY_PREVIOUS: str = Field(
+        "",
+        description="Comma-separated earlier SECRET_KEYs kept during a rotation: they still verify tokens and decrypt, "
+        "never sign or encrypt",
     )
     SCAIKEY_JWKS_URL: str = Field("", description="JWKS URL for RS256/ES256 JWTs; empty disables JWT auth (D1)")
     JWT_AUDIENCE: str = Field("", description="Expected JWT 'aud' claim; empty skips the audience check")
@@ -256,6 +262,45 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """``SECRET_KEY`` first (it signs and encrypts), then the ``SECRET_KEY_PREVIOUS`` keys (verify/decrypt)."""
+        previous = (key.strip() for key in self.SECRET_KEY_PREVIOUS.split(","))
+        return (self.SECRET_KEY, *(key for key in previous if key))
+
+
+# Outside development a secret must not be guessable (issue 9 finding 4): anyone knowing it forges tracking and
+# unsubscribe tokens and decrypts DKIM keys and webhook secrets.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 8
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "replace-me", "replace_me", "your-secret")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a production secret (a default, a placeholder, short or repetitive), or ``None``."""
+    if key == Settings.model_fields["SECRET_KEY"].default or any(w in key.lower() for w in _PLACEHOLDER_WORDS):
+        return "is a default or placeholder value"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters"
+    return None
+
+
+def require_secret_keys(settings: Settings) -> None:
+    """Refuse to start outside development on a guessable ``SECRET_KEY`` or ``SECRET_KEY_PREVIOUS`` entry: raise
+    :class:`SettingsError` naming the setting. Development (``scaisend dev``) makes its own random key."""
+    if settings.ENVIRONMENT == "development":
+        return
+    for index, key in enumerate(settings.secret_keys):
+        problem = secret_key_problem(key)
+        if problem is not None:
+            name = "SECRET_KEY" if index == 0 else f"SECRET_KEY_PREVIOUS (entry {index})"
+            raise SettingsError(
+                f"{name} {problem}; refusing to start with ENVIRONMENT={settings.ENVIRONMENT}. "
+                "Set it to a random value, e.g. `openssl rand -hex 32` (ENVIRONMENT=development allows any key)"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -40,7 +40,7 @@ def _hit(request: Request, resources: ResourcesDep) -> Hit:
 
 @router.get("/t/o/{token}.gif")
 async def open_pixel(token: str, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
-    parsed = verify_token(resources.settings.SECRET_KEY, token, kind=TokenKind.OPEN)
+    parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.OPEN)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is not None and message is not None:
         await tracking_service.record_open(session, message, parsed, _hit(request, resources))
@@ -51,7 +51,7 @@ async def open_pixel(token: str, request: Request, session: SessionDep, resource
 async def click(
     token: str, request: Request, session: SessionDep, resources: ResourcesDep, u: str | None = None
 ) -> Response:
-    parsed = verify_token(resources.settings.SECRET_KEY, token, kind=TokenKind.CLICK)
+    parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.CLICK)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return PlainTextResponse("Link not found", status_code=404)
@@ -63,7 +63,7 @@ async def click(
 
 @router.get("/t/u/{token}")
 async def preferences(token: str, session: SessionDep, resources: ResourcesDep) -> HTMLResponse:
-    parsed = verify_token(resources.settings.SECRET_KEY, token, kind=TokenKind.UNSUBSCRIBE)
+    parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
@@ -76,7 +76,7 @@ async def preferences(token: str, session: SessionDep, resources: ResourcesDep) 
 
 @router.post("/t/u/{token}")
 async def unsubscribe(token: str, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
-    parsed = verify_token(resources.settings.SECRET_KEY, token, kind=TokenKind.UNSUBSCRIBE)
+    parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
