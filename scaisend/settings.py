@@ -11,6 +11,7 @@ import ipaddress
 from datetime import timedelta
 from typing import Literal
 
+import limits
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -79,6 +80,24 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = Field(20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)")
     PROMETHEUS_MULTIPROC_DIR: str = Field(
         "", description="Directory for prometheus-client multiprocess files when API_WORKERS > 1"
+    )
+
+    # --- abuse limits (spec §3.2; issue 9 finding 3; D46, D47) ------------------------------------------------------
+    RATE_LIMITS_ENABLED: bool = Field(True, description="Enforce the RATE_LIMIT_* limits (429 above them)")
+    RATE_LIMIT_MAIL_SEND: str = Field("10000/second", description="POST /v3/mail/send, per tenant")
+    RATE_LIMIT_WEBHOOKS_CREATE: str = Field("10/minute", description="POST /v3/user/webhooks, per tenant")
+    RATE_LIMIT_API_KEYS_CREATE: str = Field("10/minute", description="POST /v3/api_keys, per tenant")
+    RATE_LIMIT_MESSAGES_LIST: str = Field("100/second", description="GET /v3/messages, per credential")
+    RATE_LIMIT_DEFAULT: str = Field("1000/second", description="Every other authenticated route, per credential")
+    RATE_LIMIT_TRACKING: str = Field(
+        "60/minute",
+        description="Public /t/* hits per client address and message; above it opens and clicks are not recorded "
+        "and the unsubscribe page answers 429",
+    )
+    MAX_API_KEYS_PER_TENANT: int = Field(100, ge=1, description="Unrevoked API keys a tenant may hold (403 above)")
+    MAX_WEBHOOKS_PER_TENANT: int = Field(20, ge=1, description="Webhook endpoints a tenant may hold (403 above)")
+    MAX_SENDER_DOMAINS_PER_TENANT: int = Field(
+        100, ge=1, description="Sender domains a tenant may add through the API (403 above)"
     )
 
     # --- processes and ports (D17) -------------------------------------------------------------------------------
@@ -195,6 +214,19 @@ class Settings(BaseSettings):
         if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
             raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
         return self
+
+    @field_validator(
+        "RATE_LIMIT_MAIL_SEND",
+        "RATE_LIMIT_WEBHOOKS_CREATE",
+        "RATE_LIMIT_API_KEYS_CREATE",
+        "RATE_LIMIT_MESSAGES_LIST",
+        "RATE_LIMIT_DEFAULT",
+        "RATE_LIMIT_TRACKING",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
 
     @field_validator("REPUTATION_SENDING_IPS")
     @classmethod

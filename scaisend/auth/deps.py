@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.rate_limits import Per, limit_for
 from scaisend.auth.api_keys import INVALID_API_KEY, authenticate_api_key
 from scaisend.auth.jwt import decode_jwt
 from scaisend.auth.principal import Principal
-from scaisend.errors import AuthenticationError, MissingScopeError, TenantSuspendedError
+from scaisend.errors import AuthenticationError, MissingScopeError, RateLimitedError, TenantSuspendedError
 from scaisend.logs import tenant_id_var
 from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user, user_permissions
 
@@ -27,7 +28,26 @@ def _bearer(request: Request) -> str:
     return credential.strip()
 
 
-async def get_principal(request: Request, resources: ResourcesDep, session: SessionDep) -> Principal:
+async def _rate_limit(request: Request, response: Response, resources: ResourcesDep, principal: Principal) -> None:
+    """Spec §3.2: count the request against its route's limit (per tenant or per credential); 429 above it. The
+    X-RateLimit-* headers go on every authenticated response."""
+    route = request.scope.get("route")
+    limit = limit_for(request.method, getattr(route, "path", request.url.path))
+    if limit.per is Per.TENANT:
+        identity: tuple[str, ...] = (principal.tenant_id,)
+    else:
+        identity = (principal.tenant_id, principal.api_key_id or f"user:{principal.user_id}")
+    decision = await resources.rate_limiter.hit(limit, *identity)
+    if decision is None:
+        return
+    if not decision.allowed:
+        raise RateLimitedError(decision.headers())
+    response.headers.update(decision.headers())
+
+
+async def get_principal(
+    request: Request, response: Response, resources: ResourcesDep, session: SessionDep
+) -> Principal:
     credential = _bearer(request)
     now = resources.clock.now()
     if credential.startswith("sg_"):
@@ -58,6 +78,7 @@ async def get_principal(request: Request, resources: ResourcesDep, session: Sess
     if tenant.suspended:
         raise TenantSuspendedError()
     tenant_id_var.set(tenant.id)
+    await _rate_limit(request, response, resources, principal)
     request.state.principal = principal
     return principal
 

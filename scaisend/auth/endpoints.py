@@ -12,6 +12,7 @@ from scaisend.auth.deps import AdminApiKeys, AnyPrincipal
 from scaisend.auth.principal import Principal
 from scaisend.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut, ApiKeyUpdate, ScopeList
 from scaisend.errors import BadRequestError, ForbiddenError
+from scaisend.tenants import quotas
 
 router = APIRouter(tags=["api_keys"])
 
@@ -40,6 +41,7 @@ async def create_api_key(
     body: ApiKeyCreate, principal: AdminApiKeys, session: SessionDep, resources: ResourcesDep
 ) -> ApiKeyCreated:
     _check_grantable(principal, body.scopes)
+    await quotas.require_api_key_room(session, resources.settings, principal.tenant_id)
     expires_at = body.expires_at
     if expires_at is not None:
         expires_at = expires_at.replace(tzinfo=UTC) if expires_at.tzinfo is None else expires_at.astimezone(UTC)

@@ -6,6 +6,10 @@
 - ``GET /t/u/{token}``: the preferences page; ``POST /t/u/{token}`` with ``action`` (``unsubscribe_all``,
   ``unsubscribe_group``, ``resubscribe_group``) and ``group_id``, or RFC 8058's ``List-Unsubscribe=One-Click``
   (unsubscribes from the message's ASM group when it has one, else from everything).
+
+Every hit counts against ``RATE_LIMIT_TRACKING`` per client address and message (issue 9 finding 3; D46). Above it
+an open still gets its GIF and a click its redirect, but neither is recorded (nothing touches the database); the
+unsubscribe page and its form answer 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.rate_limits import TRACKING
 from scaisend.tracking import pages
 from scaisend.tracking import service as tracking_service
 from scaisend.tracking.config import tenant_tracking
 from scaisend.tracking.service import Hit, UnsubscribeAction
-from scaisend.tracking.tokens import TokenKind, verify_token
+from scaisend.tracking.tokens import TokenKind, TrackingToken, verify_token
 
 router = APIRouter(tags=["tracking"], include_in_schema=False)
 
@@ -38,9 +43,23 @@ def _hit(request: Request, resources: ResourcesDep) -> Hit:
     )
 
 
+async def _throttle(request: Request, resources: ResourcesDep, parsed: TrackingToken | None) -> dict[str, str] | None:
+    """The 429 headers when this client has hit this message's links too often, else ``None``."""
+    client = request.client.host if request.client else "unknown"
+    decision = await resources.rate_limiter.hit(TRACKING, client, parsed.message_id if parsed else "-")
+    return decision.headers() if decision is not None and not decision.allowed else None
+
+
+def _too_many(headers: dict[str, str]) -> HTMLResponse:
+    page = pages.message_page("Too many requests", "Please try again in a minute.")
+    return HTMLResponse(page, status_code=429, headers={**NO_CACHE, **headers})
+
+
 @router.get("/t/o/{token}.gif")
 async def open_pixel(token: str, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
     parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.OPEN)
+    if await _throttle(request, resources, parsed):
+        return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is not None and message is not None:
         await tracking_service.record_open(session, message, parsed, _hit(request, resources))
@@ -52,6 +71,10 @@ async def click(
     token: str, request: Request, session: SessionDep, resources: ResourcesDep, u: str | None = None
 ) -> Response:
     parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.CLICK)
+    if throttled := await _throttle(request, resources, parsed):
+        if parsed is not None and u and parsed.matches_url(u):
+            return RedirectResponse(u, status_code=302, headers=NO_CACHE)  # a signed destination; not recorded
+        return PlainTextResponse("Too many requests", status_code=429, headers=throttled)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return PlainTextResponse("Link not found", status_code=404)
@@ -62,8 +85,10 @@ async def click(
 
 
 @router.get("/t/u/{token}")
-async def preferences(token: str, session: SessionDep, resources: ResourcesDep) -> HTMLResponse:
+async def preferences(token: str, request: Request, session: SessionDep, resources: ResourcesDep) -> HTMLResponse:
     parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)
+    if throttled := await _throttle(request, resources, parsed):
+        return _too_many(throttled)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
@@ -77,6 +102,8 @@ async def preferences(token: str, session: SessionDep, resources: ResourcesDep) 
 @router.post("/t/u/{token}")
 async def unsubscribe(token: str, request: Request, session: SessionDep, resources: ResourcesDep) -> Response:
     parsed = verify_token(resources.settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)
+    if throttled := await _throttle(request, resources, parsed):
+        return _too_many(throttled)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
         return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
