@@ -67,8 +67,12 @@ class Settings(BaseSettings):
         "never sign or encrypt",
     )
     SCAIKEY_JWKS_URL: str = Field("", description="JWKS URL for RS256/ES256 JWTs; empty disables JWT auth (D1)")
-    JWT_AUDIENCE: str = Field("", description="Expected JWT 'aud' claim; empty skips the audience check")
-    JWT_ISSUER: str = Field("", description="Expected JWT 'iss' claim; empty skips the issuer check")
+    JWT_AUDIENCE: str = Field(
+        "", description="Expected JWT 'aud' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
+    JWT_ISSUER: str = Field(
+        "", description="Expected JWT 'iss' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
 
     # --- HTTP API ------------------------------------------------------------------------------------------------
     API_HOST: str = Field("127.0.0.1", description="Address the API binds to")
@@ -208,6 +212,16 @@ class Settings(BaseSettings):
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @model_validator(mode="after")
+    def _check_jwt_claims(self) -> Settings:
+        """With JWTs accepted, a token minted for another application (audience) or by another issuer must not pass
+        (issue 9 finding 5); development may leave them empty."""
+        if self.SCAIKEY_JWKS_URL and self.ENVIRONMENT != "development":
+            missing = [name for name in ("JWT_AUDIENCE", "JWT_ISSUER") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} must be set when SCAIKEY_JWKS_URL is set")
+        return self
 
     @model_validator(mode="after")
     def _check_image_store(self) -> Settings:

@@ -7,15 +7,32 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.api.rate_limits import Per, limit_for
 from scaisend.auth.api_keys import INVALID_API_KEY, authenticate_api_key
 from scaisend.auth.jwt import decode_jwt
 from scaisend.auth.principal import Principal
-from scaisend.errors import AuthenticationError, MissingScopeError, RateLimitedError, TenantSuspendedError
+from scaisend.errors import (
+    AuthenticationError,
+    ForbiddenError,
+    MissingScopeError,
+    RateLimitedError,
+    TenantSuspendedError,
+)
 from scaisend.logs import tenant_id_var
+from scaisend.models import UserRole
 from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user, user_permissions
+
+
+async def has_role(session: AsyncSession, user_id: str, tenant_id: str) -> bool:
+    """True when the user holds at least one role in the tenant (a JWT naming another tenant is refused)."""
+    found = await session.scalar(
+        select(UserRole.user_id).where(UserRole.user_id == user_id, UserRole.tenant_id == tenant_id).limit(1)
+    )
+    return found is not None
 
 
 def _bearer(request: Request) -> str:
@@ -71,6 +88,8 @@ async def get_principal(
         if user is None:
             raise AuthenticationError("Unknown user")
         tenant = found
+        if not await has_role(session, user.id, tenant.id):
+            raise ForbiddenError("User has no role in this tenant")
         scopes = await user_permissions(session, user.id, tenant.id)
         principal = Principal(tenant_id=tenant.id, scopes=scopes, kind="jwt", user_id=user.id)
     else:
@@ -81,6 +100,18 @@ async def get_principal(
     await _rate_limit(request, response, resources, principal)
     request.state.principal = principal
     return principal
+
+
+def require_any(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates and demands one of ``scopes``; the 403 names the first."""
+
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not any(principal.has(scope) for scope in scopes):
+            raise MissingScopeError(scopes[0])
+        return principal
+
+    dependency.__name__ = "require_any_" + "_".join(s.replace(".", "_") for s in scopes)
+    return dependency
 
 
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:
@@ -99,6 +130,8 @@ AnyPrincipal = Annotated[Principal, Depends(get_principal)]
 MailSend = Annotated[Principal, Depends(require("mail.send"))]
 MailSchedule = Annotated[Principal, Depends(require("mail.schedule"))]
 MailCancel = Annotated[Principal, Depends(require("mail.cancel"))]
+# D48 (supersedes D4's first form): reading messages needs one of the mail scopes; a key without scopes reads nothing.
+MessagesRead = Annotated[Principal, Depends(require_any("mail.send", "mail.schedule", "mail.cancel"))]
 TemplatesRead = Annotated[Principal, Depends(require("templates.read"))]
 TemplatesWrite = Annotated[Principal, Depends(require("templates.write"))]
 TemplatesDelete = Annotated[Principal, Depends(require("templates.delete"))]

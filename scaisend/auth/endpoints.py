@@ -87,6 +87,10 @@ async def rotate_api_key(key_id: str, principal: AdminApiKeys, session: SessionD
     row = await api_key_service.get_api_key(session, principal.tenant_id, key_id)
     if row.revoked_at is not None:
         raise BadRequestError("Cannot rotate a revoked API key")
+    # a new secret of a key is that key's power: only a caller holding all its scopes may receive it
+    excess = sorted(set(row.scopes) - principal.scopes)
+    if excess:
+        raise ForbiddenError(f"Cannot rotate a key with scopes you do not hold: {', '.join(excess)}")
     secret = await api_key_service.rotate_api_key(session, row)
     return ApiKeyCreated(
         id=row.id,
