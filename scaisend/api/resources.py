@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import httpx
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,7 +16,7 @@ from scaisend.api.rate_limits import RateLimiter
 from scaisend.auth.jwt import JwksCache
 from scaisend.clock import Clock, SystemClock
 from scaisend.db.session import create_engine, session_maker
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool
 from scaisend.settings import Settings
 
 
@@ -56,7 +56,7 @@ class Resources:
         if self.arq is None:
             async with self._arq_lock:
                 if self.arq is None:
-                    self.arq = await create_pool(redis_settings(self.settings.REDIS_URL))
+                    self.arq = await create_arq_pool(self.settings.REDIS_URL)
         return self.arq
 
     async def aclose(self) -> None:

@@ -33,6 +33,16 @@ router = APIRouter(tags=["tracking"], include_in_schema=False)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_CACHE = {"Cache-Control": "private, no-cache, no-store, must-revalidate", "Pragma": "no-cache", "Expires": "0"}
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", "One-Click"
+# The unsubscribe pages (issue 9 finding 8; D49): no script runs, nothing loads from elsewhere but images, the form
+# posts only back here, no other site may frame them. A tenant's own landing HTML is served under the same policy.
+PAGE_HEADERS = {
+    **NO_CACHE,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _hit(request: Request, resources: ResourcesDep) -> Hit:
@@ -52,7 +62,7 @@ async def _throttle(request: Request, resources: ResourcesDep, parsed: TrackingT
 
 def _too_many(headers: dict[str, str]) -> HTMLResponse:
     page = pages.message_page("Too many requests", "Please try again in a minute.")
-    return HTMLResponse(page, status_code=429, headers={**NO_CACHE, **headers})
+    return HTMLResponse(page, status_code=429, headers={**PAGE_HEADERS, **headers})
 
 
 @router.get("/t/o/{token}.gif")
@@ -91,12 +101,14 @@ async def preferences(token: str, request: Request, session: SessionDep, resourc
         return _too_many(throttled)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
-        return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
+        return HTMLResponse(
+            pages.message_page("Link not found", "This link is not valid."), status_code=404, headers=PAGE_HEADERS
+        )
     groups = await tracking_service.tenant_groups(session, message.tenant_id)
     unsubscribed = await tracking_service.unsubscribed_groups(session, message.tenant_id, parsed.recipient)
     stored = await tenant_tracking(session, message.tenant_id)
     html = pages.landing_page(parsed.recipient, groups, unsubscribed, stored.get("subscription_tracking_landing_html"))
-    return HTMLResponse(html, headers=NO_CACHE)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 @router.post("/t/u/{token}")
@@ -106,7 +118,9 @@ async def unsubscribe(token: str, request: Request, session: SessionDep, resourc
         return _too_many(throttled)
     message = await tracking_service.tracked_message(session, parsed) if parsed else None
     if parsed is None or message is None:
-        return HTMLResponse(pages.message_page("Link not found", "This link is not valid."), status_code=404)
+        return HTMLResponse(
+            pages.message_page("Link not found", "This link is not valid."), status_code=404, headers=PAGE_HEADERS
+        )
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     hit = _hit(request, resources)
     if form.get(ONE_CLICK_FIELD) == ONE_CLICK_VALUE:  # RFC 8058: no page, no confirmation
@@ -117,12 +131,18 @@ async def unsubscribe(token: str, request: Request, session: SessionDep, resourc
         action = UnsubscribeAction(form.get("action", ""))
         group_id = int(form["group_id"]) if form.get("group_id") else None
     except ValueError:
-        return HTMLResponse(pages.message_page("Unknown request", "Choose an option on the page."), status_code=400)
+        return HTMLResponse(
+            pages.message_page("Unknown request", "Choose an option on the page."),
+            status_code=400,
+            headers=PAGE_HEADERS,
+        )
     if not await tracking_service.apply_unsubscribe(session, message, parsed, action, group_id, hit):
-        return HTMLResponse(pages.message_page("Unknown group", "That list does not exist."), status_code=400)
+        return HTMLResponse(
+            pages.message_page("Unknown group", "That list does not exist."), status_code=400, headers=PAGE_HEADERS
+        )
     done = {
         UnsubscribeAction.UNSUBSCRIBE_ALL: "You will no longer receive email from this sender.",
         UnsubscribeAction.UNSUBSCRIBE_GROUP: "You have been unsubscribed from this list.",
         UnsubscribeAction.RESUBSCRIBE_GROUP: "You have been subscribed to this list again.",
     }[action]
-    return HTMLResponse(pages.message_page("Done", done), headers=NO_CACHE)
+    return HTMLResponse(pages.message_page("Done", done), headers=PAGE_HEADERS)
