@@ -64,6 +64,7 @@ from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import Message, MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
 from scaisend.settings import Settings
+from scaisend.tenants.status import SUSPENDED_REASON, tenant_suspended
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
         return Composed(Outcome.ALREADY_RENDERED, 1)
     if message.status != MessageStatus.QUEUED:
         return Composed(Outcome.SKIPPED)
+    if await tenant_suspended(session, message.tenant_id):
+        stop(message, Stopped(SUSPENDED_REASON))
+        return Composed(Outcome.FAILED)
     outcome = await _compose_queued(session, settings, clock, message)
     return Composed(outcome, (message.attempts or 0) + 1 if outcome is Outcome.RENDERED else None)
 

@@ -52,6 +52,7 @@ from scaisend.logs import message_id_var, tenant_id_var
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
 from scaisend.queues import Queues
+from scaisend.tenants.status import SUSPENDED_REASON, tenant_suspended
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,8 @@ async def _begin(
             return Skip(f"message is {message.status}")
         if message.status not in (MessageStatus.RENDERED, MessageStatus.SENDING):
             return Skip(f"message is {message.status}, not rendered")
+        if await tenant_suspended(session, message.tenant_id):
+            return _fail(message, SUSPENDED_REASON)
         if message.attempts > attempt:
             return Skip(f"attempt {attempt} superseded by attempt {message.attempts}")
         if message.status == MessageStatus.RENDERED and message.attempts == attempt:
