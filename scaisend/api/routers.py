@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from scaisend.admin import access_endpoints as admin_access_endpoints
 from scaisend.admin import endpoints as admin_endpoints
+from scaisend.admin import tenant_endpoints as admin_tenant_endpoints
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
 from scaisend.domains import endpoints as domain_endpoints
@@ -35,3 +37,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(image_endpoints.router)  # /v3/images
     app.include_router(image_proxy.router)  # /i/{image_id} (public)
     app.include_router(admin_endpoints.router)  # /api/admin/tenants/{id}/tracking
+    app.include_router(admin_tenant_endpoints.router)  # /api/admin/partners, /api/admin/tenants
+    app.include_router(admin_access_endpoints.router)  # /api/admin/permissions, roles, users, groups
