@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.harness.fixtures_app",
     "tests.harness.jwks",
     "tests.harness.identity",
+    "tests.harness.oidc",
     "tests.harness.fixtures_net",
     "tests.harness.s3",
 ]

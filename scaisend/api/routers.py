@@ -9,6 +9,7 @@ from scaisend.admin import endpoints as admin_endpoints
 from scaisend.admin import tenant_endpoints as admin_tenant_endpoints
 from scaisend.api import health
 from scaisend.auth import endpoints as auth_endpoints
+from scaisend.auth import signin_endpoints
 from scaisend.domains import endpoints as domain_endpoints
 from scaisend.images import endpoints as image_endpoints
 from scaisend.images import public as image_proxy
@@ -25,6 +26,7 @@ from scaisend.webhooks import endpoints as webhook_endpoints
 def include_routers(app: FastAPI) -> None:
     app.include_router(health.router)  # /health, /ready, /metrics
     app.include_router(auth_endpoints.router)  # /v3/api_keys, /v3/scopes
+    app.include_router(signin_endpoints.router)  # /v3/auth/login, callback, refresh, logout, me
     app.include_router(domain_endpoints.router)  # /api/admin/domains
     app.include_router(mail_endpoints.router)  # /v3/mail/send, /v3/mail/batch, /v3/user/scheduled_sends
     app.include_router(message_endpoints.router)  # /v3/messages

@@ -184,3 +184,35 @@ async def unmap_role(session: AsyncSession, group: Group, role: Role) -> None:
     if row is not None:
         await session.delete(row)
         await session.flush()
+
+
+MAX_CLAIMED_GROUPS = 200
+
+
+async def sync_groups(session: AsyncSession, user: User, tenant_id: str, names: Sequence[str]) -> None:
+    """Make the user's memberships in the tenant's groups exactly ``names`` (group names or ScaiKey ids, as an
+    identity provider's ``groups`` claim lists them); a group not yet known is created, without roles."""
+    wanted: set[str] = set()
+    for name in list(dict.fromkeys(n.strip() for n in names if n.strip()))[:MAX_CLAIMED_GROUPS]:
+        group = await session.scalar(
+            select(Group).where(Group.tenant_id == tenant_id, or_(Group.name == name, Group.scaikey_id == name))
+        )
+        if group is None:
+            group = await create_group(session, tenant_id, name[:255])
+        wanted.add(group.id)
+    current = set(
+        (
+            await session.scalars(
+                select(GroupMember.group_id)
+                .join(Group, Group.id == GroupMember.group_id)
+                .where(GroupMember.user_id == user.id, Group.tenant_id == tenant_id)
+            )
+        ).all()
+    )
+    for group_id in current - wanted:
+        row = await session.get(GroupMember, (group_id, user.id))
+        if row is not None:
+            await session.delete(row)
+    for group_id in wanted - current:
+        session.add(GroupMember(group_id=group_id, user_id=user.id))
+    await session.flush()
