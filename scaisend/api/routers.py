@@ -19,6 +19,7 @@ from scaisend.stats import endpoints as stats_endpoints
 from scaisend.suppressions import asm_endpoints
 from scaisend.suppressions import endpoints as suppression_endpoints
 from scaisend.templates import endpoints as template_endpoints
+from scaisend.tenants import endpoints as identity_event_endpoints
 from scaisend.tracking import endpoints as tracking_endpoints
 from scaisend.webhooks import endpoints as webhook_endpoints
 
@@ -41,3 +42,4 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(admin_endpoints.router)  # /api/admin/tenants/{id}/tracking
     app.include_router(admin_tenant_endpoints.router)  # /api/admin/partners, /api/admin/tenants
     app.include_router(admin_access_endpoints.router)  # /api/admin/permissions, roles, users, groups
+    app.include_router(identity_event_endpoints.router)  # /webhooks/scaikey
