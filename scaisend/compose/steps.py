@@ -24,13 +24,13 @@ from scaisend.events.types import EventType
 from scaisend.images.embedding import embed_images
 from scaisend.images.storage import image_store
 from scaisend.metrics import PROCESSED_RECIPIENTS
-from scaisend.models import Message, MessageContent, MessageStatus, SendRequest, Tenant
+from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
+from scaisend.tenants.service import suspension_reason
 from scaisend.tracking.config import effective_tracking, footer_setting, tenant_tracking
 
 ALL_SUPPRESSED = "All recipients suppressed"
-TENANT_SUSPENDED = "Tenant suspended: the message was not sent"
 NO_RECIPIENTS = "The message has no recipients"
 
 
@@ -47,9 +47,9 @@ async def lock_message(session: AsyncSession, message_id: str) -> Message | None
 
 
 async def tenant_stop(session: AsyncSession, message: Message) -> Stopped | None:
-    """A suspended tenant sends nothing (D52): its queued messages end ``failed`` with :data:`TENANT_SUSPENDED`."""
-    suspended = await session.scalar(select(Tenant.suspended).where(Tenant.id == message.tenant_id))
-    return Stopped(TENANT_SUSPENDED) if suspended else None
+    """A suspended tenant sends nothing (D52): its queued messages end ``failed`` with the reason."""
+    reason = await suspension_reason(session, message.tenant_id)
+    return Stopped(reason) if reason else None
 
 
 async def request_body(session: AsyncSession, message: Message) -> dict[str, Any]:

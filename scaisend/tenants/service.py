@@ -132,8 +132,19 @@ async def update_tenant(
     return tenant
 
 
+TENANT_SUSPENDED_REASON = "Tenant suspended: the message was not sent"
+
+
+async def suspension_reason(session: AsyncSession, tenant_id: str) -> str | None:
+    """The ``error_message`` of a message stopped because its tenant is suspended (D52), or ``None``: compose and
+    delivery both ask, where they load the message."""
+    suspended = await session.scalar(select(Tenant.suspended).where(Tenant.id == tenant_id))
+    return TENANT_SUSPENDED_REASON if suspended else None
+
+
 async def set_suspended(session: AsyncSession, tenant: Tenant, suspended: bool) -> Tenant:
-    """Suspend or resume a tenant: while suspended its credentials get 403 and compose stops its queued mail (D52)."""
+    """Suspend or resume a tenant: while suspended its credentials get 403 and compose and delivery stop its mail
+    (D52)."""
     tenant.suspended = suspended
     await session.flush()
     return tenant
