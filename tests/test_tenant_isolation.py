@@ -172,6 +172,7 @@ USER_CASES: list[UserCase] = [
     UserCase("DELETE", "/api/admin/roles/{role_id}", user_role_group),
     UserCase("GET", "/api/admin/users/{user_id}", user_role_group),
     UserCase("PATCH", "/api/admin/users/{user_id}", user_role_group, {"first_name": "X"}),
+    UserCase("DELETE", "/api/admin/users/{user_id}", user_role_group),
     UserCase("POST", "/api/admin/users/{user_id}/roles/{role_id}", user_role_group),
     UserCase("DELETE", "/api/admin/users/{user_id}/roles/{role_id}", user_role_group),
     UserCase("GET", "/api/admin/groups/{group_id}", user_role_group),

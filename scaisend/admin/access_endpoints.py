@@ -162,6 +162,18 @@ async def patch_user(user_id: str, body: UserPatch, viewer: UserAdmin, session: 
     return {"data": await user_out(session, user, viewer.tenant_id)}
 
 
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_user(user_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
+    """Take the user out of the tenant (roles, memberships, sign-ins); the user is deleted when it belongs nowhere
+    else. Nobody removes themselves, or a user holding permissions they lack."""
+    user = await users.get_user(session, viewer.tenant_id, user_id)
+    if user.id == viewer.user_id:
+        raise BadRequestError("You cannot remove yourself")
+    _check_grantable(viewer, await access.effective_permissions(session, user.id, viewer.tenant_id))
+    await users.remove_from_tenant(session, user, viewer.tenant_id)
+    return NO_CONTENT
+
+
 @router.post("/users/{user_id}/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def assign_role(user_id: str, role_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
     user = await users.get_user(session, viewer.tenant_id, user_id)

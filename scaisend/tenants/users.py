@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.errors import BadRequestError, ConflictError, NotFoundError
 from scaisend.ids import new_id
-from scaisend.models import Group, GroupMember, GroupRole, Role, User, UserRole
+from scaisend.models import Group, GroupMember, GroupRole, RefreshToken, Role, User, UserRole
 from scaisend.tenants.access import MAX_GROUP_DEPTH
 
 PROFILE_FIELDS = ("email", "first_name", "last_name", "display_name")
@@ -72,13 +72,16 @@ async def get_user(session: AsyncSession, tenant_id: str, user_ref: str) -> User
 
 
 async def find_user(session: AsyncSession, user_ref: str) -> User:
-    """Any user by id, ScaiKey id or email (the operator's CLI)."""
-    user = await session.scalar(
-        select(User).where(or_(User.id == user_ref, User.scaikey_id == user_ref, User.email == user_ref)).limit(1)
-    )
-    if user is None:
+    """Any user by id, ScaiKey id or email (the operator's CLI); an email several users share is refused."""
+    user = await session.scalar(select(User).where(or_(User.id == user_ref, User.scaikey_id == user_ref)))
+    if user is not None:
+        return user
+    found = (await session.scalars(select(User).where(User.email == user_ref).limit(2))).all()
+    if len(found) > 1:
+        raise BadRequestError(f"Several users have the email {user_ref}: give the user id")
+    if not found:
         raise NotFoundError(f"User not found: {user_ref}")
-    return user
+    return found[0]
 
 
 def update_profile(user: User, values: dict[str, str | None]) -> None:
@@ -216,3 +219,29 @@ async def sync_groups(session: AsyncSession, user: User, tenant_id: str, names: 
     for group_id in wanted - current:
         session.add(GroupMember(group_id=group_id, user_id=user.id))
     await session.flush()
+
+
+async def remove_from_tenant(session: AsyncSession, user: User, tenant_id: str) -> bool:
+    """Take the user out of the tenant: its roles and group memberships there, its sign-ins into it, and the tenant
+    as its home. The user row goes too when nothing is left (no home tenant, no role, no membership anywhere);
+    ``True`` then."""
+    await session.execute(delete(UserRole).where(UserRole.user_id == user.id, UserRole.tenant_id == tenant_id))
+    await session.execute(
+        delete(GroupMember).where(
+            GroupMember.user_id == user.id,
+            GroupMember.group_id.in_(select(Group.id).where(Group.tenant_id == tenant_id)),
+        )
+    )
+    await session.execute(
+        delete(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.tenant_id == tenant_id)
+    )
+    if user.tenant_id == tenant_id:
+        user.tenant_id = None
+    await session.flush()
+    elsewhere = await session.scalar(select(UserRole.user_id).where(UserRole.user_id == user.id).limit(1))
+    member = await session.scalar(select(GroupMember.user_id).where(GroupMember.user_id == user.id).limit(1))
+    if user.tenant_id is None and elsewhere is None and member is None:
+        await session.delete(user)
+        await session.flush()
+        return True
+    return False

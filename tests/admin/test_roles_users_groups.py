@@ -129,6 +129,33 @@ class TestGrants:
         await admin.call("PATCH", f"/groups/{ops['id']}", json={"parent_id": ""})
         assert await stats_status() == 403
 
+    async def test_removing_a_user_takes_its_roles_and_memberships_in_the_tenant(
+        self, admin: Admin, tenant: TenantKey, jwks_issuer: JwksIssuer
+    ) -> None:
+        user = await admin.data("POST", "/users", expect=201, json={"email": "leaver@example.test"})
+        group = await admin.data("POST", "/groups", expect=201, json={"name": "leavers"})
+        await admin.call("POST", f"/users/{user['id']}/roles/{await role_id(admin, 'viewer')}", expect=204)
+        await admin.call("POST", f"/groups/{group['id']}/members/{user['id']}", expect=204)
+        headers = signed_in(jwks_issuer, user["id"], tenant.tenant_id)
+        assert (await admin.client.get("/v3/scopes", headers=headers)).json()["scopes"] != []
+
+        await admin.call("DELETE", f"/users/{user['id']}", expect=204)
+        await admin.call("GET", f"/users/{user['id']}", expect=404)
+        assert (await admin.data("GET", f"/groups/{group['id']}"))["members"] == []
+        gone = await admin.client.get("/v3/scopes", headers=headers)
+        assert (gone.status_code, gone.json()) == (401, {"detail": "Unknown user"})
+
+    async def test_a_user_manager_cannot_remove_an_admin_or_itself(
+        self, admin: Admin, jwt_app: FastAPI, tenant: TenantKey, jwks_issuer: JwksIssuer
+    ) -> None:
+        await admin.data("POST", "/roles", expect=201, json={"name": "remover", "permissions": ["admin.users"]})
+        maker = jwt_app.state.resources.maker
+        manager = await make_user(maker, tenant.tenant_id, "remover")
+        boss = await make_user(maker, tenant.tenant_id, "admin")
+        limited = Admin(admin.client, signed_in(jwks_issuer, manager, tenant.tenant_id))
+        await limited.call("DELETE", f"/users/{boss}", expect=403)
+        await limited.call("DELETE", f"/users/{manager}", expect=400)
+
     async def test_other_tenants_users_roles_and_groups_are_404(
         self, admin: Admin, jwt_app: FastAPI, other_tenant: TenantKey, jwks_issuer: JwksIssuer
     ) -> None:

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from unittest import mock
@@ -113,24 +114,23 @@ class TestUsersAndRoles:
         self, database: Settings, jwt_client: httpx.AsyncClient, jwks_issuer: JwksIssuer
     ) -> None:
         tenant = last_line(await aok(database, "tenants", "create", "People Co"))
+        email = f"ann-{uuid.uuid4().hex[:8]}@example.test"
         user = last_line(
-            await aok(
-                database, "users", "create", "--tenant", tenant, "--email", "ann@example.test", "--role", "developer"
-            )
+            await aok(database, "users", "create", "--tenant", tenant, "--email", email, "--role", "developer")
         )
         assert user.startswith("usr_")
         token = {"Authorization": f"Bearer {jwks_issuer.token(user, tenant)}"}
         scopes = (await jwt_client.get("/v3/scopes", headers=token)).json()["scopes"]
         assert "mail.send" in scopes
         assert "admin.users" not in scopes
-        await aok(database, "users", "grant", "ann@example.test", "admin", "--tenant", tenant)
+        await aok(database, "users", "grant", email, "admin", "--tenant", tenant)
         shown = json.loads(await aok(database, "users", "show", user, "--tenant", tenant, "--json"))
         assert shown["roles"] == ["admin (direct)", "developer (direct)"]
         assert "admin.users" in (await jwt_client.get("/v3/scopes", headers=token)).json()["scopes"]
         await aok(database, "users", "revoke", user, "admin", "--tenant", tenant)
         assert "admin.users" not in (await jwt_client.get("/v3/scopes", headers=token)).json()["scopes"]
         listed = json.loads(await aok(database, "users", "list", "--tenant", tenant, "--json"))
-        assert [(u["email"], u["roles"]) for u in listed] == [("ann@example.test", ["developer (direct)"])]
+        assert [(u["email"], u["roles"]) for u in listed] == [(email, ["developer (direct)"])]
         roles = json.loads(await aok(database, "roles", "list", "--tenant", tenant, "--json"))
         assert [r["name"] for r in roles] == ["admin", "developer", "viewer"]
         assert "stats.read" in roles[2]["permissions"]
@@ -142,8 +142,19 @@ class TestUsersAndRoles:
         partner = last_line(await aok(database, "partners", "create", "Reseller Two"))
         home = last_line(await aok(database, "tenants", "create", "Home", "--partner", partner))
         other = last_line(await aok(database, "tenants", "create", "Customer", "--partner", partner))
-        user = last_line(await aok(database, "users", "create", "--tenant", home, "--email", "boss@example.test"))
+        user = last_line(
+            await aok(database, "users", "create", "--tenant", home, "--email", f"boss-{uuid.uuid4().hex[:8]}@x.test")
+        )
         await aok(database, "partners", "add-admin", partner, user)
         token = {"Authorization": f"Bearer {jwks_issuer.token(user, home)}"}
         response = await jwt_client.get("/api/admin/tenants", headers=token)
         assert {t["id"] for t in response.json()["data"]} == {home, other}
+
+    async def test_an_email_shared_by_two_users_is_refused(self, database: Settings) -> None:
+        tenant = last_line(await aok(database, "tenants", "create", "Shared Mail"))
+        email = f"shared-{uuid.uuid4().hex[:8]}@example.test"
+        for _ in range(2):
+            await aok(database, "users", "create", "--tenant", tenant, "--email", email)
+        result = await asyncio.to_thread(run_main, database, "users", "grant", email, "admin", "--tenant", tenant)
+        assert result.returncode == 1
+        assert result.stderr.strip() == f"scaisend: Several users have the email {email}: give the user id"
