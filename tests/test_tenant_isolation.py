@@ -141,6 +141,11 @@ async def own_partner(_client: httpx.AsyncClient, owner: TenantUser) -> dict[str
     return {"partner_id": owner.partner_id}
 
 
+async def partner_and_user(client: httpx.AsyncClient, owner: TenantUser) -> dict[str, str]:
+    user = await _data(client, owner, "/users", {"email": "iso-partner@example.test"})
+    return {"partner_id": owner.partner_id, "user_id": user["id"]}
+
+
 async def own_tenant_of_user(_client: httpx.AsyncClient, owner: TenantUser) -> dict[str, str]:
     return {"tenant_id": owner.tenant_id}
 
@@ -163,6 +168,9 @@ class UserCase:
 USER_CASES: list[UserCase] = [
     UserCase("GET", "/api/admin/partners/{partner_id}", own_partner),
     UserCase("GET", "/api/admin/partners/{partner_id}/stats", own_partner),
+    UserCase("GET", "/api/admin/partners/{partner_id}/admins", own_partner),
+    UserCase("POST", "/api/admin/partners/{partner_id}/admins/{user_id}", partner_and_user),
+    UserCase("DELETE", "/api/admin/partners/{partner_id}/admins/{user_id}", partner_and_user),
     UserCase("GET", "/api/admin/tenants/{tenant_id}", own_tenant_of_user),
     UserCase("PATCH", "/api/admin/tenants/{tenant_id}", own_tenant_of_user, {"settings": {"k": 1}}),
     UserCase("POST", "/api/admin/tenants/{tenant_id}/suspend", own_tenant_of_user),

@@ -1,5 +1,5 @@
 """``/api/admin/partners`` and ``/api/admin/tenants`` (spec §3.13, D50): list, get (local or ScaiKey id), patch name
-and settings, suspend and resume; a partner's aggregate stats in ``/v3/stats``' shape. Routes only.
+and settings, suspend and resume; a partner's aggregate stats in ``/v3/stats``' shape and its admins. Routes only.
 
 Visibility: a signed-in user sees its own tenant and its tenant's partner; a partner admin also sees every tenant of
 its partners. A tenant the caller may not see is 404. Patching the caller's own tenant needs ``admin.settings``;
@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 
 from scaisend.admin.schemas import PartnerOut, TenantOut, TenantPatch
 from scaisend.admin.viewer import Viewer, ViewerDep, visible_tenant
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.errors import BadRequestError, ForbiddenError, NotFoundError
-from scaisend.models import Partner, Tenant
+from scaisend.models import Partner, Tenant, User
 from scaisend.stats import service as stats_service
 from scaisend.stats.schemas import GlobalStatsDay
 from scaisend.tenants import partners as partner_service
 from scaisend.tenants import service as tenant_service
+from scaisend.tenants import users
 
 router = APIRouter(prefix="/api/admin", tags=["admin: partners and tenants"])
 
@@ -68,6 +69,49 @@ async def partner_stats(
         session, tenant_ids, span, stats_service.check_aggregation(aggregated_by)
     )
     return [GlobalStatsDay.of(day, values) for day, values in buckets]
+
+
+async def _administered_partner(session: SessionDep, viewer: Viewer, partner_ref: str) -> Partner:
+    partner = await _visible_partner(session, viewer, partner_ref)
+    if partner.id not in viewer.administered:
+        raise ForbiddenError("Only a partner admin manages the partner's admins")
+    return partner
+
+
+async def _partner_user(session: SessionDep, partner: Partner, user_ref: str) -> User:
+    """A user who belongs to, or holds a role or membership in, one of the partner's tenants."""
+    for tenant_id in await partner_service.partner_tenant_ids(session, partner.id):
+        try:
+            return await users.get_user(session, tenant_id, user_ref)
+        except NotFoundError:
+            continue
+    raise NotFoundError(f"User not found: {user_ref}")
+
+
+@router.get("/partners/{partner_id}/admins")
+async def list_partner_admins(partner_id: str, viewer: ViewerDep, session: SessionDep) -> dict[str, Any]:
+    partner = await _administered_partner(session, viewer, partner_id)
+    rows = await partner_service.partner_admins(session, partner.id)
+    return {"data": [{"id": u.id, "email": u.email, "display_name": u.display_name} for u in rows]}
+
+
+@router.post("/partners/{partner_id}/admins/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def add_partner_admin(partner_id: str, user_id: str, viewer: ViewerDep, session: SessionDep) -> Response:
+    """Make a user of one of the partner's tenants an admin of the partner."""
+    partner = await _administered_partner(session, viewer, partner_id)
+    await partner_service.add_partner_admin(session, partner, await _partner_user(session, partner, user_id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/partners/{partner_id}/admins/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_partner_admin(partner_id: str, user_id: str, viewer: ViewerDep, session: SessionDep) -> Response:
+    """Take a user's partner admin rights away; not your own (the operator's CLI can)."""
+    partner = await _administered_partner(session, viewer, partner_id)
+    user = await _partner_user(session, partner, user_id)
+    if user.id == viewer.user_id:
+        raise BadRequestError("You cannot remove your own partner admin rights")
+    await partner_service.remove_partner_admin(session, partner.id, user.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/tenants")

@@ -57,6 +57,16 @@ async def administered_partners(session: AsyncSession, user_id: str) -> frozense
     return frozenset(rows.all())
 
 
+async def partner_admins(session: AsyncSession, partner_id: str) -> Sequence[User]:
+    stmt = (
+        select(User)
+        .join(PartnerAdmin, PartnerAdmin.user_id == User.id)
+        .where(PartnerAdmin.partner_id == partner_id)
+        .order_by(User.email, User.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
 async def add_partner_admin(session: AsyncSession, partner: Partner, user: User) -> None:
     if await session.get(PartnerAdmin, (partner.id, user.id)) is None:
         session.add(PartnerAdmin(partner_id=partner.id, user_id=user.id))

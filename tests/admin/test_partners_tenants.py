@@ -181,3 +181,36 @@ class TestPartnerStats:
         own = await jwt_client.get("/v3/stats", headers=world.a.headers, params=params)
         assert set(own.json()[0]["stats"][0]["metrics"]) == set(body[0]["stats"][0]["metrics"])
         assert own.json()[0]["stats"][0]["metrics"]["delivered"] == 2
+
+
+class TestPartnerAdmins:
+    async def test_partner_admin_adds_and_removes_another_admin(
+        self, jwt_client: httpx.AsyncClient, jwt_app: FastAPI, world: World, jwks_issuer: JwksIssuer
+    ) -> None:
+        boss = signed_in(jwks_issuer, world.p_admin, world.a.tenant_id)
+        path = f"/api/admin/partners/{world.p}/admins"
+        listed = await jwt_client.get(path, headers=boss)
+        assert [u["id"] for u in listed.json()["data"]] == [world.p_admin]
+        helper = await make_user(jwt_app.state.resources.maker, world.b.tenant_id, "viewer")
+        helper_headers = signed_in(jwks_issuer, helper, world.b.tenant_id)
+        assert ids(await jwt_client.get("/api/admin/tenants", headers=helper_headers)) == {world.b.tenant_id}
+
+        assert (await jwt_client.post(f"{path}/{helper}", headers=boss)).status_code == 204
+        assert ids(await jwt_client.get("/api/admin/tenants", headers=helper_headers)) == {
+            world.a.tenant_id,
+            world.b.tenant_id,
+        }
+        assert (await jwt_client.delete(f"{path}/{helper}", headers=boss)).status_code == 204
+        assert ids(await jwt_client.get("/api/admin/tenants", headers=helper_headers)) == {world.b.tenant_id}
+        assert (await jwt_client.delete(f"{path}/{world.p_admin}", headers=boss)).status_code == 400
+
+    async def test_only_users_of_the_partners_tenants_and_only_by_partner_admins(
+        self, jwt_client: httpx.AsyncClient, jwt_app: FastAPI, world: World, jwks_issuer: JwksIssuer
+    ) -> None:
+        outsider = await make_user(jwt_app.state.resources.maker, world.c.tenant_id, "admin")
+        boss = signed_in(jwks_issuer, world.p_admin, world.a.tenant_id)
+        path = f"/api/admin/partners/{world.p}/admins"
+        assert (await jwt_client.post(f"{path}/{outsider}", headers=boss)).status_code == 404
+        tenant_admin = signed_in(jwks_issuer, world.a_admin, world.a.tenant_id)
+        assert (await jwt_client.post(f"{path}/{world.a_admin}", headers=tenant_admin)).status_code == 403
+        assert (await jwt_client.get(path, headers=tenant_admin)).status_code == 403
