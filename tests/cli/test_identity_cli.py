@@ -143,7 +143,11 @@ class TestUsersAndRoles:
         home = last_line(await aok(database, "tenants", "create", "Home", "--partner", partner))
         other = last_line(await aok(database, "tenants", "create", "Customer", "--partner", partner))
         user = last_line(
-            await aok(database, "users", "create", "--tenant", home, "--email", f"boss-{uuid.uuid4().hex[:8]}@x.test")
+            await aok(
+                database,
+                *("users", "create", "--tenant", home, "--role", "viewer"),
+                *("--email", f"boss-{uuid.uuid4().hex[:8]}@x.test"),
+            )
         )
         await aok(database, "partners", "add-admin", partner, user)
         token = {"Authorization": f"Bearer {jwks_issuer.token(user, home)}"}

@@ -107,17 +107,17 @@ class TestMirror:
             [],
         )
         local_tenant = me.json()["tenant_id"]
-        [shown] = (await api.get("/api/admin/partners", headers=eve)).json()["data"]
-        assert (shown["scaikey_id"], shown["name"]) == (partner, "Agency")
-
         admin = bearer(jwks_issuer, await make_user(events_app.state.resources.maker, local_tenant, "admin"), tenant)
+        [shown] = (await api.get("/api/admin/partners", headers=admin)).json()["data"]
+        assert (shown["scaikey_id"], shown["name"]) == (partner, "Agency")
         roles = (await api.get("/api/admin/roles", headers=admin)).json()["data"]
         viewer = next(r["id"] for r in roles if r["name"] == "viewer")
         assert (await api.post(f"/api/admin/groups/{parent}/roles/{viewer}", headers=admin)).status_code == 204
         assert "stats.read" in (await api.get("/v3/scopes", headers=eve)).json()["scopes"]
 
         await applied(api, "group_membership.deleted", {"group_id": child, "user_id": user}, tenant_id=tenant)
-        assert (await api.get("/v3/scopes", headers=eve)).json()["scopes"] == []
+        assert (await api.get("/v3/auth/me", headers=eve)).json()["permissions"] == []
+        assert (await api.get("/v3/stats", headers=eve, params={"start_date": "today"})).status_code == 403
 
         await applied(api, "tenant.updated", {"id": tenant, "name": "Client Shop Ltd"})
         await applied(api, "user.updated", {"id": user, "email": "eve@new.example"})
