@@ -1,4 +1,4 @@
-"""``scaisend users create|list|show|grant|revoke`` and ``scaisend roles list`` (spec §4.4, D51): users of a tenant
+"""``scaisend users create|list|show|grant|revoke`` and ``scaisend roles list|create`` (spec §4.4, D51): users of a tenant
 and their roles from the command line. ``show`` prints every role held (directly or through a group) and the
 effective permissions."""
 
@@ -50,6 +50,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role_list.add_argument("--tenant", required=True)
     role_list.add_argument("--json", action="store_true")
     role_list.set_defaults(func=_roles)
+    role_create = role_actions.add_parser("create", help="create a custom role; prints its id")
+    role_create.add_argument("name")
+    role_create.add_argument("--tenant", required=True)
+    role_create.add_argument("--description", default="")
+    role_create.add_argument(
+        "--permission", action="append", default=[], dest="permissions", help="repeatable: mail.send, stats.read, …"
+    )
+    role_create.add_argument("--json", action="store_true")
+    role_create.set_defaults(func=_create_role)
 
 
 async def _describe(session: AsyncSession, user_ref: str, tenant_id: str) -> dict[str, Any]:
@@ -149,3 +158,16 @@ def _roles(args: argparse.Namespace) -> None:
     if not args.json:
         rows = [{**r, "permissions": ", ".join(r["permissions"])} for r in rows]
     print_table(rows, ["id", "name", "permissions"], args.json)
+
+
+def _create_role(args: argparse.Namespace) -> None:
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        tenant = await find_tenant(session, args.tenant)
+        role = await roles.create_role(session, tenant.id, args.name, args.description, args.permissions)
+        perms = await access.permissions_by_role(session, [role.id])
+        return {"id": role.id, "name": role.name, "permissions": perms[role.id]}
+
+    result = run_in_session(settings, work)
+    emit(result, str(result["id"]), args.json)

@@ -162,3 +162,20 @@ class TestUsersAndRoles:
         result = await asyncio.to_thread(run_main, database, "users", "grant", email, "admin", "--tenant", tenant)
         assert result.returncode == 1
         assert result.stderr.strip() == f"scaisend: Several users have the email {email}: give the user id"
+
+    async def test_custom_role_from_the_cli(self, database: Settings) -> None:
+        tenant = last_line(await aok(database, "tenants", "create", "Custom Roles"))
+        created = json.loads(
+            await aok(
+                database,
+                *("roles", "create", "sender", "--tenant", tenant, "--json"),
+                *("--permission", "mail.send", "--permission", "stats.read"),
+            )
+        )
+        assert (created["name"], created["permissions"]) == ("sender", ["mail.send", "stats.read"])
+        roles = json.loads(await aok(database, "roles", "list", "--tenant", tenant, "--json"))
+        assert [r["name"] for r in roles] == ["admin", "developer", "sender", "viewer"]
+        bad = await asyncio.to_thread(
+            run_main, database, "roles", "create", "odd", "--tenant", tenant, "--permission", "mail.fly"
+        )
+        assert (bad.returncode, bad.stderr.strip()) == (1, "scaisend: Unknown permission: mail.fly")
