@@ -73,6 +73,18 @@ class Settings(BaseSettings):
     JWT_ISSUER: str = Field(
         "", description="Expected JWT 'iss' claim; required with SCAIKEY_JWKS_URL outside development"
     )
+    OIDC_ISSUER: str = Field(
+        "", description="Sign-in (/v3/auth/*): your OIDC provider's issuer URL (discovery document); empty disables it"
+    )
+    OIDC_CLIENT_ID: str = Field("", description="Sign-in: ScaiSend's client id at the OIDC provider")
+    OIDC_CLIENT_SECRET: str = Field("", description="Sign-in: the client secret (empty for a public client: PKCE only)")
+    OIDC_REDIRECT_URI: str = Field("", description="Sign-in: your app's callback URL, registered at the provider")
+    OIDC_SCOPES: str = Field("openid email profile offline_access", description="Sign-in: scopes asked of the provider")
+    OIDC_TENANT_CLAIM: str = Field("tenant_id", description="Sign-in: the ID token claim naming the user's tenant")
+    REFRESH_TOKEN_TTL: str = Field("30d", description="Sign-in: lifetime of an rtk_ refresh token (30s, 5m, 2h, 30d)")
+    SCAIKEY_WEBHOOK_SECRET: str = Field(
+        "", description="HMAC secret of identity events at POST /webhooks/scaikey; empty disables the route (D54)"
+    )
 
     # --- HTTP API ------------------------------------------------------------------------------------------------
     API_HOST: str = Field("127.0.0.1", description="Address the API binds to")
@@ -227,7 +239,9 @@ class Settings(BaseSettings):
             parse_duration(part)
         return value
 
-    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL")
+    @field_validator(
+        "SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL", "REFRESH_TOKEN_TTL"
+    )
     @classmethod
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
@@ -324,6 +338,10 @@ class Settings(BaseSettings):
             host, port = item.split(":") if item.count(":") == 1 else (item, "53")
             result.append((host, int(port)))
         return result
+
+    @property
+    def refresh_token_ttl(self) -> timedelta:
+        return parse_duration(self.REFRESH_TOKEN_TTL)
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,7 +5,7 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
 
 1. **begin** (one transaction): load the message; stop if it is gone, cancelled or already final, or the attempt
    was superseded or already done (then only make sure the next attempt's job is queued); ``failed`` when its
-   content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
+   tenant is suspended (D52), its content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
    (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
 2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
 3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction per recipient,
@@ -52,7 +52,7 @@ from scaisend.logs import message_id_var, tenant_id_var
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
 from scaisend.queues import Queues
-from scaisend.tenants.status import SUSPENDED_REASON, tenant_suspended
+from scaisend.tenants.service import suspension_reason
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -188,14 +188,15 @@ async def _begin(
             return Skip(f"message is {message.status}")
         if message.status not in (MessageStatus.RENDERED, MessageStatus.SENDING):
             return Skip(f"message is {message.status}, not rendered")
-        if await tenant_suspended(session, message.tenant_id):
-            return _fail(message, SUSPENDED_REASON)
         if message.attempts > attempt:
             return Skip(f"attempt {attempt} superseded by attempt {message.attempts}")
         if message.status == MessageStatus.RENDERED and message.attempts == attempt:
             if message.next_attempt_at is None:  # rendered again since (a user retry): its next job is attempt+1
                 return Skip(f"attempt {attempt} already done")
             return Resume(max(message.next_attempt_at - rt.clock.now(), timedelta(0)))
+        suspended = await suspension_reason(session, message.tenant_id)
+        if suspended is not None:
+            return _fail(message, suspended)
         content = await session.get(MessageContent, message_id)
         if content is None:
             return _fail(message, "Rendered message content is missing")
