@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
@@ -20,7 +20,7 @@ from prometheus_client import start_http_server
 from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.workers.job_logging import install_arq_line_filter, wrap_cron_jobs, wrap_functions
 
@@ -76,7 +76,7 @@ async def serve_queues(
     install_arq_line_filter()
     prefix = settings.REDIS_QUEUE_PREFIX
     ctx = await open_context(settings)
-    pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
+    pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx["redis"] = pool
     workers = [
         Worker(
@@ -89,6 +89,8 @@ async def serve_queues(
             keep_result=0,
             poll_delay=0.2 if not burst else 0,
             cron_jobs=wrap_cron_jobs(cron_jobs, queue_key.removeprefix(prefix)) if index == 0 and not burst else None,
+            job_serializer=serialize_job,
+            job_deserializer=deserialize_job,
         )
         for index, (queue_key, functions) in enumerate(queues.items())
     ]

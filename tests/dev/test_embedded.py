@@ -70,6 +70,7 @@ class DevRun:
         self.stderr_path = stderr_path
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.process: subprocess.Popen[str] | None = None
+        self.reader: threading.Thread | None = None
         self.pids: dict[str, int] = {}
         self.startup_seconds = 0.0
 
@@ -81,7 +82,8 @@ class DevRun:
             self.process = subprocess.Popen(
                 self.argv, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL
             )
-        threading.Thread(target=self._read_stdout, daemon=True).start()
+        self.reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.reader.start()
         announced: dict[str, str] = {}
         deadline = began + START_TIMEOUT
         while len(announced) < len(LINE_PREFIXES):
@@ -105,6 +107,9 @@ class DevRun:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
 
+    def reader_alive(self) -> bool:
+        return self.reader is not None and self.reader.is_alive()
+
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
@@ -118,13 +123,17 @@ class DevRun:
             pytest.fail(f"scaisend dev did not exit within {STOP_TIMEOUT}s of {sig!r}")
 
     def kill_leftovers(self) -> None:
-        """Last resort for the ``finally`` blocks: nothing of this run may outlive the test."""
+        """Last resort for the ``finally`` blocks: nothing of this run may outlive the test, nor its stdout pipe."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
         for pid in self.pids.values():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        if self.reader is not None:
+            self.reader.join(10)  # it stops at end of file, once every holder of the pipe has exited
+        if self.process is not None and self.process.stdout is not None and not self.reader_alive():
+            self.process.stdout.close()
 
 
 def _check_api(api: str, key: str) -> None:
@@ -205,7 +214,7 @@ def test_dev_starts_serves_stops_and_restarts_with_the_same_key(
 
     # a second run reuses everything; a child that cannot start (its port is taken) does not take the API down
     with socket.socket() as blocker:
-        second = DevRun(data_dir, tmp_path / "second.stderr", "--ready-timeout", "15")
+        second = DevRun(data_dir, tmp_path / "second.stderr", "--ready-timeout", "60")
         blocker.bind(("127.0.0.1", second.ports["worker"]))
         blocker.listen()
         try:

@@ -99,7 +99,7 @@ class TestAccepted:
         )
         job = await job_ref.info()
         assert job is not None
-        assert job.args == (message_id,)
+        assert list(job.args) == [message_id]
         assert job.kwargs == {
             "correlation": {
                 "request_id": "shop-order-991",

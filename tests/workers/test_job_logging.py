@@ -8,11 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.worker import func
 
 from scaisend.logs import JOB_CORRELATION_KWARG
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from tests.harness.json_logs import CORRELATION_KEYS, captured_json_logs, parse_lines
@@ -31,7 +31,7 @@ async def explode(ctx: dict[str, Any]) -> None:
 
 @pytest.fixture
 async def pool(own_prefix: Settings) -> Any:
-    arq = await create_pool(redis_settings(own_prefix.REDIS_URL))
+    arq = await create_arq_pool(own_prefix.REDIS_URL)
     yield arq
     await arq.aclose()
 
