@@ -1,7 +1,8 @@
 """docker compose on one host (scaisend.md §9.1 "single host for everything"; D17 ports; D18 MySQL 8).
 
 MySQL 8, Redis 7, a one-shot ``migrate`` that the four services wait for (``service_completed_successfully``),
-Prometheus with the generated scrape config and rules, Alertmanager and a provisioned Grafana. The services read the
+Prometheus with the generated scrape config and rules, Alertmanager, Loki with Grafana Alloy shipping the services'
+JSON lines to it (:mod:`deploy.log_shipping`), and a Grafana provisioned with both data sources. The services read the
 operator's ``.env`` (a copy of ``.env.example``) and get the container-specific values (ports from
 :data:`scaisend.processes.PROCESSES`, bind addresses, the MySQL and Redis service URLs) on top. Output lives in
 ``deploy/compose/``; run it from there.
@@ -13,7 +14,7 @@ from typing import Any, Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, prometheus
+from deploy import grafana, log_shipping, prometheus
 from deploy.render import yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
@@ -132,6 +133,39 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
     }
 
 
+def _logs() -> dict[str, dict[str, Any]]:
+    """Loki (single binary, its image's local configuration) and Alloy reading the containers' JSON lines through
+    the Docker socket (read-only mount; Alloy needs it to list and follow containers)."""
+    loki, alloy = log_shipping.LOKI_PORT, log_shipping.ALLOY_PORT
+    return {
+        "loki": {
+            "image": log_shipping.LOKI_IMAGE,
+            "command": ["-config.file=/etc/loki/local-config.yaml"],
+            "volumes": ["loki-data:/loki"],
+            "ports": [f"127.0.0.1:{loki}:{loki}"],
+            "healthcheck": _healthcheck(_wget_check(loki, "/ready")),
+            "restart": "unless-stopped",
+        },
+        "alloy": {
+            "image": log_shipping.ALLOY_IMAGE,
+            "command": [
+                "run",
+                f"--server.http.listen-addr=0.0.0.0:{alloy}",
+                "--storage.path=/var/lib/alloy/data",
+                f"/etc/alloy/{log_shipping.CONFIG_FILE}",
+            ],
+            "volumes": [
+                "./alloy:/etc/alloy:ro",
+                "alloy-data:/var/lib/alloy/data",
+                "/var/run/docker.sock:/var/run/docker.sock:ro",
+            ],
+            "depends_on": {"loki": {"condition": "service_healthy"}},
+            "healthcheck": _healthcheck(["CMD-SHELL", f"bash -c 'echo > /dev/tcp/127.0.0.1/{alloy}'"]),
+            "restart": "unless-stopped",
+        },
+    }
+
+
 def _monitoring() -> dict[str, dict[str, Any]]:
     prom, am = prometheus.PROMETHEUS_PORT, prometheus.ALERTMANAGER_PORT
     return {
@@ -172,7 +206,7 @@ def _monitoring() -> dict[str, dict[str, Any]]:
                 "grafana-data:/var/lib/grafana",
             ],
             "ports": [f"127.0.0.1:{GRAFANA_PORT}:{GRAFANA_PORT}"],
-            "depends_on": {"prometheus": {"condition": "service_healthy"}},
+            "depends_on": {"prometheus": {"condition": "service_healthy"}, "loki": {"condition": "service_healthy"}},
             "healthcheck": _healthcheck(_wget_check(GRAFANA_PORT, "/api/health")),
             "restart": "unless-stopped",
         },
@@ -186,11 +220,18 @@ VOLUMES: Final = (
     "prometheus-data",
     "alertmanager-data",
     "grafana-data",
+    "loki-data",
+    "alloy-data",
 )
 
 
 def compose_document() -> dict[str, Any]:
-    services = {**_infrastructure(), **{SERVICE_NAMES[p.name]: service(p) for p in PROCESSES}, **_monitoring()}
+    services = {
+        **_infrastructure(),
+        **{SERVICE_NAMES[p.name]: service(p) for p in PROCESSES},
+        **_monitoring(),
+        **_logs(),
+    }
     return {"name": "scaisend", "services": services, "volumes": {name: {} for name in VOLUMES}}
 
 
@@ -215,6 +256,10 @@ def files() -> dict[str, str]:
             ),
         ),
         "grafana/provisioning/datasources/prometheus.yaml": yaml_text(grafana.datasources(prometheus_url)),
+        "grafana/provisioning/datasources/loki.yaml": yaml_text(
+            grafana.loki_datasource(f"http://loki:{log_shipping.LOKI_PORT}")
+        ),
+        f"alloy/{log_shipping.CONFIG_FILE}": log_shipping.compose_config(log_shipping.loki_push_url("loki")),
         "grafana/provisioning/dashboards/scaisend.yaml": yaml_text(grafana.dashboard_provider(GRAFANA_DASHBOARDS)),
     }
     result.update({f"grafana/dashboards/{name}": text for name, text in grafana.dashboard_files().items()})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
+from scaisend.workers.job_logging import install_arq_line_filter, wrap_cron_jobs, wrap_functions
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,14 @@ async def close_context(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
+async def close_worker(worker: Worker) -> None:
+    """``worker.close()`` without the DeprecationWarning of the redis-py ``close()`` that arq 0.26 calls (pytest turns
+    warnings into errors, D29)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
+        await worker.close()
+
+
 Starter = Callable[[dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]
 """Starts a side service in the process's loop with the shared ``ctx`` (e.g. the inbound SMTP listener) and
 returns the coroutine function that stops it."""
@@ -61,13 +71,16 @@ async def serve_queues(
     starters: Sequence[Starter] = (),
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
-    jobs run on the first queue's worker, the starters' services beside them."""
+    jobs run on the first queue's worker, the starters' services beside them. Every job and cron is wrapped by
+    :mod:`scaisend.workers.job_logging` (its correlation fields and structured start/finish lines)."""
+    install_arq_line_filter()
+    prefix = settings.REDIS_QUEUE_PREFIX
     ctx = await open_context(settings)
     pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx["redis"] = pool
     workers = [
         Worker(
-            functions=list(functions) or [ping],
+            functions=wrap_functions(list(functions) or [ping], queue_key.removeprefix(prefix)),
             queue_name=queue_key,
             redis_pool=pool,
             ctx=ctx,
@@ -75,7 +88,7 @@ async def serve_queues(
             handle_signals=False,
             keep_result=0,
             poll_delay=0.2 if not burst else 0,
-            cron_jobs=list(cron_jobs) if index == 0 and not burst else None,
+            cron_jobs=wrap_cron_jobs(cron_jobs, queue_key.removeprefix(prefix)) if index == 0 and not burst else None,
             job_serializer=serialize_job,
             job_deserializer=deserialize_job,
         )
@@ -95,7 +108,7 @@ async def serve_queues(
             await stop.wait()
     finally:
         for worker in workers:
-            await worker.close()
+            await close_worker(worker)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
