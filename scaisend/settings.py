@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     DATABASE_STATEMENT_TIMEOUT_MS: int = Field(
         2000, ge=100, description="Exporter's per-statement timeout on MySQL, so a slow database never hangs a scrape"
     )
+    DATABASE_CONNECT_TIMEOUT: int = Field(
+        5, ge=1, le=300, description="Seconds a new database connection may take before the attempt fails (MySQL)"
+    )
+    DATABASE_POOL_TIMEOUT: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Seconds a request or job waits for a free pooled connection before failing (the API: 503)",
+    )
     REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues, caches and rate-limit counters")
     REDIS_QUEUE_PREFIX: str = Field("", description="Prefix put before every queue key (email:process, ...)")
 

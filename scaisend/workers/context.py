@@ -21,6 +21,7 @@ from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues, redis_settings
 from scaisend.settings import Settings
+from scaisend.workers.database_gate import DatabaseGate
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +60,12 @@ async def serve_queues(
     burst: bool = False,
     cron_jobs: Sequence[CronJob] = (),
     starters: Sequence[Starter] = (),
+    stop: asyncio.Event | None = None,
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
-    jobs run on the first queue's worker, the starters' services beside them."""
+    jobs run on the first queue's worker, the starters' services beside them. Unless ``burst``, it runs until
+    ``stop`` is set (SIGINT/SIGTERM set it when none is given), with the database gate pausing job pickup while the
+    database cannot be reached."""
     ctx = await open_context(settings)
     pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
     ctx["redis"] = pool
@@ -80,20 +84,24 @@ async def serve_queues(
         for index, (queue_key, functions) in enumerate(queues.items())
     ]
     stoppers = [await start(ctx) for start in starters]
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    if not burst:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        if not burst:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    gate = None if burst else asyncio.create_task(DatabaseGate(ctx["engine"], workers).run())
     try:
         if burst:
             await asyncio.gather(*tasks)
         else:
             await stop.wait()
     finally:
-        for worker in workers:
-            await worker.close()
+        if gate is not None:
+            gate.cancel()
+            await asyncio.gather(gate, return_exceptions=True)
+        await _stop_workers(workers, pool)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -101,6 +109,16 @@ async def serve_queues(
             await stop_service()
         await close_context(ctx)
         await pool.aclose()
+
+
+async def _stop_workers(workers: Sequence[Worker], pool: ArqRedis) -> None:
+    """Stop every worker's poll loop and cancel its running jobs, which arq queues again ("cancelled, will be run
+    again"). Not ``Worker.close()``: that closes the Redis pool the workers share."""
+    for worker in workers:
+        worker.handle_sig(signal.SIGTERM)
+    for worker in workers:
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        await pool.delete(worker.health_check_key)
 
 
 def run_process(
