@@ -89,7 +89,7 @@ def service(process: Process) -> dict[str, Any]:
         spec["ports"] = [f"127.0.0.1:{API.port}:{API.port}"]  # the reverse proxy on this host terminates TLS
     if process is SMTP:
         spec["ports"] = [f"{env.INBOUND_SMTP_PORT}:{env.CONTAINER_INBOUND_SMTP_PORT}"]
-        spec["stop_grace_period"] = "60s"
+    spec["stop_grace_period"] = f"{env.shutdown_grace_seconds()}s"  # SHUTDOWN_GRACE_SECONDS
     if env.state_paths(process.name):
         spec["volumes"] = [f"{state.volume}:{state.path}" for state in env.state_paths(process.name)]
     spec["healthcheck"] = _healthcheck(http_check(process.port, health_path(process)))

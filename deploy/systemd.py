@@ -99,8 +99,7 @@ def service_unit(process: Process) -> str:
     if process is API:
         # Created empty at every start: the place for PROMETHEUS_MULTIPROC_DIR when API_WORKERS > 1.
         service.append(("RuntimeDirectory", "scaisend-api"))
-    if process is SMTP:
-        service.append(("TimeoutStopSec", "60s"))  # let open SMTP conversations finish
+    service.append(("TimeoutStopSec", f"{env.shutdown_grace_seconds()}s"))  # SHUTDOWN_GRACE_SECONDS
     service += _capabilities(process) + HARDENING
     title = f"ScaiSend {process.title} (scaisend {command}, metrics on {process.port})"
     return render_unit(

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+HANDBACK_SECONDS = 5  # of SHUTDOWN_GRACE_SECONDS, kept for handing unfinished jobs back and closing connections
+
 
 class SettingsError(RuntimeError):
     """A setting has a bad value; the message names the variable."""
@@ -89,6 +91,16 @@ class Settings(BaseSettings):
     SMTP_METRICS_PORT: int = Field(9102, ge=1, le=65535, description="SMTP service's /metrics port")
     EXPORTER_PORT: int = Field(9103, ge=1, le=65535, description="Exporter's /metrics port")
     METRICS_HOST: str = Field("127.0.0.1", description="Address the worker, SMTP and exporter metrics ports bind to")
+
+    SHUTDOWN_GRACE_SECONDS: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description=(
+            "Seconds a process has after SIGTERM: running jobs and requests may finish until 5 s before, then are "
+            "handed back; the bundle's terminationGracePeriodSeconds and TimeoutStopSec equal it"
+        ),
+    )
 
     # --- outbound SMTP (D10-D14) ---------------------------------------------------------------------------------
     SMTP_HOSTNAME: str = Field("localhost", description="Name sent in EHLO and used in Message-ID")
@@ -246,6 +258,12 @@ class Settings(BaseSettings):
     @property
     def webhook_timeout(self) -> float:
         return parse_duration(self.WEBHOOK_TIMEOUT).total_seconds()
+
+    @property
+    def shutdown_drain_seconds(self) -> float:
+        """How long after SIGTERM running jobs and requests may finish: the grace less :data:`HANDBACK_SECONDS` to
+        hand the rest back and close."""
+        return float(max(1, self.SHUTDOWN_GRACE_SECONDS - HANDBACK_SECONDS))
 
     @property
     def fbl_address(self) -> str:

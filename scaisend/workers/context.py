@@ -61,11 +61,13 @@ async def serve_queues(
     cron_jobs: Sequence[CronJob] = (),
     starters: Sequence[Starter] = (),
     stop: asyncio.Event | None = None,
+    drain: float = 0.0,
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
     jobs run on the first queue's worker, the starters' services beside them. Unless ``burst``, it runs until
     ``stop`` is set (SIGINT/SIGTERM set it when none is given), with the database gate pausing job pickup while the
-    database cannot be reached."""
+    database cannot be reached; then it takes no new job, lets running ones finish for up to ``drain`` seconds and
+    hands the rest back to their queues."""
     ctx = await open_context(settings)
     pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
     ctx["redis"] = pool
@@ -101,7 +103,7 @@ async def serve_queues(
         if gate is not None:
             gate.cancel()
             await asyncio.gather(gate, return_exceptions=True)
-        await _stop_workers(workers, pool)
+        await _stop_workers(workers, pool, drain)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -111,9 +113,17 @@ async def serve_queues(
         await pool.aclose()
 
 
-async def _stop_workers(workers: Sequence[Worker], pool: ArqRedis) -> None:
-    """Stop every worker's poll loop and cancel its running jobs, which arq queues again ("cancelled, will be run
-    again"). Not ``Worker.close()``: that closes the Redis pool the workers share."""
+async def _stop_workers(workers: Sequence[Worker], pool: ArqRedis, drain: float) -> None:
+    """Take no new job, let running ones finish for up to ``drain`` seconds, then cancel the rest, which arq queues
+    again ("cancelled, will be run again"). Not ``Worker.close()``: that closes the Redis pool the workers share."""
+    for worker in workers:
+        worker.allow_pick_jobs = False
+    running = [task for worker in workers for task in worker.tasks.values() if not task.done()]
+    if running and drain > 0:
+        logger.info("shutting down: waiting for running jobs", extra={"jobs": len(running), "drain_seconds": drain})
+        _done, pending = await asyncio.wait(running, timeout=drain)
+        if pending:
+            logger.warning("shutting down: handing unfinished jobs back to their queues", extra={"jobs": len(pending)})
     for worker in workers:
         worker.handle_sig(signal.SIGTERM)
     for worker in workers:
@@ -135,4 +145,7 @@ def run_process(
     metrics.initialise(process)
     start_http_server(metrics_port, addr=settings.METRICS_HOST)
     logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
-    asyncio.run(serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters))
+    asyncio.run(
+        serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters, drain=settings.shutdown_drain_seconds)
+    )
+    logger.info("worker stopped")
