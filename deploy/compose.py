@@ -13,12 +13,12 @@ from typing import Any, Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, prometheus
+from deploy import grafana, prometheus, redis
 from deploy.render import yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
 MYSQL_IMAGE: Final = "mysql:8.0"
-REDIS_IMAGE: Final = "redis:7-alpine"
+REDIS_IMAGE: Final = redis.IMAGE
 PROMETHEUS_IMAGE: Final = "prom/prometheus:v2.53.2"
 ALERTMANAGER_IMAGE: Final = "prom/alertmanager:v0.27.0"
 GRAFANA_IMAGE: Final = "grafana/grafana-oss:11.2.0"
@@ -117,7 +117,7 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
         },
         "redis": {
             "image": REDIS_IMAGE,
-            "command": ["redis-server", "--appendonly", "yes"],
+            "command": ["redis-server", *redis.server_args()],  # the append-only file, fsync every second
             "volumes": ["redis-data:/data"],
             "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"]),
             "restart": "unless-stopped",

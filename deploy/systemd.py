@@ -15,7 +15,7 @@ from typing import Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, prometheus
+from deploy import grafana, prometheus, redis
 from deploy.render import GENERATED, comment, yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
@@ -163,6 +163,7 @@ def files() -> dict[str, str]:
     result[MIGRATE_UNIT] = migrate_unit()
     result["scaisend.env"] = env_file()
     result["sysusers.d/scaisend.conf"] = sysusers()
+    result["redis/scaisend.conf"] = redis.config_file()
     result["prometheus/prometheus.yml"] = yaml_text(prometheus.host_config())
     result[f"prometheus/{prometheus.RULES_FILE}"] = yaml_text(prometheus.rules())
     result["alertmanager/alertmanager.yml"] = yaml_text(

@@ -22,6 +22,7 @@ from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues, redis_settings
 from scaisend.settings import Settings
 from scaisend.workers.database_gate import DatabaseGate
+from scaisend.workers.leases import JobLeases
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +66,18 @@ async def serve_queues(
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
     jobs run on the first queue's worker, the starters' services beside them. Unless ``burst``, it runs until
-    ``stop`` is set (SIGINT/SIGTERM set it when none is given), with the database gate pausing job pickup while the
-    database cannot be reached; then it takes no new job, lets running ones finish for up to ``drain`` seconds and
+    ``stop`` is set (SIGINT/SIGTERM set it when none is given), with job leases (a dead process's jobs are taken up
+    in seconds) and the database gate (job pickup paused while the database cannot be reached); then it takes no new job, lets running ones finish for up to ``drain`` seconds and
     hands the rest back to their queues."""
     ctx = await open_context(settings)
     pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
     ctx["redis"] = pool
+    leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX)
     workers = [
         Worker(
             functions=list(functions) or [ping],
+            on_job_start=leases.on_job_start if leases else None,
+            on_job_end=leases.on_job_end if leases else None,
             queue_name=queue_key,
             redis_pool=pool,
             ctx=ctx,
@@ -92,18 +96,27 @@ async def serve_queues(
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
+    background = []
+    if leases is not None:
+        await leases.beat()
+        await leases.recover()  # jobs of a process that died before this one started are taken up by the first poll
+        background = [
+            asyncio.create_task(leases.run()),
+            asyncio.create_task(DatabaseGate(ctx["engine"], workers).run()),
+        ]
     tasks = [asyncio.create_task(w.async_run()) for w in workers]
-    gate = None if burst else asyncio.create_task(DatabaseGate(ctx["engine"], workers).run())
     try:
         if burst:
             await asyncio.gather(*tasks)
         else:
             await stop.wait()
     finally:
-        if gate is not None:
-            gate.cancel()
-            await asyncio.gather(gate, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await _stop_workers(workers, pool, drain)
+        if leases is not None:
+            await leases.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

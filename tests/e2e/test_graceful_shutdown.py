@@ -25,20 +25,13 @@ from tests.factories.messages import make_sender_domain, send_body
 from tests.factories.tenants import make_tenant
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import AtData, ScriptableMX, Slow
-from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, stop_process, wait_http
+from tests.harness.processes import free_port, start_service, stop_process, wait_http
 
 GRACE = 15  # the processes' drain is 10 s of it
 
 
 def start(command: str, settings: Settings, log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [*SCAISEND, command],
-            env=settings_env(settings, SHUTDOWN_GRACE_SECONDS=str(GRACE), METRICS_HOST="127.0.0.1", **extra),
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return start_service(command, settings, log, SHUTDOWN_GRACE_SECONDS=str(GRACE), **extra)
 
 
 def terminate_and_time(process: subprocess.Popen[bytes], log: Path) -> float:
