@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
+from redis.exceptions import RedisError
 
 from scaisend import metrics
 from scaisend.clock import SystemClock
@@ -25,6 +27,7 @@ from scaisend.workers.database_gate import DatabaseGate
 from scaisend.workers.leases import JobLeases
 
 logger = logging.getLogger(__name__)
+POLL_RETRY_MAX = 15.0
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -104,7 +107,7 @@ async def serve_queues(
             asyncio.create_task(leases.run()),
             asyncio.create_task(DatabaseGate(ctx["engine"], workers).run()),
         ]
-    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    tasks = [asyncio.create_task(w.async_run() if burst else _keep_polling(w)) for w in workers]
     try:
         if burst:
             await asyncio.gather(*tasks)
@@ -124,6 +127,27 @@ async def serve_queues(
             await stop_service()
         await close_context(ctx)
         await pool.aclose()
+
+
+async def _keep_polling(worker: Worker) -> None:
+    """Run the worker's poll loop again after Redis went away (a restart, a failover, a cut connection): arq's loop
+    ends on the first Redis error, which left a process that looked alive but took no job. Retries after 1, 2, 4 …
+    :data:`POLL_RETRY_MAX` seconds, from 1 again once a loop has run for a minute."""
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            await worker.async_run()
+            return
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            logger.warning(
+                "queue polling interrupted: Redis unavailable; retrying",
+                extra={"queue": worker.queue_name, "retry_in_seconds": delay, "error": repr(exc)},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, POLL_RETRY_MAX)
 
 
 async def _stop_workers(workers: Sequence[Worker], pool: ArqRedis, drain: float) -> None:
