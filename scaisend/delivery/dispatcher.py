@@ -4,7 +4,8 @@
 Connection-level failures (no address, refused, timeout, greeting or EHLO refused, TLS required but unavailable)
 move on to the next MX host, then the next address, up to :data:`MAX_HOSTS` hosts and :data:`MAX_ADDRESSES` addresses
 each. Once a transaction has started its replies are final for this attempt. When no host could be reached every
-recipient is deferred with the last failure.
+recipient is deferred with the last failure. A host whose circuit is open (:mod:`~scaisend.delivery.circuit_breaker`)
+is skipped like an unreachable one, without connecting.
 """
 
 from __future__ import annotations
@@ -55,14 +56,25 @@ async def deliver_to_domain(
         return _route_failure(route, recipients)
     last: ConnectFailure | None = None
     for host in route.hosts[:MAX_HOSTS]:
+        if rt.breakers.shed(host, rt.pool.full(host, route.port)):
+            last = ConnectFailure.local(
+                host, "error", "4.4.5", f"MX host {host} is failing and all its connections are busy"
+            )
+            continue
+        if not rt.breakers.allow(host):
+            last = ConnectFailure.local(host, "error", "4.4.1", rt.breakers.open_text(host))
+            continue
         addresses = await rt.mx.addresses(host)
         if not addresses:
             last = ConnectFailure.local(host, "error", "4.4.4", f"MX host {host} has no address record")
             continue
         async with rt.pool.connection(host, route.port, partial(_open, rt, host, addresses, route.port)) as conn:
             if isinstance(conn, ConnectFailure):
+                rt.breakers.failed(host)
                 last = conn
                 continue
-            return await send_message(conn, mail_from, recipients, data)
+            results = await send_message(conn, mail_from, recipients, data)
+        rt.breakers.record(host, results)
+        return results
     assert last is not None  # a Destination always has at least one host
     return last.results(recipients)
