@@ -14,12 +14,12 @@ from typing import Any, Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, log_shipping, prometheus
+from deploy import grafana, log_shipping, prometheus, redis
 from deploy.render import yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
 MYSQL_IMAGE: Final = "mysql:8.0"
-REDIS_IMAGE: Final = "redis:7-alpine"
+REDIS_IMAGE: Final = redis.IMAGE
 PROMETHEUS_IMAGE: Final = "prom/prometheus:v2.53.2"
 ALERTMANAGER_IMAGE: Final = "prom/alertmanager:v0.27.0"
 GRAFANA_IMAGE: Final = "grafana/grafana-oss:11.2.0"
@@ -90,7 +90,7 @@ def service(process: Process) -> dict[str, Any]:
         spec["ports"] = [f"127.0.0.1:{API.port}:{API.port}"]  # the reverse proxy on this host terminates TLS
     if process is SMTP:
         spec["ports"] = [f"{env.INBOUND_SMTP_PORT}:{env.CONTAINER_INBOUND_SMTP_PORT}"]
-        spec["stop_grace_period"] = "60s"
+    spec["stop_grace_period"] = f"{env.shutdown_grace_seconds()}s"  # SHUTDOWN_GRACE_SECONDS
     if env.state_paths(process.name):
         spec["volumes"] = [f"{state.volume}:{state.path}" for state in env.state_paths(process.name)]
     spec["healthcheck"] = _healthcheck(http_check(process.port, health_path(process)))
@@ -118,8 +118,9 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
         },
         "redis": {
             "image": REDIS_IMAGE,
-            # requirepass (issue 9 finding 8): the queues and rate-limit counters are not open to every container
-            "command": ["redis-server", "--appendonly", "yes", "--requirepass", _required("REDIS_PASSWORD")],
+            # the append-only file, fsync every second (issue 14); requirepass (issue 9 finding 8): the queues and
+            # rate-limit counters are not open to every container
+            "command": ["redis-server", *redis.server_args(), "--requirepass", _required("REDIS_PASSWORD")],
             "environment": {"REDISCLI_AUTH": _required("REDIS_PASSWORD")},
             "volumes": ["redis-data:/data"],
             "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"]),

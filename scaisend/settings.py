@@ -15,6 +15,8 @@ import limits
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+HANDBACK_SECONDS = 5  # of SHUTDOWN_GRACE_SECONDS, kept for handing unfinished jobs back and closing connections
+
 
 class SettingsError(RuntimeError):
     """A setting has a bad value; the message names the variable."""
@@ -50,6 +52,15 @@ class Settings(BaseSettings):
     DATABASE_POOL_SIZE: int = Field(10, ge=1, le=500, description="Connections kept open per process (MySQL only)")
     DATABASE_STATEMENT_TIMEOUT_MS: int = Field(
         2000, ge=100, description="Exporter's per-statement timeout on MySQL, so a slow database never hangs a scrape"
+    )
+    DATABASE_CONNECT_TIMEOUT: int = Field(
+        5, ge=1, le=300, description="Seconds a new database connection may take before the attempt fails (MySQL)"
+    )
+    DATABASE_POOL_TIMEOUT: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Seconds a request or job waits for a free pooled connection before failing (the API: 503)",
     )
     REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues, caches and rate-limit counters")
     REDIS_QUEUE_PREFIX: str = Field("", description="Prefix put before every queue key (email:process, ...)")
@@ -121,6 +132,16 @@ class Settings(BaseSettings):
     SMTP_METRICS_PORT: int = Field(9102, ge=1, le=65535, description="SMTP service's /metrics port")
     EXPORTER_PORT: int = Field(9103, ge=1, le=65535, description="Exporter's /metrics port")
     METRICS_HOST: str = Field("127.0.0.1", description="Address the worker, SMTP and exporter metrics ports bind to")
+
+    SHUTDOWN_GRACE_SECONDS: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description=(
+            "Seconds a process has after SIGTERM: running jobs and requests may finish until 5 s before, then are "
+            "handed back; the bundle's terminationGracePeriodSeconds and TimeoutStopSec equal it"
+        ),
+    )
 
     # --- outbound SMTP (D10-D14) ---------------------------------------------------------------------------------
     SMTP_HOSTNAME: str = Field("localhost", description="Name sent in EHLO and used in Message-ID")
@@ -323,6 +344,12 @@ class Settings(BaseSettings):
     @property
     def webhook_timeout(self) -> float:
         return parse_duration(self.WEBHOOK_TIMEOUT).total_seconds()
+
+    @property
+    def shutdown_drain_seconds(self) -> float:
+        """How long after SIGTERM running jobs and requests may finish: the grace less :data:`HANDBACK_SECONDS` to
+        hand the rest back and close."""
+        return float(max(1, self.SHUTDOWN_GRACE_SECONDS - HANDBACK_SECONDS))
 
     @property
     def fbl_address(self) -> str:

@@ -27,16 +27,17 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 SENDGRID_SHAPED_PREFIXES = ("/v3/mail/",)
 
 
-def _error_body(path: str, status: int, message: str) -> bytes:
+def error_body(path: str, message: str) -> dict[str, Any]:
+    """An error in the documented shape of ``path``'s family: SendGrid's on sending routes, ``detail`` elsewhere."""
     if path.startswith(SENDGRID_SHAPED_PREFIXES):
-        return json.dumps({"errors": [{"message": message, "field": None, "help": None}]}).encode()
-    return json.dumps({"detail": message}).encode()
+        return {"errors": [{"message": message, "field": None, "help": None}]}
+    return {"detail": message}
 
 
 async def send_json_error(
     send: Send, path: str, status: int, message: str, extra_headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = _error_body(path, status, message)
+    body = json.dumps(error_body(path, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
     await send({"type": "http.response.body", "body": body})
