@@ -96,13 +96,14 @@ async def dsn_after_delivery(world: World, recipient: str) -> None:
     settings = world.stack.settings
     raw = (FIXTURES / "dsn/postfix_user_unknown.eml").read_bytes()
     for placeholder, value in (
+        (b"@@VERP@@", received.mail_from),  # the signed return path the MX saw (D41)
         (b"@@MESSAGE_ID@@", message_id),
         (b"@@RECIPIENT@@", recipient),
         (b"@@BOUNCE_DOMAIN@@", settings.BOUNCE_DOMAIN),
     ):
         raw = raw.replace(placeholder, value.encode())
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.SMTP_INBOUND_PORT, start_tls=False) as smtp:
-        await smtp.sendmail("", [f"bounces+{message_id}@{settings.BOUNCE_DOMAIN}"], raw)
+        await smtp.sendmail("", [received.mail_from], raw)
 
 
 def mentions(line: dict[str, Any], ids: list[str]) -> bool:
