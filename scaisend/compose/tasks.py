@@ -5,7 +5,7 @@ message row locked:
 
 1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
    ``rendered`` before any delivery attempt, whose delivery job is enqueued again in case the first enqueue was lost;
-2. ``processing``;
+2. ``processing``; a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52);
 3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
    (SendGrid counts such a message as a drop, not as processed);
@@ -55,6 +55,7 @@ from scaisend.compose.steps import (
     request_body,
     stop,
     store_mime,
+    tenant_stop,
 )
 from scaisend.db.session import unit_of_work
 from scaisend.logs import message_id_var, tenant_id_var
@@ -90,6 +91,7 @@ class Outcome(enum.StrEnum):
     NOT_FOUND = "not_found"
     ALL_DROPPED = "all_dropped"
     FAILED = "failed"
+    TENANT_SUSPENDED = "tenant_suspended"
 
     @property
     def job_outcome(self) -> str:
@@ -124,6 +126,10 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
 async def _compose_queued(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
     """Steps 2-6 for a ``queued`` message."""
     message.status = MessageStatus.PROCESSING.value
+    suspended = await tenant_stop(session, message)
+    if suspended is not None:
+        stop(message, suspended)
+        return Outcome.TENANT_SUSPENDED
     now = clock.now()
     body = await request_body(session, message)
     recipients = await drop_suppressed(session, message, body, now)

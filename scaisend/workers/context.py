@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.workers.database_gate import DatabaseGate
 from scaisend.workers.leases import JobLeases
@@ -73,7 +73,7 @@ async def serve_queues(
     in seconds) and the database gate (job pickup paused while the database cannot be reached); then it takes no new job, lets running ones finish for up to ``drain`` seconds and
     hands the rest back to their queues."""
     ctx = await open_context(settings)
-    pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
+    pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx["redis"] = pool
     leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX)
     workers = [
@@ -89,6 +89,8 @@ async def serve_queues(
             keep_result=0,
             poll_delay=0.2 if not burst else 0,
             cron_jobs=list(cron_jobs) if index == 0 and not burst else None,
+            job_serializer=serialize_job,
+            job_deserializer=deserialize_job,
         )
         for index, (queue_key, functions) in enumerate(queues.items())
     ]

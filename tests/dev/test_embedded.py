@@ -74,9 +74,9 @@ class DevRun:
         self.stderr_path = stderr_path
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.process: subprocess.Popen[str] | None = None
+        self.reader: threading.Thread | None = None
         self.pids: dict[str, int] = {}
         self.startup_seconds = 0.0
-        self.reader: threading.Thread | None = None
 
     def start(self) -> dict[str, str]:
         """Start it and return the four announced values, keyed by label (``API``, ``API key``, ...)."""
@@ -111,6 +111,9 @@ class DevRun:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
 
+    def reader_alive(self) -> bool:
+        return self.reader is not None and self.reader.is_alive()
+
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
@@ -124,7 +127,7 @@ class DevRun:
             pytest.fail(f"scaisend dev did not exit within {STOP_TIMEOUT}s of {sig!r}")
 
     def kill_leftovers(self) -> None:
-        """Last resort for the ``finally`` blocks: nothing of this run may outlive the test."""
+        """Last resort for the ``finally`` blocks: nothing of this run may outlive the test, nor its stdout pipe."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
@@ -132,8 +135,8 @@ class DevRun:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         if self.reader is not None:
-            self.reader.join(10)  # at the pipe's end once the process is gone
-        if self.process is not None and self.process.stdout is not None:
+            self.reader.join(10)  # it stops at end of file, once every holder of the pipe has exited
+        if self.process is not None and self.process.stdout is not None and not self.reader_alive():
             self.process.stdout.close()
 
 

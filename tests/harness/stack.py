@@ -71,10 +71,10 @@ def start_stack(settings: Settings, workdir: Path) -> Stack:
     )
     stack = Stack(settings, ports, {}, workdir)
     for name, command in COMMANDS.items():
-        log = (workdir / f"{name}.log").open("wb")
-        stack.procs[name] = subprocess.Popen(
-            [*SCAISEND, command], env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (workdir / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
+            stack.procs[name] = subprocess.Popen(
+                [*SCAISEND, command], env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
     try:
         wait_http(f"{stack.api}/ready", timeout=60)
         for name in ("worker", "smtp", "exporter"):

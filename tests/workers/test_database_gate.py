@@ -9,14 +9,13 @@ import logging
 import time
 
 import pytest
-from arq.connections import create_pool
 from arq.constants import retry_key_prefix
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email, process_job_id
 from scaisend.models import MessageStatus
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
@@ -41,7 +40,7 @@ async def test_compose_waits_out_a_database_outage_and_resumes(
     maker = app.state.resources.maker
     message_id = await make_message(maker, tenant.tenant_id)
     queues = Queues(own_prefix.REDIS_QUEUE_PREFIX)
-    pool = await create_pool(redis_settings(own_prefix.REDIS_URL))
+    pool = await create_arq_pool(own_prefix.REDIS_URL)
     async with proxied_database(own_prefix) as proxy:
         settings = own_prefix.model_copy(
             update={"DATABASE_URL": proxy.database_url, "DATABASE_CONNECT_TIMEOUT": 1, "DATABASE_POOL_TIMEOUT": 2}

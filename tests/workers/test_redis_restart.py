@@ -10,14 +10,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from arq.connections import create_pool
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email, process_job_id
 from scaisend.models import MessageStatus
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
@@ -53,7 +52,7 @@ async def test_worker_takes_jobs_again_after_redis_comes_back(
     settings = own_prefix.model_copy(update={"REDIS_URL": redis_proxy.database_url})
     stop = asyncio.Event()
     worker = asyncio.create_task(serve_queues(settings, worker_queues(queues), stop=stop))
-    pool = await create_pool(redis_settings(own_prefix.REDIS_URL))
+    pool = await create_arq_pool(own_prefix.REDIS_URL)
     try:
         await asyncio.sleep(2)  # polling
         await redis_proxy.stop()
