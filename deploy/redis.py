@@ -18,6 +18,7 @@ IMAGE: Final = "redis:7-alpine"
 PORT: Final = 6379
 PERSISTENCE: Final = (("appendonly", "yes"), ("appendfsync", "everysec"))
 VOLUME_SIZE: Final = "2Gi"
+PASSWORD_SECRET: Final = "scaisend-redis"
 
 
 def server_args() -> list[str]:
@@ -35,10 +36,13 @@ def config_file() -> str:
 def kubernetes_documents() -> list[dict[str, Any]]:
     meta = {"name": "redis", "namespace": NAMESPACE, "labels": labels("redis")}
     probe = {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 10, "timeoutSeconds": 2}
+    password = {"secretKeyRef": {"name": PASSWORD_SECRET, "key": "password"}}
     container = {
         "name": "redis",
         "image": IMAGE,
-        "args": ["redis-server", *server_args()],
+        # requirepass as everywhere else (issue 9 finding 8); Kubernetes expands $(REDIS_PASSWORD) in args
+        "args": ["redis-server", *server_args(), "--requirepass", "$(REDIS_PASSWORD)"],
+        "env": [{"name": "REDIS_PASSWORD", "valueFrom": password}, {"name": "REDISCLI_AUTH", "valueFrom": password}],
         "ports": [{"name": "redis", "containerPort": PORT, "protocol": "TCP"}],
         "volumeMounts": [{"name": "data", "mountPath": "/data"}],
         "readinessProbe": probe,
@@ -79,6 +83,7 @@ def kubernetes_file() -> str:
         *kubernetes_documents(),
         notes=(
             "Optional: a one-replica Redis with the append-only file on a persistent volume, for clusters without a",
-            "managed Redis. `kubectl apply -f` it next to the base, then set REDIS_URL=redis://redis:6379/0.",
+            "managed Redis. First `kubectl -n scaisend create secret generic scaisend-redis --from-literal=password=<openssl",
+            "rand -hex 24>`, then `kubectl apply -f` this file and set REDIS_URL=redis://:<password>@redis:6379/0.",
         ),
     )

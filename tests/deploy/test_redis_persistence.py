@@ -66,7 +66,7 @@ def test_kubernetes_redis_validates_and_runs_with_aof_on_a_volume() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     (stateful_set,) = [d for d in load_all(path) if d["kind"] == "StatefulSet"]
     (container,) = stateful_set["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["redis-server", *AOF]
+    assert container["args"] == ["redis-server", *AOF, "--requirepass", "$(REDIS_PASSWORD)"]
     assert container["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
     assert stateful_set["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
     assert bundle_redis.server_args() == AOF
