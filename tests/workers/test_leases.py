@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 
-from scaisend.queues import redis_settings
+from scaisend.queues import create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.leases import JobLeases
 
 
 @pytest.fixture
 async def pool(own_prefix: Settings) -> AsyncIterator[ArqRedis]:
-    redis = await create_pool(redis_settings(own_prefix.REDIS_URL))
+    redis = await create_arq_pool(own_prefix.REDIS_URL)
     yield redis
     await redis.aclose()
 
