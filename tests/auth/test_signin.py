@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
@@ -206,3 +207,16 @@ class TestRefreshAndLogout:
 async def test_sign_in_not_configured_is_404(client: httpx.AsyncClient) -> None:
     response = await client.post("/v3/auth/login", json={})
     assert (response.status_code, response.json()) == (404, {"detail": "Sign-in is not configured (OIDC_ISSUER)"})
+
+
+async def test_provider_down_is_502(database: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    application = create_app(database.model_copy(update={"OIDC_ISSUER": f"http://127.0.0.1:{port}"}))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c:
+            response = await c.post("/v3/auth/login", json={})
+    finally:
+        await application.state.resources.aclose()
+    assert (response.status_code, response.json()) == (502, {"detail": "Identity provider unavailable"})
