@@ -30,7 +30,7 @@ GRAFANA_DASHBOARDS: Final = "/var/lib/grafana-dashboards/scaisend"
 # Compose service name of each process (Prometheus resolves these through Docker's DNS).
 SERVICE_NAMES: Final = {process.name: process.name for process in PROCESSES}
 # Variables the operator adds to .env next to the copied .env.example (compose fails fast when one is missing).
-REQUIRED_VARIABLES: Final = ("MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+REQUIRED_VARIABLES: Final = ("MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "REDIS_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
 ALERTMANAGER_DIR_VARIABLE: Final = "SCAISEND_ALERTMANAGER_DIR"
 
 
@@ -56,7 +56,7 @@ def scaisend_environment() -> dict[str, str]:
     """What compose sets on top of ``.env``: the runtime overrides plus the URLs of the bundled MySQL and Redis."""
     return {
         "DATABASE_URL": f"mysql+aiomysql://scaisend:{_required('MYSQL_PASSWORD')}@mysql:3306/scaisend",
-        "REDIS_URL": "redis://redis:6379/0",
+        "REDIS_URL": f"redis://:{_required('REDIS_PASSWORD')}@redis:6379/0",
         **env.runtime_overrides(container=True),
     }
 
@@ -117,7 +117,9 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
         },
         "redis": {
             "image": REDIS_IMAGE,
-            "command": ["redis-server", "--appendonly", "yes"],
+            # requirepass (issue 9 finding 8): the queues and rate-limit counters are not open to every container
+            "command": ["redis-server", "--appendonly", "yes", "--requirepass", _required("REDIS_PASSWORD")],
+            "environment": {"REDISCLI_AUTH": _required("REDIS_PASSWORD")},
             "volumes": ["redis-data:/data"],
             "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"]),
             "restart": "unless-stopped",

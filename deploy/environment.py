@@ -131,6 +131,6 @@ def secret_placeholders(*, mysql_host: str, redis_host: str) -> dict[str, str]:
     """``DATABASE_URL``, ``REDIS_URL`` and ``SECRET_KEY`` with placeholder values that still pass validation."""
     return {
         "DATABASE_URL": f"mysql+aiomysql://scaisend:{PLACEHOLDER}@{mysql_host}:3306/scaisend",
-        "REDIS_URL": f"redis://{redis_host}:6379/0",
+        "REDIS_URL": f"redis://:{PLACEHOLDER}@{redis_host}:6379/0",  # Redis with requirepass (issue 9 finding 8)
         "SECRET_KEY": f"{PLACEHOLDER}-generate-with-openssl-rand-hex-32",
     }

@@ -11,6 +11,7 @@ import ipaddress
 from datetime import timedelta
 from typing import Literal
 
+import limits
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -57,11 +58,21 @@ class Settings(BaseSettings):
     SECRET_KEY: str = Field(
         "change-me-in-production-please-32+chars",
         min_length=16,
-        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens",
+        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens; outside "
+        "development at least 32 characters and no placeholder (openssl rand -hex 32)",
+    )
+    SECRET_KEY_PREVIOUS: str = Field(
+        "",
+        description="Comma-separated earlier SECRET_KEYs kept during a rotation: they still verify tokens and decrypt, "
+        "never sign or encrypt",
     )
     SCAIKEY_JWKS_URL: str = Field("", description="JWKS URL for RS256/ES256 JWTs; empty disables JWT auth (D1)")
-    JWT_AUDIENCE: str = Field("", description="Expected JWT 'aud' claim; empty skips the audience check")
-    JWT_ISSUER: str = Field("", description="Expected JWT 'iss' claim; empty skips the issuer check")
+    JWT_AUDIENCE: str = Field(
+        "", description="Expected JWT 'aud' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
+    JWT_ISSUER: str = Field(
+        "", description="Expected JWT 'iss' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
     OIDC_ISSUER: str = Field(
         "", description="Sign-in (/v3/auth/*): your OIDC provider's issuer URL (discovery document); empty disables it"
     )
@@ -85,6 +96,24 @@ class Settings(BaseSettings):
     MAX_BODY_BYTES: int = Field(20 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)")
     PROMETHEUS_MULTIPROC_DIR: str = Field(
         "", description="Directory for prometheus-client multiprocess files when API_WORKERS > 1"
+    )
+
+    # --- abuse limits (spec §3.2; issue 9 finding 3; D46, D47) ------------------------------------------------------
+    RATE_LIMITS_ENABLED: bool = Field(True, description="Enforce the RATE_LIMIT_* limits (429 above them)")
+    RATE_LIMIT_MAIL_SEND: str = Field("10000/second", description="POST /v3/mail/send, per tenant")
+    RATE_LIMIT_WEBHOOKS_CREATE: str = Field("10/minute", description="POST /v3/user/webhooks, per tenant")
+    RATE_LIMIT_API_KEYS_CREATE: str = Field("10/minute", description="POST /v3/api_keys, per tenant")
+    RATE_LIMIT_MESSAGES_LIST: str = Field("100/second", description="GET /v3/messages, per credential")
+    RATE_LIMIT_DEFAULT: str = Field("1000/second", description="Every other authenticated route, per credential")
+    RATE_LIMIT_TRACKING: str = Field(
+        "60/minute",
+        description="Public /t/* hits per client address and message; above it opens and clicks are not recorded "
+        "and the unsubscribe page answers 429",
+    )
+    MAX_API_KEYS_PER_TENANT: int = Field(100, ge=1, description="Unrevoked API keys a tenant may hold (403 above)")
+    MAX_WEBHOOKS_PER_TENANT: int = Field(20, ge=1, description="Webhook endpoints a tenant may hold (403 above)")
+    MAX_SENDER_DOMAINS_PER_TENANT: int = Field(
+        100, ge=1, description="Sender domains a tenant may add through the API (403 above)"
     )
 
     # --- processes and ports (D17) -------------------------------------------------------------------------------
@@ -114,10 +143,30 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
     )
+    SMTP_ALLOW_PRIVATE_TARGETS: bool = Field(
+        False,
+        description="Deliver to MX hosts on loopback/private/link-local addresses (dev and tests only; D42); "
+        "SMTP_RELAY_HOST is never checked",
+    )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
     INBOUND_QUARANTINE_PATH: str = Field(
         ".scaisend/inbound", description="Folder where inbound mail that could not be parsed or matched is kept"
+    )
+    INBOUND_MAX_MESSAGE_BYTES: int = Field(
+        5 * 1024 * 1024, ge=64 * 1024, description="Largest message the inbound listener accepts (bigger: 552)"
+    )
+    INBOUND_MAX_SESSIONS: int = Field(
+        20, ge=1, le=10_000, description="Concurrent inbound SMTP sessions; more are answered 421 and closed"
+    )
+    INBOUND_MAX_RECIPIENTS: int = Field(
+        50, ge=1, le=10_000, description="Recipients accepted in one inbound SMTP session (more: 452)"
+    )
+    INBOUND_QUARANTINE_MAX_FILES: int = Field(
+        1000, ge=1, description="Files kept under INBOUND_QUARANTINE_PATH; the oldest go first"
+    )
+    INBOUND_QUARANTINE_MAX_BYTES: int = Field(
+        100 * 1024 * 1024, ge=1024 * 1024, description="Bytes kept under INBOUND_QUARANTINE_PATH; the oldest go first"
     )
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
 
@@ -199,10 +248,33 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_jwt_claims(self) -> Settings:
+        """With JWTs accepted, a token minted for another application (audience) or by another issuer must not pass
+        (issue 9 finding 5); development may leave them empty."""
+        if self.SCAIKEY_JWKS_URL and self.ENVIRONMENT != "development":
+            missing = [name for name in ("JWT_AUDIENCE", "JWT_ISSUER") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} must be set when SCAIKEY_JWKS_URL is set")
+        return self
+
+    @model_validator(mode="after")
     def _check_image_store(self) -> Settings:
         if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
             raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
         return self
+
+    @field_validator(
+        "RATE_LIMIT_MAIL_SEND",
+        "RATE_LIMIT_WEBHOOKS_CREATE",
+        "RATE_LIMIT_API_KEYS_CREATE",
+        "RATE_LIMIT_MESSAGES_LIST",
+        "RATE_LIMIT_DEFAULT",
+        "RATE_LIMIT_TRACKING",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
 
     @field_validator("REPUTATION_SENDING_IPS")
     @classmethod
@@ -274,6 +346,45 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """``SECRET_KEY`` first (it signs and encrypts), then the ``SECRET_KEY_PREVIOUS`` keys (verify/decrypt)."""
+        previous = (key.strip() for key in self.SECRET_KEY_PREVIOUS.split(","))
+        return (self.SECRET_KEY, *(key for key in previous if key))
+
+
+# Outside development a secret must not be guessable (issue 9 finding 4): anyone knowing it forges tracking and
+# unsubscribe tokens and decrypts DKIM keys and webhook secrets.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 8
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "replace-me", "replace_me", "your-secret")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a production secret (a default, a placeholder, short or repetitive), or ``None``."""
+    if key == Settings.model_fields["SECRET_KEY"].default or any(w in key.lower() for w in _PLACEHOLDER_WORDS):
+        return "is a default or placeholder value"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters"
+    return None
+
+
+def require_secret_keys(settings: Settings) -> None:
+    """Refuse to start outside development on a guessable ``SECRET_KEY`` or ``SECRET_KEY_PREVIOUS`` entry: raise
+    :class:`SettingsError` naming the setting. Development (``scaisend dev``) makes its own random key."""
+    if settings.ENVIRONMENT == "development":
+        return
+    for index, key in enumerate(settings.secret_keys):
+        problem = secret_key_problem(key)
+        if problem is not None:
+            name = "SECRET_KEY" if index == 0 else f"SECRET_KEY_PREVIOUS (entry {index})"
+            raise SettingsError(
+                f"{name} {problem}; refusing to start with ENVIRONMENT={settings.ENVIRONMENT}. "
+                "Set it to a random value, e.g. `openssl rand -hex 32` (ENVIRONMENT=development allows any key)"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

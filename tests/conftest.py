@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.harness.oidc",
     "tests.harness.fixtures_net",
     "tests.harness.s3",
+    "tests.harness.inbound",
 ]

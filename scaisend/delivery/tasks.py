@@ -8,8 +8,8 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
    tenant is suspended (D52), its content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
    (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
 2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
-3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction; each final
-   result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
+3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction per recipient,
+   each with its signed return path (D41); each final result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
    soft bounces (D10).
 5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`);
@@ -41,7 +41,7 @@ from scaisend.db.session import unit_of_work
 from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
 from scaisend.delivery.dispatcher import deliver_to_domain
 from scaisend.delivery.dkim_signer import DkimSigningError
-from scaisend.delivery.envelope import by_domain, verp_sender
+from scaisend.delivery.envelope import ReturnPathSigner, by_domain
 from scaisend.delivery.journal import HandoffJournal
 from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.retry_policy import Expire, next_attempt
@@ -251,10 +251,13 @@ async def _fail_attempt(ctx: dict[str, Any], start: Attempt, reason: str) -> Non
 
 
 async def _send(rt: DeliveryRuntime, journal: HandoffJournal, start: Attempt, data: bytes) -> list[DeliveryResult]:
-    mail_from = verp_sender(start.message_id, rt.settings.BOUNCE_DOMAIN)
+    signer = ReturnPathSigner.from_settings(rt.settings)
+
+    def return_path(recipient: str) -> str:
+        return signer.sender(start.message_id, recipient, rt.settings.BOUNCE_DOMAIN)
 
     async def one_domain(domain: str, rcpts: list[str]) -> list[DeliveryResult]:
-        results = await deliver_to_domain(rt, domain, rcpts, mail_from, data)
+        results = await deliver_to_domain(rt, domain, rcpts, return_path, data)
         try:
             await journal.add(start.message_id, start.number, results)
         except RedisError as exc:  # the events are what matter; the journal only narrows a crash window

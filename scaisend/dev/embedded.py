@@ -120,6 +120,7 @@ def dev_settings(options: DevOptions, paths: DevPaths, redis_url: str, secret_ke
         IMAGE_STORE_PATH=str(paths.root / "images"),
         ENVIRONMENT="development",
         WEBHOOK_ALLOW_PRIVATE_NETWORKS=True,
+        SMTP_ALLOW_PRIVATE_TARGETS=True,
         # a laptop's addresses and test domains are on no blocklist; the checks would only query public DNS
         REPUTATION_CHECKS_ENABLED=False,
     )

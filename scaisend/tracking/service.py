@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend.compose.recipients import recipients_of
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
 from scaisend.models import AsmGroup, Message, SuppressionKind
@@ -39,10 +40,19 @@ class Hit:
     user_agent: str | None
 
 
+def is_recipient(message: Message, email: str) -> bool:
+    """True when ``email`` is a ``to``, ``cc`` or ``bcc`` recipient of ``message`` (case-insensitively)."""
+    wanted = email.strip().lower()
+    return any(r.email.lower() == wanted for r in recipients_of(message.personalization or {})) or any(
+        str(address).lower() == wanted for address in message.to_emails or []
+    )
+
+
 async def tracked_message(session: AsyncSession, token: TrackingToken) -> Message | None:
-    """The live (non-sandbox) message a token belongs to."""
+    """The live (non-sandbox) message a token belongs to, when the token's recipient is one of its recipients (a
+    token signed with a leaked key for a stranger's address finds nothing)."""
     message = await session.get(Message, token.message_id)
-    if message is None or message.sandbox:
+    if message is None or message.sandbox or not is_recipient(message, token.recipient):
         return None
     return message
 
@@ -93,8 +103,11 @@ async def apply_unsubscribe(
     group_id: int | None,
     hit: Hit,
 ) -> bool:
-    """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's."""
+    """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's or the token's
+    recipient is not a recipient of ``message`` (nothing is suppressed then)."""
     recipient = token.recipient
+    if token.message_id != message.id or not is_recipient(message, recipient):
+        return False
     common: dict[str, Any] = {
         "tenant_id": message.tenant_id,
         "message_id": message.id,

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
@@ -19,7 +19,7 @@ from prometheus_client import start_http_server
 from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ async def serve_queues(
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
     jobs run on the first queue's worker, the starters' services beside them."""
     ctx = await open_context(settings)
-    pool: ArqRedis = await create_pool(redis_settings(settings.REDIS_URL))
+    pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx["redis"] = pool
     workers = [
         Worker(
@@ -76,6 +76,8 @@ async def serve_queues(
             keep_result=0,
             poll_delay=0.2 if not burst else 0,
             cron_jobs=list(cron_jobs) if index == 0 and not burst else None,
+            job_serializer=serialize_job,
+            job_deserializer=deserialize_job,
         )
         for index, (queue_key, functions) in enumerate(queues.items())
     ]

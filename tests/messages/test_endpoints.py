@@ -165,13 +165,16 @@ class TestFilters:
         assert await ids(client, tenant, start_date="2026-03-11T01:00:00+02:00") == [late, day]
         assert await ids(client, tenant, end_date="2026-03-10T23:59:58") == [early]
 
-    async def test_any_key_of_the_tenant_reads(
+    async def test_any_mail_key_of_the_tenant_reads(
         self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
     ) -> None:
+        """D48: any of mail.send, mail.schedule, mail.cancel reads; a key without scopes reads nothing."""
         [message_id] = await send_sandbox(client, tenant)
-        key = await make_key(app.state.resources.maker, tenant.tenant_id, [])
+        key = await make_key(app.state.resources.maker, tenant.tenant_id, ["mail.schedule"])
         assert await ids(client, key) == [message_id]
         assert (await client.get(f"/v3/messages/{message_id}", headers=key.headers)).status_code == 200
+        empty = await make_key(app.state.resources.maker, tenant.tenant_id, [])
+        assert (await client.get(f"/v3/messages/{message_id}", headers=empty.headers)).status_code == 403
         assert (await client.get("/v3/messages")).status_code == 401
 
 

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 from arq.worker import Worker, func
 
 from scaisend.clock import ManualClock
-from scaisend.queues import redis_settings
+from scaisend.queues import create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.webhooks.tasks import deliver_webhook
 from scaisend.workers.context import close_context, open_context
@@ -37,7 +37,7 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 @pytest.fixture(scope="session")
 async def webhook_worker_ctx(database: Settings) -> AsyncIterator[dict[str, Any]]:
     ctx = await open_context(database)
-    pool = await create_pool(redis_settings(database.REDIS_URL))
+    pool = await create_arq_pool(database.REDIS_URL)
     ctx["redis"] = pool
     yield ctx
     await clear_queue(pool, ctx["queues"].webhook_deliver)
@@ -60,7 +60,7 @@ async def run_worker(ctx: dict[str, Any]) -> int:
     due = await ctx["redis"].zcount(queue, "-inf", time.time() * 1000 + 1000)  # arq rounds scores to the ms
     if not due:
         return 0
-    pool = await create_pool(redis_settings(ctx["settings"].REDIS_URL))  # the worker closes its pool at the end
+    pool = await create_arq_pool(ctx["settings"].REDIS_URL)  # the worker closes its pool at the end
     worker = Worker(
         functions=[func(deliver_webhook, name="deliver_webhook")],
         queue_name=queue,
@@ -71,6 +71,8 @@ async def run_worker(ctx: dict[str, Any]) -> int:
         poll_delay=0,
         handle_signals=False,
         keep_result=0,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
     )
     try:
         await worker.async_run()
