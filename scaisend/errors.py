@@ -73,6 +73,15 @@ class PayloadTooLargeError(ScaiSendError):
     status_code = 413
 
 
+class ProviderUnavailableError(ScaiSendError):
+    """502: the identity provider of sign-in (``OIDC_ISSUER``) did not answer, or answered something unreadable."""
+
+    status_code = 502
+
+    def __init__(self) -> None:
+        super().__init__("Identity provider unavailable")
+
+
 class RateLimitedError(ScaiSendError):
     status_code = 429
 

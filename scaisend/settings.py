@@ -121,6 +121,9 @@ class Settings(BaseSettings):
         description="Public /t/* hits per client address and message; above it opens and clicks are not recorded "
         "and the unsubscribe page answers 429",
     )
+    RATE_LIMIT_SIGNIN: str = Field(
+        "120/minute", description="Unauthenticated /v3/auth/login, callback, refresh and logout, per client address"
+    )
     MAX_API_KEYS_PER_TENANT: int = Field(100, ge=1, description="Unrevoked API keys a tenant may hold (403 above)")
     MAX_WEBHOOKS_PER_TENANT: int = Field(20, ge=1, description="Webhook endpoints a tenant may hold (403 above)")
     MAX_SENDER_DOMAINS_PER_TENANT: int = Field(
@@ -291,6 +294,7 @@ class Settings(BaseSettings):
         "RATE_LIMIT_MESSAGES_LIST",
         "RATE_LIMIT_DEFAULT",
         "RATE_LIMIT_TRACKING",
+        "RATE_LIMIT_SIGNIN",
     )
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:

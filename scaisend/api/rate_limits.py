@@ -33,6 +33,7 @@ class Per(enum.StrEnum):
     TENANT = "tenant"
     CREDENTIAL = "credential"
     CLIENT_AND_MESSAGE = "client"  # public tracking routes: client address and message
+    CLIENT_ADDRESS = "address"  # unauthenticated sign-in routes: the client address
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ ROUTE_LIMITS: Final = {
 }
 DEFAULT: Final = Limit("RATE_LIMIT_DEFAULT", Per.CREDENTIAL)
 TRACKING: Final = Limit("RATE_LIMIT_TRACKING", Per.CLIENT_AND_MESSAGE)
+SIGNIN: Final = Limit("RATE_LIMIT_SIGNIN", Per.CLIENT_ADDRESS)
 
 
 def limit_for(method: str, route_path: str) -> Limit:
@@ -88,7 +90,7 @@ class RateLimiter:
         self.enabled = settings.RATE_LIMITS_ENABLED
         self._items = {
             limit.name: parse_limit(getattr(settings, limit.name))
-            for limit in (*ROUTE_LIMITS.values(), DEFAULT, TRACKING)
+            for limit in (*ROUTE_LIMITS.values(), DEFAULT, TRACKING, SIGNIN)
         }
         storage = RedisStorage(
             "async+redis://",

@@ -23,7 +23,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from redis.asyncio import Redis
 
-from scaisend.errors import AuthenticationError, BadRequestError, NotFoundError
+from scaisend.errors import AuthenticationError, BadRequestError, NotFoundError, ProviderUnavailableError
 from scaisend.settings import Settings
 
 STATE_TTL = 600  # seconds a sign-in may take between /login and /callback
@@ -94,9 +94,9 @@ class OidcClient:
             response.raise_for_status()
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise AuthenticationError("Identity provider unavailable") from exc
+            raise ProviderUnavailableError() from exc
         if not isinstance(body, dict):
-            raise AuthenticationError("Identity provider unavailable")
+            raise ProviderUnavailableError()
         return body
 
     async def metadata(self) -> dict[str, Any]:
@@ -106,7 +106,7 @@ class OidcClient:
         if self._metadata is None or time.monotonic() - self._metadata_at > METADATA_TTL:
             found = await self._get_json(f"{self.issuer}/.well-known/openid-configuration")
             if str(found.get("issuer", "")).rstrip("/") != self.issuer:
-                raise AuthenticationError("Identity provider's discovery document names another issuer")
+                raise ProviderUnavailableError()  # a discovery document for another issuer is not this provider
             self._metadata, self._metadata_at = found, time.monotonic()
         return self._metadata
 
@@ -116,7 +116,7 @@ class OidcClient:
             try:
                 self._keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
             except (JoseError, ValueError, KeyError, TypeError) as exc:
-                raise AuthenticationError("Identity provider's keys are unreadable") from exc
+                raise ProviderUnavailableError() from exc
             self._keys_at = time.monotonic()
         return self._keys
 
@@ -173,7 +173,7 @@ class OidcClient:
             response = await self._post_form(str(meta["token_endpoint"]), form)
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise AuthenticationError("Identity provider unavailable") from exc
+            raise ProviderUnavailableError() from exc
         if response.status_code != 200 or not isinstance(body, dict):
             error = body.get("error", "invalid_request") if isinstance(body, dict) else "invalid_request"
             description = body.get("error_description", "") if isinstance(body, dict) else ""

@@ -1,5 +1,6 @@
 """Refresh tokens of signed-in users (spec §3.10, D53): ``rtk_…`` secrets of which only the SHA-256 is stored, each
-beside the identity provider's own refresh token (encrypted with ``SECRET_KEY``). A refresh replaces the token
+beside the identity provider's own refresh token (encrypted with ``SECRET_KEY``; earlier keys in
+``SECRET_KEY_PREVIOUS`` still decrypt). A refresh replaces the token
 (rotation); presenting a token that was already replaced or revoked revokes every token of its sign-in (its family),
 since one of the two holders is not the user."""
 
@@ -57,7 +58,7 @@ async def issue(
             family_id=family_id or new_id("fam"),
             user_id=user_id,
             tenant_id=tenant_id,
-            provider_refresh_token=encrypt(settings.SECRET_KEY, provider_refresh_token or "", _PURPOSE),
+            provider_refresh_token=encrypt(settings.secret_keys, provider_refresh_token or "", _PURPOSE),
             expires_at=now + settings.refresh_token_ttl,
         )
     )
@@ -85,7 +86,7 @@ async def take(session: AsyncSession, settings: Settings, secret: str, now: date
     row.revoked_at = now
     await session.flush()
     return Held(
-        row.user_id, row.tenant_id, row.family_id, decrypt(settings.SECRET_KEY, row.provider_refresh_token, _PURPOSE)
+        row.user_id, row.tenant_id, row.family_id, decrypt(settings.secret_keys, row.provider_refresh_token, _PURPOSE)
     )
 
 
@@ -96,4 +97,4 @@ async def revoke(session: AsyncSession, settings: Settings, secret: str, now: da
         return None
     await revoke_family(session, row.family_id, now)
     await session.flush()
-    return decrypt(settings.SECRET_KEY, row.provider_refresh_token, _PURPOSE) or None
+    return decrypt(settings.secret_keys, row.provider_refresh_token, _PURPOSE) or None

@@ -15,18 +15,30 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.rate_limits import SIGNIN
 from scaisend.auth import sessions
 from scaisend.auth.deps import _bearer
 from scaisend.auth.jwt import decode_jwt
 from scaisend.auth.oidc import OidcClient, ProviderError
 from scaisend.auth.signin import tenant_of, user_from_claims
-from scaisend.errors import AuthenticationError, TenantSuspendedError
+from scaisend.errors import AuthenticationError, RateLimitedError, TenantSuspendedError
 from scaisend.models import Tenant, User
 from scaisend.tenants.access import held_roles, role_permission_names
 from scaisend.tenants.partners import administered_partners
 from scaisend.tenants.service import resolve_tenant, resolve_user
 
+
+async def throttle(request: Request, resources: ResourcesDep) -> None:
+    """``RATE_LIMIT_SIGNIN`` per client address: these routes run before anyone is authenticated, and each login
+    keeps a pending sign-in in Redis."""
+    client = request.client.host if request.client else "unknown"
+    decision = await resources.rate_limiter.hit(SIGNIN, client)
+    if decision is not None and not decision.allowed:
+        raise RateLimitedError(decision.headers())
+
+
 router = APIRouter(prefix="/v3/auth", tags=["auth"])
+Throttled = [Depends(throttle)]
 
 
 class LoginRequest(BaseModel):
@@ -76,13 +88,13 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
-@router.post("/login")
+@router.post("/login", dependencies=Throttled)
 async def login(oidc: OidcDep, body: LoginRequest | None = None) -> dict[str, str]:
     url, state = await oidc.begin((body.email if body else None) or None)
     return {"authorization_url": url, "state": state}
 
 
-@router.post("/callback")
+@router.post("/callback", dependencies=Throttled)
 async def callback(
     body: CallbackRequest, oidc: OidcDep, session: SessionDep, resources: ResourcesDep
 ) -> dict[str, Any]:
@@ -111,7 +123,7 @@ def _refused() -> JSONResponse:
     return JSONResponse({"detail": sessions.INVALID}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
-@router.post("/refresh", response_model=None)
+@router.post("/refresh", response_model=None, dependencies=Throttled)
 async def refresh(
     body: RefreshRequest, oidc: OidcDep, session: SessionDep, resources: ResourcesDep
 ) -> dict[str, Any] | JSONResponse:
@@ -141,7 +153,7 @@ async def refresh(
     return {"access_token": tokens.access_token, "refresh_token": new, "expires_in": tokens.expires_in}
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=Throttled)
 async def logout(
     oidc: OidcDep, session: SessionDep, resources: ResourcesDep, body: LogoutRequest | None = None
 ) -> dict[str, str]:

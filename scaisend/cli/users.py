@@ -1,4 +1,4 @@
-"""``scaisend users create|list|show|grant|revoke`` and ``scaisend roles list|create`` (spec §4.4, D51): users of a tenant
+"""``scaisend users create|list|show|grant|revoke|remove`` and ``scaisend roles list|create`` (spec §4.4, D51): users of a tenant
 and their roles from the command line. ``show`` prints every role held (directly or through a group) and the
 effective permissions."""
 
@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     show.add_argument("--tenant", required=True)
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=_show)
+    remove = actions.add_parser(
+        "remove", help="take a user out of a tenant (roles, memberships, sign-ins); deleted when nowhere else"
+    )
+    remove.add_argument("user", metavar="USER")
+    remove.add_argument("--tenant", required=True)
+    remove.set_defaults(func=_remove)
     for name, func, text in (("grant", _grant, "give a user a role"), ("revoke", _revoke, "take a role away")):
         action = actions.add_parser(name, help=text)
         action.add_argument("user", metavar="USER")
@@ -135,6 +141,17 @@ def _change(args: argparse.Namespace, grant: bool) -> None:
 
     run_in_session(settings, work)
     print(f"{args.user}: {'granted' if grant else 'revoked'} {args.role} in {args.tenant}")
+
+
+def _remove(args: argparse.Namespace) -> None:
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> bool:
+        tenant = await find_tenant(session, args.tenant)
+        return await users.remove_from_tenant(session, await users.get_user(session, tenant.id, args.user), tenant.id)
+
+    deleted = run_in_session(settings, work)
+    print(f"{args.user}: {'deleted' if deleted else 'removed from'} {args.tenant}")
 
 
 def _grant(args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlparse
@@ -206,3 +207,41 @@ class TestRefreshAndLogout:
 async def test_sign_in_not_configured_is_404(client: httpx.AsyncClient) -> None:
     response = await client.post("/v3/auth/login", json={})
     assert (response.status_code, response.json()) == (404, {"detail": "Sign-in is not configured (OIDC_ISSUER)"})
+
+
+async def test_provider_down_is_502(database: Settings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    application = create_app(database.model_copy(update={"OIDC_ISSUER": f"http://127.0.0.1:{port}"}))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c:
+            response = await c.post("/v3/auth/login", json={})
+    finally:
+        await application.state.resources.aclose()
+    assert (response.status_code, response.json()) == (502, {"detail": "Identity provider unavailable"})
+
+
+async def test_sign_in_routes_are_rate_limited_per_client_address(
+    database: Settings, oidc_provider: OidcProvider
+) -> None:
+    settings = database.model_copy(
+        update={
+            "OIDC_ISSUER": oidc_provider.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_REDIRECT_URI": REDIRECT_URI,
+            "RATE_LIMIT_SIGNIN": "3 per 1 minute",
+            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}signin-{uuid.uuid4().hex[:6]}:",
+        }
+    )
+    application = create_app(settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c:
+            codes = [(await c.post("/v3/auth/login", json={})).status_code for _ in range(3)]
+            refused = await c.post("/v3/auth/refresh", json={"refresh_token": "rtk_x"})
+    finally:
+        await application.state.resources.aclose()
+    assert codes == [200, 200, 200]
+    assert (refused.status_code, refused.json()) == (429, {"detail": "Rate limit exceeded"})
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["X-RateLimit-Limit"] == "3"

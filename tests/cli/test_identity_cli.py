@@ -131,6 +131,11 @@ class TestUsersAndRoles:
         assert "admin.users" not in (await jwt_client.get("/v3/scopes", headers=token)).json()["scopes"]
         listed = json.loads(await aok(database, "users", "list", "--tenant", tenant, "--json"))
         assert [(u["email"], u["roles"]) for u in listed] == [(email, ["developer (direct)"])]
+        assert (
+            last_line(await aok(database, "users", "remove", user, "--tenant", tenant)) == f"{user}: deleted {tenant}"
+        )
+        assert json.loads(await aok(database, "users", "list", "--tenant", tenant, "--json")) == []
+        assert (await jwt_client.get("/v3/scopes", headers=token)).status_code == 401
         roles = json.loads(await aok(database, "roles", "list", "--tenant", tenant, "--json"))
         assert [r["name"] for r in roles] == ["admin", "developer", "viewer"]
         assert "stats.read" in roles[2]["permissions"]
