@@ -2,8 +2,9 @@
 left alone for a while, so it stops holding delivery slots that other destinations need.
 
 A connection failure (refused, timed out, greeting or EHLO refused) or a transaction in which every recipient was
-deferred (a 421 to everything, a server that hangs after DATA) counts as a failure; anything else (a delivery, a
-bounce) closes the breaker. After :data:`THRESHOLD` failures in a row the breaker opens: for :data:`OPEN_FOR` the
+deferred for a reason about the host (a ``421``, or a ``4.4.x`` network status such as a server that hangs or drops
+the connection after DATA) counts as a failure; anything else (a delivery, a bounce, a mailbox-level deferral such as
+greylisting or ``450 4.2.1 mailbox busy``, which a healthy host gives one recipient at a time) closes the breaker. After :data:`THRESHOLD` failures in a row the breaker opens: for :data:`OPEN_FOR` the
 host is not tried and its recipients are deferred at once with ``451 4.4.1`` (retried per D10). Then one delivery
 is let through as a probe; its outcome closes the breaker or opens it again. While a host has failures and all its
 pooled connections are busy, further deliveries to it are deferred instead of queueing for a connection
@@ -58,8 +59,9 @@ class CircuitBreakers:
         return pool_full and state is not None and state.failures > 0
 
     def record(self, host: str, results: list[DeliveryResult]) -> None:
-        """Count a transaction: a failure when every recipient was deferred, else a success."""
-        if results and all(r.outcome is Outcome.DEFERRED for r in results):
+        """Count a transaction: a failure when every recipient was deferred for a reason about the host, else a
+        success."""
+        if results and all(_host_deferral(r) for r in results):
             self.failed(host)
         else:
             self.succeeded(host)
@@ -84,3 +86,11 @@ class CircuitBreakers:
 
     def open_text(self, host: str) -> str:
         return f"MX host {host} keeps failing; not tried for {self.open_for.total_seconds():.0f}s (circuit open)"
+
+
+def _host_deferral(result: DeliveryResult) -> bool:
+    """A deferral that says the host is unwell rather than one mailbox: ``421`` (service not available) or an
+    enhanced status of class 4.4 (network and routing: timeouts, lost connections)."""
+    if result.outcome is not Outcome.DEFERRED:
+        return False
+    return result.code == 421 or (result.enhanced_status or "").startswith("4.4.")

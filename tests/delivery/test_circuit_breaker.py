@@ -98,3 +98,17 @@ class TestHangingHost:
             assert time.monotonic() - started < 4.0  # none of them waited for the hanging host (5 s each)
             assert [status for status, _ in results] == ["rendered"] * 5 + ["delivered"]
             assert all("keeps failing" in reason for _, reason in results[:5])
+
+
+class TestMailboxDeferrals:
+    async def test_greylisting_and_busy_mailboxes_never_open_it(self, world: DeliveryWorld, mx: ScriptableMX) -> None:
+        """Recipients deferred one by one (greylisting, a full or busy mailbox) say nothing about the host: with one
+        transaction per recipient (D41) they used to open the breaker and defer every other recipient there."""
+        for reply in ("450 4.2.1 Mailbox busy, try later", "451 4.7.1 Greylisted, try again later") * THRESHOLD:
+            to = bad()
+            mx.script(to, reply)
+            assert await deliver(world, to) == ("rendered", reply)
+
+        after = bad()
+        assert (await deliver(world, after))[0] == "delivered"
+        assert mx.attempts(after) == 1

@@ -10,10 +10,8 @@ import asyncio
 import json
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,19 +21,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scaisend.auth.scopes import SCOPE_NAMES
 from scaisend.db.session import unit_of_work
 from scaisend.events.types import EventType
 from scaisend.models import STAT_METRICS, EmailEvent, Message
 from scaisend.stats.counters import metrics_for
 from scaisend.webhooks.signing import verify_signature
-from tests.factories.delivery import Sender, make_sender
-from tests.factories.tenants import TenantKey, make_key
+from tests.factories.delivery import Sender
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
-from tests.harness.stack import Stack, start_stack
-from tests.harness.webhook_receiver import WebhookReceiver
+from tests.harness.stack_world import World, stack_world
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -49,47 +44,18 @@ def address(kind: str, i: int) -> str:
     return f"{kind}{i}@{DOMAIN}"
 
 
-@dataclass
-class World:
-    stack: Stack
-    mx: ScriptableMX
-    sender: Sender
-    key: TenantKey
-    receiver: WebhookReceiver
-
-
 @pytest.fixture
 async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path) -> AsyncIterator[World]:
-    mx = ScriptableMX()
-    await mx.start()
-    for i in range(MIX["hard"]):
-        mx.script(address("hard", i), "550 5.1.1 User unknown")
-    for i in range(MIX["block"]):
-        mx.script(address("block", i), "554 5.7.1 Message rejected due to content")
-    for i in range(MIX["slow"]):
-        mx.script(address("slow", i), "450 4.2.1 Mailbox busy, try later", "250 2.0.0 OK")
-    dns_server.add_mx(DOMAIN, f"mx.{DOMAIN}", ip="127.0.0.1")
-    database, maker = own_database.settings, own_database.maker
-    sender = await make_sender(maker, database)
-    sender.publish(dns_server)
-    key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
-    settings = database.model_copy(
-        update={
-            "DNS_NAMESERVERS": dns_server.nameserver_setting,
-            "SMTP_PORT": mx.port,
-            "SMTP_RETRY_SCHEDULE": "1s",
-            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}ev{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    receiver = WebhookReceiver().start()
-    stack = await asyncio.to_thread(start_stack, settings, tmp_path)
-    try:
-        yield World(stack, mx, sender, key, receiver)
-    finally:
-        await asyncio.to_thread(stack.stop)
-        receiver.stop()
-        await mx.stop()
-        dns_server.remove(DOMAIN)
+    def script(mx: ScriptableMX) -> None:
+        for i in range(MIX["hard"]):
+            mx.script(address("hard", i), "550 5.1.1 User unknown")
+        for i in range(MIX["block"]):
+            mx.script(address("block", i), "554 5.7.1 Message rejected due to content")
+        for i in range(MIX["slow"]):
+            mx.script(address("slow", i), "450 4.2.1 Mailbox busy, try later", "250 2.0.0 OK")
+
+    async with stack_world(own_database, dns_server, tmp_path, DOMAIN, script) as running:
+        yield running
 
 
 async def eventually(check: object, timeout: float, what: str) -> None:

@@ -11,7 +11,6 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from scaisend.auth.scopes import SCOPE_NAMES
 from scaisend.db.session import unit_of_work
 from scaisend.logs import trace_id_of
 from scaisend.models import Message
-from tests.factories.delivery import Sender, make_sender
-from tests.factories.tenants import TenantKey, make_key
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.json_logs import parse_lines
 from tests.harness.mx import ScriptableMX
-from tests.harness.stack import Stack, start_stack
-from tests.harness.webhook_receiver import WebhookReceiver
+from tests.harness.stack import Stack
+from tests.harness.stack_world import World, stack_world
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -42,43 +38,14 @@ OK, SLOW, HARD = f"ok@{DOMAIN}", f"slow@{DOMAIN}", f"hard@{DOMAIN}"
 FOLLOWED = ("api", "worker", "smtp")
 
 
-@dataclass
-class World:
-    stack: Stack
-    mx: ScriptableMX
-    sender: Sender
-    key: TenantKey
-    receiver: WebhookReceiver
-
-
 @pytest.fixture
 async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path) -> AsyncIterator[World]:
-    mx = ScriptableMX()
-    await mx.start()
-    mx.script(SLOW, "451 4.7.1 Greylisted, try again later", "250 2.0.0 OK")
-    mx.script(HARD, "550 5.1.1 User unknown")
-    dns_server.add_mx(DOMAIN, f"mx.{DOMAIN}", ip="127.0.0.1")
-    database, maker = own_database.settings, own_database.maker
-    sender = await make_sender(maker, database)
-    sender.publish(dns_server)
-    key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
-    settings = database.model_copy(
-        update={
-            "DNS_NAMESERVERS": dns_server.nameserver_setting,
-            "SMTP_PORT": mx.port,
-            "SMTP_RETRY_SCHEDULE": "1s",
-            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}rc{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    receiver = WebhookReceiver().start()
-    stack = await asyncio.to_thread(start_stack, settings, tmp_path)
-    try:
-        yield World(stack, mx, sender, key, receiver)
-    finally:
-        await asyncio.to_thread(stack.stop)
-        receiver.stop()
-        await mx.stop()
-        dns_server.remove(DOMAIN)
+    def script(mx: ScriptableMX) -> None:
+        mx.script(SLOW, "451 4.7.1 Greylisted, try again later", "250 2.0.0 OK")
+        mx.script(HARD, "550 5.1.1 User unknown")
+
+    async with stack_world(own_database, dns_server, tmp_path, DOMAIN, script) as running:
+        yield running
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str, stack: Stack) -> None:
