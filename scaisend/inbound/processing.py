@@ -217,9 +217,14 @@ async def handle_inbound(
     sources = [*envelope_recipients, *(arf.return_paths if arf is not None else [])]
     original = arf.original if arf is not None else dsn.original if dsn is not None else None
     signer = ReturnPathSigner.from_settings(settings)
+    tokens = [
+        verified
+        for token in (arf.unsubscribe_tokens if arf is not None else [])
+        if (verified := verify_token(settings.SECRET_KEY, token, kind=TokenKind.UNSUBSCRIBE)) is not None
+    ]
     outcome = InboundOutcome.PARSED
     async with unit_of_work(maker) as session:
-        match = await match_report(session, signer, sources, original, settings.BOUNCE_DOMAIN)
+        match = await match_report(session, signer, sources, original, settings.BOUNCE_DOMAIN, tokens)
         if match is None:
             outcome = InboundOutcome.UNMATCHED
         elif match.proof is not Proof.SIGNED:
