@@ -195,8 +195,7 @@ def deployment(w: Workload) -> dict[str, Any]:
     if w.waits_for_schema:
         wait = ["python", "-m", "deploy.wait_for_schema", "--timeout", str(SCHEMA_WAIT_SECONDS)]
         pod_spec["initContainers"] = [_container("wait-for-schema", wait, SCHEMA_WAIT_RESOURCES, [])]
-    if w.process is SMTP:
-        pod_spec["terminationGracePeriodSeconds"] = 60  # let open SMTP conversations finish
+    pod_spec["terminationGracePeriodSeconds"] = env.shutdown_grace_seconds()  # SHUTDOWN_GRACE_SECONDS
     if w.process is not EXPORTER:
         pod_spec["topologySpreadConstraints"] = [
             {
@@ -360,6 +359,88 @@ def _workload_documents(w: Workload) -> list[dict[str, Any]]:
     return documents
 
 
+# --- network policies (issue 9 finding 8; D49) ------------------------------------------------------------------
+# Everything in the namespace is denied in and out, then each component gets what it needs. MySQL and Redis live
+# outside the bundle (any address, their port only), and so may the S3 image store and the JWKS issuer (HTTPS to any
+# address). Plain HTTP (webhooks) and SMTP go to public addresses only: a private, link-local or metadata address
+# (169.254.169.254 answers on port 80) stays unreachable even if an application-level guard is bypassed.
+MYSQL_PORT: Final = 3306
+REDIS_PORT: Final = 6379
+PRIVATE_V4: Final = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "127.0.0.0/8")
+PRIVATE_V6: Final = ("fc00::/7", "fe80::/10", "::1/128", "64:ff9b::/96")
+
+
+def _ports(*numbers: int, protocol: str = "TCP") -> list[dict[str, Any]]:
+    return [{"protocol": protocol, "port": n} for n in numbers]
+
+
+def _public_internet(*ports: int) -> dict[str, Any]:
+    return {
+        "to": [
+            {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_V4)}},
+            {"ipBlock": {"cidr": "::/0", "except": list(PRIVATE_V6)}},
+        ],
+        "ports": _ports(*ports),
+    }
+
+
+DNS_EGRESS: Final = {"ports": _ports(53, protocol="UDP") + _ports(53)}
+HTTPS_EGRESS: Final = {"ports": _ports(443)}
+STORE_EGRESS: Final = {"ports": _ports(MYSQL_PORT, REDIS_PORT)}
+# Prometheus runs in another namespace (kube-prometheus-stack): metrics ports are open to the cluster, not the world.
+IN_CLUSTER: Final[list[dict[str, Any]]] = [{"namespaceSelector": {}}]
+
+
+def _policy(
+    name: str, component: str | None, ingress: list[dict[str, Any]], egress: list[dict[str, Any]]
+) -> dict[str, Any]:
+    selector = {"matchLabels": selector_labels(component)} if component else {}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": metadata(name, component or "network"),
+        "spec": {"podSelector": selector, "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress},
+    }
+
+
+def network_policies() -> list[dict[str, Any]]:
+    """Default deny, then: the API takes HTTP from anywhere and calls JWKS/S3 on 443; the worker posts webhooks on
+    443 and to public port 80 (and reads S3); the SMTP service takes inbound SMTP and delivers to public port 25; the exporter only
+    reads the stores and DNS; every metrics port is reachable from inside the cluster."""
+    metrics = {process.name: process.port for process in (WORKER, SMTP, EXPORTER)}
+    return [
+        _policy("default-deny", None, [], []),
+        _policy(
+            "scaisend-api",
+            API.name,
+            [{"ports": _ports(API.port)}],
+            [DNS_EGRESS, STORE_EGRESS, HTTPS_EGRESS],
+        ),
+        _policy(
+            "scaisend-worker",
+            WORKER.name,
+            [{"from": IN_CLUSTER, "ports": _ports(metrics[WORKER.name])}],
+            [DNS_EGRESS, STORE_EGRESS, HTTPS_EGRESS, _public_internet(80)],
+        ),
+        _policy(
+            "scaisend-smtp",
+            SMTP.name,
+            [
+                {"ports": _ports(env.CONTAINER_INBOUND_SMTP_PORT)},
+                {"from": IN_CLUSTER, "ports": _ports(metrics[SMTP.name])},
+            ],
+            [DNS_EGRESS, STORE_EGRESS, _public_internet(25)],
+        ),
+        _policy(
+            "scaisend-exporter",
+            EXPORTER.name,
+            [{"from": IN_CLUSTER, "ports": _ports(metrics[EXPORTER.name])}],
+            [DNS_EGRESS, STORE_EGRESS],
+        ),
+        _policy("scaisend-migrate", "migrate", [], [DNS_EGRESS, {"ports": _ports(MYSQL_PORT)}]),
+    ]
+
+
 SECRET_TEMPLATE_FILE: Final = "secret.template.yaml"
 
 
@@ -377,6 +458,13 @@ def base_files() -> dict[str, str]:
         "migrate.yaml": yaml_text(migrate_job()),
         **{f"{w.process.name}.yaml": yaml_text(*_workload_documents(w)) for w in WORKLOADS},
         "monitoring.yaml": yaml_text(*service_monitors(), prometheus_rule()),
+        "network-policies.yaml": yaml_text(
+            *network_policies(),
+            notes=(
+                "Default deny, then what each component needs. A relay (SMTP_RELAY_HOST) on another port or MySQL/Redis",
+                "on other ports need an extra NetworkPolicy in your overlay (docs/deploy.md).",
+            ),
+        ),
         "alertmanager.yaml": yaml_text(
             alertmanager_secret(),
             notes=(

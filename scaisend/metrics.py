@@ -83,6 +83,8 @@ EXPORTER_COLLECTORS: Final = ("daily_stats", "redis_queues", "webhook_deliveries
 TARGET_KINDS: Final = ("ip", "domain")
 DNS_CHECKS: Final = ("dkim", "spf", "dmarc", "mx")
 UNMATCHED_ROUTE: Final = "unmatched"
+IDENTITY_EVENT_FAMILIES: Final = ("partner", "tenant", "user", "group", "group_membership", "unknown")
+IDENTITY_EVENT_OUTCOMES: Final = ("applied", "duplicate", "ignored", "rejected")
 WEBHOOK_RECENT_WINDOW_SECONDS: Final = 900
 
 # --- buckets --------------------------------------------------------------------------------------------------------
@@ -120,6 +122,14 @@ HTTP_REQUEST_DURATION_SPEC: Final = MetricSpec(
     API,
     ("route", "method"),
     buckets=HTTP_DURATION_BUCKETS,
+)
+IDENTITY_EVENTS_SPEC: Final = _spec(
+    "identity_events_total",
+    Kind.COUNTER,
+    "ScaiKey identity events received at /webhooks/scaikey, by event family and outcome (D54).",
+    API,
+    family=IDENTITY_EVENT_FAMILIES,
+    outcome=IDENTITY_EVENT_OUTCOMES,
 )
 
 # --- worker ---------------------------------------------------------------------------------------------------------
@@ -343,6 +353,7 @@ EXPORTER_SCRAPE_DURATION: Final = EXPORTER_SCRAPE_DURATION_SPEC.name
 CATALOGUE: Final[tuple[MetricSpec, ...]] = (
     HTTP_REQUESTS_SPEC,
     HTTP_REQUEST_DURATION_SPEC,
+    IDENTITY_EVENTS_SPEC,
     WORKER_JOBS_SPEC,
     WORKER_JOB_DURATION_SPEC,
     RENDER_ERRORS_SPEC,
@@ -392,6 +403,7 @@ def _histogram(spec: MetricSpec) -> Histogram:
 
 HTTP_REQUESTS: Final = _counter(HTTP_REQUESTS_SPEC)
 HTTP_REQUEST_DURATION: Final = _histogram(HTTP_REQUEST_DURATION_SPEC)
+IDENTITY_EVENTS: Final = _counter(IDENTITY_EVENTS_SPEC)
 WORKER_JOBS: Final = _counter(WORKER_JOBS_SPEC)
 WORKER_JOB_DURATION: Final = _histogram(WORKER_JOB_DURATION_SPEC)
 RENDER_ERRORS: Final = _counter(RENDER_ERRORS_SPEC)
@@ -412,6 +424,7 @@ INBOUND_UNVERIFIED: Final = _counter(INBOUND_UNVERIFIED_SPEC)
 _LABELLED: Final[dict[str, Counter | Histogram]] = {
     spec.name: obj
     for spec, obj in (
+        (IDENTITY_EVENTS_SPEC, IDENTITY_EVENTS),
         (WORKER_JOBS_SPEC, WORKER_JOBS),
         (WORKER_JOB_DURATION_SPEC, WORKER_JOB_DURATION),
         (WEBHOOK_DELIVERIES_SPEC, WEBHOOK_DELIVERIES),

@@ -3,13 +3,19 @@
 arq keeps each queue in a sorted set, so depth is ``ZCARD``; :func:`queue_depth` measures any key by its type
 (list ``LLEN``, sorted set ``ZCARD``, stream ``XLEN``; a missing key is 0), which is what ``scaisend queues`` and the
 exporter report.
+
+Jobs are serialized as JSON, never pickle (issue 9 finding 8; D49): with pickle, anyone able to write to Redis could
+make a worker run code. Every arq pool and worker is made here (:func:`create_arq_pool`, :func:`arq_view`,
+:func:`serialize_job` / :func:`deserialize_job` for ``Worker``), so no process enqueues or reads a job another way.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
 
 EMAIL_PROCESS = "email:process"
@@ -48,6 +54,30 @@ class Queues:
 
 def redis_settings(url: str) -> RedisSettings:
     return RedisSettings.from_dsn(url)
+
+
+def serialize_job(data: dict[str, Any]) -> bytes:
+    """A job or its result as JSON; a value JSON cannot hold (an exception in a result) is kept as its text."""
+    return json.dumps(data, separators=(",", ":"), default=str).encode()
+
+
+def deserialize_job(raw: bytes) -> dict[str, Any]:
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("an arq job must be a JSON object")
+    return data
+
+
+async def create_arq_pool(url: str) -> ArqRedis:
+    """An arq pool on ``url`` that writes and reads jobs as JSON."""
+    return await create_pool(redis_settings(url), job_serializer=serialize_job, job_deserializer=deserialize_job)
+
+
+def arq_view(redis: Redis) -> ArqRedis:
+    """An arq view of a plain Redis client sharing its connection pool, writing and reading jobs as JSON."""
+    if isinstance(redis, ArqRedis):
+        return redis
+    return ArqRedis(pool_or_conn=redis.connection_pool, job_serializer=serialize_job, job_deserializer=deserialize_job)
 
 
 async def key_depth(redis: Redis, key: str) -> int:

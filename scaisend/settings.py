@@ -11,8 +11,11 @@ import ipaddress
 from datetime import timedelta
 from typing import Literal
 
+import limits
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HANDBACK_SECONDS = 5  # of SHUTDOWN_GRACE_SECONDS, kept for handing unfinished jobs back and closing connections
 
 
 class SettingsError(RuntimeError):
@@ -50,6 +53,15 @@ class Settings(BaseSettings):
     DATABASE_STATEMENT_TIMEOUT_MS: int = Field(
         2000, ge=100, description="Exporter's per-statement timeout on MySQL, so a slow database never hangs a scrape"
     )
+    DATABASE_CONNECT_TIMEOUT: int = Field(
+        5, ge=1, le=300, description="Seconds a new database connection may take before the attempt fails (MySQL)"
+    )
+    DATABASE_POOL_TIMEOUT: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Seconds a request or job waits for a free pooled connection before failing (the API: 503)",
+    )
     REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues, caches and rate-limit counters")
     REDIS_QUEUE_PREFIX: str = Field("", description="Prefix put before every queue key (email:process, ...)")
 
@@ -57,11 +69,33 @@ class Settings(BaseSettings):
     SECRET_KEY: str = Field(
         "change-me-in-production-please-32+chars",
         min_length=16,
-        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens",
+        description="Encrypts DKIM private keys and webhook secrets at rest and signs tracking tokens; outside "
+        "development at least 32 characters and no placeholder (openssl rand -hex 32)",
+    )
+    SECRET_KEY_PREVIOUS: str = Field(
+        "",
+        description="Comma-separated earlier SECRET_KEYs kept during a rotation: they still verify tokens and decrypt, "
+        "never sign or encrypt",
     )
     SCAIKEY_JWKS_URL: str = Field("", description="JWKS URL for RS256/ES256 JWTs; empty disables JWT auth (D1)")
-    JWT_AUDIENCE: str = Field("", description="Expected JWT 'aud' claim; empty skips the audience check")
-    JWT_ISSUER: str = Field("", description="Expected JWT 'iss' claim; empty skips the issuer check")
+    JWT_AUDIENCE: str = Field(
+        "", description="Expected JWT 'aud' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
+    JWT_ISSUER: str = Field(
+        "", description="Expected JWT 'iss' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
+    OIDC_ISSUER: str = Field(
+        "", description="Sign-in (/v3/auth/*): your OIDC provider's issuer URL (discovery document); empty disables it"
+    )
+    OIDC_CLIENT_ID: str = Field("", description="Sign-in: ScaiSend's client id at the OIDC provider")
+    OIDC_CLIENT_SECRET: str = Field("", description="Sign-in: the client secret (empty for a public client: PKCE only)")
+    OIDC_REDIRECT_URI: str = Field("", description="Sign-in: your app's callback URL, registered at the provider")
+    OIDC_SCOPES: str = Field("openid email profile offline_access", description="Sign-in: scopes asked of the provider")
+    OIDC_TENANT_CLAIM: str = Field("tenant_id", description="Sign-in: the ID token claim naming the user's tenant")
+    REFRESH_TOKEN_TTL: str = Field("30d", description="Sign-in: lifetime of an rtk_ refresh token (30s, 5m, 2h, 30d)")
+    SCAIKEY_WEBHOOK_SECRET: str = Field(
+        "", description="HMAC secret of identity events at POST /webhooks/scaikey; empty disables the route (D54)"
+    )
 
     # --- HTTP API ------------------------------------------------------------------------------------------------
     API_HOST: str = Field("127.0.0.1", description="Address the API binds to")
@@ -75,11 +109,39 @@ class Settings(BaseSettings):
         "", description="Directory for prometheus-client multiprocess files when API_WORKERS > 1"
     )
 
+    # --- abuse limits (spec §3.2; issue 9 finding 3; D46, D47) ------------------------------------------------------
+    RATE_LIMITS_ENABLED: bool = Field(True, description="Enforce the RATE_LIMIT_* limits (429 above them)")
+    RATE_LIMIT_MAIL_SEND: str = Field("10000/second", description="POST /v3/mail/send, per tenant")
+    RATE_LIMIT_WEBHOOKS_CREATE: str = Field("10/minute", description="POST /v3/user/webhooks, per tenant")
+    RATE_LIMIT_API_KEYS_CREATE: str = Field("10/minute", description="POST /v3/api_keys, per tenant")
+    RATE_LIMIT_MESSAGES_LIST: str = Field("100/second", description="GET /v3/messages, per credential")
+    RATE_LIMIT_DEFAULT: str = Field("1000/second", description="Every other authenticated route, per credential")
+    RATE_LIMIT_TRACKING: str = Field(
+        "60/minute",
+        description="Public /t/* hits per client address and message; above it opens and clicks are not recorded "
+        "and the unsubscribe page answers 429",
+    )
+    MAX_API_KEYS_PER_TENANT: int = Field(100, ge=1, description="Unrevoked API keys a tenant may hold (403 above)")
+    MAX_WEBHOOKS_PER_TENANT: int = Field(20, ge=1, description="Webhook endpoints a tenant may hold (403 above)")
+    MAX_SENDER_DOMAINS_PER_TENANT: int = Field(
+        100, ge=1, description="Sender domains a tenant may add through the API (403 above)"
+    )
+
     # --- processes and ports (D17) -------------------------------------------------------------------------------
     WORKER_METRICS_PORT: int = Field(9101, ge=1, le=65535, description="Worker's /metrics port")
     SMTP_METRICS_PORT: int = Field(9102, ge=1, le=65535, description="SMTP service's /metrics port")
     EXPORTER_PORT: int = Field(9103, ge=1, le=65535, description="Exporter's /metrics port")
     METRICS_HOST: str = Field("127.0.0.1", description="Address the worker, SMTP and exporter metrics ports bind to")
+
+    SHUTDOWN_GRACE_SECONDS: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description=(
+            "Seconds a process has after SIGTERM: running jobs and requests may finish until 5 s before, then are "
+            "handed back; the bundle's terminationGracePeriodSeconds and TimeoutStopSec equal it"
+        ),
+    )
 
     # --- outbound SMTP (D10-D14) ---------------------------------------------------------------------------------
     SMTP_HOSTNAME: str = Field("localhost", description="Name sent in EHLO and used in Message-ID")
@@ -198,17 +260,42 @@ class Settings(BaseSettings):
             parse_duration(part)
         return value
 
-    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL")
+    @field_validator(
+        "SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL", "REFRESH_TOKEN_TTL"
+    )
     @classmethod
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
         return value
 
     @model_validator(mode="after")
+    def _check_jwt_claims(self) -> Settings:
+        """With JWTs accepted, a token minted for another application (audience) or by another issuer must not pass
+        (issue 9 finding 5); development may leave them empty."""
+        if self.SCAIKEY_JWKS_URL and self.ENVIRONMENT != "development":
+            missing = [name for name in ("JWT_AUDIENCE", "JWT_ISSUER") if not getattr(self, name)]
+            if missing:
+                raise ValueError(f"{' and '.join(missing)} must be set when SCAIKEY_JWKS_URL is set")
+        return self
+
+    @model_validator(mode="after")
     def _check_image_store(self) -> Settings:
         if self.IMAGE_STORE == "s3" and not self.IMAGE_S3_BUCKET:
             raise ValueError("IMAGE_S3_BUCKET is required when IMAGE_STORE=s3")
         return self
+
+    @field_validator(
+        "RATE_LIMIT_MAIL_SEND",
+        "RATE_LIMIT_WEBHOOKS_CREATE",
+        "RATE_LIMIT_API_KEYS_CREATE",
+        "RATE_LIMIT_MESSAGES_LIST",
+        "RATE_LIMIT_DEFAULT",
+        "RATE_LIMIT_TRACKING",
+    )
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        limits.parse(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
 
     @field_validator("REPUTATION_SENDING_IPS")
     @classmethod
@@ -259,6 +346,12 @@ class Settings(BaseSettings):
         return parse_duration(self.WEBHOOK_TIMEOUT).total_seconds()
 
     @property
+    def shutdown_drain_seconds(self) -> float:
+        """How long after SIGTERM running jobs and requests may finish: the grace less :data:`HANDBACK_SECONDS` to
+        hand the rest back and close."""
+        return float(max(1, self.SHUTDOWN_GRACE_SECONDS - HANDBACK_SECONDS))
+
+    @property
     def fbl_address(self) -> str:
         return self.FBL_ADDRESS or f"fbl@{self.BOUNCE_DOMAIN}"
 
@@ -274,8 +367,51 @@ class Settings(BaseSettings):
         return result
 
     @property
+    def refresh_token_ttl(self) -> timedelta:
+        return parse_duration(self.REFRESH_TOKEN_TTL)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """``SECRET_KEY`` first (it signs and encrypts), then the ``SECRET_KEY_PREVIOUS`` keys (verify/decrypt)."""
+        previous = (key.strip() for key in self.SECRET_KEY_PREVIOUS.split(","))
+        return (self.SECRET_KEY, *(key for key in previous if key))
+
+
+# Outside development a secret must not be guessable (issue 9 finding 4): anyone knowing it forges tracking and
+# unsubscribe tokens and decrypts DKIM keys and webhook secrets.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 8
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "placeholder", "replace-me", "replace_me", "your-secret")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a production secret (a default, a placeholder, short or repetitive), or ``None``."""
+    if key == Settings.model_fields["SECRET_KEY"].default or any(w in key.lower() for w in _PLACEHOLDER_WORDS):
+        return "is a default or placeholder value"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return f"has fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} distinct characters"
+    return None
+
+
+def require_secret_keys(settings: Settings) -> None:
+    """Refuse to start outside development on a guessable ``SECRET_KEY`` or ``SECRET_KEY_PREVIOUS`` entry: raise
+    :class:`SettingsError` naming the setting. Development (``scaisend dev``) makes its own random key."""
+    if settings.ENVIRONMENT == "development":
+        return
+    for index, key in enumerate(settings.secret_keys):
+        problem = secret_key_problem(key)
+        if problem is not None:
+            name = "SECRET_KEY" if index == 0 else f"SECRET_KEY_PREVIOUS (entry {index})"
+            raise SettingsError(
+                f"{name} {problem}; refusing to start with ENVIRONMENT={settings.ENVIRONMENT}. "
+                "Set it to a random value, e.g. `openssl rand -hex 32` (ENVIRONMENT=development allows any key)"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -6,15 +6,30 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.rate_limits import Per, limit_for
 from scaisend.auth.api_keys import INVALID_API_KEY, authenticate_api_key
 from scaisend.auth.jwt import decode_jwt
 from scaisend.auth.principal import Principal
-from scaisend.errors import AuthenticationError, MissingScopeError, TenantSuspendedError
+from scaisend.errors import (
+    AuthenticationError,
+    ForbiddenError,
+    MissingScopeError,
+    RateLimitedError,
+    TenantSuspendedError,
+)
 from scaisend.logs import tenant_id_var
+from scaisend.tenants.access import held_roles
 from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user, user_permissions
+
+
+async def has_role(session: AsyncSession, user_id: str, tenant_id: str) -> bool:
+    """True when the user holds at least one role in the tenant, directly or through a group mapping (a JWT naming
+    another tenant is refused)."""
+    return bool(await held_roles(session, user_id, tenant_id))
 
 
 def _bearer(request: Request) -> str:
@@ -27,7 +42,26 @@ def _bearer(request: Request) -> str:
     return credential.strip()
 
 
-async def get_principal(request: Request, resources: ResourcesDep, session: SessionDep) -> Principal:
+async def _rate_limit(request: Request, response: Response, resources: ResourcesDep, principal: Principal) -> None:
+    """Spec §3.2: count the request against its route's limit (per tenant or per credential); 429 above it. The
+    X-RateLimit-* headers go on every authenticated response."""
+    route = request.scope.get("route")
+    limit = limit_for(request.method, getattr(route, "path", request.url.path))
+    if limit.per is Per.TENANT:
+        identity: tuple[str, ...] = (principal.tenant_id,)
+    else:
+        identity = (principal.tenant_id, principal.api_key_id or f"user:{principal.user_id}")
+    decision = await resources.rate_limiter.hit(limit, *identity)
+    if decision is None:
+        return
+    if not decision.allowed:
+        raise RateLimitedError(decision.headers())
+    response.headers.update(decision.headers())
+
+
+async def get_principal(
+    request: Request, response: Response, resources: ResourcesDep, session: SessionDep
+) -> Principal:
     credential = _bearer(request)
     now = resources.clock.now()
     if credential.startswith("sg_"):
@@ -51,6 +85,8 @@ async def get_principal(request: Request, resources: ResourcesDep, session: Sess
         if user is None:
             raise AuthenticationError("Unknown user")
         tenant = found
+        if not await has_role(session, user.id, tenant.id):
+            raise ForbiddenError("User has no role in this tenant")
         scopes = await user_permissions(session, user.id, tenant.id)
         principal = Principal(tenant_id=tenant.id, scopes=scopes, kind="jwt", user_id=user.id)
     else:
@@ -58,8 +94,21 @@ async def get_principal(request: Request, resources: ResourcesDep, session: Sess
     if tenant.suspended:
         raise TenantSuspendedError()
     tenant_id_var.set(tenant.id)
+    await _rate_limit(request, response, resources, principal)
     request.state.principal = principal
     return principal
+
+
+def require_any(*scopes: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that authenticates and demands one of ``scopes``; the 403 names the first."""
+
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not any(principal.has(scope) for scope in scopes):
+            raise MissingScopeError(scopes[0])
+        return principal
+
+    dependency.__name__ = "require_any_" + "_".join(s.replace(".", "_") for s in scopes)
+    return dependency
 
 
 def require(scope: str) -> Callable[..., Awaitable[Principal]]:
@@ -78,6 +127,8 @@ AnyPrincipal = Annotated[Principal, Depends(get_principal)]
 MailSend = Annotated[Principal, Depends(require("mail.send"))]
 MailSchedule = Annotated[Principal, Depends(require("mail.schedule"))]
 MailCancel = Annotated[Principal, Depends(require("mail.cancel"))]
+# D48 (supersedes D4's first form): reading messages needs one of the mail scopes; a key without scopes reads nothing.
+MessagesRead = Annotated[Principal, Depends(require_any("mail.send", "mail.schedule", "mail.cancel"))]
 TemplatesRead = Annotated[Principal, Depends(require("templates.read"))]
 TemplatesWrite = Annotated[Principal, Depends(require("templates.write"))]
 TemplatesDelete = Annotated[Principal, Depends(require("templates.delete"))]

@@ -12,6 +12,7 @@ from scaisend.auth.deps import AdminApiKeys, AnyPrincipal
 from scaisend.auth.principal import Principal
 from scaisend.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut, ApiKeyUpdate, ScopeList
 from scaisend.errors import BadRequestError, ForbiddenError
+from scaisend.tenants import quotas
 
 router = APIRouter(tags=["api_keys"])
 
@@ -40,6 +41,7 @@ async def create_api_key(
     body: ApiKeyCreate, principal: AdminApiKeys, session: SessionDep, resources: ResourcesDep
 ) -> ApiKeyCreated:
     _check_grantable(principal, body.scopes)
+    await quotas.require_api_key_room(session, resources.settings, principal.tenant_id)
     expires_at = body.expires_at
     if expires_at is not None:
         expires_at = expires_at.replace(tzinfo=UTC) if expires_at.tzinfo is None else expires_at.astimezone(UTC)
@@ -85,6 +87,10 @@ async def rotate_api_key(key_id: str, principal: AdminApiKeys, session: SessionD
     row = await api_key_service.get_api_key(session, principal.tenant_id, key_id)
     if row.revoked_at is not None:
         raise BadRequestError("Cannot rotate a revoked API key")
+    # a new secret of a key is that key's power: only a caller holding all its scopes may receive it
+    excess = sorted(set(row.scopes) - principal.scopes)
+    if excess:
+        raise ForbiddenError(f"Cannot rotate a key with scopes you do not hold: {', '.join(excess)}")
     secret = await api_key_service.rotate_api_key(session, row)
     return ApiKeyCreated(
         id=row.id,

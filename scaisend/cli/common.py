@@ -16,29 +16,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend import dev_env
 from scaisend.db.session import create_engine, session_maker, unit_of_work
-from scaisend.settings import Settings, SettingsError, load_settings
+from scaisend.settings import Settings, SettingsError, load_settings, require_secret_keys
 
 T = TypeVar("T")
 
 
 def settings_or_exit() -> Settings:
+    """The settings every command runs with; exits 2 naming a bad setting or a guessable ``SECRET_KEY``."""
     try:
-        settings = load_settings()
-        if dev_env.connection_configured(settings):
-            return settings
-        found = dev_env.running_stack(Path.cwd())
-        if found is None:
-            return settings
-        path, values = found
-        print(
-            f"scaisend: using the scaisend dev stack running here ({path}); "
-            "set DATABASE_URL and REDIS_URL to use another database and Redis",
-            file=sys.stderr,
-        )
-        return load_settings(**values)
+        settings = _settings()
+        require_secret_keys(settings)
+        return settings
     except SettingsError as exc:
         print(f"scaisend: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    if dev_env.connection_configured(settings):
+        return settings
+    found = dev_env.running_stack(Path.cwd())
+    if found is None:
+        return settings
+    path, values = found
+    print(
+        f"scaisend: using the scaisend dev stack running here ({path}); "
+        "set DATABASE_URL and REDIS_URL to use another database and Redis",
+        file=sys.stderr,
+    )
+    return load_settings(**values)
 
 
 def run_in_session(settings: Settings, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -61,3 +68,15 @@ def emit(obj: dict[str, Any], last_line: str, as_json: bool) -> None:
             if isinstance(value, str | int | bool) or value is None:
                 print(f"{key}: {value}", file=sys.stderr)
         print(last_line)
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
+    """Rows as aligned columns on stdout (``--json``: the rows as a JSON array)."""
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str, sort_keys=True))
+        return
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())

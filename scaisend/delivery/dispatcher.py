@@ -8,7 +8,8 @@ forms that translate to them; D42) are never connected to unless ``SMTP_ALLOW_PR
 failures (no address, refused, timeout, greeting or EHLO refused, TLS required but unavailable) move on to the next MX
 host, then the next address, up to :data:`MAX_HOSTS` hosts and :data:`MAX_ADDRESSES` addresses
 each. Once a transaction has started its replies are final for this attempt. When no host could be reached every
-recipient is deferred with the last failure.
+recipient is deferred with the last failure. A host whose circuit is open (:mod:`~scaisend.delivery.circuit_breaker`)
+is skipped like an unreachable one, without connecting.
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ async def deliver_to_domain(
         return _route_failure(route, recipients)
     last: ConnectFailure | None = None
     for host in route.hosts[:MAX_HOSTS]:
+        if rt.breakers.shed(host, rt.pool.full(host, route.port)):
+            last = ConnectFailure.local(
+                host, "error", "4.4.5", f"MX host {host} is failing and all its connections are busy"
+            )
+            continue
+        if not rt.breakers.allow(host):
+            last = ConnectFailure.local(host, "error", "4.4.1", rt.breakers.open_text(host))
+            continue
         found = await rt.mx.addresses(host)
         if not found:
             last = ConnectFailure.local(host, "error", "4.4.4", f"MX host {host} has no address record")
@@ -119,8 +128,11 @@ async def deliver_to_domain(
             continue
         async with rt.pool.connection(host, route.port, partial(_open, rt, host, addresses, route.port)) as conn:
             if isinstance(conn, ConnectFailure):
+                rt.breakers.failed(host)
                 last = conn
                 continue
-            return await _each_recipient(conn, recipients, return_path, data)
+            results = await _each_recipient(conn, recipients, return_path, data)
+        rt.breakers.record(host, results)
+        return results
     assert last is not None  # a Destination always has at least one host
     return last.results(recipients)

@@ -51,10 +51,10 @@ def public_key_b64(private_key_pem: bytes) -> str:
     return base64.b64encode(der).decode("ascii")
 
 
-def encrypt_private_key(secret_key: str, private_key_pem: bytes) -> str:
-    return crypto.encrypt(secret_key, private_key_pem.decode("ascii"), purpose=ENCRYPTION_PURPOSE)
+def encrypt_private_key(secret_keys: crypto.SecretKeys, private_key_pem: bytes) -> str:
+    return crypto.encrypt(secret_keys, private_key_pem.decode("ascii"), purpose=ENCRYPTION_PURPOSE)
 
 
-def decrypt_private_key(secret_key: str, ciphertext: str) -> bytes:
-    """The PEM bytes; raises :class:`scaisend.crypto.DecryptionError` under another ``SECRET_KEY``."""
-    return crypto.decrypt(secret_key, ciphertext, purpose=ENCRYPTION_PURPOSE).encode("ascii")
+def decrypt_private_key(secret_keys: crypto.SecretKeys, ciphertext: str) -> bytes:
+    """The PEM bytes; raises :class:`scaisend.crypto.DecryptionError` when none of the keys made it."""
+    return crypto.decrypt(secret_keys, ciphertext, purpose=ENCRYPTION_PURPOSE).encode("ascii")

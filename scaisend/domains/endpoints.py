@@ -22,6 +22,7 @@ from scaisend.domains.schemas import (
 from scaisend.models import SenderDomain
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
+from scaisend.tenants import quotas
 
 router = APIRouter(prefix="/api/admin/domains", tags=["domains"])
 
@@ -34,6 +35,7 @@ async def _out(session: AsyncSession, settings: Settings, row: SenderDomain) -> 
 async def create_domain(
     body: DomainCreate, principal: DomainsWrite, session: SessionDep, resources: ResourcesDep
 ) -> DomainEnvelope:
+    await quotas.require_domain_room(session, resources.settings, principal.tenant_id)
     row = await service.add_domain(
         session,
         resources.settings,

@@ -282,4 +282,4 @@ async def signing_key(session: AsyncSession, settings: Settings, domain_row: Sen
     )
     if key is None:
         raise DkimKeyMissingError(f"no DKIM key under selector {domain_row.active_selector} for {domain_row.domain}")
-    return key.selector, decrypt_private_key(settings.SECRET_KEY, key.private_key_encrypted)
+    return key.selector, decrypt_private_key(settings.secret_keys, key.private_key_encrypted)

@@ -32,6 +32,7 @@ from scaisend.inbound.dsn import DsnRecipient, DsnReport, parse_dsn
 from scaisend.inbound.matcher import Match, Proof, match_report
 from scaisend.inbound.plain_bounce import parse_plain_bounce
 from scaisend.inbound.quarantine import quarantine
+from scaisend.logs import bind
 from scaisend.models import MessageStatus
 from scaisend.settings import Settings
 from scaisend.suppressions.service import add_bounce, add_spam_report
@@ -148,13 +149,14 @@ async def _mailto_unsubscribe(
     """The ``mailto:`` half of ``List-Unsubscribe``: mail to ``unsubscribe@BOUNCE_DOMAIN`` whose subject is
     ``unsubscribe-<token>`` unsubscribes like the one-click POST does."""
     match = _MAILTO_SUBJECT_RE.search(subject)
-    token = verify_token(settings.SECRET_KEY, match.group(1), kind=TokenKind.UNSUBSCRIBE) if match else None
+    token = verify_token(settings.secret_keys, match.group(1), kind=TokenKind.UNSUBSCRIBE) if match else None
     if token is None:
         return False
     async with unit_of_work(maker) as session:
         message = await tracked_message(session, token)
         if message is None:
             return False
+        bind(message_id=message.id, tenant_id=message.tenant_id, request_id=message.api_request_id)
         action = UnsubscribeAction.UNSUBSCRIBE_GROUP if message.asm_group_id else UnsubscribeAction.UNSUBSCRIBE_ALL
         hit = Hit(at=clock.now(), ip=None, user_agent="mailto")
         return await apply_unsubscribe(session, message, token, action, message.asm_group_id, hit)
@@ -220,11 +222,14 @@ async def handle_inbound(
     tokens = [
         verified
         for token in (arf.unsubscribe_tokens if arf is not None else [])
-        if (verified := verify_token(settings.SECRET_KEY, token, kind=TokenKind.UNSUBSCRIBE)) is not None
+        if (verified := verify_token(settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)) is not None
     ]
     outcome = InboundOutcome.PARSED
     async with unit_of_work(maker) as session:
         match = await match_report(session, signer, sources, original, settings.BOUNCE_DOMAIN, tokens)
+        if match is not None:  # the report's lines name the message it answers and the request that sent it
+            found = match.message
+            bind(message_id=found.id, tenant_id=found.tenant_id, request_id=found.api_request_id)
         if match is None:
             outcome = InboundOutcome.UNMATCHED
         elif match.proof is not Proof.SIGNED:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scaisend.clock import Clock
 from scaisend.inbound.processing import handle_inbound
 from scaisend.inbound.quarantine import quarantine
+from scaisend.logs import correlated
 from scaisend.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -58,13 +59,15 @@ class InboundHandler:
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        async with self._processing:
-            try:
-                outcome = await handle_inbound(self.maker, self.settings, self.clock, envelope.rcpt_tos, raw)
-                logger.info("inbound report", extra={"outcome": str(outcome), "rcpt_tos": envelope.rcpt_tos})
-            except Exception:
-                logger.exception("inbound report failed; kept for inspection")
-                await asyncio.to_thread(quarantine, self.settings, raw, "error")
+        # each report names only the message it matched (bound by handle_inbound)
+        with correlated(fresh=True):
+            async with self._processing:
+                try:
+                    outcome = await handle_inbound(self.maker, self.settings, self.clock, envelope.rcpt_tos, raw)
+                    logger.info("inbound report", extra={"outcome": str(outcome), "rcpt_tos": envelope.rcpt_tos})
+                except Exception:
+                    logger.exception("inbound report failed; kept for inspection")
+                    await asyncio.to_thread(quarantine, self.settings, raw, "error")
         return "250 2.0.0 OK"
 
 

@@ -36,6 +36,10 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 MAX_PERSONALIZATIONS = 1000
 MAX_RECIPIENTS = 1000  # per to/cc/bcc list and in the whole request
 MAX_ATTACHMENTS = 10
+# Issue 9 finding 8 (D49): each personalization becomes its own message carrying every attachment, so one 20 MB
+# request with 1000 personalizations was 20 GB of mail to store and send. Decoded attachment bytes times the number
+# of personalizations must stay within this.
+MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS = 50 * 1024 * 1024
 MAX_CATEGORIES = 10
 MAX_CATEGORY_LENGTH = 255
 MAX_GROUPS_TO_DISPLAY = 25
@@ -402,6 +406,29 @@ def _check_attachments(attachments: list[Attachment] | None, errors: list[FieldE
         _check_attachment(i, attachment, errors)
 
 
+def _decoded_size(content: str) -> int:
+    """Bytes the base64 ``content`` decodes to (line breaks and padding not counted), without decoding it."""
+    text = content.strip()
+    digits = len(text) - text.count("\n") - text.count("\r")
+    return digits * 3 // 4 - (len(text) - len(text.rstrip("=")))
+
+
+def _check_attachment_volume(mail: MailSendRequest, errors: list[FieldError]) -> None:
+    """Attachments are copied into every personalization's message: cap the total."""
+    decoded = sum(_decoded_size(a.content or "") for a in mail.attachments or [])
+    copies = len(mail.personalizations or [])
+    if decoded and decoded * copies > MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS:
+        limit_mb = MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS // (1024 * 1024)
+        errors.append(
+            error(
+                f"The attachments are sent with each of the {copies} personalizations; their total size times the "
+                f"number of personalizations may be at most {limit_mb} MB. Send fewer personalizations per request "
+                "or link to large files.",
+                ("attachments",),
+            )
+        )
+
+
 def _check_categories(categories: list[str] | None, errors: list[FieldError]) -> None:
     if categories and len(categories) > MAX_CATEGORIES:
         errors.append(
@@ -462,6 +489,7 @@ def check_request(mail: MailSendRequest, now: datetime) -> list[FieldError]:
     _check_subject(mail.subject, ("subject",), errors)
     _check_content(mail, errors)
     _check_attachments(mail.attachments, errors)
+    _check_attachment_volume(mail, errors)
     _check_headers(mail.headers, ("headers",), errors)
     _check_categories(mail.categories, errors)
     _check_send_at(mail.send_at, ("send_at",), now, errors)

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from scaisend.api.deps import ResourcesDep, SessionDep
-from scaisend.auth.deps import AnyPrincipal, MailCancel, MailSend
+from scaisend.auth.deps import MailCancel, MailSend, MessagesRead
 from scaisend.mail.jobs import enqueue_after_commit
 from scaisend.messages import service
 from scaisend.messages.schemas import MessageDetail, MessageFilters, MessageList
@@ -20,13 +20,13 @@ router = APIRouter(prefix="/v3/messages", tags=["messages"])
 
 @router.get("", response_model=MessageList)
 async def list_messages(
-    filters: Annotated[MessageFilters, Query()], principal: AnyPrincipal, session: SessionDep
+    filters: Annotated[MessageFilters, Query()], principal: MessagesRead, session: SessionDep
 ) -> MessageList:
     return await service.list_messages(session, principal.tenant_id, filters)
 
 
 @router.get("/{message_id}", response_model=MessageDetail)
-async def get_message(message_id: str, principal: AnyPrincipal, session: SessionDep) -> MessageDetail:
+async def get_message(message_id: str, principal: MessagesRead, session: SessionDep) -> MessageDetail:
     row = await service.get_message(session, principal.tenant_id, message_id)
     return await service.message_detail(session, row)
 

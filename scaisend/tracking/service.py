@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend.compose.recipients import recipients_of
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
+from scaisend.logs import bind
 from scaisend.models import AsmGroup, Message, SuppressionKind
 from scaisend.suppressions import repository as suppression_repository
 from scaisend.suppressions.groups import add_group_unsubscribes, remove_group_unsubscribe
@@ -39,11 +41,22 @@ class Hit:
     user_agent: str | None
 
 
+def is_recipient(message: Message, email: str) -> bool:
+    """True when ``email`` is a ``to``, ``cc`` or ``bcc`` recipient of ``message`` (case-insensitively)."""
+    wanted = email.strip().lower()
+    return any(r.email.lower() == wanted for r in recipients_of(message.personalization or {})) or any(
+        str(address).lower() == wanted for address in message.to_emails or []
+    )
+
+
 async def tracked_message(session: AsyncSession, token: TrackingToken) -> Message | None:
-    """The live (non-sandbox) message a token belongs to."""
+    """The live (non-sandbox) message a token belongs to, when the token's recipient is one of its recipients (a
+    token signed with a leaked key for a stranger's address finds nothing); the rest of the request's lines name it
+    (its ``message_id`` and ``tenant_id``; ``request_id`` stays the hit's own, docs/observability.md)."""
     message = await session.get(Message, token.message_id)
-    if message is None or message.sandbox:
+    if message is None or message.sandbox or not is_recipient(message, token.recipient):
         return None
+    bind(message_id=message.id, tenant_id=message.tenant_id)
     return message
 
 
@@ -93,8 +106,11 @@ async def apply_unsubscribe(
     group_id: int | None,
     hit: Hit,
 ) -> bool:
-    """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's."""
+    """Carry out a landing-page or one-click action; ``False`` when the group is not the tenant's or the token's
+    recipient is not a recipient of ``message`` (nothing is suppressed then)."""
     recipient = token.recipient
+    if token.message_id != message.id or not is_recipient(message, recipient):
+        return False
     common: dict[str, Any] = {
         "tenant_id": message.tenant_id,
         "message_id": message.id,

@@ -11,8 +11,9 @@ Format (version 1)::
 
 ``url_digest`` (click tokens only) is the first 16 hex characters of SHA-256 of the destination URL, so a click token
 redirects only to the URL it was minted for (no open redirect through ``u=``). A token cannot be forged or enumerated
-without ``SECRET_KEY``; it is bound to one message, one recipient and one kind. Rotating ``SECRET_KEY`` invalidates
-the links in mail already sent.
+without ``SECRET_KEY``; it is bound to one message, one recipient and one kind. Rotation: tokens are signed with the
+first of ``settings.secret_keys`` and verified against each, so links in mail already sent keep working while the old
+key stays in ``SECRET_KEY_PREVIOUS``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from scaisend.crypto import SecretKeys, key_list
 
 VERSION = "1"
 _TAG_BYTES = 16
@@ -68,7 +71,7 @@ def url_digest(url: str) -> str:
 
 
 def sign_token(
-    secret_key: str, *, kind: TokenKind | str, message_id: str, recipient: str, url: str | None = None
+    secret_keys: SecretKeys, *, kind: TokenKind | str, message_id: str, recipient: str, url: str | None = None
 ) -> str:
     """A token for one link. ``url`` is required for click tokens (it binds the token to its destination)."""
     token_kind = TokenKind(kind)
@@ -78,11 +81,11 @@ def sign_token(
         raise ValueError("message id and recipient cannot contain newlines")
     fields = [message_id, recipient] + ([url_digest(url)] if url is not None else [])
     payload = (VERSION + token_kind.value + "\n".join(fields)).encode()
-    return base64.urlsafe_b64encode(payload + _tag(secret_key, payload)).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(payload + _tag(key_list(secret_keys)[0], payload)).rstrip(b"=").decode()
 
 
 def verify_token(
-    secret_key: str, token: str, *, kind: TokenKind | str | None = None, url: str | None = None
+    secret_keys: SecretKeys, token: str, *, kind: TokenKind | str | None = None, url: str | None = None
 ) -> TrackingToken | None:
     """The token's content, or ``None`` when it is malformed, forged, of another ``kind`` or (with ``url``) minted
     for another destination. Never raises on bad input."""
@@ -91,7 +94,7 @@ def verify_token(
     except (binascii.Error, ValueError):
         return None
     payload, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
-    if len(payload) < 2 or not hmac.compare_digest(tag, _tag(secret_key, payload)):
+    if len(payload) < 2 or not any(hmac.compare_digest(tag, _tag(key, payload)) for key in key_list(secret_keys)):
         return None
     try:
         text = payload.decode()

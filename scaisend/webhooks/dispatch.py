@@ -26,7 +26,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.db.session import unit_of_work
-from scaisend.queues import Queues
+from scaisend.logs import job_fields
+from scaisend.queues import Queues, arq_view
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def take_pending(session: AsyncSession) -> list[str]:
 
 def as_arq(redis: Redis) -> ArqRedis:
     """An arq view of a plain Redis client (the API's) sharing its connection pool."""
-    return redis if isinstance(redis, ArqRedis) else ArqRedis(pool_or_conn=redis.connection_pool)
+    return arq_view(redis)
 
 
 async def enqueue_attempt(
@@ -64,6 +65,7 @@ async def enqueue_attempt(
         _job_id=job_id(delivery_id, attempt),
         _queue_name=queues.webhook_deliver,
         _defer_until=defer_until,
+        correlation=job_fields(),
     )
     return job is not None
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.auth.deps import WebhooksRead, WebhooksWrite
 from scaisend.resolver import make_resolver
+from scaisend.tenants import quotas
 from scaisend.webhooks import service
 from scaisend.webhooks.schemas import (
     EventWebhookSettingsOut,
@@ -75,6 +76,7 @@ async def list_webhooks(
 async def create_webhook(
     body: WebhookCreate, principal: WebhooksWrite, session: SessionDep, resources: ResourcesDep
 ) -> WebhookWithSecret:
+    await quotas.require_webhook_room(session, resources.settings, principal.tenant_id)
     row, secret = await service.create_endpoint(
         session,
         resources.settings,

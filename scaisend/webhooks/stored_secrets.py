@@ -19,11 +19,11 @@ class Purpose(enum.StrEnum):
 
 
 def seal(settings: Settings, purpose: Purpose, plaintext: str) -> str:
-    return encrypt(settings.SECRET_KEY, plaintext, purpose.value)
+    return encrypt(settings.secret_keys, plaintext, purpose.value)
 
 
 def unseal(settings: Settings, purpose: Purpose, ciphertext: str) -> str:
-    return decrypt(settings.SECRET_KEY, ciphertext, purpose.value)
+    return decrypt(settings.secret_keys, ciphertext, purpose.value)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ class TestJwt:
         assert response.status_code == 401
         assert response.json() == {"detail": "Unknown tenant"}
 
-    async def test_user_without_role_in_tenant_has_no_scopes(
+    async def test_user_without_role_in_tenant_is_refused(
         self,
         jwt_client: httpx.AsyncClient,
         jwt_app: FastAPI,
@@ -102,7 +102,9 @@ class TestJwt:
         other_tenant: TenantKey,
         jwks_issuer: JwksIssuer,
     ) -> None:
+        """Issue 9 finding 5: no role in the claimed tenant is a refusal, not an empty set of scopes."""
         user_id = await make_user(jwt_app.state.resources.maker, tenant.tenant_id, "admin")
         token = jwks_issuer.token(user_id, other_tenant.tenant_id)
-        assert (await jwt_client.get("/v3/scopes", headers=bearer(token))).json() == {"scopes": []}
-        assert (await jwt_client.get("/v3/api_keys", headers=bearer(token))).status_code == 403
+        response = await jwt_client.get("/v3/scopes", headers=bearer(token))
+        assert response.status_code == 403
+        assert response.json() == {"detail": "User has no role in this tenant"}

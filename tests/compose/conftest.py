@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.context import close_context, open_context
 
@@ -26,7 +26,7 @@ async def empty_queues(pool: ArqRedis, queues: Queues) -> None:
 @pytest.fixture(scope="session")
 async def compose_session_ctx(database: Settings) -> AsyncIterator[dict[str, Any]]:
     ctx = await open_context(database)
-    pool = await create_pool(redis_settings(database.REDIS_URL))
+    pool = await create_arq_pool(database.REDIS_URL)
     ctx["redis"] = pool
     yield ctx
     await pool.aclose()

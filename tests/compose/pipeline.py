@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from scaisend.db.session import unit_of_work
 from scaisend.models import EmailEvent, Message, MessageContent
+from scaisend.queues import deserialize_job
 
 
 async def message_row(ctx: dict[str, Any], message_id: str) -> Message:
@@ -61,6 +62,6 @@ async def delivery_jobs(ctx: dict[str, Any]) -> list[str]:
 
 
 async def delivery_job_args(ctx: dict[str, Any], job_id: str) -> tuple[str, tuple[Any, ...]]:
-    info = await Job(job_id, ctx["redis"], _queue_name=ctx["queues"].smtp_deliver).info()
+    info = await Job(job_id, ctx["redis"], _queue_name=ctx["queues"].smtp_deliver, _deserializer=deserialize_job).info()
     assert info is not None, f"job {job_id} not in Redis"
     return info.function, tuple(info.args)

@@ -19,7 +19,7 @@ from typing import Any
 import dkim  # type: ignore[import-untyped]
 import dns.rdtypes.ANY.TXT
 import dns.resolver
-from arq.connections import ArqRedis, create_pool
+from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
 from arq.jobs import Job, JobStatus
 from fastapi import FastAPI
@@ -34,7 +34,7 @@ from scaisend.delivery.tasks import deliver_message, job_id
 from scaisend.domains.service import add_domain, domain_keys, mark_verified
 from scaisend.ids import new_id
 from scaisend.models import EmailEvent, Message, MessageStatus, Suppression
-from scaisend.queues import Queues, redis_settings
+from scaisend.queues import Queues, create_arq_pool, deserialize_job
 from scaisend.settings import Settings
 from scaisend.workers.context import close_context, open_context
 from tests.factories.tenants import make_tenant
@@ -216,7 +216,7 @@ class DeliveryWorld:
         """(score in Unix ms, args) of the queued ``deliver_message`` job for that attempt, or ``None``."""
         redis = self.ctx["redis"]
         key = job_id(message_id, attempt)
-        job = Job(key, redis, _queue_name=self.ctx["queues"].smtp_deliver)
+        job = Job(key, redis, _queue_name=self.ctx["queues"].smtp_deliver, _deserializer=deserialize_job)
         if await job.status() is JobStatus.not_found:
             return None
         info = await job.info()
@@ -251,7 +251,7 @@ async def open_world(
     clock = ManualClock(datetime.now(UTC))
     ctx = await open_context(settings)
     ctx["clock"] = clock
-    ctx["redis"] = await create_pool(redis_settings(settings.REDIS_URL))
+    ctx["redis"] = await create_arq_pool(settings.REDIS_URL)
     ctx[CTX_KEY] = DeliveryRuntime.build(settings, clock, verified_context=verified_context, rng=random.Random(5))
     owner = sender or await make_sender(maker, settings)
     owner.publish(dns_server)

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scaisend import ids
+from scaisend import ids, logs
 from scaisend.api import middleware
 from scaisend.compose import instrumentation, links
 from scaisend.delivery import bounce_classifier, dkim_signer, envelope, retry_policy
@@ -268,8 +268,10 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     ),
     "suppressions.csv_import.parse_csv": _csv,
     "domains.service.normalize_domain": _domain,
-    "request id, API key and date patterns": lambda text: (
+    "request id, traceparent, API key and date patterns": lambda text: (
         middleware._REQUEST_ID_RE.match(text),
+        logs.trace_id_of(text),
+        logs.trace_id_of(f"00-{'a' * 32}-{'b' * 16}-01-{text}"),
         ids.API_KEY_RE.match(text),
         stats_service._DATE_RE.match(text),
     ),

@@ -1,0 +1,143 @@
+"""Issue 9 finding 8: arq jobs were pickled (write access to Redis meant code execution in the workers), one request's
+attachments were multiplied by its personalizations without bound, and the unsubscribe pages had no
+Content-Security-Policy. The bundle's part (Redis authentication, NetworkPolicies) is tested in tests/deploy."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from arq.constants import job_key_prefix
+from arq.worker import Worker, func
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from scaisend.mail.jobs import process_job_id
+from scaisend.mail.validation import MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS
+from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
+from scaisend.settings import Settings
+from scaisend.tracking.tokens import TokenKind, sign_token
+from tests.factories.compose import personalization, send_body
+from tests.factories.messages import SENDER_DOMAIN, ProcessQueue, make_sender_domain
+from tests.factories.sent import make_sent_message
+from tests.factories.tenants import TenantKey, make_tenant
+
+
+class _Touch:
+    """What an attacker with Redis write access would queue: unpickling it creates ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (str(self.path),))
+
+
+class TestJobsAreJson:
+    async def test_an_accepted_send_queues_a_json_job(
+        self, app: FastAPI, client: httpx.AsyncClient, redis: Redis
+    ) -> None:
+        queue = ProcessQueue(redis, app.state.resources.queues.email_process)
+        owner = await make_tenant(app.state.resources.maker)
+        await make_sender_domain(app.state.resources.maker, owner.tenant_id)
+        body = {**send_body(**{"from": {"email": f"news@{SENDER_DOMAIN}"}}), "personalizations": [personalization()]}
+        try:
+            response = await client.post("/v3/mail/send", json=body, headers=owner.headers)
+            assert response.status_code == 202
+            message_id = response.headers["X-Message-Id"]
+            raw = await redis.get(job_key_prefix + process_job_id(message_id))
+            assert raw is not None
+            job = json.loads(raw)
+            assert (job["f"], job["a"]) == ("process_email", [message_id])
+        finally:
+            await queue.clear()
+
+    async def test_a_pickled_job_written_to_redis_runs_no_code(
+        self, own_prefix: Settings, redis: Redis, tmp_path: Path
+    ) -> None:
+        marker = tmp_path / "pwned"
+        queue = Queues(own_prefix.REDIS_QUEUE_PREFIX).email_process
+        payload = pickle.dumps({"t": 1, "f": "process_email", "a": [_Touch(marker)], "k": {}, "et": 1})
+        await redis.set(job_key_prefix + "evil", payload)
+        await redis.zadd(queue, {"evil": time.time() * 1000})
+        ran: list[str] = []
+
+        async def process_email(_ctx: dict[str, Any], message_id: str) -> None:
+            ran.append(message_id)
+
+        pool = await create_arq_pool(own_prefix.REDIS_URL)
+        worker = Worker(
+            functions=[func(process_email, name="process_email")],
+            queue_name=queue,
+            redis_pool=pool,
+            burst=True,
+            poll_delay=0,
+            handle_signals=False,
+            keep_result=0,
+            job_serializer=serialize_job,
+            job_deserializer=deserialize_job,
+        )
+        try:
+            await worker.async_run()
+        finally:
+            await pool.aclose()
+        assert not marker.exists()
+        assert ran == []
+        assert worker.jobs_failed == 1
+        assert await redis.zcard(queue) == 0  # dropped, not retried
+
+    def test_results_that_json_cannot_hold_are_kept_as_text(self) -> None:
+        data = deserialize_job(serialize_job({"r": ValueError("boom"), "s": False}))
+        assert data == {"r": "boom", "s": False}
+        with pytest.raises(ValueError, match="JSON object"):
+            deserialize_job(b"[1]")
+
+
+class TestAttachmentVolume:
+    async def test_attachments_times_personalizations_are_capped(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
+        one_mb = base64.b64encode(os.urandom(1024 * 1024)).decode()
+        attachment = {"content": one_mb, "filename": "a.bin", "type": "application/octet-stream"}
+        copies = MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS // (1024 * 1024)
+
+        def body(count: int) -> dict[str, Any]:
+            return {
+                **send_body(attachments=[attachment], mail_settings={"sandbox_mode": {"enable": True}}),
+                "personalizations": [personalization(f"r{n}@example.test") for n in range(count)],
+            }
+
+        refused = await client.post("/v3/mail/send", json=body(copies + 1), headers=tenant.headers)
+        assert refused.status_code == 400
+        [error] = refused.json()["errors"]
+        assert error["field"] == "attachments"
+        assert f"at most {copies} MB" in error["message"]
+        accepted = await client.post("/v3/mail/send", json=body(copies), headers=tenant.headers)
+        assert accepted.status_code == 202, accepted.text[:500]
+
+
+class TestUnsubscribePageCsp:
+    async def test_pages_carry_a_strict_policy(
+        self, app: FastAPI, client: httpx.AsyncClient, tenant: TenantKey
+    ) -> None:
+        sent = await make_sent_message(app.state.resources.maker, tenant.tenant_id)
+        keys = app.state.resources.settings.secret_keys
+        token = sign_token(keys, kind=TokenKind.UNSUBSCRIBE, message_id=sent.id, recipient=sent.recipient)
+        for response in (
+            await client.get(f"/t/u/{token}"),
+            await client.post(f"/t/u/{token}", data={"action": "unsubscribe_all"}),
+            await client.get("/t/u/not-a-token"),
+        ):
+            policy = response.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in policy
+            assert "script-src" not in policy  # falls back to 'none': no script runs, inline or not
+            assert "frame-ancestors 'none'" in policy
+            assert "form-action 'self'" in policy
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
