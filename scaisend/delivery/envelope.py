@@ -68,7 +68,8 @@ class ReturnPathSigner:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReturnPathSigner:
-        return cls([settings.SECRET_KEY])
+        """``SECRET_KEY`` signs; it and every ``SECRET_KEY_PREVIOUS`` key verify (issue 9 finding 4's rotation)."""
+        return cls(settings.secret_keys)
 
     @staticmethod
     def _mac(key: bytes, message_id: str, recipient: str) -> str:

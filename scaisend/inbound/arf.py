@@ -3,10 +3,14 @@ recipient (often redacted), the envelope sender the provider received and the or
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.message import Message
 
-from scaisend.inbound.report_fields import embedded_original, field_blocks, report_parts, strip_type
+from scaisend.inbound.report_fields import embedded_original, field_blocks, header_text, report_parts, strip_type
+
+# the signed unsubscribe token of the original's List-Unsubscribe (the one-click URL or the mailto subject); bounded
+_UNSUBSCRIBE_TOKEN_RE = re.compile(r"(?:/t/u/|subject=unsubscribe-)([A-Za-z0-9_-]{16,512})")
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,17 @@ class ArfReport:
         or the original's ``To``, which anyone can write."""
         found = [self.original_mail_from] if self.original_mail_from else []
         if self.original is not None:
-            found += [_angle_address(str(value)) for value in self.original.get_all("Return-Path", [])]
+            found += [_angle_address(header_text(v)) for v in self.original.get_all("Return-Path", [])]
         return [a for a in found if a and "@" in a]
+
+    @property
+    def unsubscribe_tokens(self) -> list[str]:
+        """The tokens (not yet verified) in the original's ``List-Unsubscribe``: each names a message and recipient and
+        is HMAC-signed, so once verified it proves the complaint as a signed return path does (D41)."""
+        if self.original is None:
+            return []
+        values = " ".join(header_text(v) for v in self.original.get_all("List-Unsubscribe", []))
+        return list(dict.fromkeys(m.group(1) for m in _UNSUBSCRIBE_TOKEN_RE.finditer(values)))
 
 
 def _angle_address(value: str) -> str:

@@ -2,7 +2,8 @@
 
 Proof comes only from a signed return path (:class:`~scaisend.delivery.envelope.ReturnPathSigner`): the VERP address
 a DSN was sent to, or, for a complaint, the original's ``Return-Path`` or the report's ``Original-Mail-From`` (both
-copy the envelope sender a mailbox provider received). Its MAC names exactly one recipient of the message, and that
+copy the envelope sender a mailbox provider received), or the HMAC-signed unsubscribe token in the original's
+``List-Unsubscribe`` (verified by the caller). Its MAC names exactly one recipient of the message, and that
 recipient is the only address the report may bounce or suppress. Without a valid signature the message is still
 looked up, by the VERP id or the embedded original's ``X-ScaiSend-Message-Id`` / ``Message-ID``, only so that the
 report can be counted against its tenant: such a match never records an event or suppresses anything.
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.compose.recipients import recipients_of
 from scaisend.delivery.envelope import ReturnPath, ReturnPathSigner, parse_return_path
 from scaisend.models import Message
+from scaisend.tracking.tokens import TrackingToken
 
 _MESSAGE_ID_RE = re.compile(r"\b(msg_[0-9a-z]{26})\b")  # bounded, one class: linear
 
@@ -74,9 +76,18 @@ async def match_report(
     signed_sources: Iterable[str],
     original: EmailMessage | None,
     bounce_domain: str,
+    tokens: Iterable[TrackingToken] = (),
 ) -> Match | None:
     """The report's message with its proof. ``signed_sources`` are the addresses that may carry a signed return path
-    (for a DSN, only the envelope recipients it was sent to); the first that verifies wins."""
+    (for a DSN, only the envelope recipients it was sent to); ``tokens`` are verified unsubscribe tokens of the
+    original (complaints only); the first that proves a recipient of its message wins."""
+    for token in tokens:
+        message = await session.get(Message, token.message_id)
+        if message is None:
+            continue
+        recipient = next((r for r in message_recipients(message) if r.lower() == token.recipient.lower()), None)
+        if recipient is not None:
+            return Match(message, Proof.SIGNED, recipient)
     paths = [p for address in signed_sources if (p := return_path_of(address, bounce_domain))]
     for path in paths:
         message = await session.get(Message, path.message_id)

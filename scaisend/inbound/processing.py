@@ -149,7 +149,7 @@ async def _mailto_unsubscribe(
     """The ``mailto:`` half of ``List-Unsubscribe``: mail to ``unsubscribe@BOUNCE_DOMAIN`` whose subject is
     ``unsubscribe-<token>`` unsubscribes like the one-click POST does."""
     match = _MAILTO_SUBJECT_RE.search(subject)
-    token = verify_token(settings.SECRET_KEY, match.group(1), kind=TokenKind.UNSUBSCRIBE) if match else None
+    token = verify_token(settings.secret_keys, match.group(1), kind=TokenKind.UNSUBSCRIBE) if match else None
     if token is None:
         return False
     async with unit_of_work(maker) as session:
@@ -219,9 +219,14 @@ async def handle_inbound(
     sources = [*envelope_recipients, *(arf.return_paths if arf is not None else [])]
     original = arf.original if arf is not None else dsn.original if dsn is not None else None
     signer = ReturnPathSigner.from_settings(settings)
+    tokens = [
+        verified
+        for token in (arf.unsubscribe_tokens if arf is not None else [])
+        if (verified := verify_token(settings.secret_keys, token, kind=TokenKind.UNSUBSCRIBE)) is not None
+    ]
     outcome = InboundOutcome.PARSED
     async with unit_of_work(maker) as session:
-        match = await match_report(session, signer, sources, original, settings.BOUNCE_DOMAIN)
+        match = await match_report(session, signer, sources, original, settings.BOUNCE_DOMAIN, tokens)
         if match is not None:  # the report's lines name the message it answers and the request that sent it
             found = match.message
             bind(message_id=found.id, tenant_id=found.tenant_id, request_id=found.api_request_id)

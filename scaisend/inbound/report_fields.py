@@ -88,3 +88,11 @@ def strip_type(value: str | None) -> str:
         return ""
     _, sep, rest = value.partition(";")
     return (rest if sep else value).strip().strip("<>").strip()
+
+
+def header_text(value: object) -> str:
+    """A header value as text; ``""`` for one the stdlib cannot render (a ``Header`` holding lone surrogates)."""
+    try:
+        return str(value)
+    except UnicodeError:
+        return ""

@@ -12,6 +12,7 @@ from scaisend.delivery.envelope import (
     parse_return_path,
     recipient_domain,
 )
+from tests.harness.settings import make_settings
 
 MID = "msg_01jz5m3v1kabcdefghjkmnpqrs"
 
@@ -88,3 +89,15 @@ class TestByDomain:
 
     def test_domain_is_lowercased_without_trailing_dot(self) -> None:
         assert recipient_domain("User@Mail.Example.COM.") == "mail.example.com"
+
+
+def test_from_settings_signs_with_secret_key_and_verifies_previous_keys() -> None:
+    old_key, new_key = "the-old-secret-key-0123456789abcdef", "the-new-secret-key-0123456789abcdef"
+    old = ReturnPathSigner.from_settings(make_settings(SECRET_KEY=old_key))
+    rotated = ReturnPathSigner.from_settings(make_settings(SECRET_KEY=new_key, SECRET_KEY_PREVIOUS=old_key))
+    path = parse_return_path(old.sender(MID, "user@example.com", "b.example"))
+    assert path is not None
+    assert rotated.signed_recipient(path, ["user@example.com"]) == "user@example.com"
+    assert rotated.sender(MID, "user@example.com", "b.example") == ReturnPathSigner([new_key]).sender(
+        MID, "user@example.com", "b.example"
+    )

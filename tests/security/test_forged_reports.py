@@ -20,6 +20,7 @@ from scaisend.delivery.envelope import ReturnPathSigner
 from scaisend.ids import new_id
 from scaisend.models import EmailEvent, Message, MessageStatus, Suppression
 from scaisend.settings import Settings
+from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.tenants import TenantKey
 from tests.harness.inbound import quarantined, send_report
 
@@ -78,9 +79,11 @@ def dsn(to: str, message: Delivered, *failed: str, original_return_path: str = "
     ).encode()
 
 
-def arf(message: Delivered, rcpt_to: str, *, return_path: str = "") -> bytes:
-    """A feedback-loop complaint naming ``rcpt_to``; the original carries ``return_path`` when given."""
+def arf(message: Delivered, rcpt_to: str, *, return_path: str = "", list_unsubscribe: str = "") -> bytes:
+    """A feedback-loop complaint naming ``rcpt_to``; the original carries ``return_path`` and ``list_unsubscribe``
+    when given."""
     header = f"Return-Path: <{return_path}>\r\n" if return_path else ""
+    header += f"List-Unsubscribe: {list_unsubscribe}\r\n" if list_unsubscribe else ""
     return (
         "From: fbl@isp.example\r\nTo: fbl\r\nSubject: complaint\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=feedback-report; boundary="b"\r\n\r\n'
@@ -192,3 +195,31 @@ async def test_a_signed_complaint_reports_the_signed_recipient_whoever_it_names(
     events, suppressions, _ = await outcome(app, delivered)
     assert events == [("spam_report", READER)]
     assert suppressions == [("spam_report", READER)]
+
+
+def list_unsubscribe(token: str) -> str:
+    return f"<mailto:unsubscribe@bounces.example?subject=unsubscribe-{token}>, <https://scaisend.example/t/u/{token}>"
+
+
+async def test_a_complaint_proven_by_the_originals_signed_unsubscribe_token(
+    app: FastAPI, inbound: Settings, delivered: Delivered
+) -> None:
+    """Providers that strip the return path still return List-Unsubscribe: its HMAC-signed token names the message
+    and recipient (D41)."""
+    token = sign_token(inbound.SECRET_KEY, kind=TokenKind.UNSUBSCRIBE, message_id=delivered.id, recipient=COLLEAGUE)
+    await send_report(inbound, arf(delivered, CEO, list_unsubscribe=list_unsubscribe(token)), inbound.fbl_address)
+    events, suppressions, _ = await outcome(app, delivered)
+    assert events == [("spam_report", COLLEAGUE)]
+    assert suppressions == [("spam_report", COLLEAGUE)]
+
+
+async def test_forged_or_foreign_unsubscribe_tokens_prove_nothing(
+    app: FastAPI, inbound: Settings, delivered: Delivered
+) -> None:
+    forged = sign_token(
+        "another-key-0123456789abcdef", kind=TokenKind.UNSUBSCRIBE, message_id=delivered.id, recipient=CEO
+    )
+    not_a_recipient = sign_token(inbound.SECRET_KEY, kind=TokenKind.UNSUBSCRIBE, message_id=delivered.id, recipient=CEO)
+    for token in (forged, not_a_recipient):
+        await send_report(inbound, arf(delivered, CEO, list_unsubscribe=list_unsubscribe(token)), inbound.fbl_address)
+    assert await outcome(app, delivered) == NOTHING

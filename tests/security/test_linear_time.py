@@ -225,8 +225,10 @@ def _domain(text: str) -> None:
 
 def _arf(text: str) -> None:
     line = text.replace(chr(13), " ").replace(chr(10), " ")
-    original = email.message_from_string(f"Return-Path: {line}\nTo: {line}\n\nx\n")
-    arf.ArfReport("abuse", "", "", original, "", original_mail_from=line).return_paths  # noqa: B018
+    original = email.message_from_string(f"Return-Path: {line}\nList-Unsubscribe: {line}\nTo: {line}\n\nx\n")
+    report = arf.ArfReport("abuse", "", "", original, "", original_mail_from=line)
+    report.return_paths  # noqa: B018
+    report.unsubscribe_tokens  # noqa: B018
 
 
 def _dkim(text: str) -> None:
@@ -251,7 +253,7 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     "delivery.dkim_signer.relaxed_body": _dkim,
     "delivery.envelope.message_id_from_verp": lambda text: envelope.message_id_from_verp(text, "b.test"),
     "inbound.report_fields + dsn": _report,
-    "inbound.arf.return_paths": _arf,
+    "inbound.arf.return_paths + unsubscribe_tokens": _arf,
     "inbound.processing.read_report (plain-bounce detectors)": lambda text: [
         processing.read_report(start + text.encode("utf-8", "surrogatepass"))
         for start in (
