@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.api.resources import Resources
 from scaisend.webhooks.dispatch import unit_of_work_enqueuing
 
+# Bounds of paging and time query parameters (found by the fuzz suite, tests/security/test_fuzz.py): an OFFSET beyond
+# what MySQL takes was a 500. Larger values are a 422 like any other invalid parameter.
+MAX_OFFSET = 10_000_000
+MAX_PAGE = 100_000
+MAX_UNIX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+
 
 def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from scaisend.api.deps import MAX_PAGE
 from scaisend.models import EmailEvent, Message, MessageStatus
 
 
@@ -52,7 +53,7 @@ class MessageFilters(BaseModel):
     category: str | None = None
     start_date: DateFilter = None
     end_date: DateFilter = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(25, ge=1, le=100)
 
     @property

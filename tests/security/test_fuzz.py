@@ -133,3 +133,18 @@ def test_every_authenticated_route_answers_401_without_credentials(live_api: Liv
     response = httpx.request(method, f"{live_api.url}{concrete}", json={}, timeout=30)
     assert response.status_code == 401, (method, path, response.text[:200])
     assert response.json() == {"detail": "Missing Authorization header"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v3/suppression/bounces?offset=10182963201279421499572224&limit=101",  # found by the fuzz run: was a 500
+        "/v3/suppression/unsubscribes?start_time=99999999999999999",
+        "/v3/messages?page=99999999999999999999",
+        "/v3/images?page=99999999999999999999",
+        "/v3/user/webhooks?page=99999999999999999999",
+    ],
+)
+async def test_out_of_range_paging_is_a_422_not_a_500(client: httpx.AsyncClient, tenant: TenantKey, path: str) -> None:
+    response = await client.get(path, headers=tenant.headers)
+    assert response.status_code == 422, response.text[:300]
