@@ -23,6 +23,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from scaisend.api.app import create_app
+from scaisend.api.deps import MAX_OFFSET, MAX_UNIX_TIME
 from scaisend.settings import Settings
 from tests.factories.tenants import TenantKey, make_tenant
 from tests.harness.dns import LoopbackDNS
@@ -140,11 +141,20 @@ def test_every_authenticated_route_answers_401_without_credentials(live_api: Liv
     [
         "/v3/suppression/bounces?offset=10182963201279421499572224&limit=101",  # found by the fuzz run: was a 500
         "/v3/suppression/unsubscribes?start_time=99999999999999999",
+        "/v3/suppression/blocks?end_time=253402300799",  # found by the fuzz run: end_time + 1 overflowed datetime
         "/v3/messages?page=99999999999999999999",
         "/v3/images?page=99999999999999999999",
         "/v3/user/webhooks?page=99999999999999999999",
     ],
 )
 async def test_out_of_range_paging_is_a_422_not_a_500(client: httpx.AsyncClient, tenant: TenantKey, path: str) -> None:
+    """Values past the bounds are refused as invalid parameters; the largest allowed ones work (below)."""
     response = await client.get(path, headers=tenant.headers)
     assert response.status_code == 422, response.text[:300]
+
+
+async def test_the_largest_allowed_values_work(client: httpx.AsyncClient, tenant: TenantKey) -> None:
+    email = "0" * 320
+    path = f"/v3/suppression/bounces?offset={MAX_OFFSET}&start_time=0&end_time={MAX_UNIX_TIME}&email={email}"
+    response = await client.get(path, headers=tenant.headers)
+    assert response.status_code == 200, response.text[:300]
