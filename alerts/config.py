@@ -103,6 +103,13 @@ class Config:
     tls_window: str = "15m"
     tls_for: str = "15m"
 
+    # Inbound reports naming one tenant's messages that no signed return path proved (D41: forged or altered DSNs
+    # and complaints), per hour over the window. A few a day are stray old-format DSNs; dozens an hour are an attack
+    # on that tenant's lists (they suppress nothing, but someone is trying).
+    forged_reports_per_hour: float = 20
+    forged_reports_window: str = "1h"
+    forged_reports_for: str = "5m"
+
     # Render errors / email:process jobs, with a floor on jobs per second.
     render_error_ratio: float = 0.01
     render_min_job_rate: float = 0.05

@@ -361,6 +361,17 @@ def smtp_group(c: Config) -> Group:
                 "MX lookups are failing.",
                 "MX lookups failed",
             ),
+            Alert(
+                "ScaiSendInboundForgedReports",
+                f"{q.counter_rate(metrics.INBOUND_UNVERIFIED_SPEC.name, smtp, c.forged_reports_window, ('tenant',))}"
+                f" * 3600 > {c.forged_reports_per_hour:g}",
+                c.forged_reports_for,
+                WARNING,
+                "Someone is sending forged bounces or complaints about a tenant's mail.",
+                "{{ $value | humanize }} reports an hour about messages of tenant {{ $labels.tenant }} carried no valid "
+                f"signed return path (threshold {c.forged_reports_per_hour:g}); they suppressed nothing.",
+                (service_down(processes.SMTP),),
+            ),
             _failure_ratio_alert(
                 "ScaiSendTlsHandshakeFailuresHigh",
                 processes.SMTP,

@@ -7,7 +7,8 @@ from typing import Any, Final
 
 from alerts.config import CONFIG
 from dashboards import queries as q
-from dashboards.common import API, RATE, Query, build, stat, timeseries
+from dashboards.common import API, RATE, Query, build, request_logs, stat, timeseries
+from scaisend import processes
 
 UID: Final = "scaisend-api-latency"
 TITLE: Final = "ScaiSend / API latency (/v3/mail/send)"
@@ -61,6 +62,17 @@ def dashboard() -> dict[str, Any]:
                         threshold=CONFIG.api_5xx_ratio,
                     ),
                     stat("p99 /v3/mail/send", Query(q.http_latency(0.99, send, RATE)), "s"),
+                ],
+            ),
+            (
+                12,
+                [
+                    request_logs(
+                        "Log lines of request $request_id (API, worker, SMTP)",
+                        [processes.API.name, processes.WORKER.name, processes.SMTP.name],
+                        description="Type an X-Request-ID into the Request id box: its access line, the send's "
+                        "message ids, and every compose, delivery, inbound and webhook line of those messages.",
+                    ),
                 ],
             ),
         ],

@@ -19,6 +19,7 @@ from grafanalib.core import (  # type: ignore[import-untyped]
     REFRESH_ON_TIME_RANGE_CHANGE,
     Dashboard,
     GridPos,
+    Logs,
     Panel,
     Stat,
     Target,
@@ -33,6 +34,8 @@ from scaisend import metrics, processes
 SCHEMA_VERSION: Final = 39
 GRID_WIDTH: Final = 24
 DATASOURCE: Final = {"type": "prometheus", "uid": "${datasource}"}
+LOGS_DATASOURCE: Final = {"type": "loki", "uid": "${logs}"}  # the Loki the deploy bundle's Alloy ships to (D59)
+REQUEST_ID: Final = "$request_id"
 RATE: Final = "$__rate_interval"
 TENANT: Final = 'tenant=~"$tenant"'
 TAGS: Final = ["scaisend"]
@@ -63,6 +66,37 @@ def tenant_variable() -> Template:
         multi=True,
         allValue=".+",
         refresh=REFRESH_ON_TIME_RANGE_CHANGE,
+    )
+
+
+def logs_datasource_variable() -> Template:
+    return Template(name="logs", query="loki", type="datasource", label="Logs")
+
+
+def request_id_variable() -> Template:
+    """A text box for the ``X-Request-ID`` (or ``request_id`` of any log line) to follow through every process."""
+    return Template(name="request_id", query="", default="", type="textbox", label="Request id")
+
+
+def request_logs_query(services: Sequence[str]) -> str:
+    """LogQL: the JSON lines of ``services`` naming ``$request_id``; ``service`` is a label, ``request_id`` a field
+    of the line (D59), so a cheap line filter comes before the JSON parse."""
+    selector = "|".join(services)
+    return f'{{service=~"{selector}"}} |= "{REQUEST_ID}" | json | request_id="{REQUEST_ID}"'
+
+
+def request_logs(title: str, services: Sequence[str], *, description: str = "") -> Logs:
+    """A logs panel of every line that names the request id typed into the ``request_id`` variable."""
+    return Logs(
+        title=title,
+        description=description,
+        dataSource=LOGS_DATASOURCE,
+        targets=[Target(expr=request_logs_query(services), refId="A", datasource=LOGS_DATASOURCE)],
+        showLabels=True,
+        showTime=True,
+        wrapLogMessages=True,
+        enableLogDetails=True,
+        sortOrder="Ascending",
     )
 
 
@@ -138,7 +172,11 @@ def layout(rows: Sequence[tuple[int, Sequence[Panel]]]) -> list[Panel]:
 
 
 def build(uid: str, title: str, description: str, rows: Sequence[tuple[int, Sequence[Panel]]]) -> dict[str, Any]:
-    """The dashboard as Grafana's classic JSON model (a plain dict)."""
+    """The dashboard as Grafana's classic JSON model (a plain dict). A dashboard with a logs panel also gets the
+    ``logs`` (Loki) datasource and ``request_id`` variables."""
+    variables = [datasource_variable(), tenant_variable()]
+    if any(isinstance(panel, Logs) for _height, panels in rows for panel in panels):
+        variables += [logs_datasource_variable(), request_id_variable()]
     dashboard = Dashboard(
         title=title,
         uid=uid,
@@ -148,7 +186,7 @@ def build(uid: str, title: str, description: str, rows: Sequence[tuple[int, Sequ
         time=Time("now-6h", "now"),
         refresh="1m",
         panels=layout(rows),
-        templating=Templating(list=[datasource_variable(), tenant_variable()]),
+        templating=Templating(list=variables),
         schemaVersion=SCHEMA_VERSION,
     ).auto_panel_ids()
     model: dict[str, Any] = json.loads(json.dumps(dashboard.to_json_data(), cls=DashboardEncoder))

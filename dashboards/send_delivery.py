@@ -9,8 +9,20 @@ from __future__ import annotations
 from typing import Any, Final
 
 from dashboards import queries as q
-from dashboards.common import API, EXPORTER, RATE, SMTP, TENANT, WORKER, Query, build, stat, timeseries
-from scaisend import metrics
+from dashboards.common import (
+    API,
+    EXPORTER,
+    RATE,
+    SMTP,
+    TENANT,
+    WORKER,
+    Query,
+    build,
+    request_logs,
+    stat,
+    timeseries,
+)
+from scaisend import metrics, processes
 
 UID: Final = "scaisend-send-delivery"
 TITLE: Final = "ScaiSend / Send rate vs delivery rate"
@@ -81,6 +93,17 @@ def dashboard() -> dict[str, Any]:
                         "Deferred today (selected tenants)",
                         Query(f"sum({q.tenant_stat('deferred', tenants)})"),
                         "short",
+                    ),
+                ],
+            ),
+            (
+                12,
+                [
+                    request_logs(
+                        "Delivery of request $request_id (worker and SMTP lines)",
+                        [processes.WORKER.name, processes.SMTP.name],
+                        description="Compose, each delivery attempt (MX host, reply, outcome), inbound reports and "
+                        "webhook deliveries of the messages of the request id typed into the Request id box.",
                     ),
                 ],
             ),

@@ -1,7 +1,8 @@
 """docker compose on one host (scaisend.md §9.1 "single host for everything"; D17 ports; D18 MySQL 8).
 
 MySQL 8, Redis 7, a one-shot ``migrate`` that the four services wait for (``service_completed_successfully``),
-Prometheus with the generated scrape config and rules, Alertmanager and a provisioned Grafana. The services read the
+Prometheus with the generated scrape config and rules, Alertmanager, Loki with Grafana Alloy shipping the services'
+JSON lines to it (:mod:`deploy.log_shipping`), and a Grafana provisioned with both data sources. The services read the
 operator's ``.env`` (a copy of ``.env.example``) and get the container-specific values (ports from
 :data:`scaisend.processes.PROCESSES`, bind addresses, the MySQL and Redis service URLs) on top. Output lives in
 ``deploy/compose/``; run it from there.
@@ -13,12 +14,12 @@ from typing import Any, Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, prometheus
+from deploy import grafana, log_shipping, prometheus, redis
 from deploy.render import yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
 MYSQL_IMAGE: Final = "mysql:8.0"
-REDIS_IMAGE: Final = "redis:7-alpine"
+REDIS_IMAGE: Final = redis.IMAGE
 PROMETHEUS_IMAGE: Final = "prom/prometheus:v2.53.2"
 ALERTMANAGER_IMAGE: Final = "prom/alertmanager:v0.27.0"
 GRAFANA_IMAGE: Final = "grafana/grafana-oss:11.2.0"
@@ -89,7 +90,7 @@ def service(process: Process) -> dict[str, Any]:
         spec["ports"] = [f"127.0.0.1:{API.port}:{API.port}"]  # the reverse proxy on this host terminates TLS
     if process is SMTP:
         spec["ports"] = [f"{env.INBOUND_SMTP_PORT}:{env.CONTAINER_INBOUND_SMTP_PORT}"]
-        spec["stop_grace_period"] = "60s"
+    spec["stop_grace_period"] = f"{env.shutdown_grace_seconds()}s"  # SHUTDOWN_GRACE_SECONDS
     if env.state_paths(process.name):
         spec["volumes"] = [f"{state.volume}:{state.path}" for state in env.state_paths(process.name)]
     spec["healthcheck"] = _healthcheck(http_check(process.port, health_path(process)))
@@ -117,8 +118,9 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
         },
         "redis": {
             "image": REDIS_IMAGE,
-            # requirepass (issue 9 finding 8): the queues and rate-limit counters are not open to every container
-            "command": ["redis-server", "--appendonly", "yes", "--requirepass", _required("REDIS_PASSWORD")],
+            # the append-only file, fsync every second (issue 14); requirepass (issue 9 finding 8): the queues and
+            # rate-limit counters are not open to every container
+            "command": ["redis-server", *redis.server_args(), "--requirepass", _required("REDIS_PASSWORD")],
             "environment": {"REDISCLI_AUTH": _required("REDIS_PASSWORD")},
             "volumes": ["redis-data:/data"],
             "healthcheck": _healthcheck(["CMD", "redis-cli", "ping"]),
@@ -128,6 +130,39 @@ def _infrastructure() -> dict[str, dict[str, Any]]:
             **_scaisend(env.MIGRATE_COMMAND, {"mysql": "service_healthy"}),
             "healthcheck": {"disable": True},  # a one-shot: the services wait for it to exit 0
             "restart": "no",
+        },
+    }
+
+
+def _logs() -> dict[str, dict[str, Any]]:
+    """Loki (single binary, its image's local configuration) and Alloy reading the containers' JSON lines through
+    the Docker socket (read-only mount; Alloy needs it to list and follow containers)."""
+    loki, alloy = log_shipping.LOKI_PORT, log_shipping.ALLOY_PORT
+    return {
+        "loki": {
+            "image": log_shipping.LOKI_IMAGE,
+            "command": ["-config.file=/etc/loki/local-config.yaml"],
+            "volumes": ["loki-data:/loki"],
+            "ports": [f"127.0.0.1:{loki}:{loki}"],
+            "healthcheck": _healthcheck(_wget_check(loki, "/ready")),
+            "restart": "unless-stopped",
+        },
+        "alloy": {
+            "image": log_shipping.ALLOY_IMAGE,
+            "command": [
+                "run",
+                f"--server.http.listen-addr=0.0.0.0:{alloy}",
+                "--storage.path=/var/lib/alloy/data",
+                f"/etc/alloy/{log_shipping.CONFIG_FILE}",
+            ],
+            "volumes": [
+                "./alloy:/etc/alloy:ro",
+                "alloy-data:/var/lib/alloy/data",
+                "/var/run/docker.sock:/var/run/docker.sock:ro",
+            ],
+            "depends_on": {"loki": {"condition": "service_healthy"}},
+            "healthcheck": _healthcheck(["CMD-SHELL", f"bash -c 'echo > /dev/tcp/127.0.0.1/{alloy}'"]),
+            "restart": "unless-stopped",
         },
     }
 
@@ -172,7 +207,7 @@ def _monitoring() -> dict[str, dict[str, Any]]:
                 "grafana-data:/var/lib/grafana",
             ],
             "ports": [f"127.0.0.1:{GRAFANA_PORT}:{GRAFANA_PORT}"],
-            "depends_on": {"prometheus": {"condition": "service_healthy"}},
+            "depends_on": {"prometheus": {"condition": "service_healthy"}, "loki": {"condition": "service_healthy"}},
             "healthcheck": _healthcheck(_wget_check(GRAFANA_PORT, "/api/health")),
             "restart": "unless-stopped",
         },
@@ -186,11 +221,18 @@ VOLUMES: Final = (
     "prometheus-data",
     "alertmanager-data",
     "grafana-data",
+    "loki-data",
+    "alloy-data",
 )
 
 
 def compose_document() -> dict[str, Any]:
-    services = {**_infrastructure(), **{SERVICE_NAMES[p.name]: service(p) for p in PROCESSES}, **_monitoring()}
+    services = {
+        **_infrastructure(),
+        **{SERVICE_NAMES[p.name]: service(p) for p in PROCESSES},
+        **_monitoring(),
+        **_logs(),
+    }
     return {"name": "scaisend", "services": services, "volumes": {name: {} for name in VOLUMES}}
 
 
@@ -215,6 +257,10 @@ def files() -> dict[str, str]:
             ),
         ),
         "grafana/provisioning/datasources/prometheus.yaml": yaml_text(grafana.datasources(prometheus_url)),
+        "grafana/provisioning/datasources/loki.yaml": yaml_text(
+            grafana.loki_datasource(f"http://loki:{log_shipping.LOKI_PORT}")
+        ),
+        f"alloy/{log_shipping.CONFIG_FILE}": log_shipping.compose_config(log_shipping.loki_push_url("loki")),
         "grafana/provisioning/dashboards/scaisend.yaml": yaml_text(grafana.dashboard_provider(GRAFANA_DASHBOARDS)),
     }
     result.update({f"grafana/dashboards/{name}": text for name, text in grafana.dashboard_files().items()})

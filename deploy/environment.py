@@ -94,6 +94,13 @@ def defaults() -> dict[str, str]:
     return result
 
 
+def shutdown_grace_seconds() -> int:
+    """``SHUTDOWN_GRACE_SECONDS``' default: every process's stop timeout in the bundle (Kubernetes
+    ``terminationGracePeriodSeconds``, systemd ``TimeoutStopSec``, compose ``stop_grace_period``) equals it, so the
+    process's own drain (the grace less 5 s) always ends before the supervisor's SIGKILL."""
+    return int(Settings.model_fields["SHUTDOWN_GRACE_SECONDS"].default)
+
+
 def process_ports() -> dict[str, str]:
     """``API_PORT=8000`` etc.: set explicitly so a changed default cannot split a process from its scrape config."""
     return {PORT_SETTINGS[process.name]: str(process.port) for process in processes.PROCESSES}

@@ -17,7 +17,7 @@ from typing import Final
 
 from alerts import generate as alerts_generate
 from dashboards import generate as dashboards_generate
-from deploy import compose, kubernetes, systemd
+from deploy import compose, kubernetes, log_shipping, redis, systemd
 from deploy.kubernetes_overlays import OVERLAYS, overlay_files
 from scaisend.settings import render_env_example
 
@@ -37,7 +37,9 @@ def render() -> dict[str, str]:
         **_under("dashboards/out", dashboards_generate.render()),
         ".env.example": render_env_example(),
         **_under("deploy/kubernetes/base", kubernetes.base_files()),
+        **_under("deploy/kubernetes/logging", log_shipping.kubernetes_files()),
         **_under("deploy/compose", compose.files()),
+        "deploy/kubernetes/redis/redis.yaml": redis.kubernetes_file(),
         **_under("deploy/systemd", systemd.files()),
     }
     for overlay in OVERLAYS:

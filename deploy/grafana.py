@@ -14,6 +14,9 @@ from dashboards.generate import render as render_dashboards
 
 DATASOURCE_NAME: Final = "Prometheus"
 DATASOURCE_UID: Final = "prometheus"
+LOKI_NAME: Final = "Loki"
+LOKI_UID: Final = "loki"
+SIDECAR_DATASOURCE_LABEL: Final = "grafana_datasource"  # kube-prometheus-stack's Grafana sidecar label
 FOLDER: Final = "ScaiSend"
 SIDECAR_LABEL: Final = "grafana_dashboard"
 SIDECAR_FOLDER_ANNOTATION: Final = "grafana_folder"
@@ -32,6 +35,26 @@ def datasources(prometheus_url: str) -> dict[str, Any]:
                 "url": prometheus_url,
                 "isDefault": True,
                 "editable": False,
+            }
+        ],
+    }
+
+
+def loki_datasource(loki_url: str) -> dict[str, Any]:
+    """``provisioning/datasources/loki.yaml``: the Loki the bundle's Alloy ships the JSON lines to (D59); the
+    request logs panels pick it through their ``logs`` variable (the only Loki datasource, so Grafana's first)."""
+    return {
+        "apiVersion": 1,
+        "datasources": [
+            {
+                "name": LOKI_NAME,
+                "uid": LOKI_UID,
+                "type": "loki",
+                "access": "proxy",
+                "url": loki_url,
+                "isDefault": False,
+                "editable": False,
+                "jsonData": {"maxLines": 1000},
             }
         ],
     }

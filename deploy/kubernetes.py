@@ -195,8 +195,7 @@ def deployment(w: Workload) -> dict[str, Any]:
     if w.waits_for_schema:
         wait = ["python", "-m", "deploy.wait_for_schema", "--timeout", str(SCHEMA_WAIT_SECONDS)]
         pod_spec["initContainers"] = [_container("wait-for-schema", wait, SCHEMA_WAIT_RESOURCES, [])]
-    if w.process is SMTP:
-        pod_spec["terminationGracePeriodSeconds"] = 60  # let open SMTP conversations finish
+    pod_spec["terminationGracePeriodSeconds"] = env.shutdown_grace_seconds()  # SHUTDOWN_GRACE_SECONDS
     if w.process is not EXPORTER:
         pod_spec["topologySpreadConstraints"] = [
             {

@@ -15,7 +15,7 @@ from typing import Final
 
 from alerts.alertmanager import alertmanager_config
 from deploy import environment as env
-from deploy import grafana, prometheus
+from deploy import grafana, prometheus, redis
 from deploy.render import GENERATED, comment, yaml_text
 from scaisend.processes import API, EXPORTER, PROCESSES, SMTP, Process
 
@@ -99,8 +99,7 @@ def service_unit(process: Process) -> str:
     if process is API:
         # Created empty at every start: the place for PROMETHEUS_MULTIPROC_DIR when API_WORKERS > 1.
         service.append(("RuntimeDirectory", "scaisend-api"))
-    if process is SMTP:
-        service.append(("TimeoutStopSec", "60s"))  # let open SMTP conversations finish
+    service.append(("TimeoutStopSec", f"{env.shutdown_grace_seconds()}s"))  # SHUTDOWN_GRACE_SECONDS
     service += _capabilities(process) + HARDENING
     title = f"ScaiSend {process.title} (scaisend {command}, metrics on {process.port})"
     return render_unit(
@@ -164,6 +163,7 @@ def files() -> dict[str, str]:
     result[MIGRATE_UNIT] = migrate_unit()
     result["scaisend.env"] = env_file()
     result["sysusers.d/scaisend.conf"] = sysusers()
+    result["redis/scaisend.conf"] = redis.config_file()
     result["prometheus/prometheus.yml"] = yaml_text(prometheus.host_config())
     result[f"prometheus/{prometheus.RULES_FILE}"] = yaml_text(prometheus.rules())
     result["alertmanager/alertmanager.yml"] = yaml_text(

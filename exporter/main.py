@@ -100,4 +100,5 @@ def run(settings: Settings) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_drain_seconds),
     )

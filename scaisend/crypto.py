@@ -63,3 +63,9 @@ def hmac_sha256_hex(key: str | bytes, message: str | bytes) -> str:
     key_bytes = key.encode() if isinstance(key, str) else key
     msg_bytes = message.encode() if isinstance(message, str) else message
     return hmac.new(key_bytes, msg_bytes, hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=16)
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """A 32-byte key for one ``purpose`` (HKDF-SHA256 of ``SECRET_KEY``), so no two uses share key material."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret_key.encode())

@@ -7,7 +7,9 @@ the exporter *names* and builds ``GaugeMetricFamily`` objects from them on every
 and tests iterate :data:`CATALOGUE`.
 
 Conventions: prefix ``scaisend_``, base units, counters end in ``_total``, label values are bounded (never an email
-address or message id), and the ``tenant`` label appears only on exporter gauges.
+address or message id), and the ``tenant`` label appears only on exporter gauges and on
+``scaisend_smtp_inbound_unverified_reports_total`` (D41: forged reports are an attack on one tenant's lists, and the
+alert must say which; the values are bounded by the tenants).
 
 Multiprocess (several uvicorn workers): prometheus-client picks its value store when it is imported, from the
 ``PROMETHEUS_MULTIPROC_DIR`` environment variable. The launcher must therefore export that variable (and wipe the
@@ -74,11 +76,15 @@ WEBHOOK_OUTCOMES: Final = ("success", "failure")
 CONNECTION_OUTCOMES: Final = ("success", "timeout", "refused", "error")
 MX_FAILURE_REASONS: Final = ("nxdomain", "no_answer", "timeout", "error")
 DELIVERY_RESULTS: Final = ("delivered", "deferred", "bounced", "blocked", "failed")
-INBOUND_OUTCOMES: Final = ("parsed", "unmatched", "unparseable")
+INBOUND_OUTCOMES: Final = ("parsed", "unmatched", "unparseable", "unverified")
+INBOUND_REPORT_KINDS: Final = ("dsn", "fbl")
+UNVERIFIED_REASONS: Final = ("unsigned", "bad_signature", "other_recipient")
 EXPORTER_COLLECTORS: Final = ("daily_stats", "redis_queues", "webhook_deliveries", "reputation")
 TARGET_KINDS: Final = ("ip", "domain")
 DNS_CHECKS: Final = ("dkim", "spf", "dmarc", "mx")
 UNMATCHED_ROUTE: Final = "unmatched"
+IDENTITY_EVENT_FAMILIES: Final = ("partner", "tenant", "user", "group", "group_membership", "unknown")
+IDENTITY_EVENT_OUTCOMES: Final = ("applied", "duplicate", "ignored", "rejected")
 WEBHOOK_RECENT_WINDOW_SECONDS: Final = 900
 
 # --- buckets --------------------------------------------------------------------------------------------------------
@@ -116,6 +122,14 @@ HTTP_REQUEST_DURATION_SPEC: Final = MetricSpec(
     API,
     ("route", "method"),
     buckets=HTTP_DURATION_BUCKETS,
+)
+IDENTITY_EVENTS_SPEC: Final = _spec(
+    "identity_events_total",
+    Kind.COUNTER,
+    "ScaiKey identity events received at /webhooks/scaikey, by event family and outcome (D54).",
+    API,
+    family=IDENTITY_EVENT_FAMILIES,
+    outcome=IDENTITY_EVENT_OUTCOMES,
 )
 
 # --- worker ---------------------------------------------------------------------------------------------------------
@@ -196,7 +210,7 @@ DKIM_SIGNING_DURATION_SPEC: Final = MetricSpec(
 INBOUND_DSN_SPEC: Final = _spec(
     "smtp_inbound_dsn_total",
     Kind.COUNTER,
-    "Inbound delivery status notifications (RFC 3464), by outcome.",
+    "Inbound bounce reports (RFC 3464 DSNs and plain-text bounces), by outcome.",
     SMTP,
     outcome=INBOUND_OUTCOMES,
 )
@@ -206,6 +220,16 @@ INBOUND_FBL_SPEC: Final = _spec(
     "Inbound feedback-loop complaint reports (RFC 5965), by outcome.",
     SMTP,
     outcome=INBOUND_OUTCOMES,
+)
+INBOUND_UNVERIFIED_SPEC: Final = _spec(
+    "smtp_inbound_unverified_reports_total",
+    Kind.COUNTER,
+    "Inbound bounces and complaints that changed nothing because no signed return path proved them (D41), by "
+    "report kind, reason and the tenant of the message they named.",
+    SMTP,
+    report=INBOUND_REPORT_KINDS,
+    reason=UNVERIFIED_REASONS,
+    tenant=(),
 )
 
 
@@ -329,6 +353,7 @@ EXPORTER_SCRAPE_DURATION: Final = EXPORTER_SCRAPE_DURATION_SPEC.name
 CATALOGUE: Final[tuple[MetricSpec, ...]] = (
     HTTP_REQUESTS_SPEC,
     HTTP_REQUEST_DURATION_SPEC,
+    IDENTITY_EVENTS_SPEC,
     WORKER_JOBS_SPEC,
     WORKER_JOB_DURATION_SPEC,
     RENDER_ERRORS_SPEC,
@@ -344,6 +369,7 @@ CATALOGUE: Final[tuple[MetricSpec, ...]] = (
     DKIM_SIGNING_DURATION_SPEC,
     INBOUND_DSN_SPEC,
     INBOUND_FBL_SPEC,
+    INBOUND_UNVERIFIED_SPEC,
     *TENANT_STAT_SPECS.values(),
     TENANT_STATS_UPDATED_SPEC,
     QUEUE_DEPTH_SPEC,
@@ -377,6 +403,7 @@ def _histogram(spec: MetricSpec) -> Histogram:
 
 HTTP_REQUESTS: Final = _counter(HTTP_REQUESTS_SPEC)
 HTTP_REQUEST_DURATION: Final = _histogram(HTTP_REQUEST_DURATION_SPEC)
+IDENTITY_EVENTS: Final = _counter(IDENTITY_EVENTS_SPEC)
 WORKER_JOBS: Final = _counter(WORKER_JOBS_SPEC)
 WORKER_JOB_DURATION: Final = _histogram(WORKER_JOB_DURATION_SPEC)
 RENDER_ERRORS: Final = _counter(RENDER_ERRORS_SPEC)
@@ -392,10 +419,12 @@ RETRY_QUEUE_DEPTH: Final = Gauge(RETRY_QUEUE_DEPTH_SPEC.name, RETRY_QUEUE_DEPTH_
 DKIM_SIGNING_DURATION: Final = _histogram(DKIM_SIGNING_DURATION_SPEC)
 INBOUND_DSN: Final = _counter(INBOUND_DSN_SPEC)
 INBOUND_FBL: Final = _counter(INBOUND_FBL_SPEC)
+INBOUND_UNVERIFIED: Final = _counter(INBOUND_UNVERIFIED_SPEC)
 
 _LABELLED: Final[dict[str, Counter | Histogram]] = {
     spec.name: obj
     for spec, obj in (
+        (IDENTITY_EVENTS_SPEC, IDENTITY_EVENTS),
         (WORKER_JOBS_SPEC, WORKER_JOBS),
         (WORKER_JOB_DURATION_SPEC, WORKER_JOB_DURATION),
         (WEBHOOK_DELIVERIES_SPEC, WEBHOOK_DELIVERIES),

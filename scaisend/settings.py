@@ -15,6 +15,8 @@ import limits
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+HANDBACK_SECONDS = 5  # of SHUTDOWN_GRACE_SECONDS, kept for handing unfinished jobs back and closing connections
+
 
 class SettingsError(RuntimeError):
     """A setting has a bad value; the message names the variable."""
@@ -51,6 +53,15 @@ class Settings(BaseSettings):
     DATABASE_STATEMENT_TIMEOUT_MS: int = Field(
         2000, ge=100, description="Exporter's per-statement timeout on MySQL, so a slow database never hangs a scrape"
     )
+    DATABASE_CONNECT_TIMEOUT: int = Field(
+        5, ge=1, le=300, description="Seconds a new database connection may take before the attempt fails (MySQL)"
+    )
+    DATABASE_POOL_TIMEOUT: int = Field(
+        5,
+        ge=1,
+        le=300,
+        description="Seconds a request or job waits for a free pooled connection before failing (the API: 503)",
+    )
     REDIS_URL: str = Field("redis://127.0.0.1:6379/0", description="Redis for queues, caches and rate-limit counters")
     REDIS_QUEUE_PREFIX: str = Field("", description="Prefix put before every queue key (email:process, ...)")
 
@@ -72,6 +83,18 @@ class Settings(BaseSettings):
     )
     JWT_ISSUER: str = Field(
         "", description="Expected JWT 'iss' claim; required with SCAIKEY_JWKS_URL outside development"
+    )
+    OIDC_ISSUER: str = Field(
+        "", description="Sign-in (/v3/auth/*): your OIDC provider's issuer URL (discovery document); empty disables it"
+    )
+    OIDC_CLIENT_ID: str = Field("", description="Sign-in: ScaiSend's client id at the OIDC provider")
+    OIDC_CLIENT_SECRET: str = Field("", description="Sign-in: the client secret (empty for a public client: PKCE only)")
+    OIDC_REDIRECT_URI: str = Field("", description="Sign-in: your app's callback URL, registered at the provider")
+    OIDC_SCOPES: str = Field("openid email profile offline_access", description="Sign-in: scopes asked of the provider")
+    OIDC_TENANT_CLAIM: str = Field("tenant_id", description="Sign-in: the ID token claim naming the user's tenant")
+    REFRESH_TOKEN_TTL: str = Field("30d", description="Sign-in: lifetime of an rtk_ refresh token (30s, 5m, 2h, 30d)")
+    SCAIKEY_WEBHOOK_SECRET: str = Field(
+        "", description="HMAC secret of identity events at POST /webhooks/scaikey; empty disables the route (D54)"
     )
 
     # --- HTTP API ------------------------------------------------------------------------------------------------
@@ -110,6 +133,16 @@ class Settings(BaseSettings):
     EXPORTER_PORT: int = Field(9103, ge=1, le=65535, description="Exporter's /metrics port")
     METRICS_HOST: str = Field("127.0.0.1", description="Address the worker, SMTP and exporter metrics ports bind to")
 
+    SHUTDOWN_GRACE_SECONDS: int = Field(
+        60,
+        ge=5,
+        le=3600,
+        description=(
+            "Seconds a process has after SIGTERM: running jobs and requests may finish until 5 s before, then are "
+            "handed back; the bundle's terminationGracePeriodSeconds and TimeoutStopSec equal it"
+        ),
+    )
+
     # --- outbound SMTP (D10-D14) ---------------------------------------------------------------------------------
     SMTP_HOSTNAME: str = Field("localhost", description="Name sent in EHLO and used in Message-ID")
     BOUNCE_DOMAIN: str = Field("bounces.localhost", description="Domain of the VERP envelope sender (D12)")
@@ -131,10 +164,30 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port used when connecting to recipient MX hosts; tests point it at a loopback MX",
     )
+    SMTP_ALLOW_PRIVATE_TARGETS: bool = Field(
+        False,
+        description="Deliver to MX hosts on loopback/private/link-local addresses (dev and tests only; D42); "
+        "SMTP_RELAY_HOST is never checked",
+    )
     SMTP_INBOUND_HOST: str = Field("0.0.0.0", description="Address the inbound DSN/FBL listener binds to")
     SMTP_INBOUND_PORT: int = Field(25, ge=1, le=65535, description="Inbound DSN/FBL listener port (dev: 2525)")
     INBOUND_QUARANTINE_PATH: str = Field(
         ".scaisend/inbound", description="Folder where inbound mail that could not be parsed or matched is kept"
+    )
+    INBOUND_MAX_MESSAGE_BYTES: int = Field(
+        5 * 1024 * 1024, ge=64 * 1024, description="Largest message the inbound listener accepts (bigger: 552)"
+    )
+    INBOUND_MAX_SESSIONS: int = Field(
+        20, ge=1, le=10_000, description="Concurrent inbound SMTP sessions; more are answered 421 and closed"
+    )
+    INBOUND_MAX_RECIPIENTS: int = Field(
+        50, ge=1, le=10_000, description="Recipients accepted in one inbound SMTP session (more: 452)"
+    )
+    INBOUND_QUARANTINE_MAX_FILES: int = Field(
+        1000, ge=1, description="Files kept under INBOUND_QUARANTINE_PATH; the oldest go first"
+    )
+    INBOUND_QUARANTINE_MAX_BYTES: int = Field(
+        100 * 1024 * 1024, ge=1024 * 1024, description="Bytes kept under INBOUND_QUARANTINE_PATH; the oldest go first"
     )
     DNS_NAMESERVERS: str = Field("", description="Comma-separated host[:port] resolvers; empty = /etc/resolv.conf")
 
@@ -207,7 +260,9 @@ class Settings(BaseSettings):
             parse_duration(part)
         return value
 
-    @field_validator("SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL")
+    @field_validator(
+        "SMTP_MAX_AGE", "SMTP_TIMEOUT", "WEBHOOK_TIMEOUT", "REPUTATION_CHECK_INTERVAL", "REFRESH_TOKEN_TTL"
+    )
     @classmethod
     def _check_duration(cls, value: str) -> str:
         parse_duration(value)
@@ -291,6 +346,12 @@ class Settings(BaseSettings):
         return parse_duration(self.WEBHOOK_TIMEOUT).total_seconds()
 
     @property
+    def shutdown_drain_seconds(self) -> float:
+        """How long after SIGTERM running jobs and requests may finish: the grace less :data:`HANDBACK_SECONDS` to
+        hand the rest back and close."""
+        return float(max(1, self.SHUTDOWN_GRACE_SECONDS - HANDBACK_SECONDS))
+
+    @property
     def fbl_address(self) -> str:
         return self.FBL_ADDRESS or f"fbl@{self.BOUNCE_DOMAIN}"
 
@@ -304,6 +365,10 @@ class Settings(BaseSettings):
             host, port = item.split(":") if item.count(":") == 1 else (item, "53")
             result.append((host, int(port)))
         return result
+
+    @property
+    def refresh_token_ttl(self) -> timedelta:
+        return parse_duration(self.REFRESH_TOKEN_TTL)
 
     @property
     def is_sqlite(self) -> bool:

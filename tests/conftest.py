@@ -6,6 +6,9 @@ pytest_plugins = [
     "tests.harness.app",
     "tests.harness.fixtures_app",
     "tests.harness.jwks",
+    "tests.harness.identity",
+    "tests.harness.oidc",
     "tests.harness.fixtures_net",
     "tests.harness.s3",
+    "tests.harness.inbound",
 ]

@@ -35,8 +35,10 @@ def test_every_cited_decision_has_a_record() -> None:
 
 
 def test_records_are_numbered_in_order() -> None:
+    # parallel work takes numbers from reserved ranges (D41-D44, D45-D49, …), so a gap is allowed; order is not
     numbers = [int(n) for n in re.findall(r"^### D(\d+)$", DECISIONS, re.MULTILINE)]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers == sorted(set(numbers))
+    assert numbers[:30] == list(range(1, 31))
 
 
 def test_every_link_reaches_a_page_and_heading() -> None:

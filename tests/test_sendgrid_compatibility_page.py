@@ -90,7 +90,9 @@ def named_paths(text: str) -> set[str]:
     """Every path written in a code span of the page (``GET/PATCH /v3/x/{id}``, ``/v3/y``, ...)."""
     found = set()
     for span in re.findall(r"`([^`]+)`", text):
-        found.update(re.findall(r"(/(?:v3|api|t|i|health|ready|metrics|docs|openapi)[A-Za-z0-9_{}./-]*)", span))
+        found.update(
+            re.findall(r"(/(?:v3|api|t|i|health|ready|metrics|docs|openapi|webhooks)[A-Za-z0-9_{}./-]*)", span)
+        )
     return {path.rstrip(".") for path in found}
 
 

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from scaisend import metrics
 from scaisend.api.deps import ResourcesDep
+from scaisend.db.session import database_answers
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger(__name__)
@@ -26,11 +24,8 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready")
 async def ready(resources: ResourcesDep) -> JSONResponse:
-    try:
-        async with asyncio.timeout(READY_TIMEOUT), resources.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
-        logger.warning("database not reachable", extra={"error": str(exc)})
+    if not await database_answers(resources.engine, READY_TIMEOUT):
+        logger.warning("database not reachable")
         return JSONResponse({"status": "not ready", "detail": "database unavailable"}, status_code=503)
     return JSONResponse({"status": "ready"})
 

@@ -1,7 +1,7 @@
 """ASGI middleware, outermost first:
 
 - :class:`RequestContextMiddleware`: honours or generates ``X-Request-ID`` (D19), returns it on every response
-  including errors, logs one JSON line per request, records RED metrics by route template, and turns an unhandled
+  including errors, takes the trace id of a W3C ``traceparent`` (or starts a trace, D57) for the log context, logs one JSON line per request, records RED metrics by route template, and turns an unhandled
   exception into a ``500 {"detail": "Internal Server Error"}`` that still carries the request id.
 - :class:`BodyLimitMiddleware`: refuses bodies over ``MAX_BODY_BYTES`` with ``413`` from ``Content-Length`` or, for
   chunked bodies, as soon as the running count passes the limit, without reading the rest into memory.
@@ -19,7 +19,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scaisend import metrics
-from scaisend.logs import request_id_var, tenant_id_var
+from scaisend.logs import message_id_var, new_trace_id, request_id_var, tenant_id_var, trace_id_of, trace_id_var
 
 logger = logging.getLogger("scaisend.api.access")
 
@@ -27,16 +27,17 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 SENDGRID_SHAPED_PREFIXES = ("/v3/mail/",)
 
 
-def _error_body(path: str, status: int, message: str) -> bytes:
+def error_body(path: str, message: str) -> dict[str, Any]:
+    """An error in the documented shape of ``path``'s family: SendGrid's on sending routes, ``detail`` elsewhere."""
     if path.startswith(SENDGRID_SHAPED_PREFIXES):
-        return json.dumps({"errors": [{"message": message, "field": None, "help": None}]}).encode()
-    return json.dumps({"detail": message}).encode()
+        return {"errors": [{"message": message, "field": None, "help": None}]}
+    return {"detail": message}
 
 
 async def send_json_error(
     send: Send, path: str, status: int, message: str, extra_headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = _error_body(path, status, message)
+    body = json.dumps(error_body(path, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra_headers or [])})
     await send({"type": "http.response.body", "body": body})
@@ -50,10 +51,14 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        trace_id = trace_id_of(headers.get(b"traceparent", b"").decode("latin-1")) or new_trace_id()
         rid_token = request_id_var.set(request_id)
+        trace_token = trace_id_var.set(trace_id)
         tenant_token = tenant_id_var.set(None)
+        message_token = message_id_var.set(None)
         header = (b"x-request-id", request_id.encode())
         state: dict[str, Any] = {"status": 500, "started": False}
         start = time.perf_counter()
@@ -87,7 +92,9 @@ class RequestContextMiddleware:
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )
+            message_id_var.reset(message_token)
             tenant_id_var.reset(tenant_token)
+            trace_id_var.reset(trace_token)
             request_id_var.reset(rid_token)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.deps import ResourcesDep, SessionDep
@@ -23,16 +22,14 @@ from scaisend.errors import (
     TenantSuspendedError,
 )
 from scaisend.logs import tenant_id_var
-from scaisend.models import UserRole
+from scaisend.tenants.access import held_roles
 from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user, user_permissions
 
 
 async def has_role(session: AsyncSession, user_id: str, tenant_id: str) -> bool:
-    """True when the user holds at least one role in the tenant (a JWT naming another tenant is refused)."""
-    found = await session.scalar(
-        select(UserRole.user_id).where(UserRole.user_id == user_id, UserRole.tenant_id == tenant_id).limit(1)
-    )
-    return found is not None
+    """True when the user holds at least one role in the tenant, directly or through a group mapping (a JWT naming
+    another tenant is refused)."""
+    return bool(await held_roles(session, user_id, tenant_id))
 
 
 def _bearer(request: Request) -> str:

@@ -68,3 +68,15 @@ def emit(obj: dict[str, Any], last_line: str, as_json: bool) -> None:
             if isinstance(value, str | int | bool) or value is None:
                 print(f"{key}: {value}", file=sys.stderr)
         print(last_line)
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
+    """Rows as aligned columns on stdout (``--json``: the rows as a JSON array)."""
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str, sort_keys=True))
+        return
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for r in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())

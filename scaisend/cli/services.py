@@ -52,6 +52,7 @@ def _serve(args: argparse.Namespace) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
+        timeout_graceful_shutdown=int(settings.shutdown_drain_seconds),
     )
 
 

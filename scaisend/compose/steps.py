@@ -27,6 +27,7 @@ from scaisend.metrics import PROCESSED_RECIPIENTS
 from scaisend.models import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.settings import Settings
 from scaisend.suppressions.policy import Bypass, drop_reasons
+from scaisend.tenants.service import suspension_reason
 from scaisend.tracking.config import effective_tracking, footer_setting, tenant_tracking
 
 ALL_SUPPRESSED = "All recipients suppressed"
@@ -43,6 +44,12 @@ class Stopped:
 async def lock_message(session: AsyncSession, message_id: str) -> Message | None:
     """The message row, locked until the transaction ends so two workers never compose it at once."""
     return await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+
+
+async def tenant_stop(session: AsyncSession, message: Message) -> Stopped | None:
+    """A suspended tenant sends nothing (D52): its queued messages end ``failed`` with the reason."""
+    reason = await suspension_reason(session, message.tenant_id)
+    return Stopped(reason) if reason else None
 
 
 async def request_body(session: AsyncSession, message: Message) -> dict[str, Any]:

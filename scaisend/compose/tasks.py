@@ -5,7 +5,7 @@ message row locked:
 
 1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
    ``rendered`` before any delivery attempt, whose delivery job is enqueued again in case the first enqueue was lost;
-2. ``processing``;
+2. ``processing``; a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52);
 3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
    (SendGrid counts such a message as a drop, not as processed);
@@ -55,16 +55,16 @@ from scaisend.compose.steps import (
     request_body,
     stop,
     store_mime,
+    tenant_stop,
 )
 from scaisend.db.session import unit_of_work
-from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.logs import bind, job_fields
 from scaisend.mail.jobs import PROCESS_EMAIL
 from scaisend.messages.service import requeue_stale_queued
 from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import Message, MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
 from scaisend.settings import Settings
-from scaisend.tenants.status import SUSPENDED_REASON, tenant_suspended
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class Outcome(enum.StrEnum):
     NOT_FOUND = "not_found"
     ALL_DROPPED = "all_dropped"
     FAILED = "failed"
+    TENANT_SUSPENDED = "tenant_suspended"
 
     @property
     def job_outcome(self) -> str:
@@ -113,14 +114,11 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
     message = await lock_message(session, message_id)
     if message is None:
         return Composed(Outcome.NOT_FOUND)
-    tenant_id_var.set(message.tenant_id)
+    bind(message_id=message.id, tenant_id=message.tenant_id, request_id=message.api_request_id)
     if message.status == MessageStatus.RENDERED and not message.attempts:
         return Composed(Outcome.ALREADY_RENDERED, 1)
     if message.status != MessageStatus.QUEUED:
         return Composed(Outcome.SKIPPED)
-    if await tenant_suspended(session, message.tenant_id):
-        stop(message, Stopped(SUSPENDED_REASON))
-        return Composed(Outcome.FAILED)
     outcome = await _compose_queued(session, settings, clock, message)
     return Composed(outcome, (message.attempts or 0) + 1 if outcome is Outcome.RENDERED else None)
 
@@ -128,6 +126,10 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
 async def _compose_queued(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
     """Steps 2-6 for a ``queued`` message."""
     message.status = MessageStatus.PROCESSING.value
+    suspended = await tenant_stop(session, message)
+    if suspended is not None:
+        stop(message, suspended)
+        return Outcome.TENANT_SUSPENDED
     now = clock.now()
     body = await request_body(session, message)
     recipients = await drop_suppressed(session, message, body, now)
@@ -153,7 +155,12 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
 async def enqueue_delivery(ctx: dict[str, Any], message_id: str, attempt: int) -> None:
     queues: Queues = ctx["queues"]
     await ctx["redis"].enqueue_job(
-        DELIVER_JOB, message_id, attempt, _job_id=deliver_job_id(message_id, attempt), _queue_name=queues.smtp_deliver
+        DELIVER_JOB,
+        message_id,
+        attempt,
+        _job_id=deliver_job_id(message_id, attempt),
+        _queue_name=queues.smtp_deliver,
+        correlation=job_fields(message_id=message_id),
     )
 
 
@@ -178,8 +185,6 @@ async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
 async def process_email(ctx: dict[str, Any], message_id: str) -> str:
     """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` value."""
     started = time.perf_counter()
-    message_token = message_id_var.set(message_id)
-    tenant_token = tenant_id_var.set(None)
     try:
         outcome = await compose_message(ctx, message_id)
     except TRANSIENT_ERRORS as exc:
@@ -189,8 +194,6 @@ async def process_email(ctx: dict[str, Any], message_id: str) -> str:
         raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
     finally:
         WORKER_JOB_DURATION.labels(EMAIL_PROCESS).observe(time.perf_counter() - started)
-        tenant_id_var.reset(tenant_token)
-        message_id_var.reset(message_token)
     WORKER_JOBS.labels(EMAIL_PROCESS, outcome.job_outcome).inc()
     return outcome.value
 

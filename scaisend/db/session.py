@@ -3,12 +3,14 @@ they commit on success and roll back on error; services only flush."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -38,9 +40,13 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
             max_overflow=settings.DATABASE_POOL_SIZE,
             pool_pre_ping=True,
             pool_recycle=3600,
+            pool_timeout=settings.DATABASE_POOL_TIMEOUT,
         )
     else:
         kwargs["poolclass"] = NullPool
+    if not settings.is_sqlite:
+        # a MariaDB that is restarting or unreachable fails the attempt in seconds instead of hanging the caller
+        kwargs["connect_args"] = {"connect_timeout": settings.DATABASE_CONNECT_TIMEOUT}
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -61,3 +67,13 @@ async def unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator
         except BaseException:
             await session.rollback()
             raise
+
+
+async def database_answers(engine: AsyncEngine, timeout: float) -> bool:
+    """Whether ``SELECT 1`` succeeds within ``timeout`` seconds: ``/ready`` and the workers' database gate."""
+    try:
+        async with asyncio.timeout(timeout), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, TimeoutError):
+        return False
+    return True

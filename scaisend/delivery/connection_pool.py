@@ -87,6 +87,11 @@ class ConnectionPool:
             finally:
                 await self._give_back(slot, conn)
 
+    def full(self, host: str, port: int) -> bool:
+        """Whether every connection slot to ``host:port`` is taken (a new caller would wait)."""
+        slot = self._slots.get((host.lower(), port))
+        return slot is not None and slot.semaphore.locked()
+
     def opened(self, host: str, port: int) -> int:
         """How many connections this pool has opened to ``host:port`` so far."""
         slot = self._slots.get((host.lower(), port))

@@ -1,34 +1,94 @@
-"""The SMTP envelope of a message (D12, spec §6.1): the VERP return path, and recipients grouped by domain.
+"""The SMTP envelope of a message (D12, D41, spec §6.1): the signed VERP return path, and recipients grouped by
+domain.
 
-The envelope sender is ``bounces+<message_id>@<BOUNCE_DOMAIN>``, so a DSN that comes back days later names the
-message it is about; :func:`message_id_from_verp` reads it back for the inbound stage. The recipients themselves
-(``to``, ``cc`` and ``bcc`` of the message's one personalization, minus those compose dropped) come from
-:func:`scaisend.compose.recipients.envelope_recipients`; :func:`by_domain` groups them for delivery.
+Each recipient gets its own envelope sender ``bounces+<message_id>.<mac>@<BOUNCE_DOMAIN>``, where ``mac`` is 16 hex
+digits of HMAC-SHA256 over the message id and that recipient, keyed from ``SECRET_KEY``
+(:func:`scaisend.crypto.derive_key`, purpose ``scaisend-return-path``). A DSN that comes back days later therefore
+names the message it is about *and* proves which recipient it answers: nobody without the key can make the return path
+of an address they never received our mail at, and a recipient sees only their own. The local part stays within
+RFC 5321's 64 octets (8 + 30 + 1 + 16). :func:`parse_return_path` reads either form back for the inbound stage; the
+unsigned form ``bounces+<message_id>@…`` of mail sent before D41 still parses, but proves nothing.
+
+The recipients themselves (``to``, ``cc`` and ``bcc`` of the message's one personalization, minus those compose
+dropped) come from :func:`scaisend.compose.recipients.envelope_recipients`; :func:`by_domain` groups them for
+delivery.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from scaisend.crypto import derive_key
+from scaisend.settings import Settings
 
 VERP_LOCAL_PREFIX = "bounces+"
-_VERP_RE = re.compile(r"^bounces\+([A-Za-z0-9_]+)@(.+)$", re.IGNORECASE)
+MAC_HEX_DIGITS = 16  # 64 bits: a forger must guess it online, one report per guess
+_PURPOSE = "scaisend-return-path"
+# anchored, one failure point: linear (docs/security.md inventory)
+_VERP_RE = re.compile(r"^bounces\+([A-Za-z0-9_]+)(?:\.([0-9A-Fa-f]{16}))?@([^@\s]+)$", re.IGNORECASE)
 
 
-def verp_sender(message_id: str, bounce_domain: str) -> str:
-    """``bounces+msg_01j…@bounces.example.com``."""
-    return f"{VERP_LOCAL_PREFIX}{message_id}@{bounce_domain}"
+@dataclass(frozen=True)
+class ReturnPath:
+    """A VERP address of ours, read back: the message id and, when signed, the MAC (lowercase hex)."""
+
+    message_id: str
+    mac: str | None
 
 
-def message_id_from_verp(address: str, bounce_domain: str | None = None) -> str | None:
-    """The message id inside a VERP address (angle brackets allowed), or ``None`` when ``address`` is not one
-    (or, with ``bounce_domain``, not one of ours)."""
+def parse_return_path(address: str, bounce_domain: str | None = None) -> ReturnPath | None:
+    """The VERP parts of ``address`` (angle brackets allowed), or ``None`` when it is not one (or, with
+    ``bounce_domain``, not one of ours)."""
     match = _VERP_RE.match(address.strip().strip("<>"))
     if match is None:
         return None
-    if bounce_domain is not None and match.group(2).lower() != bounce_domain.lower():
+    if bounce_domain is not None and match.group(3).rstrip(".").lower() != bounce_domain.lower():
         return None
-    return match.group(1)
+    mac = match.group(2)
+    return ReturnPath(match.group(1), mac.lower() if mac else None)
+
+
+def message_id_from_verp(address: str, bounce_domain: str | None = None) -> str | None:
+    """The message id inside a VERP address (signed or not), or ``None`` when ``address`` is not one."""
+    parsed = parse_return_path(address, bounce_domain)
+    return parsed.message_id if parsed else None
+
+
+class ReturnPathSigner:
+    """Makes and checks signed return paths. The first key signs; every key verifies (key rotation)."""
+
+    def __init__(self, secret_keys: Sequence[str]) -> None:
+        if not secret_keys:
+            raise ValueError("at least one key is needed")
+        self._keys = [derive_key(key, _PURPOSE) for key in secret_keys]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReturnPathSigner:
+        return cls([settings.SECRET_KEY])
+
+    @staticmethod
+    def _mac(key: bytes, message_id: str, recipient: str) -> str:
+        text = f"{message_id.strip().lower()}\n{recipient.strip().lower()}".encode()
+        return hmac.new(key, text, hashlib.sha256).hexdigest()[:MAC_HEX_DIGITS]
+
+    def sender(self, message_id: str, recipient: str, bounce_domain: str) -> str:
+        """``bounces+msg_01j….<mac>@bounces.example.com`` for mail of ``message_id`` to ``recipient``."""
+        return f"{VERP_LOCAL_PREFIX}{message_id}.{self._mac(self._keys[0], message_id, recipient)}@{bounce_domain}"
+
+    def signed_recipient(self, path: ReturnPath, recipients: Iterable[str]) -> str | None:
+        """The one of ``recipients`` (the matched message's) whose return path ``path`` is, or ``None`` when
+        ``path`` is unsigned or signed for nobody among them."""
+        if path.mac is None:
+            return None
+        for recipient in recipients:
+            for key in self._keys:
+                if hmac.compare_digest(self._mac(key, path.message_id, recipient), path.mac):
+                    return recipient
+        return None
 
 
 def recipient_domain(email: str) -> str:

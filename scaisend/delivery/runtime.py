@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaisend.clock import Clock
+from scaisend.delivery.circuit_breaker import CircuitBreakers
 from scaisend.delivery.connection_pool import ConnectionPool
 from scaisend.delivery.dkim_signer import DkimSigner
 from scaisend.delivery.mx import MxResolver
@@ -34,6 +35,7 @@ class DeliveryRuntime:
     tls: TlsPolicy
     pool: ConnectionPool
     retry: RetryPolicy
+    breakers: CircuitBreakers
     signer: DkimSigner = field(default_factory=DkimSigner)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -59,6 +61,7 @@ class DeliveryRuntime:
             tls=TlsPolicy(settings.SMTP_TLS_POLICY, clock, verified_context=verified_context),
             pool=ConnectionPool(settings.SMTP_POOL_SIZE_PER_DOMAIN),
             retry=RetryPolicy.from_settings(settings),
+            breakers=CircuitBreakers(clock),
             rng=rng or random.Random(),
         )
 

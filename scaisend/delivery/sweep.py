@@ -51,15 +51,22 @@ async def _in_status(
     ).all()
 
 
-async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LIMIT) -> list[tuple[str, int]]:
+async def stale_deliveries(
+    session: AsyncSession,
+    now: datetime,
+    limit: int = LIMIT,
+    *,
+    late_after: timedelta = LATE_AFTER,
+    stuck_after: timedelta = STUCK_AFTER,
+) -> list[tuple[str, int]]:
     """``(message_id, attempt to run)`` for every message in the module's table, oldest first."""
     late = await _in_status(
         session,
         MessageStatus.RENDERED.value,
-        func.coalesce(Message.next_attempt_at, Message.updated_at) < now - LATE_AFTER,
+        func.coalesce(Message.next_attempt_at, Message.updated_at) < now - late_after,
         limit,
     )
-    stuck = await _in_status(session, MessageStatus.SENDING.value, Message.updated_at < now - STUCK_AFTER, limit)
+    stuck = await _in_status(session, MessageStatus.SENDING.value, Message.updated_at < now - stuck_after, limit)
     found = sorted(
         [(updated, message_id, attempts + 1) for message_id, attempts, updated in late]
         + [(updated, message_id, attempts) for message_id, attempts, updated in stuck]
@@ -67,10 +74,13 @@ async def stale_deliveries(session: AsyncSession, now: datetime, limit: int = LI
     return [(message_id, attempt) for _updated, message_id, attempt in found[:limit]]
 
 
-async def requeue_stale_deliveries(ctx: dict[str, Any]) -> int:
-    """The cron job: queue the missing jobs; how many were new."""
+async def requeue_stale_deliveries(
+    ctx: dict[str, Any], *, late_after: timedelta = LATE_AFTER, stuck_after: timedelta = STUCK_AFTER
+) -> int:
+    """The cron job (and, with both ages 0, the SMTP service's start-up pass): queue the missing jobs; how many were
+    new."""
     async with unit_of_work(ctx["maker"]) as session:
-        stale = await stale_deliveries(session, ctx["clock"].now())
+        stale = await stale_deliveries(session, ctx["clock"].now(), late_after=late_after, stuck_after=stuck_after)
     added = 0
     for message_id, attempt in stale:
         added += await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt)

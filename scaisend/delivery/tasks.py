@@ -5,11 +5,11 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
 
 1. **begin** (one transaction): load the message; stop if it is gone, cancelled or already final, or the attempt
    was superseded or already done (then only make sure the next attempt's job is queued); ``failed`` when its
-   content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
+   tenant is suspended (D52), its content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
    (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
 2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
-3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction; each final
-   result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
+3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction per recipient,
+   each with its signed return path (D41); each final result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
    soft bounces (D10).
 5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`);
@@ -41,18 +41,18 @@ from scaisend.db.session import unit_of_work
 from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
 from scaisend.delivery.dispatcher import deliver_to_domain
 from scaisend.delivery.dkim_signer import DkimSigningError
-from scaisend.delivery.envelope import by_domain, verp_sender
+from scaisend.delivery.envelope import ReturnPathSigner, by_domain
 from scaisend.delivery.journal import HandoffJournal
 from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.retry_policy import Expire, next_attempt
 from scaisend.delivery.runtime import DeliveryRuntime, delivery_runtime
 from scaisend.domains.dkim_keys import DkimKeyMissingError
 from scaisend.domains.service import sending_domain, signing_key
-from scaisend.logs import message_id_var, tenant_id_var
+from scaisend.logs import bind, job_fields
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
 from scaisend.queues import Queues
-from scaisend.tenants.status import SUSPENDED_REASON, tenant_suspended
+from scaisend.tenants.service import suspension_reason
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,16 @@ def job_id(message_id: str, attempt: int) -> str:
 
 
 async def enqueue_delivery(
-    redis: ArqRedis, queues: Queues, message_id: str, attempt: int = 1, *, defer: timedelta | None = None
+    redis: ArqRedis,
+    queues: Queues,
+    message_id: str,
+    attempt: int = 1,
+    *,
+    defer: timedelta | None = None,
 ) -> bool:
     """Queue attempt ``attempt`` of a rendered message on ``smtp:deliver`` (after the commit that made it
-    ``rendered``); ``False`` when that attempt's job is already queued."""
+    ``rendered``); ``False`` when that attempt's job is already queued. The job carries this context's correlation
+    fields (the sweep has none: the job binds the message's own when it loads it)."""
     job = await redis.enqueue_job(
         JOB_NAME,
         message_id,
@@ -89,6 +95,7 @@ async def enqueue_delivery(
         _job_id=job_id(message_id, attempt),
         _queue_name=queues.smtp_deliver,
         _defer_by=defer,
+        correlation=job_fields(message_id=message_id),
     )
     return job is not None
 
@@ -130,15 +137,12 @@ class Plan:
 async def deliver_message(ctx: dict[str, Any], message_id: str, attempt: int) -> str:
     """Deliver (or retry, or expire) one attempt of one message; returns a one-line summary."""
     rt = delivery_runtime(ctx)
-    token = message_id_var.set(message_id)
     try:
         return await _run(ctx, rt, message_id, attempt)
     except (SQLAlchemyError, RedisError) as exc:
         job_try = int(ctx.get("job_try") or 1)
         logger.warning("delivery interrupted, will re-run", extra={"attempt": attempt, "error": repr(exc)})
         raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
-    finally:
-        message_id_var.reset(token)
 
 
 async def _run(ctx: dict[str, Any], rt: DeliveryRuntime, message_id: str, attempt: int) -> str:
@@ -159,13 +163,36 @@ async def _run(ctx: dict[str, Any], rt: DeliveryRuntime, message_id: str, attemp
     for result in plan.results:
         if result.recipient.lower() not in start.journaled:
             SMTP_DELIVERIES.labels(result.outcome.value).inc()
+            _log_result(start.number, result)
     settled = await _record(ctx, rt, start, plan)
     if settled and plan.delay is not None:
         await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt + 1, defer=plan.delay)
     await journal.clear(message_id, attempt)
     await _update_retry_gauge(ctx)
     counts = {o.value: sum(1 for r in plan.results if r.outcome is o) for o in Outcome if o is not Outcome.FAILED}
+    next_at = plan.next_attempt_at.isoformat() if settled and plan.next_attempt_at else None
+    logger.info("delivery attempt", extra={"attempt": attempt, **counts, "next_attempt_at": next_at})
     return " ".join(f"{name}={count}" for name, count in counts.items())
+
+
+def _log_result(attempt: int, result: DeliveryResult) -> None:
+    """One line per recipient and attempt: the MX host, its reply and what we made of it. The recipient appears by
+    domain only (D58); the address is in the message's events."""
+    log = logger.info if result.outcome is Outcome.DELIVERED else logger.warning
+    log(
+        "delivery result",
+        extra={
+            "attempt": attempt,
+            "recipient_domain": result.recipient.rpartition("@")[2].lower(),
+            "mx_host": result.mx_host,
+            "reply_code": result.code,
+            "enhanced_status": result.enhanced_status,
+            "reply": result.response[:500],
+            "outcome": result.outcome.value,
+            "tls": result.tls,
+            "bounce_type": result.bounce_type.value if result.bounce_type else None,
+        },
+    )
 
 
 def _fail(message: Message, reason: str) -> Skip:
@@ -183,19 +210,20 @@ async def _begin(
         message = await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
         if message is None:
             return Skip("message not found")
-        tenant_id_var.set(message.tenant_id)
+        bind(message_id=message.id, tenant_id=message.tenant_id, request_id=message.api_request_id)
         if message.status in FINAL_STATUSES:
             return Skip(f"message is {message.status}")
         if message.status not in (MessageStatus.RENDERED, MessageStatus.SENDING):
             return Skip(f"message is {message.status}, not rendered")
-        if await tenant_suspended(session, message.tenant_id):
-            return _fail(message, SUSPENDED_REASON)
         if message.attempts > attempt:
             return Skip(f"attempt {attempt} superseded by attempt {message.attempts}")
         if message.status == MessageStatus.RENDERED and message.attempts == attempt:
             if message.next_attempt_at is None:  # rendered again since (a user retry): its next job is attempt+1
                 return Skip(f"attempt {attempt} already done")
             return Resume(max(message.next_attempt_at - rt.clock.now(), timedelta(0)))
+        suspended = await suspension_reason(session, message.tenant_id)
+        if suspended is not None:
+            return _fail(message, suspended)
         content = await session.get(MessageContent, message_id)
         if content is None:
             return _fail(message, "Rendered message content is missing")
@@ -250,10 +278,13 @@ async def _fail_attempt(ctx: dict[str, Any], start: Attempt, reason: str) -> Non
 
 
 async def _send(rt: DeliveryRuntime, journal: HandoffJournal, start: Attempt, data: bytes) -> list[DeliveryResult]:
-    mail_from = verp_sender(start.message_id, rt.settings.BOUNCE_DOMAIN)
+    signer = ReturnPathSigner.from_settings(rt.settings)
+
+    def return_path(recipient: str) -> str:
+        return signer.sender(start.message_id, recipient, rt.settings.BOUNCE_DOMAIN)
 
     async def one_domain(domain: str, rcpts: list[str]) -> list[DeliveryResult]:
-        results = await deliver_to_domain(rt, domain, rcpts, mail_from, data)
+        results = await deliver_to_domain(rt, domain, rcpts, return_path, data)
         try:
             await journal.add(start.message_id, start.number, results)
         except RedisError as exc:  # the events are what matter; the journal only narrows a crash window

@@ -2,6 +2,9 @@
 ``python -m scaisend <command>`` with the dev settings in its environment (:func:`export_env`) and its output in
 ``<data dir>/logs``.
 
+A child that exits after start-up is started again after 1, 2, 4 … up to :data:`RESTART_BACKOFF_MAX` seconds
+(:meth:`Child.schedule_restart`); the count starts over once a child has stayed up for :data:`STABLE_AFTER` seconds.
+
 Each child runs in its own process group (so a terminal's Ctrl-C reaches only ``scaisend dev``, which then stops the
 children in order) and is asked to die with its parent (``PR_SET_PDEATHSIG``) in case ``scaisend dev`` is killed
 outright. Stopping sends SIGTERM to the group, then SIGKILL after a timeout.
@@ -26,6 +29,9 @@ from scaisend.dev.redis_server import die_with_parent
 from scaisend.settings import Settings, as_environment
 
 SCAISEND = (sys.executable, "-m", "scaisend")
+RESTART_BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0
+PORT_IN_USE_MARKERS = ("Address already in use", "[Errno 98]", "address already in use")
 
 
 @dataclass(frozen=True)
@@ -62,17 +68,21 @@ class ChildSpec:
     :param name: short name used in messages and for the log file (``logs/<name>.log``)
     :param argv: the command line
     :param ready_url: an HTTP URL that answers 200 once the child is up (``None``: running is enough)
-    :param essential: ``scaisend dev`` cannot go on without it (the API)
+    :param essential: ``scaisend dev`` does not start without it (the four ScaiSend processes)
+    :param port: the port it listens on and the ``scaisend dev`` option that changes it, named when it cannot bind
     """
 
     name: str
     argv: tuple[str, ...]
     ready_url: str | None = None
     essential: bool = False
+    port: tuple[int, str] | None = None
 
 
-def scaisend_child(name: str, command: str, ready_url: str | None, *, essential: bool = False) -> ChildSpec:
-    return ChildSpec(name=name, argv=(*SCAISEND, command), ready_url=ready_url, essential=essential)
+def scaisend_child(
+    name: str, command: str, ready_url: str | None, *, essential: bool = True, port: tuple[int, str] | None = None
+) -> ChildSpec:
+    return ChildSpec(name=name, argv=(*SCAISEND, command), ready_url=ready_url, essential=essential, port=port)
 
 
 class Readiness(Enum):
@@ -90,6 +100,9 @@ class Child:
         self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
         self.reported_exit = False
+        self.started_at: float | None = None
+        self.restarts = 0
+        self.restart_at: float | None = None
 
     @property
     def name(self) -> str:
@@ -110,7 +123,8 @@ class Child:
     def start(self) -> None:
         """Spawn the child; call from the main thread (the parent-death signal follows the forking thread)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        self.started_at, self.restart_at = time.monotonic(), None
+        with self.log_path.open("ab") as log:  # a restarted child appends: the log keeps why it died
             self.process = subprocess.Popen(
                 list(self.spec.argv),
                 cwd=self.cwd,
@@ -160,6 +174,20 @@ class Child:
         if not await self.wait_exit(timeout):
             self.signal_group(signal.SIGKILL)
             await asyncio.to_thread(self.process.wait)
+
+    def schedule_restart(self, now: float) -> float:
+        """Count a restart and set when it is due; the delay in seconds (1, 2, 4 … :data:`RESTART_BACKOFF_MAX`,
+        from 1 again when the child had stayed up for :data:`STABLE_AFTER` seconds)."""
+        if self.started_at is not None and now - self.started_at >= STABLE_AFTER:
+            self.restarts = 0
+        self.restarts += 1
+        delay = min(2.0 ** (self.restarts - 1), RESTART_BACKOFF_MAX)
+        self.restart_at = now + delay
+        return delay
+
+    def port_in_use(self) -> bool:
+        """Whether its log says it could not bind its port."""
+        return any(marker in line for line in self.log_tail(20) for marker in PORT_IN_USE_MARKERS)
 
     def log_tail(self, lines: int = 8) -> list[str]:
         try:

@@ -11,9 +11,12 @@ One process tree, all state under one data dir (default ``./.scaisend``):
   ``python -m scaisend …`` children (:mod:`scaisend.dev.children`), logs in ``<data dir>/logs/``.
 
 Once the API's ``/ready`` answers 200 it prints four lines on stdout: ``API: <url>``, ``API key: <key>``,
-``Sender: <address>``, ``Mailbox: <folder>``; everything else goes to stderr. A child other than the API that fails
-is reported and the rest keeps running. SIGINT or SIGTERM stops every child (SIGTERM to its process group, SIGKILL
-after a timeout), then the MX and Redis, and exits 0.
+``Sender: <address>``, ``Mailbox: <folder>``; everything else goes to stderr. It supervises like production would
+(issue 14 item 6, D63): a port taken by something else, or a ScaiSend child that exits during start-up, stops
+``scaisend dev`` with exit code 1 and a message naming the option to change (``--worker-metrics-port`` …) before
+anything is announced; a child that exits later is reported and started again with backoff (1, 2, 4 … 30 s). Only
+the optional monitoring children (``--with-monitoring``) may fail at start and be left out. SIGINT or SIGTERM stops
+every child (SIGTERM to its process group, SIGKILL after a timeout), then the MX and Redis, and exits 0.
 """
 
 from __future__ import annotations
@@ -120,20 +123,22 @@ def dev_settings(options: DevOptions, paths: DevPaths, redis_url: str, secret_ke
         IMAGE_STORE_PATH=str(paths.root / "images"),
         ENVIRONMENT="development",
         WEBHOOK_ALLOW_PRIVATE_NETWORKS=True,
+        SMTP_ALLOW_PRIVATE_TARGETS=True,
         # a laptop's addresses and test domains are on no blocklist; the checks would only query public DNS
         REPUTATION_CHECKS_ENABLED=False,
     )
 
 
 def child_specs(settings: Settings) -> list[ChildSpec]:
-    """API first (the only essential one), then the worker, SMTP service and exporter."""
+    """API first, then the worker, SMTP service and exporter; dev does not start without any of them."""
     api = f"http://{local_host(settings.API_HOST)}:{settings.API_PORT}"
     metrics = f"http://{settings.METRICS_HOST}"
+    worker, smtp, exporter = settings.WORKER_METRICS_PORT, settings.SMTP_METRICS_PORT, settings.EXPORTER_PORT
     return [
-        scaisend_child("api", "serve", f"{api}/ready", essential=True),
-        scaisend_child("worker", "worker", f"{metrics}:{settings.WORKER_METRICS_PORT}/metrics"),
-        scaisend_child("smtp", "smtp", f"{metrics}:{settings.SMTP_METRICS_PORT}/metrics"),
-        scaisend_child("exporter", "exporter", f"{metrics}:{settings.EXPORTER_PORT}/metrics"),
+        scaisend_child("api", "serve", f"{api}/ready", port=(settings.API_PORT, "--port")),
+        scaisend_child("worker", "worker", f"{metrics}:{worker}/metrics", port=(worker, "--worker-metrics-port")),
+        scaisend_child("smtp", "smtp", f"{metrics}:{smtp}/metrics", port=(smtp, "--smtp-metrics-port")),
+        scaisend_child("exporter", "exporter", f"{metrics}:{exporter}/metrics", port=(exporter, "--exporter-port")),
     ]
 
 
@@ -257,9 +262,24 @@ class DevStack:
             if result is Readiness.READY:
                 continue
             if child.spec.essential:
-                self._report_failure(child, result)
-                raise StartupError(f"the {child.name} did not start; see {child.log_path}")
+                self._print_log_tail(child)
+                raise StartupError(self._start_failure(child, result))
             self._report_failure(child, result)
+
+    def _start_failure(self, child: Child, result: Readiness) -> str:
+        """Why an essential child did not start, naming the option to change."""
+        if result is Readiness.TIMEOUT:
+            return (
+                f"the {child.name} does not answer {child.spec.ready_url} after {self.options.ready_timeout:.0f}s; "
+                f"raise --ready-timeout on a slow machine (log: {child.log_path})"
+            )
+        if child.spec.port is not None and child.port_in_use():
+            port, option = child.spec.port
+            return (
+                f"the {child.name} cannot listen on port {port}: it is in use (another scaisend dev, or a stack still "
+                f"stopping next door?); choose a free one with {option} (log: {child.log_path})"
+            )
+        return f"the {child.name} exited during start-up (exit code {child.returncode}); see {child.log_path}"
 
     def _report_failure(self, child: Child, result: Readiness) -> None:
         child.reported_exit = result is Readiness.EXITED
@@ -268,11 +288,14 @@ class DevStack:
         else:
             self.say(
                 f"{child.name} does not answer {child.spec.ready_url} after {self.options.ready_timeout:.0f}s "
-                "(still running)"
+                "(still running; raise --ready-timeout on a slow machine)"
             )
+        self._print_log_tail(child)
+        self.say(f"full log: {child.log_path}")
+
+    def _print_log_tail(self, child: Child) -> None:
         for line in child.log_tail():
             print(f"    {line}", file=self.err)
-        self.say(f"full log: {child.log_path}")
 
     # --- running --------------------------------------------------------------------------------------------------
     def _announce(self, seconds: float) -> None:
@@ -309,21 +332,30 @@ class DevStack:
             self.say(f"captured mail from <{item.mail_from}> to <{item.rcpt_to}>: {item.path.name}")
 
     async def _watch(self, stop: asyncio.Event) -> int:
-        """Report children that exit; end on a stop signal (0) or when the API or Redis is gone (1)."""
+        """Start again, with backoff, children that exit; end on a stop signal (0) or when Redis is gone (1)."""
         while not stop.is_set():
             for child in self.children:
-                if child.running or child.reported_exit:
-                    continue
-                child.reported_exit = True
-                self.say(f"{child.name} exited with code {child.returncode}; see {child.log_path}")
-                if child.spec.essential:
-                    return 1
+                if not child.running and not child.reported_exit:
+                    self._supervise(child, time.monotonic())
             if self.redis is not None and self.redis.process is not None and self.redis.process.poll() is not None:
                 self.say(f"redis exited with code {self.redis.process.returncode}; see {self.redis.log_path}")
                 return 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.25)
         return 0
+
+    def _supervise(self, child: Child, now: float) -> None:
+        """A child is down: say so and schedule its restart, or start it again when that is due."""
+        if child.restart_at is None:
+            delay = child.schedule_restart(now)
+            self.say(
+                f"{child.name} exited with code {child.returncode}; restarting it in {delay:.0f}s "
+                f"(restart {child.restarts}; log: {child.log_path})"
+            )
+        elif now >= child.restart_at:
+            child.start()
+            self.say(f"{child.name} restarted (pid {child.pid})")
+            self._write_processes()
 
     # --- stopping -------------------------------------------------------------------------------------------------
     async def _shutdown(self) -> None:
@@ -373,13 +405,18 @@ class DevStack:
             (opts.smtp_port, "inbound SMTP", "--smtp-port"),
         ):
             if port_in_use("127.0.0.1", port):
-                self.say(f"warning: {what} port {port} is in use, that service will likely fail; use {flag}")
+                raise StartupError(
+                    f"{what} port {port} is in use (another scaisend dev, or a stack still stopping next door?); "
+                    f"choose a free one with {flag}"
+                )
 
     def _write_processes(self) -> None:
         """``processes.json``: the pids of this tree (for tooling and tests); removed on exit."""
         pids: dict[str, int | None] = {"dev": os.getpid(), "redis": self.redis.pid if self.redis else None}
         pids.update({c.name: c.pid for c in self.children})
-        self.paths.processes.write_text(json.dumps(pids, indent=2) + "\n")
+        partial = self.paths.processes.with_suffix(".json.tmp")  # renamed into place: a reader never sees half
+        partial.write_text(json.dumps(pids, indent=2) + "\n")
+        partial.replace(self.paths.processes)
 
 
 def run(options: DevOptions) -> int:

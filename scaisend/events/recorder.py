@@ -73,5 +73,8 @@ async def record_event(
         metadata=data,
     )
     await fan_out(session, event, categories)
-    logger.info("event recorded", extra={"event_type": kind.value, "event_id": event_id, "message_id": message_id})
+    logger.info(
+        "event recorded",
+        extra={"event_type": kind.value, "event_id": event_id, "message_id": message_id, "tenant_id": tenant_id},
+    )
     return event

@@ -1,11 +1,10 @@
 """RFC 5965 abuse reports (ARF), as sent by mailbox providers' feedback loops: the complaint type, the complaining
-recipient (often redacted) and the original message."""
+recipient (often redacted), the envelope sender the provider received and the original message."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import Message
-from email.utils import getaddresses
 
 from scaisend.inbound.report_fields import embedded_original, field_blocks, report_parts, strip_type
 
@@ -17,14 +16,25 @@ class ArfReport:
     original_rcpt_to: str  # may be redacted or empty
     original: Message | None
     source_ip: str
+    original_mail_from: str = ""
 
     @property
-    def recipient_candidates(self) -> list[str]:
-        """Addresses that may name the complainer: Original-Rcpt-To, then the original's To."""
-        found = [self.original_rcpt_to] if self.original_rcpt_to else []
+    def return_paths(self) -> list[str]:
+        """Addresses that may be our (signed) return path: ``Original-Mail-From``, then the original's
+        ``Return-Path`` headers. Which recipient complained is proven by them (D41), never by ``Original-Rcpt-To``
+        or the original's ``To``, which anyone can write."""
+        found = [self.original_mail_from] if self.original_mail_from else []
         if self.original is not None:
-            found += [addr for _, addr in getaddresses(self.original.get_all("To", []))]
-        return [a.lower() for a in found if a and "@" in a]
+            found += [_angle_address(str(value)) for value in self.original.get_all("Return-Path", [])]
+        return [a for a in found if a and "@" in a]
+
+
+def _angle_address(value: str) -> str:
+    """``<a@b>`` (or a bare ``a@b``) → ``a@b``; one pass, no recursion (``email.utils.parseaddr`` recurses on
+    nested comments and a crafted header exhausts the stack)."""
+    if "<" in value:
+        return value.partition("<")[2].partition(">")[0].strip()
+    return value.strip()
 
 
 def parse_arf(message: Message) -> ArfReport | None:
@@ -40,4 +50,5 @@ def parse_arf(message: Message) -> ArfReport | None:
         original_rcpt_to=strip_type(fields.get("original-rcpt-to")).lower(),
         original=embedded_original(message),
         source_ip=fields.get("source-ip", ""),
+        original_mail_from=strip_type(fields.get("original-mail-from")),
     )

@@ -19,10 +19,15 @@ class DsnRecipient:
     status: str  # enhanced status code, e.g. 5.1.1
     diagnostic: str  # e.g. "550 5.1.1 <user@example.com>: Recipient address rejected: User unknown"
     remote_mta: str
+    original_recipient: str = ""  # Original-Recipient, when the report gives one
 
     @property
     def failed(self) -> bool:
         return self.action == "failed"
+
+    def names(self, address: str) -> bool:
+        """Whether this entry is about ``address`` (its final or original recipient, case-insensitively)."""
+        return address.strip().lower() in (self.recipient, self.original_recipient)
 
     @property
     def reply_code(self) -> int:
@@ -37,6 +42,7 @@ class DsnReport:
     recipients: list[DsnRecipient]
     original: Message | None
     reporting_mta: str
+    source: str = "dsn"  # dsn (RFC 3464) | plain (a plain-text bounce, D44)
 
 
 def parse_dsn(message: Message) -> DsnReport | None:
@@ -59,6 +65,7 @@ def parse_dsn(message: Message) -> DsnReport | None:
                 status=".".join(status_match.groups()) if status_match else "",
                 diagnostic=strip_type(block.get("diagnostic-code")),
                 remote_mta=strip_type(block.get("remote-mta")),
+                original_recipient=strip_type(block.get("original-recipient")).lower(),
             )
         )
     return DsnReport(

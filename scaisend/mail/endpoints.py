@@ -7,6 +7,7 @@ for the guarantee) and answers 202 with ``X-Message-Id`` (the first message id).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -15,12 +16,14 @@ from fastapi.responses import JSONResponse
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.auth.deps import MailCancel, MailSchedule, MailSend
 from scaisend.errors import FieldError, SendGridError
+from scaisend.logs import request_id_var
 from scaisend.mail import batches, service
 from scaisend.mail.error_messages import help_url
 from scaisend.mail.jobs import enqueue_after_commit
 from scaisend.mail.schemas import BatchCreated, BatchStatus, ScheduledSend, ScheduledSendRequest
 from scaisend.mail.validation import decode_body, parse_model, parse_request
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["mail"])
 SENDGRID_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": 'SendGrid-shaped errors: {"errors": [{message, field, help}]}'}
@@ -33,9 +36,15 @@ async def send_mail(
     request: Request, principal: MailSend, session: SessionDep, resources: ResourcesDep
 ) -> JSONResponse:
     mail = parse_request(decode_body(await request.body()))
-    accepted = await service.accept_send(session, principal, mail, resources.clock.now())
+    now = resources.clock.now()
+    accepted = await service.accept_send(session, principal, mail, now, api_request_id=request_id_var.get())
     await session.commit()
-    await enqueue_after_commit(resources.arq_pool, resources.queues, accepted.jobs)
+    enqueued = await enqueue_after_commit(resources.arq_pool, resources.queues, accepted.jobs)
+    # the one line that ties this request id to every message it created (issue 12)
+    logger.info(
+        "send accepted",
+        extra={"message_ids": accepted.message_ids, "sandbox": accepted.sandbox, "enqueued": enqueued},
+    )
     return JSONResponse(
         accepted.body(), status_code=status.HTTP_202_ACCEPTED, headers={"X-Message-Id": accepted.message_ids[0]}
     )

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from arq.connections import ArqRedis
 
+from scaisend.logs import job_fields
 from scaisend.queues import Queues
 
 logger = logging.getLogger(__name__)
@@ -37,14 +38,23 @@ class ProcessEmailJob:
     message_id: str
     job_id: str
     defer_until: datetime | None = None
+    tenant_id: str | None = None
+    request_id: str | None = None  # the X-Request-ID that accepted the message (D55), carried in the job
 
     @classmethod
     def for_message(
-        cls, message_id: str, send_at: datetime | None, now: datetime, retry: int | None = None
+        cls,
+        message_id: str,
+        send_at: datetime | None,
+        now: datetime,
+        retry: int | None = None,
+        *,
+        tenant_id: str | None = None,
+        request_id: str | None = None,
     ) -> ProcessEmailJob:
         """The job of a message, deferred to ``send_at`` when that is still ahead."""
         defer = send_at if send_at is not None and send_at > now else None
-        return cls(message_id, process_job_id(message_id, retry), defer)
+        return cls(message_id, process_job_id(message_id, retry), defer, tenant_id, request_id)
 
 
 async def enqueue_process_email(pool: ArqRedis, queues: Queues, jobs: Sequence[ProcessEmailJob]) -> int:
@@ -60,6 +70,7 @@ async def enqueue_process_email(pool: ArqRedis, queues: Queues, jobs: Sequence[P
                 _job_id=job.job_id,
                 _queue_name=queues.email_process,
                 _defer_until=job.defer_until,
+                correlation=job_fields(message_id=job.message_id, tenant_id=job.tenant_id, request_id=job.request_id),
             )
             return queued is not None
 

@@ -5,7 +5,8 @@ Never commits (the endpoint does, then enqueues).
 Storage contract (read by compose):
 
 - ``send_requests.body``: the validated request with SendGrid's names, without ``personalizations`` (attachments once);
-- ``messages``: ``msg_…`` id, ``request_id``, ``api_key_id``, status ``queued`` (``sandbox`` in sandbox), ``sandbox``,
+- ``messages``: ``msg_…`` id, ``request_id`` (the ``send_requests`` row), ``api_request_id`` (the ``X-Request-ID``,
+  D55), ``api_key_id``, status ``queued`` (``sandbox`` in sandbox), ``sandbox``,
   from (the personalization's ``from`` when it has one), ``subject`` (personalization's, else top level, None when
   the template supplies it), ``to_emails``, ``personalization`` (SendGrid names), ``template_id``, ``batch_id``,
   ``asm_group_id``, ``categories``, ``custom_args`` (top level updated by the personalization's) and ``send_at``
@@ -105,6 +106,7 @@ def build_message(
     *,
     tenant_id: str,
     request_id: str,
+    api_request_id: str | None,
     api_key_id: str | None,
     sandbox: bool,
     now: datetime,
@@ -115,6 +117,7 @@ def build_message(
         id=new_id("msg"),
         tenant_id=tenant_id,
         request_id=request_id,
+        api_request_id=api_request_id,
         api_key_id=api_key_id,
         status=(MessageStatus.SANDBOX if sandbox else MessageStatus.QUEUED).value,
         sandbox=sandbox,
@@ -135,8 +138,11 @@ def build_message(
     )
 
 
-async def accept_send(session: AsyncSession, principal: Principal, mail: MailSendRequest, now: datetime) -> Accepted:
-    """Validate ``mail`` for the caller's tenant and stage its rows; raises the 400/403 errors of §3.3."""
+async def accept_send(
+    session: AsyncSession, principal: Principal, mail: MailSendRequest, now: datetime, api_request_id: str | None = None
+) -> Accepted:
+    """Validate ``mail`` for the caller's tenant and stage its rows (each remembering ``api_request_id``, the
+    request's ``X-Request-ID``, D55); raises the 400/403 errors of §3.3."""
     if mail.needs_schedule_scope and not principal.has("mail.schedule"):
         raise MissingScopeError("mail.schedule")
     errors = check_request(mail, now)
@@ -157,6 +163,7 @@ async def accept_send(session: AsyncSession, principal: Principal, mail: MailSen
             person,
             tenant_id=principal.tenant_id,
             request_id=request.id,
+            api_request_id=api_request_id,
             api_key_id=principal.api_key_id,
             sandbox=sandbox,
             now=now,
@@ -164,5 +171,12 @@ async def accept_send(session: AsyncSession, principal: Principal, mail: MailSen
         for person in mail.personalizations
     ]
     await repository.add_send(session, request, messages)
-    jobs = [] if sandbox else [ProcessEmailJob.for_message(m.id, m.send_at, now) for m in messages]
+    jobs = (
+        []
+        if sandbox
+        else [
+            ProcessEmailJob.for_message(m.id, m.send_at, now, tenant_id=m.tenant_id, request_id=m.api_request_id)
+            for m in messages
+        ]
+    )
     return Accepted([m.id for m in messages], jobs, sandbox)

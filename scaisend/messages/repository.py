@@ -47,6 +47,8 @@ def _filtered(tenant_id: str, filters: MessageFilters) -> Select[Message]:
         stmt = stmt.where(Message.template_id == filters.template_id)
     if filters.category:
         stmt = stmt.where(json_array_contains(Message.categories, filters.category))
+    if filters.request_id:
+        stmt = stmt.where(Message.api_request_id == filters.request_id.strip())
     if filters.start is not None:
         stmt = stmt.where(Message.created_at >= filters.start)
     if filters.end is not None:

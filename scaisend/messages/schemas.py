@@ -51,6 +51,7 @@ class MessageFilters(BaseModel):
     batch_id: str | None = None
     template_id: str | None = None
     category: str | None = None
+    request_id: str | None = None  # the X-Request-ID of the send that created the messages (D55)
     start_date: DateFilter = None
     end_date: DateFilter = None
     page: int = Field(1, ge=1, le=MAX_PAGE)
@@ -81,6 +82,9 @@ class MessageSummary(BaseModel):
     template_id: str | None
     batch_id: str | None
     categories: list[str]
+    request_id: str | None = Field(
+        None, description="The X-Request-ID of the /v3/mail/send request that created the message (D55)."
+    )
     created_at: datetime
     delivered_at: datetime | None
 
@@ -96,6 +100,7 @@ class MessageSummary(BaseModel):
             template_id=row.template_id,
             batch_id=row.batch_id,
             categories=list(row.categories or []),
+            request_id=row.api_request_id,
             created_at=row.created_at,
             delivered_at=row.delivered_at,
         )

@@ -88,7 +88,9 @@ async def retry_message(
     row.error_message = None
     row.next_attempt_at = None
     await session.flush()
-    return row, ProcessEmailJob.for_message(row.id, None, now, retry=int(now.timestamp() * 1000))
+    retry = int(now.timestamp() * 1000)
+    job = ProcessEmailJob.for_message(row.id, None, now, retry, tenant_id=row.tenant_id, request_id=row.api_request_id)
+    return row, job
 
 
 async def fail_message(session: AsyncSession, tenant_id: str, message_id: str, now: datetime) -> Message:
@@ -107,7 +109,10 @@ async def requeue_stale_queued(
     """Enqueue ``process_email`` again for messages still ``queued`` and untouched since before ``older_than``
     (scheduled ones deferred to their ``send_at`` again); how many jobs were new. Reads only; safe to repeat."""
     rows = await repository.stale_queued(session, older_than, limit)
-    jobs = [ProcessEmailJob.for_message(r.id, r.send_at, older_than) for r in rows]
+    jobs = [
+        ProcessEmailJob.for_message(r.id, r.send_at, older_than, tenant_id=r.tenant_id, request_id=r.api_request_id)
+        for r in rows
+    ]
     added = await enqueue_process_email(arq, queues, jobs) if jobs else 0
     if added:
         logger.warning("requeued stale messages", extra={"requeued": added, "checked": len(jobs)})

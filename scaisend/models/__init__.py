@@ -5,12 +5,14 @@ from scaisend.models.api_key import ApiKey
 from scaisend.models.batch import Batch
 from scaisend.models.daily_stats import ALL_CATEGORIES, STAT_METRICS, DailyStat
 from scaisend.models.event import EmailEvent
+from scaisend.models.group import Group, GroupMember, GroupRole
+from scaisend.models.identity import IdentityEvent, RefreshToken
 from scaisend.models.image import Image
 from scaisend.models.message import Message, MessageContent, MessageStatus, SendRequest
 from scaisend.models.sender_domain import DkimKey, SenderDomain
 from scaisend.models.suppression import AsmGroup, Suppression, SuppressionKind
 from scaisend.models.template import Template, TemplateVersion
-from scaisend.models.tenant import Partner, Tenant
+from scaisend.models.tenant import Partner, PartnerAdmin, Tenant
 from scaisend.models.tracking_settings import DEFAULT_TRACKING, TrackingSettings
 from scaisend.models.user import Permission, Role, User, UserRole, role_permissions
 from scaisend.models.webhook import EventWebhookSettings, WebhookDelivery, WebhookEndpoint
@@ -27,12 +29,18 @@ __all__ = [
     "DkimKey",
     "EmailEvent",
     "EventWebhookSettings",
+    "Group",
+    "GroupMember",
+    "GroupRole",
+    "IdentityEvent",
     "Image",
     "Message",
     "MessageContent",
     "MessageStatus",
     "Partner",
+    "PartnerAdmin",
     "Permission",
+    "RefreshToken",
     "Role",
     "SendRequest",
     "SenderDomain",

@@ -47,11 +47,14 @@ class Message(TimestampMixin, Base):
         Index("ix_messages_tenant_created", "tenant_id", "created_at"),
         Index("ix_messages_tenant_status", "tenant_id", "status"),
         Index("ix_messages_tenant_batch", "tenant_id", "batch_id"),
+        Index("ix_messages_tenant_api_request", "tenant_id", "api_request_id"),
     )
 
     id: Mapped[str] = id_column()
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     request_id: Mapped[str | None] = mapped_column(ForeignKey("send_requests.id", ondelete="SET NULL"), index=True)
+    # the X-Request-ID of the API request that accepted the message (D55); ``request_id`` above is its send_requests row
+    api_request_id: Mapped[str | None] = mapped_column(String(128))
     api_key_id: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.QUEUED.value)
     sandbox: Mapped[bool] = mapped_column(Boolean, default=False)

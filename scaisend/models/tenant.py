@@ -30,3 +30,12 @@ class Tenant(TimestampMixin, Base):
     scaikey_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PartnerAdmin(Base):
+    """A user who administers a partner: sees and manages every tenant of it and its aggregate stats (§3.13, D50)."""
+
+    __tablename__ = "partner_admins"
+
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)

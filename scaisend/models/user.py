@@ -25,6 +25,8 @@ class User(TimestampMixin, Base):
     last_name: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(255))
     scaikey_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # the tenant the user belongs to (ScaiKey's home tenant, or the one named at first sign-in); roles may add others
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id", ondelete="SET NULL"), index=True)
 
 
 class Permission(Base):

@@ -108,7 +108,7 @@ async def _legacy_processed_weights(session: AsyncSession, tenant_id: str, messa
     found = await session.execute(
         select(Message.id, Message.personalization).where(Message.tenant_id == tenant_id, Message.id.in_(ids))
     )
-    people = {message_id: personalization for message_id, personalization in found.tuples()}
+    people = {message_id: personalization for message_id, personalization in found.all()}
     dropped: defaultdict[str, set[str]] = defaultdict(set)
     processed: dict[str, int] = {}
     rows = await session.execute(
@@ -120,7 +120,7 @@ async def _legacy_processed_weights(session: AsyncSession, tenant_id: str, messa
         )
         .group_by(EmailEvent.message_id, EmailEvent.event_type, EmailEvent.recipient_email)
     )
-    for message_id, event_type, email, count in rows.tuples():
+    for message_id, event_type, email, count in rows.all():
         if event_type == EventType.DROPPED:
             dropped[message_id].add(email.lower())
         else:

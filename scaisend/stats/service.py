@@ -26,6 +26,7 @@ MAX_CATEGORIES: Final = 10  # SendGrid: "You may include up to 10 different cate
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Metrics = dict[str, int]
+TenantScope = str | Sequence[str]  # one tenant, or several summed together (a partner's tenants, §4.3)
 
 
 def zero_metrics() -> Metrics:
@@ -99,15 +100,16 @@ def bucket_of(day: date, aggregated_by: str) -> date:
 
 
 # --- queries ---------------------------------------------------------------------------------------------------------
-def _where(tenant_id: str, span: DateRange) -> list[ColumnElement[bool]]:
-    return [DailyStat.tenant_id == tenant_id, DailyStat.date >= span.start, DailyStat.date <= span.end]
+def _where(tenant_id: TenantScope, span: DateRange) -> list[ColumnElement[bool]]:
+    tenant = DailyStat.tenant_id == tenant_id if isinstance(tenant_id, str) else DailyStat.tenant_id.in_(tenant_id)
+    return [tenant, DailyStat.date >= span.start, DailyStat.date <= span.end]
 
 
 _COLUMNS = [DailyStat.__table__.c[name] for name in STAT_METRICS]
 
 
 async def _daily(
-    session: AsyncSession, tenant_id: str, span: DateRange, categories: Sequence[str]
+    session: AsyncSession, tenant_id: TenantScope, span: DateRange, categories: Sequence[str]
 ) -> list[tuple[date, str, Metrics]]:
     rows = await session.execute(
         select(DailyStat.date, DailyStat.category, *_COLUMNS).where(
@@ -123,7 +125,7 @@ def _add(into: Metrics, values: Metrics) -> None:
 
 
 async def global_stats(
-    session: AsyncSession, tenant_id: str, span: DateRange, aggregated_by: str
+    session: AsyncSession, tenant_id: TenantScope, span: DateRange, aggregated_by: str
 ) -> list[tuple[date, Metrics]]:
     """One entry per bucket of the range, oldest first, from the all-categories rows."""
     buckets = {bucket_of(day, aggregated_by): zero_metrics() for day in span.days()}
@@ -151,7 +153,7 @@ async def category_stats(
 
 
 async def _sums(
-    session: AsyncSession, tenant_id: str, span: DateRange, *extra: ColumnElement[bool]
+    session: AsyncSession, tenant_id: TenantScope, span: DateRange, *extra: ColumnElement[bool]
 ) -> list[tuple[str, Metrics]]:
     """Each selected category's totals over the range."""
     sums = [func.coalesce(func.sum(col), 0) for col in _COLUMNS]
@@ -161,7 +163,7 @@ async def _sums(
     return [(row[0], {name: int(v) for name, v in zip(STAT_METRICS, row[1:], strict=True)}) for row in rows]
 
 
-async def totals(session: AsyncSession, tenant_id: str, span: DateRange) -> Metrics:
+async def totals(session: AsyncSession, tenant_id: TenantScope, span: DateRange) -> Metrics:
     """One set of totals over the range (``/v3/stats/summary``)."""
     found = await _sums(session, tenant_id, span, DailyStat.category == ALL_CATEGORIES)
     return found[0][1] if found else zero_metrics()

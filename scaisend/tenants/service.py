@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.auth.scopes import DEFAULT_ROLES, SCOPES
-from scaisend.errors import ConflictError, NotFoundError
+from scaisend.errors import BadRequestError, ConflictError, NotFoundError
 from scaisend.ids import new_id
 from scaisend.models import Permission, Role, Tenant, User, UserRole, role_permissions
-
-
-def slugify(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    return slug[:80] or "tenant"
+from scaisend.tenants.access import effective_permissions
+from scaisend.tenants.naming import slugify
 
 
 async def ensure_permissions(session: AsyncSession) -> dict[str, Permission]:
@@ -77,19 +75,76 @@ async def resolve_user(session: AsyncSession, subject: str) -> User | None:
 
 
 async def user_permissions(session: AsyncSession, user_id: str, tenant_id: str) -> frozenset[str]:
-    """Union of the permissions of the user's roles in the tenant."""
-    stmt = (
-        select(Permission.name)
-        .join(role_permissions, role_permissions.c.permission_id == Permission.id)
-        .join(UserRole, UserRole.role_id == role_permissions.c.role_id)
-        .where(UserRole.user_id == user_id, UserRole.tenant_id == tenant_id)
-    )
-    return frozenset((await session.scalars(stmt)).all())
+    """Union of the permissions of the user's roles in the tenant: direct ones and those mapped to the user's groups
+    or to any group above them (spec §4.4)."""
+    return await effective_permissions(session, user_id, tenant_id)
 
 
 async def assign_role(session: AsyncSession, user_id: str, tenant_id: str, role_name: str) -> None:
     role = await session.scalar(select(Role).where(Role.tenant_id == tenant_id, Role.name == role_name))
     if role is None:
         raise NotFoundError(f"Role not found: {role_name}")
-    session.add(UserRole(user_id=user_id, role_id=role.id, tenant_id=tenant_id))
+    if await session.get(UserRole, (user_id, role.id)) is None:
+        session.add(UserRole(user_id=user_id, role_id=role.id, tenant_id=tenant_id))
+        await session.flush()
+
+
+async def list_tenants(
+    session: AsyncSession, *, partner_id: str | None = None, ids: Sequence[str] | None = None
+) -> Sequence[Tenant]:
+    """Tenants by name; only those of a partner, or with the given ids, when asked."""
+    stmt = select(Tenant).order_by(Tenant.name, Tenant.id)
+    if partner_id is not None:
+        stmt = stmt.where(Tenant.partner_id == partner_id)
+    if ids is not None:
+        stmt = stmt.where(Tenant.id.in_(list(ids)))
+    return (await session.scalars(stmt)).all()
+
+
+async def find_tenant(session: AsyncSession, tenant_ref: str) -> Tenant:
+    tenant = await resolve_tenant(session, tenant_ref)
+    if tenant is None:
+        raise NotFoundError(f"Tenant not found: {tenant_ref}")
+    return tenant
+
+
+def merge_settings(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396) at the top level: a key set to null is removed, others replace (D50)."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+async def update_tenant(
+    session: AsyncSession, tenant: Tenant, *, name: str | None = None, settings: dict[str, Any] | None = None
+) -> Tenant:
+    if name is not None:
+        if not name.strip():
+            raise BadRequestError("name must not be empty")
+        tenant.name = name.strip()
+    if settings is not None:
+        tenant.settings = merge_settings(tenant.settings or {}, settings)
     await session.flush()
+    return tenant
+
+
+TENANT_SUSPENDED_REASON = "Tenant suspended: the message was not sent"
+
+
+async def suspension_reason(session: AsyncSession, tenant_id: str) -> str | None:
+    """The ``error_message`` of a message stopped because its tenant is suspended (D52), or ``None``: compose and
+    delivery both ask, where they load the message."""
+    suspended = await session.scalar(select(Tenant.suspended).where(Tenant.id == tenant_id))
+    return TENANT_SUSPENDED_REASON if suspended else None
+
+
+async def set_suspended(session: AsyncSession, tenant: Tenant, suspended: bool) -> Tenant:
+    """Suspend or resume a tenant: while suspended its credentials get 403 and compose and delivery stop its mail
+    (D52)."""
+    tenant.suspended = suspended
+    await session.flush()
+    return tenant

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.compose.recipients import recipients_of
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
+from scaisend.logs import bind
 from scaisend.models import AsmGroup, Message, SuppressionKind
 from scaisend.suppressions import repository as suppression_repository
 from scaisend.suppressions.groups import add_group_unsubscribes, remove_group_unsubscribe
@@ -50,10 +51,12 @@ def is_recipient(message: Message, email: str) -> bool:
 
 async def tracked_message(session: AsyncSession, token: TrackingToken) -> Message | None:
     """The live (non-sandbox) message a token belongs to, when the token's recipient is one of its recipients (a
-    token signed with a leaked key for a stranger's address finds nothing)."""
+    token signed with a leaked key for a stranger's address finds nothing); the rest of the request's lines name it
+    (its ``message_id`` and ``tenant_id``; ``request_id`` stays the hit's own, docs/observability.md)."""
     message = await session.get(Message, token.message_id)
     if message is None or message.sandbox or not is_recipient(message, token.recipient):
         return None
+    bind(message_id=message.id, tenant_id=message.tenant_id)
     return message
 
 

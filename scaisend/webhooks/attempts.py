@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scaisend.models import WebhookDelivery
+from scaisend.models import Message, WebhookDelivery
 from scaisend.settings import Settings
 from scaisend.webhooks import repository, retry_policy
 from scaisend.webhooks.outgoing import AttemptResult
@@ -65,6 +66,8 @@ class Claim:
     signing_secret: str | None = None
     private_key_pem: str | None = None
     oauth: OAuthClient | None = None
+    message_id: str | None = None  # the one message the payload is about (an Event Webhook batch may have several)
+    request_id: str | None = None  # that message's X-Request-ID (D55): logged and sent as X-Request-Id
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,15 @@ async def _target(session: AsyncSession, settings: Settings, row: WebhookDeliver
     }
 
 
+def payload_message_id(payload: Any) -> str | None:
+    """The message an endpoint envelope (``message_id``) or an Event Webhook batch (``sg_message_id`` of each event)
+    is about, when there is exactly one."""
+    events = payload if isinstance(payload, list) else [payload]
+    ids = {str(e.get("message_id") or e.get("sg_message_id") or "") for e in events if isinstance(e, dict)}
+    ids.discard("")
+    return ids.pop() if len(ids) == 1 else None
+
+
 async def claim_attempt(session: AsyncSession, settings: Settings, delivery_id: str, now: datetime) -> Claim | Outcome:
     """Take the next attempt of a delivery, or say why there is none to make."""
     row = await repository.lock_delivery(session, delivery_id)
@@ -123,6 +135,12 @@ async def claim_attempt(session: AsyncSession, settings: Settings, delivery_id: 
         return Outcome.TARGET_DISABLED
     row.attempts += 1
     row.next_attempt_at = retry_policy.lease_until(now, settings.webhook_timeout)
+    message_id = payload_message_id(row.payload)
+    request_id = None
+    if message_id is not None:
+        request_id = await session.scalar(
+            select(Message.api_request_id).where(Message.tenant_id == row.tenant_id, Message.id == message_id)
+        )
     return Claim(
         delivery_id=row.id,
         tenant_id=row.tenant_id,
@@ -130,6 +148,8 @@ async def claim_attempt(session: AsyncSession, settings: Settings, delivery_id: 
         target=DeliveryTarget(row.target),
         endpoint_id=row.endpoint_id,
         payload=row.payload,
+        message_id=message_id,
+        request_id=request_id,
         **target,
     )
 

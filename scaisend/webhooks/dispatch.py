@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.db.session import unit_of_work
+from scaisend.logs import job_fields
 from scaisend.queues import Queues, arq_view
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ async def enqueue_attempt(
         _job_id=job_id(delivery_id, attempt),
         _queue_name=queues.webhook_deliver,
         _defer_until=defer_until,
+        correlation=job_fields(),
     )
     return job is not None
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 
 from scaisend.db.session import unit_of_work
-from scaisend.logs import tenant_id_var
+from scaisend.logs import bind, trace_id_var, traceparent
 from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.queues import WEBHOOK_DELIVER
 from scaisend.resolver import make_resolver
@@ -48,11 +49,27 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+
+
+def correlation_headers(request_id: str | None, trace_id: str | None) -> dict[str, str]:
+    """``X-Request-Id`` (the send's request id, D55) and a W3C ``traceparent`` continuing the trace (D57), when
+    known; neither is signed, so a receiver may log them but must not trust them."""
+    headers = {}
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+    if trace_id:
+        headers["traceparent"] = traceparent(trace_id)
+    return headers
+
+
 def _request(claim: Claim, timestamp: int) -> tuple[bytes, dict[str, str]]:
     if claim.target is DeliveryTarget.ENDPOINT:
         assert claim.signing_secret is not None
-        return endpoint_request(claim.payload, claim.signing_secret, timestamp)
-    return event_webhook_request(claim.payload, claim.private_key_pem, timestamp)
+        body, headers = endpoint_request(claim.payload, claim.signing_secret, timestamp)
+    else:
+        body, headers = event_webhook_request(claim.payload, claim.private_key_pem, timestamp)
+    return body, {**headers, **correlation_headers(claim.request_id, trace_id_var.get())}
 
 
 async def send(ctx: dict[str, Any], claim: Claim) -> AttemptResult:
@@ -81,7 +98,7 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
         claim = await claim_attempt(session, ctx["settings"], delivery_id, ctx["clock"].now())
     if not isinstance(claim, Claim):
         return claim
-    tenant_id_var.set(claim.tenant_id)
+    bind(tenant_id=claim.tenant_id, message_id=claim.message_id, request_id=claim.request_id)
     try:
         result = await send(ctx, claim)
     except TRANSIENT_ERRORS:
@@ -103,6 +120,7 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
             "delivery_id": delivery_id,
             "attempt": claim.attempt,
             "target": claim.target.value,
+            "url_host": urlsplit(claim.url).hostname,
             "status_code": result.status_code,
             "error": result.error,
             "outcome": recorded.outcome.value,
@@ -114,7 +132,6 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
 async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
     """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value."""
     started = time.perf_counter()
-    token = tenant_id_var.set(None)
     try:
         outcome = await deliver(ctx, delivery_id)
     except TRANSIENT_ERRORS:
@@ -123,7 +140,6 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
         raise
     finally:
         WORKER_JOB_DURATION.labels(WEBHOOK_DELIVER).observe(time.perf_counter() - started)
-        tenant_id_var.reset(token)
     WORKER_JOBS.labels(WEBHOOK_DELIVER, outcome.job_outcome).inc()
     return outcome.value
 

@@ -3,10 +3,10 @@
 Rules:
 
 - the URL is ``http`` or ``https`` with a host; ``ENVIRONMENT=production`` demands ``https``;
-- unless ``WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`` (dev and tests), every address the host resolves to must be
-  globally routable: loopback, private (RFC 1918, ULA), link-local (which holds the cloud metadata address
-  169.254.169.254), unspecified, multicast, shared, documentation and other reserved ranges are refused, and so are
-  ``localhost`` and ``*.localhost`` without a lookup. One bad address refuses the host (no round-robin tricks).
+- unless ``WEBHOOK_ALLOW_PRIVATE_NETWORKS=true`` (dev and tests), every address the host resolves to must pass
+  :mod:`scaisend.address_policy` (globally routable, and none of the IPv6 forms that translate to IPv4: NAT64, 6to4,
+  IPv4-compatible, Teredo, site-local); ``localhost`` and ``*.localhost`` are refused without a lookup. One bad
+  address refuses the host (no round-robin tricks).
 
 Time of check vs time of use: DNS can change between the check and the connection (DNS rebinding). We do not let the
 HTTP client resolve the name again: :func:`check_destination` returns a :class:`Target` whose URL carries the checked
@@ -23,12 +23,12 @@ from typing import Any, Final
 
 import httpx
 
+from scaisend.address_policy import IPAddress, forbidden_reason, parse_address
 from scaisend.errors import BadRequestError
 from scaisend.resolver import DnsLookupError, Resolver, address_records
 from scaisend.settings import Settings
 
 MAX_URL_LENGTH: Final = 2048
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeWebhookUrlError(BadRequestError):
@@ -60,32 +60,10 @@ def check_url_syntax(url: str, settings: Settings) -> httpx.URL:
     return parsed
 
 
-def forbidden_reason(address: IPAddress) -> str | None:
-    """Why ``address`` may not receive webhooks, or ``None`` when it is a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return forbidden_reason(address.ipv4_mapped)
-    checks = (
-        (address.is_loopback, "loopback"),
-        (address.is_link_local, "link-local (cloud metadata)"),
-        (address.is_unspecified, "unspecified"),
-        (address.is_multicast, "multicast"),
-        (address.is_private, "private network"),
-        (not address.is_global, "reserved, not globally routable"),
-    )
-    return next((reason for hit, reason in checks if hit), None)
-
-
 def _refuse_address(address: IPAddress) -> None:
     reason = forbidden_reason(address)
     if reason is not None:
         raise UnsafeWebhookUrlError(f"Webhook URL points at a non-public address ({address}: {reason})")
-
-
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
 
 
 async def resolve_public(host: str, resolver: Resolver) -> list[IPAddress]:
@@ -109,7 +87,7 @@ async def check_destination(url: str, settings: Settings, resolver: Resolver) ->
     parsed = check_url_syntax(url, settings)
     if settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         return Target(str(parsed))
-    literal = _literal_address(parsed.host)
+    literal = parse_address(parsed.host)
     if literal is not None:
         _refuse_address(literal)
         return Target(str(parsed))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -15,14 +17,19 @@ from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Worker
 from prometheus_client import start_http_server
+from redis.exceptions import RedisError
 
 from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
 from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
+from scaisend.workers.database_gate import DatabaseGate
+from scaisend.workers.job_logging import install_arq_line_filter, wrap_cron_jobs, wrap_functions
+from scaisend.workers.leases import JobLeases
 
 logger = logging.getLogger(__name__)
+POLL_RETRY_MAX = 15.0
 
 
 async def ping(ctx: dict[str, Any]) -> str:
@@ -47,6 +54,14 @@ async def close_context(ctx: dict[str, Any]) -> None:
     await ctx["engine"].dispose()
 
 
+async def close_worker(worker: Worker) -> None:
+    """``worker.close()`` without the DeprecationWarning of the redis-py ``close()`` that arq 0.26 calls (pytest turns
+    warnings into errors, D29)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
+        await worker.close()
+
+
 Starter = Callable[[dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]
 """Starts a side service in the process's loop with the shared ``ctx`` (e.g. the inbound SMTP listener) and
 returns the coroutine function that stops it."""
@@ -59,15 +74,26 @@ async def serve_queues(
     burst: bool = False,
     cron_jobs: Sequence[CronJob] = (),
     starters: Sequence[Starter] = (),
+    stop: asyncio.Event | None = None,
+    drain: float = 0.0,
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
-    jobs run on the first queue's worker, the starters' services beside them."""
+    jobs run on the first queue's worker, the starters' services beside them. Every job and cron is wrapped by
+    :mod:`scaisend.workers.job_logging` (its correlation fields and structured start/finish lines). Unless ``burst``,
+    it runs until ``stop`` is set (SIGINT/SIGTERM set it when none is given), with job leases (a dead process's jobs
+    are taken up in seconds) and the database gate (job pickup paused while the database cannot be reached); then it
+    takes no new job, lets running ones finish for up to ``drain`` seconds and hands the rest back to their queues."""
+    install_arq_line_filter()
+    prefix = settings.REDIS_QUEUE_PREFIX
     ctx = await open_context(settings)
     pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx["redis"] = pool
+    leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX)
     workers = [
         Worker(
-            functions=list(functions) or [ping],
+            functions=wrap_functions(list(functions) or [ping], queue_key.removeprefix(prefix)),
+            on_job_start=leases.on_job_start if leases else None,
+            on_job_end=leases.on_job_end if leases else None,
             queue_name=queue_key,
             redis_pool=pool,
             ctx=ctx,
@@ -75,27 +101,40 @@ async def serve_queues(
             handle_signals=False,
             keep_result=0,
             poll_delay=0.2 if not burst else 0,
-            cron_jobs=list(cron_jobs) if index == 0 and not burst else None,
+            cron_jobs=wrap_cron_jobs(cron_jobs, queue_key.removeprefix(prefix)) if index == 0 and not burst else None,
             job_serializer=serialize_job,
             job_deserializer=deserialize_job,
         )
         for index, (queue_key, functions) in enumerate(queues.items())
     ]
     stoppers = [await start(ctx) for start in starters]
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    if not burst:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(w.async_run()) for w in workers]
+    if stop is None:
+        stop = asyncio.Event()
+        if not burst:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+    background = []
+    if leases is not None:
+        await leases.beat()
+        await leases.recover()  # jobs of a process that died before this one started are taken up by the first poll
+        background = [
+            asyncio.create_task(leases.run()),
+            asyncio.create_task(DatabaseGate(ctx["engine"], workers).run()),
+        ]
+    tasks = [asyncio.create_task(w.async_run() if burst else _keep_polling(w)) for w in workers]
     try:
         if burst:
             await asyncio.gather(*tasks)
         else:
             await stop.wait()
     finally:
-        for worker in workers:
-            await worker.close()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        await _stop_workers(workers, pool, drain)
+        if leases is not None:
+            await leases.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -103,6 +142,45 @@ async def serve_queues(
             await stop_service()
         await close_context(ctx)
         await pool.aclose()
+
+
+async def _keep_polling(worker: Worker) -> None:
+    """Run the worker's poll loop again after Redis went away (a restart, a failover, a cut connection): arq's loop
+    ends on the first Redis error, which left a process that looked alive but took no job. Retries after 1, 2, 4 …
+    :data:`POLL_RETRY_MAX` seconds, from 1 again once a loop has run for a minute."""
+    delay = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            await worker.async_run()
+            return
+        except (RedisError, OSError) as exc:
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            logger.warning(
+                "queue polling interrupted: Redis unavailable; retrying",
+                extra={"queue": worker.queue_name, "retry_in_seconds": delay, "error": repr(exc)},
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, POLL_RETRY_MAX)
+
+
+async def _stop_workers(workers: Sequence[Worker], pool: ArqRedis, drain: float) -> None:
+    """Take no new job, let running ones finish for up to ``drain`` seconds, then cancel the rest, which arq queues
+    again ("cancelled, will be run again"). Not ``Worker.close()``: that closes the Redis pool the workers share."""
+    for worker in workers:
+        worker.allow_pick_jobs = False
+    running = [task for worker in workers for task in worker.tasks.values() if not task.done()]
+    if running and drain > 0:
+        logger.info("shutting down: waiting for running jobs", extra={"jobs": len(running), "drain_seconds": drain})
+        _done, pending = await asyncio.wait(running, timeout=drain)
+        if pending:
+            logger.warning("shutting down: handing unfinished jobs back to their queues", extra={"jobs": len(pending)})
+    for worker in workers:
+        worker.handle_sig(signal.SIGTERM)
+    for worker in workers:
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+        await pool.delete(worker.health_check_key)
 
 
 def run_process(
@@ -119,4 +197,7 @@ def run_process(
     metrics.initialise(process)
     start_http_server(metrics_port, addr=settings.METRICS_HOST)
     logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
-    asyncio.run(serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters))
+    asyncio.run(
+        serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters, drain=settings.shutdown_drain_seconds)
+    )
+    logger.info("worker stopped")

@@ -3,8 +3,11 @@ Jobs are registered here and nowhere else."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from arq.cron import cron
-from arq.worker import func
+from arq.typing import WorkerCoroutine
+from arq.worker import Function, func
 
 from scaisend import metrics
 from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
@@ -16,22 +19,28 @@ from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
 from scaisend.webhooks.pruning import prune_webhook_deliveries
 from scaisend.workers.context import run_process
+from scaisend.workers.startup_recovery import requeue_compose_at_start
+
+
+def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Function]]:
+    """The worker's queues and the jobs registered on each."""
+    return {
+        queues.email_process: [
+            func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
+        ],
+        queues.webhook_deliver: [
+            func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
+        ],
+    }
 
 
 def run(settings: Settings) -> None:
-    queues = Queues(settings.REDIS_QUEUE_PREFIX)
     run_process(
         settings,
         metrics.WORKER,
         settings.WORKER_METRICS_PORT,
-        {
-            queues.email_process: [
-                func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
-            ],
-            queues.webhook_deliver: [
-                func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
-            ],
-        },
+        worker_queues(Queues(settings.REDIS_QUEUE_PREFIX)),
+        starters=[requeue_compose_at_start],
         cron_jobs=[
             cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
             cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),

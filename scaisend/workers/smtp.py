@@ -14,6 +14,7 @@ from scaisend.inbound.server import start_inbound_server
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
+from scaisend.workers.startup_recovery import requeue_deliveries_at_start
 
 SMTP_JOBS = [func(deliver_message, name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
 SMTP_STARTERS = [start_delivery_runtime, start_inbound_server]
@@ -27,6 +28,6 @@ def run(settings: Settings) -> None:
         metrics.SMTP,
         settings.SMTP_METRICS_PORT,
         {queues.smtp_deliver: SMTP_JOBS},
-        starters=SMTP_STARTERS,
+        starters=[*SMTP_STARTERS, requeue_deliveries_at_start],
         cron_jobs=SMTP_CRON,
     )

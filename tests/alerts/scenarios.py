@@ -270,6 +270,30 @@ def queue_high(c: Config) -> Scenario:
     )
 
 
+def forged_reports(c: Config) -> Scenario:
+    """Per tenant and summed over report kinds and reasons: 2x the hourly threshold fires for that tenant only."""
+    per_minute = c.forged_reports_per_hour / 60
+    name = metrics.INBOUND_UNVERIFIED_SPEC.name
+
+    def reports(tenant: str, factor: float) -> list[Series]:
+        return [
+            counter(name, processes.SMTP, per_minute * factor / 2, report="dsn", reason="unsigned", tenant=tenant),
+            counter(name, processes.SMTP, per_minute * factor / 2, report="fbl", reason="bad_signature", tenant=tenant),
+        ]
+
+    return Scenario(
+        "ScaiSendInboundForgedReports",
+        firing={
+            "one_tenant_attacked": (
+                [*reports("acme", 2), *reports("globex", 0.5)],
+                [Expected({"tenant": "acme"}, c.forged_reports_per_hour * 2)],
+            )
+        },
+        silent={"just_below": [*reports("acme", 0.9), *reports("globex", 0.9)]},
+        settle_minutes=duration_seconds(c.forged_reports_window) // 60,
+    )
+
+
 def queue_growing(c: Config) -> Scenario:
     start, slope = c.queue_growth_min_depth * 2, 10
     return Scenario(
@@ -423,6 +447,7 @@ def scenarios(config: Config = CONFIG) -> dict[str, Scenario]:
         mx_failures(config),
         tls_failures(config),
         dkim_slow(config),
+        forged_reports(config),
         queue_high(config),
         queue_growing(config),
         stats_stale(config),

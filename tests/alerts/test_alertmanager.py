@@ -152,18 +152,18 @@ def alertmanager_url(sink: WebhookSink, tmp_path_factory: pytest.TempPathFactory
     )
     (workdir / "alertmanager.yml").write_text(yaml.safe_dump(config))
     port = free_port()
-    log = (workdir / "alertmanager.log").open("w")
-    process = subprocess.Popen(
-        [
-            ALERTMANAGER,
-            f"--config.file={workdir / 'alertmanager.yml'}",
-            f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (workdir / "alertmanager.log").open("w") as log:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [
+                ALERTMANAGER,
+                f"--config.file={workdir / 'alertmanager.yml'}",
+                f"--storage.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--cluster.listen-address=",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:

@@ -14,8 +14,10 @@ from scaisend.settings import Settings
 from tests.factories.tenants import TenantKey
 from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
 
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
-@pytest.mark.timeout(60)
+
+@pytest.mark.timeout(150)
 def test_every_log_line_is_json_with_the_request_id(database: Settings, tenant: TenantKey) -> None:
     port = free_port()
     env = settings_env(database, API_PORT=str(port))
@@ -24,10 +26,11 @@ def test_every_log_line_is_json_with_the_request_id(database: Settings, tenant: 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{base}/health")
+        wait_http(f"{base}/health", timeout=90)  # a busy machine imports slowly
         sent = {
             "ok": httpx.get(f"{base}/v3/scopes", headers=tenant.headers),
             "honoured": httpx.get(f"{base}/health", headers={"X-Request-ID": "req-from-client-42"}),
+            "traced": httpx.get(f"{base}/health", headers={"traceparent": f"00-{TRACE}-00f067aa0ba902b7-01"}),
             "unauthorised": httpx.get(f"{base}/v3/api_keys"),
             "not_found": httpx.get(f"{base}/nope"),
             "invalid": httpx.post(f"{base}/v3/api_keys", headers=tenant.headers, json={"name": ""}),
@@ -48,3 +51,8 @@ def test_every_log_line_is_json_with_the_request_id(database: Settings, tenant: 
         assert request_lines[rid]["status"] == response.status_code
     assert request_lines[sent["ok"].headers["x-request-id"]]["tenant_id"] == tenant.tenant_id
     assert request_lines[sent["not_found"].headers["x-request-id"]]["route"] == UNMATCHED_ROUTE
+    # D57: the caller's trace is logged; a request without one starts its own
+    assert request_lines[sent["traced"].headers["x-request-id"]]["trace_id"] == TRACE
+    started = request_lines[sent["ok"].headers["x-request-id"]]["trace_id"]
+    assert len(started) == 32
+    assert started != TRACE

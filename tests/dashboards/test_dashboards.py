@@ -1,6 +1,7 @@
 """The six dashboards: a mini dashboard-linter (observability.md §2.6, modelled on grafana/dashboard-linter's rules),
-PromQL parsing and catalogue cross-check of every query, the alert thresholds drawn on the panels, and freshness of
-``dashboards/out/`` (style.md §8.5, §8.10)."""
+PromQL parsing and catalogue cross-check of every query, a LogQL shape check of the request logs panels (their
+selector uses only the labels the bundle's Alloy sets, D59), the alert thresholds drawn on the panels, and freshness
+of ``dashboards/out/`` (style.md §8.5, §8.10)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 from alerts.config import CONFIG
 from dashboards import common, generate
 from dashboards.generate import all_dashboards
+from scaisend.logs import SHIPPED_LABELS
 from tests.alerts.promql import COUNTER_SUFFIXES, expand_grafana_variables, inspect, known_metric_names
+from tests.dashboards.logql import parse_log_query
 
 DASHBOARDS = all_dashboards()
 EXPECTED_UIDS = {
@@ -27,7 +30,8 @@ EXPECTED_UIDS = {
     "scaisend-api-latency",
     "scaisend-engagement",
 }
-PANEL_TYPES = {"timeseries", "stat"}
+PANEL_TYPES = {"timeseries", "stat", "logs"}
+LOGS_PANEL = "logs"
 # grafana/dashboard-linter lint/rule_panel_units.go (subset we may use)
 UNITS = {"short", "percent", "percentunit", "s", "ms", "reqps", "ops", "rps", "none", "bytes"}
 _RATE_RANGE = re.compile(r"\b(?:rate|irate)\([^\[]*\[([^\]]+)\]")
@@ -41,9 +45,18 @@ def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def expressions(dashboard: dict[str, Any]) -> Iterator[str]:
+    """The PromQL of every metrics panel."""
     for panel in panels(dashboard):
-        for target in panel.get("targets", []):
-            yield target["expr"]
+        if panel.get("type") != LOGS_PANEL:
+            for target in panel.get("targets", []):
+                yield target["expr"]
+
+
+def log_expressions(dashboard: dict[str, Any]) -> Iterator[str]:
+    for panel in panels(dashboard):
+        if panel.get("type") == LOGS_PANEL:
+            for target in panel.get("targets", []):
+                yield target["expr"]
 
 
 def variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -81,12 +94,13 @@ def rule_tenant_variable(d: dict[str, Any]) -> list[str]:
 def rule_panel_datasource(d: dict[str, Any]) -> list[str]:
     problems = []
     for panel in panels(d):
-        if panel.get("datasource") != common.DATASOURCE:
-            problems.append(f"panel {panel.get('title')!r} does not use ${{datasource}}")
+        expected = common.LOGS_DATASOURCE if panel.get("type") == LOGS_PANEL else common.DATASOURCE
+        if panel.get("datasource") != expected:
+            problems.append(f"panel {panel.get('title')!r} does not use {expected['uid']}")
         problems += [
-            f"target {t.get('refId')} of {panel.get('title')!r} does not use ${{datasource}}"
+            f"target {t.get('refId')} of {panel.get('title')!r} does not use {expected['uid']}"
             for t in panel.get("targets", [])
-            if t.get("datasource") != common.DATASOURCE
+            if t.get("datasource") != expected
         ]
     return problems
 
@@ -102,7 +116,7 @@ def rule_panels(d: dict[str, Any]) -> list[str]:
             problems.append("panel without title")
         if panel.get("type") not in PANEL_TYPES:
             problems.append(f"panel {title!r} has type {panel.get('type')!r}")
-        if panel["fieldConfig"]["defaults"].get("unit") not in UNITS:
+        if panel.get("type") != LOGS_PANEL and panel["fieldConfig"]["defaults"].get("unit") not in UNITS:
             problems.append(f"panel {title!r} has no known unit")
         if not panel.get("targets"):
             problems.append(f"panel {title!r} has no query")
@@ -142,6 +156,33 @@ def rule_queries(d: dict[str, Any]) -> list[str]:
     return problems
 
 
+def rule_logs(d: dict[str, Any]) -> list[str]:
+    """A logs panel reads the ``logs`` Loki datasource variable, filters by the ``request_id`` text box, and its
+    LogQL parses with a selector on shipped labels only (D59)."""
+    queries = list(log_expressions(d))
+    if not queries:
+        return []
+    problems = []
+    found = variables(d)
+    logs, request_id = found.get("logs"), found.get("request_id")
+    if not logs or logs["type"] != "datasource" or logs["query"] != "loki":
+        problems.append("logs panel without a 'logs' Loki datasource variable")
+    if not request_id or request_id["type"] != "textbox":
+        problems.append("logs panel without a 'request_id' text box variable")
+    for query in queries:
+        try:
+            shape = parse_log_query(query)
+        except ValueError as exc:
+            problems.append(f"LogQL does not parse ({exc}): {query}")
+            continue
+        problems += [
+            f"selector label {label} is not shipped" for label in set(shape.selector_labels) - set(SHIPPED_LABELS)
+        ]
+        if not shape.parsed or 'request_id="$request_id"' not in query:
+            problems.append(f"logs query does not filter the parsed request_id by $request_id: {query}")
+    return problems
+
+
 RULES: list[Callable[[dict[str, Any]], list[str]]] = [
     rule_schema,
     rule_template_datasource,
@@ -150,6 +191,7 @@ RULES: list[Callable[[dict[str, Any]], list[str]]] = [
     rule_panels,
     rule_grid,
     rule_queries,
+    rule_logs,
 ]
 
 
@@ -201,6 +243,46 @@ def _mutate(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
 def test_linter_catches(path: str, value: Any) -> None:
     broken = copy.deepcopy(DASHBOARDS["scaisend-bounces"])
     _mutate(path, value)(broken)
+    assert lint(broken)
+
+
+REQUEST_LOGS = {"scaisend-api-latency": {"api", "worker", "smtp"}, "scaisend-send-delivery": {"worker", "smtp"}}
+
+
+@pytest.mark.parametrize(("uid", "services"), sorted(REQUEST_LOGS.items()))
+def test_request_logs_panel_follows_one_request(uid: str, services: set[str]) -> None:
+    [query] = log_expressions(DASHBOARDS[uid])
+    assert parse_log_query(query).selector_labels == ("service",)
+    assert set(re.search(r'service=~"([^"]+)"', query).group(1).split("|")) == services  # type: ignore[union-attr]
+    assert {"logs", "request_id"} <= variables(DASHBOARDS[uid]).keys()
+
+
+def test_only_the_request_dashboards_have_logs() -> None:
+    assert {uid for uid, d in DASHBOARDS.items() if list(log_expressions(d))} == set(REQUEST_LOGS)
+
+
+def _last_target(d: dict[str, Any]) -> dict[str, Any]:
+    target: dict[str, Any] = d["panels"][-1]["targets"][0]
+    return target
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda d: _last_target(d).update(expr='{service=~"api"} | json | request_id="$request_id'),  # unclosed string
+        lambda d: _last_target(d).update(expr='{service=~"api"} | request_id="$request_id"'),  # no parser
+        lambda d: _last_target(d).update(expr='{request_id="$request_id"}'),  # an unshipped label
+        lambda d: _last_target(d).update(expr='{} | json | request_id="$request_id"'),
+        lambda d: _last_target(d).update(expr='sum(rate({service="api"}[5m]))'),
+        lambda d: _last_target(d).update(expr='{service=~"api"} | json'),
+        lambda d: _last_target(d).update(datasource=common.DATASOURCE),
+        lambda d: d["templating"]["list"].pop(),
+    ],
+)
+def test_logs_rule_catches(breakage: Callable[[dict[str, Any]], None]) -> None:
+    broken = copy.deepcopy(DASHBOARDS["scaisend-api-latency"])
+    assert lint(broken) == []
+    breakage(broken)
     assert lint(broken)
 
 

@@ -65,11 +65,12 @@ class TestCompose:
         assert "alertmanager" in load(DEPLOY / "compose/compose.yaml")["services"]
 
 
-class TestKubernetes:
-    @pytest.fixture(scope="class")
-    def documents(self) -> list[dict[str, Any]]:
-        return build_kustomization(DEPLOY / "kubernetes" / "base")
+@pytest.fixture(scope="module")
+def documents() -> list[dict[str, Any]]:
+    return build_kustomization(DEPLOY / "kubernetes" / "base")
 
+
+class TestKubernetes:
     def _scraped(self, documents: list[dict[str, Any]], monitor: dict[str, Any]) -> tuple[str, int, str]:
         """Follow a ServiceMonitor to its Service and the Deployment behind it; return (job, port, path)."""
         services = [

@@ -41,7 +41,13 @@ class TestSettings:
         assert settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS is True
         assert settings.PUBLIC_BASE_URL == "http://127.0.0.1:18000"
         assert [s.name for s in child_specs(settings)] == ["api", "worker", "smtp", "exporter"]
-        assert [s.essential for s in child_specs(settings)] == [True, False, False, False]
+        assert [s.essential for s in child_specs(settings)] == [True, True, True, True]
+        assert [s.port for s in child_specs(settings)] == [
+            (18000, "--port"),
+            (19101, "--worker-metrics-port"),
+            (9102, "--smtp-metrics-port"),
+            (9103, "--exporter-port"),
+        ]
 
     def test_default_data_dir_uses_the_documented_relative_url(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,6 +9,7 @@ import re
 import shutil
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,19 @@ def instant(prometheus: str, query: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
+def evaluated_since(prometheus: str, since: datetime) -> bool:
+    """Every rule group has been evaluated after ``since`` (an ``absent()`` alert seen pending before the first scrape
+    is only cleared by the next evaluation)."""
+    groups = httpx.get(f"{prometheus}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    return bool(groups) and all(_timestamp(g["lastEvaluation"]) > since for g in groups)
+
+
+def _timestamp(rfc3339: str) -> datetime:
+    """Prometheus' nanosecond RFC 3339 time, cut to microseconds."""
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", rfc3339.replace("Z", "+00:00"))
+    return datetime.fromisoformat(stamp)
+
+
 def active_alerts(prometheus: str) -> list[dict[str, object]]:
     """Alerts Prometheus holds pending or firing."""
     alerts = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
@@ -83,6 +97,8 @@ def test_a_healthy_stack_pages_no_one(tmp_path: Path) -> None:
         assert match, run.stderr()
         prometheus, alertmanager = match.groups()
         assert _wait(lambda: all_up(prometheus), 60), httpx.get(f"{prometheus}/api/v1/targets", timeout=5).text
+        up_at = datetime.now(UTC)
+        assert _wait(lambda: evaluated_since(prometheus, up_at), 60), "the rules were not evaluated again"
 
         headers = {"Authorization": f"Bearer {shown['API key']}"}
         for i in range(SENDS):

@@ -21,6 +21,7 @@ from scaisend.delivery.result import DeliveryResult, Outcome
 from scaisend.delivery.tasks import enqueue_delivery
 from scaisend.models import Message, WebhookDelivery
 from scaisend.queues import Queues
+from scaisend.tenants.service import get_tenant, set_suspended
 from scaisend.workers.context import serve_queues
 from scaisend.workers.smtp import SMTP_JOBS, SMTP_STARTERS
 from tests.factories.delivery import DeliveryWorld, Sender, build_mime, make_sender, open_world
@@ -118,6 +119,20 @@ class TestSkips:
             assert await world.run(message_id) == "Sender domain not verified"
             row = await world.row(message_id)
             assert (row.status, row.error_message) == ("failed", "Sender domain not verified")
+            assert mx.connections == 0
+
+    async def test_suspended_tenant_sends_nothing(self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX) -> None:
+        """A message composed before its tenant was suspended is stopped where delivery loads it (D52)."""
+        maker, settings = app.state.resources.maker, app.state.resources.settings
+        suspended = await make_sender(maker, settings)
+        async with open_world(app, dns, mx, sender=suspended) as world:
+            world.route("rcpt.example.test")
+            message_id = await world.message([address()])
+            async with unit_of_work(maker) as session:
+                await set_suspended(session, await get_tenant(session, suspended.tenant_id), True)
+            assert await world.run(message_id) == "Tenant suspended: the message was not sent"
+            row = await world.row(message_id)
+            assert (row.status, row.error_message) == ("failed", "Tenant suspended: the message was not sent")
             assert mx.connections == 0
 
     async def test_missing_message(self, world: DeliveryWorld) -> None:

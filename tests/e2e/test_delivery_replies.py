@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+from scaisend.delivery.envelope import ReturnPathSigner
 from tests.factories.delivery import DeliveryWorld, Sender, dkim_verifies, make_sender, open_world
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import AtData, Drop, ScriptableMX, Slow
@@ -43,7 +44,11 @@ class TestDelivered:
         summary = await world.run(message_id)
         assert summary == "delivered=1 deferred=0 bounced=0 blocked=0"
         (received,) = world.mx.mailbox(to)
-        assert received.mail_from == f"bounces+{message_id}@bounces.scaisend.test"
+        # D41: the return path names the message and carries the MAC signed for this recipient
+        assert received.mail_from == ReturnPathSigner.from_settings(world.settings).sender(
+            message_id, to, "bounces.scaisend.test"
+        )
+        assert received.mail_from.startswith(f"bounces+{message_id}.")
         assert received.session.ehlo == "mta.scaisend.test"
         assert received.message["X-ScaiSend-Message-Id"] == message_id
         assert dkim_verifies(received.data, world.dns)
@@ -85,8 +90,13 @@ class TestDelivered:
         )
         message_id = await world.message([to], cc=[cc], bcc=[bcc])
         await world.run(message_id)
-        assert sorted(len(m.rcpt_tos) for m in world.mx.messages) == [1, 2]  # one transaction per domain
-        assert all(world.mx.mailbox(r) for r in (to, cc, bcc))
+        # one transaction per recipient, each with its own signed return path (D41)
+        assert sorted(len(m.rcpt_tos) for m in world.mx.messages) == [1, 1, 1]
+        signer = ReturnPathSigner.from_settings(world.settings)
+        for r in (to, cc, bcc):
+            (received,) = world.mx.mailbox(r)
+            assert received.mail_from == signer.sender(message_id, r, world.settings.BOUNCE_DOMAIN)
+        assert len({m.session.peer for m in world.mx.messages if m.rcpt_tos[0].endswith("one.example.test")}) == 1
         assert b"Bcc" not in world.mx.mailbox(bcc)[0].data
         assert sorted(e.recipient_email for e in await world.events(message_id)) == sorted([to, cc, bcc])
         assert (await world.row(message_id)).status == "delivered"

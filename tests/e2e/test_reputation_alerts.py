@@ -48,9 +48,9 @@ REPUTATION_ALERTS = {
 def running_exporter(settings: Settings, workdir: Path) -> Iterator[int]:
     """``scaisend exporter`` as a process on a free port, with the reputation checks on; yields the port."""
     port = free_port()
-    log = (workdir / "exporter.log").open("wb")
     env = settings_env(settings, EXPORTER_PORT=str(port), METRICS_HOST="127.0.0.1")
-    child = subprocess.Popen([*SCAISEND, "exporter"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    with (workdir / "exporter.log").open("wb") as log:  # the child keeps its own descriptor
+        child = subprocess.Popen([*SCAISEND, "exporter"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
         yield port

@@ -27,11 +27,14 @@ class TenantKey:
 
 
 async def make_tenant(
-    maker: async_sessionmaker[AsyncSession], scopes: list[str] | None = None, environment: str = "live"
+    maker: async_sessionmaker[AsyncSession],
+    scopes: list[str] | None = None,
+    environment: str = "live",
+    partner_id: str | None = None,
 ) -> TenantKey:
-    """A fresh tenant and one API key (all scopes unless given)."""
+    """A fresh tenant (in ``partner_id`` when given) and one API key (all scopes unless given)."""
     async with unit_of_work(maker) as session:
-        tenant = await create_tenant(session, f"Tenant {uuid.uuid4().hex[:8]}")
+        tenant = await create_tenant(session, f"Tenant {uuid.uuid4().hex[:8]}", partner_id=partner_id)
         row, secret = await create_api_key(
             session,
             tenant_id=tenant.id,

@@ -77,8 +77,10 @@ async def make_message(
     categories: list[str] | None = None,
     custom_args: dict[str, Any] | None = None,
     asm_group_id: int | None = None,
+    api_request_id: str | None = None,
 ) -> str:
-    """A sent message row carrying the categories, custom_args and ASM group that events echo."""
+    """A sent message row carrying the categories, custom_args and ASM group that events echo, and the request id
+    of its send."""
     async with unit_of_work(maker) as session:
         row = Message(
             id=new_id("msg"),
@@ -89,6 +91,7 @@ async def make_message(
             categories=categories or [],
             custom_args=custom_args or {},
             asm_group_id=asm_group_id,
+            api_request_id=api_request_id,
         )
         session.add(row)
     return row.id

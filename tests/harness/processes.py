@@ -66,3 +66,15 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def start_service(command: str, settings: Settings, log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    """``scaisend <command>`` as a real process with ``settings`` (plus ``extra`` variables); output to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [*SCAISEND, command],
+            env=settings_env(settings, METRICS_HOST="127.0.0.1", **extra),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )

@@ -35,6 +35,7 @@ def make_settings(**overrides: object) -> Settings:
         "SECRET_KEY": "test-secret-key-0123456789abcdef",
         "ENVIRONMENT": "test",
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
+        "SMTP_ALLOW_PRIVATE_TARGETS": True,  # the test MX listens on 127.0.0.1
         "PUBLIC_BASE_URL": "http://testserver",
         "SMTP_HOSTNAME": "mta.scaisend.test",
         "BOUNCE_DOMAIN": "bounces.scaisend.test",

@@ -53,8 +53,9 @@ class Stack:
         return "\n".join(parts)
 
 
-def start_stack(settings: Settings, workdir: Path) -> Stack:
-    """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``."""
+def start_stack(settings: Settings, workdir: Path, *, ready_timeout: float = 180) -> Stack:
+    """Start the four services with ``settings`` (ports replaced by free ones); logs go to ``workdir``. Each must
+    answer within ``ready_timeout`` seconds (four interpreters importing at once on a busy machine are slow)."""
     ports = {p.name: free_port() for p in PROCESSES}
     settings = settings.model_copy(
         update={
@@ -71,14 +72,14 @@ def start_stack(settings: Settings, workdir: Path) -> Stack:
     )
     stack = Stack(settings, ports, {}, workdir)
     for name, command in COMMANDS.items():
-        log = (workdir / f"{name}.log").open("wb")
-        stack.procs[name] = subprocess.Popen(
-            [*SCAISEND, command], env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (workdir / f"{name}.log").open("wb") as log:  # the child keeps its own descriptor
+            stack.procs[name] = subprocess.Popen(
+                [*SCAISEND, command], env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            )
     try:
-        wait_http(f"{stack.api}/ready", timeout=60)
+        wait_http(f"{stack.api}/ready", timeout=ready_timeout)
         for name in ("worker", "smtp", "exporter"):
-            wait_http(f"http://127.0.0.1:{ports[name]}/metrics", timeout=60)
+            wait_http(f"http://127.0.0.1:{ports[name]}/metrics", timeout=ready_timeout)
     except TimeoutError:
         stack.stop()
         raise

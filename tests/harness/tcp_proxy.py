@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.engine import make_url
+
+from scaisend.settings import Settings
 
 
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = 0
+        self.database_url = ""
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -64,3 +70,16 @@ class TcpProxy:
             with contextlib.suppress(Exception):
                 dst.close()
             self._writers.discard(dst)
+
+
+@contextlib.asynccontextmanager
+async def proxied_database(settings: Settings) -> AsyncIterator[TcpProxy]:
+    """A running proxy in front of ``settings``' MariaDB; its ``database_url`` reaches the same database through it."""
+    url = make_url(settings.DATABASE_URL)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 3306)
+    await proxy.start()
+    proxy.database_url = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    try:
+        yield proxy
+    finally:
+        await proxy.stop()

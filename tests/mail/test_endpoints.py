@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.jobs import Job
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ from tests.factories.messages import (
     send_body,
 )
 from tests.factories.tenants import TenantKey, make_key, make_tenant
+from tests.harness.json_logs import captured_json_logs, parse_lines
 
 
 async def stored_request(app: FastAPI, request_id: str | None) -> dict[str, Any]:
@@ -72,6 +74,40 @@ class TestAccepted:
         job_id = f"process_email:{message_id}"
         assert job_id in scores
         assert before.timestamp() * 1000 - 1000 <= scores[job_id] <= datetime.now(UTC).timestamp() * 1000
+
+    async def test_the_request_id_and_trace_travel_with_the_message(
+        self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue
+    ) -> None:
+        trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+        headers = {**sender.headers, "X-Request-ID": "shop-order-991", "traceparent": f"00-{trace}-00f067aa0ba902b7-01"}
+        with captured_json_logs("api") as stream:
+            response = await client.post("/v3/mail/send", headers=headers, json=send_body())
+        assert response.status_code == 202
+        assert response.headers["x-request-id"] == "shop-order-991"
+        message_id = response.json()["message_id"]
+        [accepted] = [line for line in parse_lines(stream.getvalue()) if line["message"] == "send accepted"]
+        assert (accepted["request_id"], accepted["trace_id"], accepted["tenant_id"]) == (
+            "shop-order-991",
+            trace,
+            sender.tenant_id,
+        )
+        assert (accepted["message_ids"], accepted["enqueued"]) == ([message_id], True)
+        assert (await message_row(app.state.resources.maker, message_id)).api_request_id == "shop-order-991"
+        pool = await app.state.resources.arq_pool()
+        job_ref = Job(
+            f"process_email:{message_id}", pool, _queue_name=process_queue.key, _deserializer=pool.job_deserializer
+        )
+        job = await job_ref.info()
+        assert job is not None
+        assert list(job.args) == [message_id]
+        assert job.kwargs == {
+            "correlation": {
+                "request_id": "shop-order-991",
+                "trace_id": trace,
+                "tenant_id": sender.tenant_id,
+                "message_id": message_id,
+            }
+        }
 
     async def test_several_personalizations_answer_message_ids(
         self, app: FastAPI, client: httpx.AsyncClient, sender: TenantKey, process_queue: ProcessQueue

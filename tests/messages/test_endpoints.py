@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.jobs import Job
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -51,6 +52,9 @@ class TestList:
         body = await listed(client, tenant)
         assert (body["total"], body["page"], body["page_size"], body["total_pages"]) == (2, 1, 25, 1)
         assert [m["id"] for m in body["messages"]] == [second, first]
+        request_id = body["messages"][0].pop("request_id")  # generated: the send carried no X-Request-ID
+        assert len(request_id) == 32
+        assert body["messages"][1]["request_id"] == request_id
         assert body["messages"][0] == {
             "id": second,
             "status": "sandbox",
@@ -176,6 +180,34 @@ class TestFilters:
         empty = await make_key(app.state.resources.maker, tenant.tenant_id, [])
         assert (await client.get(f"/v3/messages/{message_id}", headers=empty.headers)).status_code == 403
         assert (await client.get("/v3/messages")).status_code == 401
+
+
+class TestRequestId:
+    """D55: each message shows the X-Request-ID of the send that created it, and the list filters by it."""
+
+    async def test_shown_and_filtered_within_the_tenant(
+        self, client: httpx.AsyncClient, tenant: TenantKey, other_tenant: TenantKey
+    ) -> None:
+        body = sandbox(send_body("a@example.org", "b@example.org"))
+        response = await client.post(
+            "/v3/mail/send", headers={**tenant.headers, "X-Request-ID": "client-req-7"}, json=body
+        )
+        assert response.status_code == 202
+        assert response.headers["x-request-id"] == "client-req-7"
+        first, second = response.json()["message_ids"]
+        [unrelated] = await send_sandbox(client, tenant)
+        foreign = await client.post(
+            "/v3/mail/send", headers={**other_tenant.headers, "X-Request-ID": "client-req-7"}, json=body
+        )
+        assert foreign.status_code == 202
+
+        assert sorted(await ids(client, tenant, request_id="client-req-7")) == sorted([first, second])
+        assert await ids(client, tenant, request_id="client-req") == []
+        detail = (await client.get(f"/v3/messages/{first}", headers=tenant.headers)).json()
+        assert detail["request_id"] == "client-req-7"
+        other = (await client.get(f"/v3/messages/{unrelated}", headers=tenant.headers)).json()["request_id"]
+        assert other not in (None, "client-req-7")
+        assert await ids(client, tenant, request_id=other) == [unrelated]
 
 
 class TestDetail:
@@ -304,6 +336,15 @@ class TestRetry:
         queue = [j.decode() for j in await redis.zrange(app.state.resources.queues.email_process, 0, -1)]
         jobs = [j for j in queue if j.startswith(f"process_email:{message_id}:retry-")]
         assert len(jobs) == 2
+        # D55: the retried message's lines keep naming the request that sent it, not the retry request
+        sent_by = (await client.get(f"/v3/messages/{message_id}", headers=tenant.headers)).json()["request_id"]
+        pool = await app.state.resources.arq_pool()
+        job = await Job(
+            jobs[0], pool, _queue_name=app.state.resources.queues.email_process, _deserializer=pool.job_deserializer
+        ).info()
+        assert job is not None
+        assert job.kwargs["correlation"]["request_id"] == sent_by
+        assert job.kwargs["correlation"]["message_id"] == message_id
 
     @pytest.mark.parametrize("status", ["queued", "rendered", "sent", "delivered", "cancelled", "sandbox"])
     async def test_other_states_are_400(

@@ -171,12 +171,12 @@ class TestSuspendedTenantMailStops:
         await _suspend(maker, tenant.tenant_id)
         async with unit_of_work(maker) as session:
             composed = await compose_in(session, app.state.resources.settings, SystemClock(), message_id)
-        assert composed.outcome is Outcome.FAILED
+        assert composed.outcome is Outcome.TENANT_SUSPENDED
         assert composed.delivery_attempt is None
         async with unit_of_work(maker) as session:
             row = await session.get(Message, message_id)
         assert row is not None
-        assert (row.status, row.error_message) == (MessageStatus.FAILED, "Tenant suspended")
+        assert (row.status, row.error_message) == (MessageStatus.FAILED, "Tenant suspended: the message was not sent")
 
     @pytest.fixture
     async def world(self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX) -> AsyncIterator[DeliveryWorld]:
@@ -191,5 +191,5 @@ class TestSuspendedTenantMailStops:
         await _suspend(world.maker, world.sender.tenant_id)
         await world.run(message_id)
         row = await world.row(message_id)
-        assert (row.status, row.error_message) == (MessageStatus.FAILED, "Tenant suspended")
+        assert (row.status, row.error_message) == (MessageStatus.FAILED, "Tenant suspended: the message was not sent")
         assert world.mx.messages == []

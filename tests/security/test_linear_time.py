@@ -26,13 +26,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scaisend import ids
+from scaisend import ids, logs
 from scaisend.api import middleware
 from scaisend.compose import instrumentation, links
 from scaisend.delivery import bounce_classifier, dkim_signer, envelope, retry_policy
 from scaisend.domains import service as domains_service
 from scaisend.errors import BadRequestError
-from scaisend.inbound import arf, dsn, report_fields
+from scaisend.inbound import arf, dsn, matcher, processing, report_fields
 from scaisend.mail import validation
 from scaisend.stats import service as stats_service
 from scaisend.suppressions import csv_import
@@ -224,8 +224,9 @@ def _domain(text: str) -> None:
 
 
 def _arf(text: str) -> None:
-    original = email.message_from_string(f"To: {text.replace(chr(13), ' ').replace(chr(10), ' ')}\n\nx\n")
-    arf.ArfReport("abuse", "", "", original, "").recipient_candidates  # noqa: B018
+    line = text.replace(chr(13), " ").replace(chr(10), " ")
+    original = email.message_from_string(f"Return-Path: {line}\nTo: {line}\n\nx\n")
+    arf.ArfReport("abuse", "", "", original, "", original_mail_from=line).return_paths  # noqa: B018
 
 
 def _dkim(text: str) -> None:
@@ -250,11 +251,25 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     "delivery.dkim_signer.relaxed_body": _dkim,
     "delivery.envelope.message_id_from_verp": lambda text: envelope.message_id_from_verp(text, "b.test"),
     "inbound.report_fields + dsn": _report,
-    "inbound.arf.recipient_candidates (getaddresses)": _arf,
+    "inbound.arf.return_paths": _arf,
+    "inbound.processing.read_report (plain-bounce detectors)": lambda text: [
+        processing.read_report(start + text.encode("utf-8", "surrogatepass"))
+        for start in (
+            b"Subject: failure notice\r\n\r\nThe address to which the message has not yet been delivered is\r\n",
+            b"Subject: x\r\n\r\nA message that you sent could not be delivered\r\n",
+            b"Subject: x\r\n\r\nThe following recipient(s) could not be reached:\r\n",
+        )
+    ],
+    "inbound.matcher.return_path_of + candidate_ids": lambda text: (
+        matcher.return_path_of(text, "b.test"),
+        matcher.candidate_ids([text], email.message_from_string(f"X-ScaiSend-Message-Id: {text}\n\n"), "b.test"),
+    ),
     "suppressions.csv_import.parse_csv": _csv,
     "domains.service.normalize_domain": _domain,
-    "request id, API key and date patterns": lambda text: (
+    "request id, traceparent, API key and date patterns": lambda text: (
         middleware._REQUEST_ID_RE.match(text),
+        logs.trace_id_of(text),
+        logs.trace_id_of(f"00-{'a' * 32}-{'b' * 16}-01-{text}"),
         ids.API_KEY_RE.match(text),
         stats_service._DATE_RE.match(text),
     ),

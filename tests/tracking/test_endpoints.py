@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from arq.constants import job_key_prefix
+from arq.jobs import Job
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -16,6 +18,7 @@ from scaisend.models import AsmGroup, DailyStat, EmailEvent, Suppression
 from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.sent import SentMessage, make_sent_message
 from tests.factories.tenants import TenantKey
+from tests.harness.json_logs import captured_json_logs, parse_lines
 
 DEST = "https://shop.example/deals?x=1&y=2"
 
@@ -71,6 +74,44 @@ class TestOpenPixel:
         assert opens[0].data["user_agent"] == "Mail/1.0"
         stats = await today_stats(app, sent.tenant_id)
         assert (stats.opens, stats.unique_opens) == (2, 1)
+
+    async def test_the_hit_names_the_message_and_its_tenant(
+        self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage, tenant: TenantKey
+    ) -> None:
+        """Issue 12: an open is a request of its own (its request id) about one message, whose ids its lines and the
+        webhook job it queues carry."""
+        hook = await client.post(
+            "/v3/user/webhooks",
+            headers=tenant.headers,
+            json={"url": "http://127.0.0.1:9/h", "enabled_events": ["open"]},
+        )
+        assert hook.status_code == 201, hook.text
+        pool = await app.state.resources.arq_pool()
+        queue = app.state.resources.queues.webhook_deliver
+        with captured_json_logs("api") as stream:
+            response = await client.get(
+                f"/t/o/{token(app, sent, TokenKind.OPEN)}.gif", headers={"X-Request-ID": "hit-1"}
+            )
+        assert response.status_code == 200
+        [recorded] = [r for r in parse_lines(stream.getvalue()) if r["message"] == "event recorded"]
+        assert (recorded["message_id"], recorded["tenant_id"], recorded["request_id"]) == (
+            sent.id,
+            sent.tenant_id,
+            "hit-1",
+        )
+        [job_id] = [j.decode() for j in await pool.zrange(queue, 0, -1)]
+        try:
+            job = await Job(job_id, pool, _queue_name=queue, _deserializer=pool.job_deserializer).info()
+            assert job is not None
+            assert job.kwargs["correlation"] == {
+                "request_id": "hit-1",
+                "trace_id": job.kwargs["correlation"]["trace_id"],
+                "tenant_id": sent.tenant_id,
+                "message_id": sent.id,
+            }
+        finally:
+            await pool.delete(job_key_prefix + job_id)
+            await pool.zrem(queue, job_id)
 
     async def test_bad_token_gets_the_same_gif_and_records_nothing(
         self, app: FastAPI, client: httpx.AsyncClient, sent: SentMessage

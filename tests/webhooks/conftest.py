@@ -15,10 +15,11 @@ from arq.constants import job_key_prefix
 from arq.worker import Worker, func
 
 from scaisend.clock import ManualClock
-from scaisend.queues import create_arq_pool, deserialize_job, serialize_job
+from scaisend.queues import WEBHOOK_DELIVER, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.webhooks.tasks import deliver_webhook
-from scaisend.workers.context import close_context, open_context
+from scaisend.workers.context import close_context, close_worker, open_context
+from scaisend.workers.job_logging import wrap_functions
 from tests.harness.webhook_receiver import WebhookReceiver
 
 
@@ -55,14 +56,14 @@ async def ctx(webhook_worker_ctx: dict[str, Any]) -> dict[str, Any]:
 
 async def run_worker(ctx: dict[str, Any]) -> int:
     """Run a burst-mode arq worker on ``webhook:deliver`` for the jobs due now (arq's burst mode would also wait for
-    deferred ones); returns the jobs it completed."""
+    deferred ones), its job wrapped as the worker process wraps it (D56); returns the jobs it completed."""
     queue = ctx["queues"].webhook_deliver
     due = await ctx["redis"].zcount(queue, "-inf", time.time() * 1000 + 1000)  # arq rounds scores to the ms
     if not due:
         return 0
     pool = await create_arq_pool(ctx["settings"].REDIS_URL)  # the worker closes its pool at the end
     worker = Worker(
-        functions=[func(deliver_webhook, name="deliver_webhook")],
+        functions=wrap_functions([func(deliver_webhook, name="deliver_webhook")], WEBHOOK_DELIVER),
         queue_name=queue,
         redis_pool=pool,
         ctx=dict(ctx),
@@ -77,7 +78,7 @@ async def run_worker(ctx: dict[str, Any]) -> int:
     try:
         await worker.async_run()
     finally:
-        await worker.close()
+        await close_worker(worker)
     return worker.jobs_complete
 
 

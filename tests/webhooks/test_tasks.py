@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from prometheus_client import REGISTRY
 
+from scaisend.logs import correlated, trace_id_of
 from scaisend.webhooks.dispatch import job_id
 from scaisend.webhooks.service import OAuthInput
 from scaisend.webhooks.signing import verify_signature
@@ -16,6 +17,7 @@ from scaisend.webhooks.tasks import deliver_webhook, sweep_webhook_deliveries
 from tests.factories.tenants import TenantKey
 from tests.factories.webhooks import deliveries, delivery, endpoint, make_endpoint, make_message, record
 from tests.harness.dns import LoopbackDNS
+from tests.harness.json_logs import captured_json_logs, parse_lines
 from tests.harness.webhook_receiver import Reply, WebhookReceiver, redirect
 from tests.webhooks.conftest import clear_queue, queued_jobs, run_worker
 
@@ -31,6 +33,9 @@ async def one_delivery(
     jobs = await queued_jobs(ctx)
     assert len(jobs) == 1
     return endpoint_id, secret, next(iter(jobs)).split(":")[1]
+
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def successes() -> float:
@@ -82,6 +87,46 @@ class TestDelivery:
         assert row.delivered_at == ctx["clock"].now()
         health = await endpoint(ctx["maker"], endpoint_id)
         assert (health.failure_count, health.last_success_at) == (0, ctx["clock"].now())
+
+    async def test_the_post_names_the_send_and_continues_its_trace(
+        self, ctx: dict[str, Any], tenant: TenantKey, receiver: WebhookReceiver
+    ) -> None:
+        """D55, D57: ``X-Request-Id`` is the request id of the message's send (not of whoever recorded the event) and
+        ``traceparent`` continues the trace the job carried, with a span id of its own."""
+        await make_endpoint(ctx["maker"], ctx["settings"], tenant.tenant_id, receiver.url())
+        message_id = await make_message(ctx["maker"], tenant.tenant_id, api_request_id="send-req-1")
+        with correlated({"request_id": "tracking-hit-9", "trace_id": TRACE}, fresh=True):
+            await record(
+                ctx["maker"],
+                ctx["redis"],
+                ctx["queues"],
+                tenant.tenant_id,
+                "open",
+                ctx["clock"].now(),
+                message_id=message_id,
+            )
+        await record(ctx["maker"], ctx["redis"], ctx["queues"], tenant.tenant_id, "open", ctx["clock"].now())
+        with captured_json_logs("worker") as stream:
+            assert await run_worker(ctx) == 2
+        posts = {p.json()["message_id"]: p for p in receiver.posts("/hook")}
+        traced = posts.pop(message_id)
+        assert traced.headers["X-Request-Id"] == "send-req-1"
+        assert trace_id_of(traced.headers["traceparent"]) == TRACE
+        assert traced.headers["traceparent"].split("-")[2] != "0" * 16
+        [untraced] = posts.values()  # an event of a message we have no row for: nothing to name
+        assert "X-Request-Id" not in untraced.headers
+        assert "traceparent" not in untraced.headers
+        attempt = next(
+            r
+            for r in parse_lines(stream.getvalue())
+            if r["message"] == "webhook attempt" and r.get("message_id") == message_id
+        )
+        assert (attempt["request_id"], attempt["tenant_id"], attempt["trace_id"]) == (
+            "send-req-1",
+            tenant.tenant_id,
+            TRACE,
+        )
+        assert attempt["url_host"] == "127.0.0.1"
 
     async def test_rotation_signs_with_the_new_secret(
         self, ctx: dict[str, Any], client: httpx.AsyncClient, tenant: TenantKey, receiver: WebhookReceiver

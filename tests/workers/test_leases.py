@@ -1,0 +1,44 @@
+"""Job leases (D64) on the real Redis: the jobs of an owner without a heartbeat are freed (their in-progress key goes,
+so arq's next poll takes them), a live owner's are left alone, and entries of finished jobs are dropped."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from arq.connections import ArqRedis, create_pool
+from arq.constants import in_progress_key_prefix
+
+from scaisend.queues import redis_settings
+from scaisend.settings import Settings
+from scaisend.workers.leases import JobLeases
+
+
+@pytest.fixture
+async def pool(own_prefix: Settings) -> AsyncIterator[ArqRedis]:
+    redis = await create_pool(redis_settings(own_prefix.REDIS_URL))
+    yield redis
+    await redis.aclose()
+
+
+async def test_a_dead_owners_job_is_freed_and_a_live_owners_is_not(own_prefix: Settings, pool: ArqRedis) -> None:
+    dead = JobLeases(pool, own_prefix.REDIS_QUEUE_PREFIX)
+    live = JobLeases(pool, own_prefix.REDIS_QUEUE_PREFIX)
+    jobs = {name: f"{own_prefix.REDIS_QUEUE_PREFIX}{name}" for name in ("dead-job", "live-job", "finished-job")}
+    try:
+        await live.beat()  # the dead owner never beat (or its heartbeat expired)
+        for name, owner in (("dead-job", dead), ("live-job", live), ("finished-job", live)):
+            await owner.on_job_start({"job_id": jobs[name]})
+        for name in ("dead-job", "live-job"):
+            await pool.set(in_progress_key_prefix + jobs[name], b"1", px=900_000)
+
+        assert await live.recover() == [jobs["dead-job"]]
+
+        assert not await pool.exists(in_progress_key_prefix + jobs["dead-job"])
+        assert await pool.exists(in_progress_key_prefix + jobs["live-job"])
+        assert set(await pool.hkeys(live.running_key)) == {jobs["live-job"].encode()}  # finished entry dropped
+        assert await live.recover() == []
+    finally:
+        await live.close()
+        for job in jobs.values():
+            await pool.delete(in_progress_key_prefix + job)
