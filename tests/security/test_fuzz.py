@@ -30,8 +30,23 @@ from tests.harness.dns import LoopbackDNS
 from tests.harness.processes import ROOT, SCAISEND, free_port, settings_env, wait_http
 
 EXAMPLES = int(os.environ.get("SCAISEND_FUZZ_EXAMPLES", "2"))
-# Routes reachable without a credential: health and metrics, the public tracking and image routes, the docs.
-PUBLIC_PREFIXES = ("/health", "/ready", "/metrics", "/t/", "/i/", "/docs", "/openapi.json", "/redoc")
+# Routes reachable without a credential: health and metrics, the public tracking and image routes, the docs, the
+# OIDC sign-in steps before a token exists (spec §3.10) and the HMAC-signed identity events (§3.14).
+PUBLIC_PREFIXES = (
+    "/health",
+    "/ready",
+    "/metrics",
+    "/t/",
+    "/i/",
+    "/docs",
+    "/openapi.json",
+    "/redoc",
+    "/v3/auth/login",
+    "/v3/auth/callback",
+    "/v3/auth/refresh",
+    "/v3/auth/logout",
+    "/webhooks/scaikey",
+)
 
 
 class LiveApi:
