@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from scaisend.api.resources import Resources
 from scaisend.webhooks.dispatch import unit_of_work_enqueuing
 
+# Bounds of paging and time query parameters (found by the fuzz suite, tests/security/test_fuzz.py): an OFFSET beyond
+# what MySQL takes was a 500. Larger values are a 422 like any other invalid parameter.
+MAX_OFFSET = 10_000_000
+MAX_PAGE = 100_000
+MAX_UNIX_TIME = 253_402_214_399  # 9999-12-30T23:59:59Z: a day short of what a datetime holds (end_time + 1 is used)
+
 
 def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.deps import MAX_PAGE, ResourcesDep, SessionDep
 from scaisend.auth.deps import TemplatesDelete, TemplatesRead, TemplatesWrite
 from scaisend.errors import PayloadTooLargeError
 from scaisend.images import repository, service
@@ -28,7 +28,7 @@ async def list_images(
     resources: ResourcesDep,
     folder: str | None = None,
     search: Annotated[str | None, Query(max_length=255)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ImageList:
     rows, total = await repository.list_images(

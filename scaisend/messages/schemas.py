@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from scaisend.api.deps import MAX_PAGE
 from scaisend.models import EmailEvent, Message, MessageStatus
 
 
@@ -53,7 +54,7 @@ class MessageFilters(BaseModel):
     request_id: str | None = None  # the X-Request-ID of the send that created the messages (D55)
     start_date: DateFilter = None
     end_date: DateFilter = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(25, ge=1, le=100)
 
     @property

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.deps import MAX_OFFSET, MAX_UNIX_TIME, ResourcesDep, SessionDep
 from scaisend.auth.deps import SuppressionsRead, SuppressionsWrite
 from scaisend.errors import ScaiSendError
 from scaisend.suppressions import csv_import, service
@@ -54,9 +54,9 @@ _CSV_BODY: dict[str, Any] = {
 
 def list_query(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    start_time: Annotated[int | None, Query(ge=0)] = None,
-    end_time: Annotated[int | None, Query(ge=0)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    start_time: Annotated[int | None, Query(ge=0, le=MAX_UNIX_TIME)] = None,
+    end_time: Annotated[int | None, Query(ge=0, le=MAX_UNIX_TIME)] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
 ) -> ListQuery:
     return ListQuery(limit=limit, offset=offset, start_time=start_time, end_time=end_time, email=email)

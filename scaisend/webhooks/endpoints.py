@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from scaisend.api.deps import ResourcesDep, SessionDep
+from scaisend.api.deps import MAX_PAGE, ResourcesDep, SessionDep
 from scaisend.auth.deps import WebhooksRead, WebhooksWrite
 from scaisend.resolver import make_resolver
 from scaisend.tenants import quotas
@@ -62,7 +62,7 @@ async def update_signed(
 async def list_webhooks(
     principal: WebhooksRead,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     is_active: bool | None = None,
 ) -> WebhookList:
