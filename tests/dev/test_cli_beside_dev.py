@@ -51,6 +51,9 @@ def test_queues_beside_a_running_dev_stack_counts_its_queue(tmp_path: Path) -> N
     try:
         shown = run.start()
         env_file = project / ".scaisend" / "dev.env"
+        deadline = time.monotonic() + 10  # stderr's closing lines may follow the four stdout lines by a moment
+        while "CLI: " not in run.stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert "CLI: " in run.stderr()
         assert str(env_file) in run.stderr()
         later = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)

@@ -62,6 +62,8 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     found = []
     for uid, dashboard in all_dashboards().items():
         for panel in dashboard.get("panels", []):
+            if (panel.get("datasource") or {}).get("type") == "loki":
+                continue  # the request logs panels query Loki (LogQL), not Prometheus
             for target in panel.get("targets", []):
                 if target.get("expr"):
                     found.append((uid, panel.get("title", "?"), target["expr"]))

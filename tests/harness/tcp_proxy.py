@@ -45,11 +45,14 @@ class TcpProxy:
         for task in list(self._pipes):
             task.cancel()
         await asyncio.gather(*self._pipes, return_exceptions=True)
+        for writer in list(self._writers):  # a connection accepted while stopping, or a pipe cancelled unstarted
+            writer.close()
+        self._writers.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
+        except BaseException:  # refused upstream, or the proxy stopping meanwhile: never leave the client's end open
             writer.close()
             return
         self._writers.update((writer, up_writer))
