@@ -74,7 +74,11 @@ class TestProcessesServeMetrics:
 
     async def test_exporter_serves_metrics_and_health(self, database: Settings) -> None:
         app = create_exporter_app(database)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        # the lifespan closes the exporter's Redis and database pools (an unclosed StreamWriter surfaced later)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        ):
             health = await client.get("/health")
             metrics = await client.get(EXPORTER.metrics_path)
         assert health.status_code == 200
