@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.api.rate_limits import Per, limit_for
@@ -22,14 +21,8 @@ from scaisend.errors import (
     TenantSuspendedError,
 )
 from scaisend.logs import tenant_id_var
-from scaisend.tenants.access import held_roles
-from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user, user_permissions
-
-
-async def has_role(session: AsyncSession, user_id: str, tenant_id: str) -> bool:
-    """True when the user holds at least one role in the tenant, directly or through a group mapping (a JWT naming
-    another tenant is refused)."""
-    return bool(await held_roles(session, user_id, tenant_id))
+from scaisend.tenants.access import held_roles, role_permission_names
+from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user
 
 
 def _bearer(request: Request) -> str:
@@ -85,9 +78,10 @@ async def get_principal(
         if user is None:
             raise AuthenticationError("Unknown user")
         tenant = found
-        if not await has_role(session, user.id, tenant.id):
+        held = await held_roles(session, user.id, tenant.id)  # direct and through groups; once per request
+        if not held:
             raise ForbiddenError("User has no role in this tenant")
-        scopes = await user_permissions(session, user.id, tenant.id)
+        scopes = await role_permission_names(session, (h.role_id for h in held))
         principal = Principal(tenant_id=tenant.id, scopes=scopes, kind="jwt", user_id=user.id)
     else:
         raise AuthenticationError(INVALID_API_KEY)
