@@ -35,7 +35,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from arq.worker import Retry
 from redis.exceptions import RedisError
@@ -58,6 +57,7 @@ from scaisend.compose.steps import (
     tenant_stop,
 )
 from scaisend.db.session import unit_of_work
+from scaisend.job_context import JobContext
 from scaisend.logs import bind, job_fields
 from scaisend.mail.jobs import PROCESS_EMAIL
 from scaisend.messages.service import requeue_stale_queued
@@ -152,7 +152,7 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
     return Outcome.RENDERED
 
 
-async def enqueue_delivery(ctx: dict[str, Any], message_id: str, attempt: int) -> None:
+async def enqueue_delivery(ctx: JobContext, message_id: str, attempt: int) -> None:
     queues: Queues = ctx["queues"]
     await ctx["redis"].enqueue_job(
         DELIVER_JOB,
@@ -164,7 +164,7 @@ async def enqueue_delivery(ctx: dict[str, Any], message_id: str, attempt: int) -
     )
 
 
-async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
+async def compose_message(ctx: JobContext, message_id: str) -> Outcome:
     """Run the steps, commit, then hand the message to delivery."""
     try:
         async with job_unit_of_work(ctx) as session:
@@ -182,7 +182,7 @@ async def compose_message(ctx: dict[str, Any], message_id: str) -> Outcome:
     return composed.outcome
 
 
-async def process_email(ctx: dict[str, Any], message_id: str) -> str:
+async def process_email(ctx: JobContext, message_id: str) -> str:
     """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` value."""
     started = time.perf_counter()
     try:
@@ -198,7 +198,7 @@ async def process_email(ctx: dict[str, Any], message_id: str) -> str:
     return outcome.value
 
 
-async def requeue_stale_messages(ctx: dict[str, Any]) -> int:
+async def requeue_stale_messages(ctx: JobContext) -> int:
     """arq cron: enqueue ``process_email`` again for messages still ``queued`` :data:`STALE_AFTER` after their last
     change; how many jobs were new."""
     async with unit_of_work(ctx["maker"]) as session:

@@ -18,12 +18,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.db.session import unit_of_work
+from scaisend.job_context import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ async def maintain(
     return changes
 
 
-async def maintain_event_partitions(ctx: dict[str, Any]) -> int:
+async def maintain_event_partitions(ctx: JobContext) -> int:
     """The worker's daily cron: :func:`maintain` with the ``EVENT_RETENTION_MONTHS`` setting, never moving rows out
     of ``pmax``; how many partitions were added or dropped. A failure is logged and retried by the next day's run
     (events keep landing in ``pmax`` meanwhile, nothing is lost)."""

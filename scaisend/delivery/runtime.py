@@ -12,7 +12,6 @@ import random
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from scaisend.clock import Clock
 from scaisend.delivery.circuit_breaker import CircuitBreakers
@@ -21,10 +20,9 @@ from scaisend.delivery.dkim_signer import DkimSigner
 from scaisend.delivery.mx import MxResolver
 from scaisend.delivery.retry_policy import RetryPolicy
 from scaisend.delivery.tls_policy import TlsPolicy
+from scaisend.job_context import JobContext
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
-
-CTX_KEY = "delivery"
 
 
 @dataclass
@@ -69,15 +67,15 @@ class DeliveryRuntime:
         await self.pool.close()
 
 
-def delivery_runtime(ctx: dict[str, Any]) -> DeliveryRuntime:
-    runtime = ctx.get(CTX_KEY)
+def delivery_runtime(ctx: JobContext) -> DeliveryRuntime:
+    runtime = ctx.get("delivery")
     if runtime is None:
-        runtime = ctx[CTX_KEY] = DeliveryRuntime.build(ctx["settings"], ctx["clock"])
+        runtime = ctx["delivery"] = DeliveryRuntime.build(ctx["settings"], ctx["clock"])
     assert isinstance(runtime, DeliveryRuntime)
     return runtime
 
 
-async def start_delivery_runtime(ctx: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+async def start_delivery_runtime(ctx: JobContext) -> Callable[[], Awaitable[None]]:
     """A worker starter (``scaisend.workers.context.Starter``): builds the runtime when the SMTP process starts and
     returns the stopper that closes its pooled connections (``QUIT``) once the workers have stopped."""
     return delivery_runtime(ctx).aclose

@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.tasks import JOB_TIMEOUT, enqueue_delivery
+from scaisend.job_context import JobContext
 from scaisend.models import Message, MessageStatus, Tenant
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ async def stale_deliveries(
 
 
 async def requeue_stale_deliveries(
-    ctx: dict[str, Any], *, late_after: timedelta = LATE_AFTER, stuck_after: timedelta = STUCK_AFTER
+    ctx: JobContext, *, late_after: timedelta = LATE_AFTER, stuck_after: timedelta = STUCK_AFTER
 ) -> int:
     """The cron job (and, with both ages 0, the SMTP service's start-up pass): queue the missing jobs; how many were
     new."""

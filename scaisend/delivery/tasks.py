@@ -27,7 +27,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from arq.connections import ArqRedis
 from arq.worker import Retry
@@ -48,6 +47,7 @@ from scaisend.delivery.retry_policy import Expire, next_attempt
 from scaisend.delivery.runtime import DeliveryRuntime, delivery_runtime
 from scaisend.domains.dkim_keys import DkimKeyMissingError
 from scaisend.domains.service import sending_domain, signing_key
+from scaisend.job_context import JobContext
 from scaisend.logs import bind, job_fields
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
@@ -134,7 +134,7 @@ class Plan:
     next_attempt_at: datetime | None = None
 
 
-async def deliver_message(ctx: dict[str, Any], message_id: str, attempt: int) -> str:
+async def deliver_message(ctx: JobContext, message_id: str, attempt: int) -> str:
     """Deliver (or retry, or expire) one attempt of one message; returns a one-line summary."""
     rt = delivery_runtime(ctx)
     try:
@@ -145,7 +145,7 @@ async def deliver_message(ctx: dict[str, Any], message_id: str, attempt: int) ->
         raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
 
 
-async def _run(ctx: dict[str, Any], rt: DeliveryRuntime, message_id: str, attempt: int) -> str:
+async def _run(ctx: JobContext, rt: DeliveryRuntime, message_id: str, attempt: int) -> str:
     await rt.pool.reap()
     journal = HandoffJournal(ctx["redis"], rt.settings.REDIS_QUEUE_PREFIX)
     start = await _begin(ctx, rt, journal, message_id, attempt)
@@ -204,7 +204,7 @@ def _fail(message: Message, reason: str) -> Skip:
 
 
 async def _begin(
-    ctx: dict[str, Any], rt: DeliveryRuntime, journal: HandoffJournal, message_id: str, attempt: int
+    ctx: JobContext, rt: DeliveryRuntime, journal: HandoffJournal, message_id: str, attempt: int
 ) -> Attempt | Skip | Resume:
     async with unit_of_work(ctx["maker"]) as session:
         message = await session.scalar(select(Message).where(Message.id == message_id).with_for_update())
@@ -270,7 +270,7 @@ def _sign(rt: DeliveryRuntime, start: Attempt) -> bytes | Skip:
         return Skip(f"DKIM signing failed: {exc}")
 
 
-async def _fail_attempt(ctx: dict[str, Any], start: Attempt, reason: str) -> None:
+async def _fail_attempt(ctx: JobContext, start: Attempt, reason: str) -> None:
     async with unit_of_work(ctx["maker"]) as session:
         message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
         if message is not None and message.status == MessageStatus.SENDING and message.attempts == start.number:
@@ -311,7 +311,7 @@ def _decide(rt: DeliveryRuntime, start: Attempt, results: list[DeliveryResult]) 
     return Plan(results, decision.delay, now + decision.delay)
 
 
-async def _record(ctx: dict[str, Any], rt: DeliveryRuntime, start: Attempt, plan: Plan) -> bool:
+async def _record(ctx: JobContext, rt: DeliveryRuntime, start: Attempt, plan: Plan) -> bool:
     """Events and suppressions always (the mail went out); the status only if this attempt still owns the message."""
     now = rt.clock.now()
     async with job_unit_of_work(ctx) as session:  # the events' webhook deliveries are enqueued after the commit
@@ -329,7 +329,7 @@ async def _record(ctx: dict[str, Any], rt: DeliveryRuntime, start: Attempt, plan
         return True
 
 
-async def _update_retry_gauge(ctx: dict[str, Any]) -> None:
+async def _update_retry_gauge(ctx: JobContext) -> None:
     """``smtp_retry_queue_depth``: jobs on ``smtp:deliver`` scheduled for later (arq scores are Unix ms)."""
     now_ms = int(time.time() * 1000)
     depth = await ctx["redis"].zcount(ctx["queues"].smtp_deliver, now_ms + 1, "+inf")

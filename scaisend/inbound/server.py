@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scaisend.clock import Clock
 from scaisend.inbound.processing import handle_inbound
 from scaisend.inbound.quarantine import quarantine
+from scaisend.job_context import JobContext
 from scaisend.logs import correlated
 from scaisend.settings import Settings
 
@@ -119,7 +120,7 @@ class _SessionLimit:
         )
 
 
-async def start_inbound_server(ctx: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+async def start_inbound_server(ctx: JobContext) -> Callable[[], Awaitable[None]]:
     """Listen on ``SMTP_INBOUND_HOST:SMTP_INBOUND_PORT`` in the running loop; returns the stop function."""
     settings: Settings = ctx["settings"]
     handler = InboundHandler(ctx["maker"], settings, ctx["clock"])

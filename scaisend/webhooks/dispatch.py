@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.db.session import unit_of_work
+from scaisend.job_context import JobContext
 from scaisend.logs import job_fields
 from scaisend.queues import Queues, arq_view
 
@@ -92,6 +93,6 @@ async def unit_of_work_enqueuing(
     await enqueue_pending(session, redis, queues)
 
 
-def job_unit_of_work(ctx: dict[str, Any]) -> AbstractAsyncContextManager[AsyncSession]:
+def job_unit_of_work(ctx: JobContext) -> AbstractAsyncContextManager[AsyncSession]:
     """The worker-job edge: a unit of work on the job's ``ctx`` that enqueues its webhook deliveries after commit."""
     return unit_of_work_enqueuing(ctx["maker"], ctx["redis"], ctx["queues"])

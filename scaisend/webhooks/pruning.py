@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scaisend.db.session import unit_of_work
+from scaisend.job_context import JobContext
 from scaisend.models import WebhookDelivery
 from scaisend.webhooks.repository import DeliveryStatus
 
@@ -49,7 +50,7 @@ async def prune(maker: async_sessionmaker[AsyncSession], older_than: datetime, l
             return total
 
 
-async def prune_webhook_deliveries(ctx: dict[str, Any]) -> int:
+async def prune_webhook_deliveries(ctx: JobContext) -> int:
     """The worker's daily cron; how many rows it deleted."""
     days = ctx["settings"].WEBHOOK_DELIVERY_RETENTION_DAYS
     if not days:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 
 from scaisend.db.session import unit_of_work
+from scaisend.job_context import JobContext
 from scaisend.logs import bind, trace_id_var, traceparent
 from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.queues import WEBHOOK_DELIVER
@@ -72,7 +73,7 @@ def _request(claim: Claim, timestamp: int) -> tuple[bytes, dict[str, str]]:
     return body, {**headers, **correlation_headers(claim.request_id, trace_id_var.get())}
 
 
-async def send(ctx: dict[str, Any], claim: Claim) -> AttemptResult:
+async def send(ctx: JobContext, claim: Claim) -> AttemptResult:
     """Sign, guard, authorise and POST one claimed attempt."""
     settings: Settings = ctx["settings"]
     body, headers = _request(claim, int(ctx["clock"].now().timestamp()))
@@ -92,7 +93,7 @@ async def send(ctx: dict[str, Any], claim: Claim) -> AttemptResult:
     return result
 
 
-async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
+async def deliver(ctx: JobContext, delivery_id: str) -> Outcome:
     """Claim, send and record one attempt; queue the next one when the schedule says so."""
     async with unit_of_work(ctx["maker"]) as session:
         claim = await claim_attempt(session, ctx["settings"], delivery_id, ctx["clock"].now())
@@ -129,7 +130,7 @@ async def deliver(ctx: dict[str, Any], delivery_id: str) -> Outcome:
     return recorded.outcome
 
 
-async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
+async def deliver_webhook(ctx: JobContext, delivery_id: str) -> str:
     """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value."""
     started = time.perf_counter()
     try:
@@ -144,7 +145,7 @@ async def deliver_webhook(ctx: dict[str, Any], delivery_id: str) -> str:
     return outcome.value
 
 
-async def sweep_webhook_deliveries(ctx: dict[str, Any]) -> int:
+async def sweep_webhook_deliveries(ctx: JobContext) -> int:
     """Cron: enqueue every pending delivery that is due and has no job; returns how many were queued."""
     async with unit_of_work(ctx["maker"]) as session:
         due = await repository.due_deliveries(session, ctx["clock"].now(), SWEEP_LIMIT)
@@ -156,7 +157,7 @@ async def sweep_webhook_deliveries(ctx: dict[str, Any]) -> int:
     return queued
 
 
-async def flush_event_webhooks(ctx: dict[str, Any]) -> int:
+async def flush_event_webhooks(ctx: JobContext) -> int:
     """Cron: batch every tenant's queued Event Webhook events; returns how many batch deliveries were made."""
     async with unit_of_work(ctx["maker"]) as session:
         tenants = await repository.queued_tenants(session, FLUSH_TENANTS_LIMIT)

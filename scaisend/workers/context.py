@@ -9,7 +9,6 @@ import signal
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import httpx
 from arq.connections import ArqRedis
@@ -22,6 +21,7 @@ from redis.exceptions import RedisError
 from scaisend import metrics
 from scaisend.clock import SystemClock
 from scaisend.db.session import create_engine, session_maker
+from scaisend.job_context import JobContext, as_arq, as_dict
 from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.workers.database_gate import DatabaseGate
@@ -32,14 +32,16 @@ logger = logging.getLogger(__name__)
 POLL_RETRY_MAX = 15.0
 
 
-async def ping(ctx: dict[str, Any]) -> str:
+async def ping(ctx: JobContext) -> str:
     """A no-op job that lets operators check a queue end to end (``enqueue_job('ping')``)."""
     return "pong"
 
 
-async def open_context(settings: Settings) -> dict[str, Any]:
+async def open_context(settings: Settings, redis: ArqRedis) -> JobContext:
+    """The process's shared context; ``redis`` (an arq pool) stays the caller's to close."""
     engine = create_engine(settings)
     return {
+        "redis": redis,
         "settings": settings,
         "engine": engine,
         "maker": session_maker(engine),
@@ -49,7 +51,7 @@ async def open_context(settings: Settings) -> dict[str, Any]:
     }
 
 
-async def close_context(ctx: dict[str, Any]) -> None:
+async def close_context(ctx: JobContext) -> None:
     await ctx["http"].aclose()
     await ctx["engine"].dispose()
 
@@ -62,7 +64,7 @@ async def close_worker(worker: Worker) -> None:
         await worker.close()
 
 
-Starter = Callable[[dict[str, Any]], Awaitable[Callable[[], Awaitable[None]]]]
+Starter = Callable[[JobContext], Awaitable[Callable[[], Awaitable[None]]]]
 """Starts a side service in the process's loop with the shared ``ctx`` (e.g. the inbound SMTP listener) and
 returns the coroutine function that stops it."""
 
@@ -85,18 +87,17 @@ async def serve_queues(
     takes no new job, lets running ones finish for up to ``drain`` seconds and hands the rest back to their queues."""
     install_arq_line_filter()
     prefix = settings.REDIS_QUEUE_PREFIX
-    ctx = await open_context(settings)
     pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
-    ctx["redis"] = pool
+    ctx = await open_context(settings, pool)
     leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX)
     workers = [
         Worker(
-            functions=wrap_functions(list(functions) or [ping], queue_key.removeprefix(prefix)),
+            functions=wrap_functions(list(functions) or [as_arq(ping)], queue_key.removeprefix(prefix)),
             on_job_start=leases.on_job_start if leases else None,
             on_job_end=leases.on_job_end if leases else None,
             queue_name=queue_key,
             redis_pool=pool,
-            ctx=ctx,
+            ctx=as_dict(ctx),
             burst=burst,
             handle_signals=False,
             keep_result=0,

@@ -14,6 +14,7 @@ from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
 from scaisend.compose.tasks import process_email, requeue_stale_messages
 from scaisend.db.partitions import maintain_event_partitions
+from scaisend.job_context import as_arq
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
@@ -26,10 +27,10 @@ def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Functi
     """The worker's queues and the jobs registered on each."""
     return {
         queues.email_process: [
-            func(process_email, name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
+            func(as_arq(process_email), name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],
         queues.webhook_deliver: [
-            func(webhook_tasks.deliver_webhook, name="deliver_webhook", keep_result=0, max_tries=3),
+            func(as_arq(webhook_tasks.deliver_webhook), name="deliver_webhook", keep_result=0, max_tries=3),
         ],
     }
 
@@ -42,17 +43,21 @@ def run(settings: Settings) -> None:
         worker_queues(Queues(settings.REDIS_QUEUE_PREFIX)),
         starters=[requeue_compose_at_start],
         cron_jobs=[
-            cron(requeue_stale_messages, name="requeue_stale_messages", second=0),
-            cron(webhook_tasks.sweep_webhook_deliveries, name="sweep_webhook_deliveries", second=30),
-            cron(webhook_tasks.flush_event_webhooks, name="flush_event_webhooks", second=webhook_tasks.FLUSH_SECONDS),
+            cron(as_arq(requeue_stale_messages), name="requeue_stale_messages", second=0),
+            cron(as_arq(webhook_tasks.sweep_webhook_deliveries), name="sweep_webhook_deliveries", second=30),
             cron(
-                maintain_event_partitions,
+                as_arq(webhook_tasks.flush_event_webhooks),
+                name="flush_event_webhooks",
+                second=webhook_tasks.FLUSH_SECONDS,
+            ),
+            cron(
+                as_arq(maintain_event_partitions),
                 name="maintain_event_partitions",
                 hour=2,
                 minute=17,
                 second=0,
                 run_at_startup=True,
             ),
-            cron(prune_webhook_deliveries, name="prune_webhook_deliveries", hour=2, minute=47, second=0),
+            cron(as_arq(prune_webhook_deliveries), name="prune_webhook_deliveries", hour=2, minute=47, second=0),
         ],
     )

@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.sweep import requeue_stale_deliveries
+from scaisend.job_context import JobContext
 from scaisend.messages.service import requeue_stale_queued
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def _run(stage: str, recover: Callable[[], Awaitable[int]]) -> Callable[[]
     return _nothing_to_stop
 
 
-async def requeue_compose_at_start(ctx: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+async def requeue_compose_at_start(ctx: JobContext) -> Callable[[], Awaitable[None]]:
     """The worker's pass: a ``process_email`` job for every ``queued`` message that has none."""
 
     async def recover() -> int:
@@ -56,7 +56,7 @@ async def requeue_compose_at_start(ctx: dict[str, Any]) -> Callable[[], Awaitabl
     return await _run("compose", recover)
 
 
-async def requeue_deliveries_at_start(ctx: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+async def requeue_deliveries_at_start(ctx: JobContext) -> Callable[[], Awaitable[None]]:
     """The SMTP service's pass: a ``deliver_message`` job for every due ``rendered`` and every ``sending`` message
     that has none."""
     return await _run(

@@ -25,9 +25,8 @@ async def empty_queues(pool: ArqRedis, queues: Queues) -> None:
 
 @pytest.fixture(scope="session")
 async def compose_session_ctx(database: Settings) -> AsyncIterator[dict[str, Any]]:
-    ctx = await open_context(database)
     pool = await create_arq_pool(database.REDIS_URL)
-    ctx["redis"] = pool
+    ctx = await open_context(database, pool)
     yield ctx
     await pool.aclose()
     await close_context(ctx)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scaisend.clock import ManualClock
 from scaisend.compose.steps import store_mime
 from scaisend.db.session import unit_of_work
-from scaisend.delivery.runtime import CTX_KEY, DeliveryRuntime
+from scaisend.delivery.runtime import DeliveryRuntime
 from scaisend.delivery.tasks import deliver_message, job_id
 from scaisend.domains.service import add_domain, domain_keys, mark_verified
 from scaisend.ids import new_id
@@ -167,7 +167,7 @@ class DeliveryWorld:
 
     @property
     def runtime(self) -> DeliveryRuntime:
-        runtime = self.ctx[CTX_KEY]
+        runtime = self.ctx["delivery"]
         assert isinstance(runtime, DeliveryRuntime)
         return runtime
 
@@ -249,16 +249,15 @@ async def open_world(
     settings = base.model_copy(update=values)
     maker = app.state.resources.maker
     clock = ManualClock(datetime.now(UTC))
-    ctx = await open_context(settings)
+    ctx = await open_context(settings, await create_arq_pool(settings.REDIS_URL))
     ctx["clock"] = clock
-    ctx["redis"] = await create_arq_pool(settings.REDIS_URL)
-    ctx[CTX_KEY] = DeliveryRuntime.build(settings, clock, verified_context=verified_context, rng=random.Random(5))
+    ctx["delivery"] = DeliveryRuntime.build(settings, clock, verified_context=verified_context, rng=random.Random(5))
     owner = sender or await make_sender(maker, settings)
     owner.publish(dns_server)
     try:
         yield DeliveryWorld(settings, ctx, clock, dns_server, mx, owner, maker)
     finally:
-        await ctx[CTX_KEY].aclose()
+        await ctx["delivery"].aclose()
         await _forget_queued_jobs(ctx["redis"], prefix)
         await ctx["redis"].aclose()
         await close_context(ctx)

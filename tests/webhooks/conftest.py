@@ -37,9 +37,8 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 @pytest.fixture(scope="session")
 async def webhook_worker_ctx(database: Settings) -> AsyncIterator[dict[str, Any]]:
-    ctx = await open_context(database)
     pool = await create_arq_pool(database.REDIS_URL)
-    ctx["redis"] = pool
+    ctx = await open_context(database, pool)
     yield ctx
     await clear_queue(pool, ctx["queues"].webhook_deliver)
     await pool.aclose()
