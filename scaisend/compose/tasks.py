@@ -22,8 +22,9 @@ The cron :func:`requeue_stale_messages` (every minute) hands messages still ``qu
 ``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
 ones whose job still waits), so a lost enqueue only delays a message.
 
-Database or Redis trouble (a deadlock, a lost connection) rolls the transaction back and raises arq's ``Retry``: the
-job runs again after :data:`INFRA_RETRY_DEFER` × its try number, up to :data:`MAX_TRIES` tries (the message stays
+Database or Redis trouble (a transient error, :mod:`scaisend.transient_errors`) rolls the transaction back and
+raises arq's ``Retry`` through :func:`~scaisend.transient_errors.retry_transient`: the job runs again after
+:data:`INFRA_RETRY_DEFER` × its try number, up to :data:`MAX_TRIES` tries (the message stays
 ``queued`` meanwhile; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message
 ``failed`` instead of being retried forever.
 """
@@ -36,9 +37,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from arq.worker import Retry
-from redis.exceptions import RedisError
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.clock import Clock
@@ -65,6 +63,7 @@ from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
 from scaisend.models import Message, MessageStatus
 from scaisend.queues import EMAIL_PROCESS, Queues
 from scaisend.settings import Settings
+from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -74,14 +73,6 @@ MAX_TRIES = 5
 INFRA_RETRY_DEFER = 2  # seconds × job_try after a database or Redis error (a deadlock, a lost connection)
 DELIVER_JOB = "deliver_message"
 STALE_AFTER = timedelta(minutes=5)
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    RedisError,
-    OSError,
-    TimeoutError,
-)
 
 
 class Outcome(enum.StrEnum):
@@ -182,16 +173,15 @@ async def compose_message(ctx: JobContext, message_id: str) -> Outcome:
     return composed.outcome
 
 
+@retry_transient(INFRA_RETRY_DEFER)
 async def process_email(ctx: JobContext, message_id: str) -> str:
     """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` value."""
     started = time.perf_counter()
     try:
         outcome = await compose_message(ctx, message_id)
-    except TRANSIENT_ERRORS as exc:
-        job_try = int(ctx.get("job_try") or 1)
+    except TRANSIENT_ERRORS:
         WORKER_JOBS.labels(EMAIL_PROCESS, "retry").inc()
-        logger.warning("compose will be retried", exc_info=True, extra={"job_try": job_try})
-        raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
+        raise
     finally:
         WORKER_JOB_DURATION.labels(EMAIL_PROCESS).observe(time.perf_counter() - started)
     WORKER_JOBS.labels(EMAIL_PROCESS, outcome.job_outcome).inc()

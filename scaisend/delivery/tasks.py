@@ -17,7 +17,8 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
 6. **after commit**: enqueue the next attempt with ``_defer_by``, clear the journal, update the retry gauge.
 
 Each attempt is its own arq job, so arq's ``max_tries`` (:data:`MAX_TRIES`) only counts re-runs of one attempt after
-a crash or a database/Redis error (which raises arq's ``Retry``), never the D10 schedule.
+a crash or a transient database/Redis error (:func:`scaisend.transient_errors.retry_transient` raises arq's
+``Retry``), never the D10 schedule. An ``IntegrityError`` is not transient: it fails the job (D65).
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from arq.connections import ArqRedis
-from arq.worker import Retry
 from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from scaisend.compose.recipients import envelope_recipients
 from scaisend.crypto import DecryptionError
@@ -53,6 +52,7 @@ from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
 from scaisend.queues import Queues
 from scaisend.tenants.service import suspension_reason
+from scaisend.transient_errors import retry_transient
 from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 JOB_NAME = "deliver_message"
 MAX_TRIES = 10
 JOB_TIMEOUT = 900  # seconds; MX hosts × addresses × SMTP_TIMEOUT stays well under this
-INFRA_RETRY_DEFER = 30  # seconds × job_try after a database or Redis error
+INFRA_RETRY_DEFER = 30  # seconds × job_try after a transient database or Redis error
 FINAL_STATUSES = frozenset(
     {
         MessageStatus.SENT,
@@ -134,15 +134,10 @@ class Plan:
     next_attempt_at: datetime | None = None
 
 
+@retry_transient(INFRA_RETRY_DEFER)
 async def deliver_message(ctx: JobContext, message_id: str, attempt: int) -> str:
     """Deliver (or retry, or expire) one attempt of one message; returns a one-line summary."""
-    rt = delivery_runtime(ctx)
-    try:
-        return await _run(ctx, rt, message_id, attempt)
-    except (SQLAlchemyError, RedisError) as exc:
-        job_try = int(ctx.get("job_try") or 1)
-        logger.warning("delivery interrupted, will re-run", extra={"attempt": attempt, "error": repr(exc)})
-        raise Retry(defer=INFRA_RETRY_DEFER * job_try) from exc
+    return await _run(ctx, delivery_runtime(ctx), message_id, attempt)
 
 
 async def _run(ctx: JobContext, rt: DeliveryRuntime, message_id: str, attempt: int) -> str:

@@ -16,9 +16,6 @@ import time
 from typing import Final
 from urllib.parse import urlsplit
 
-from redis.exceptions import RedisError
-from sqlalchemy import exc as sa_exc
-
 from scaisend.db.session import unit_of_work
 from scaisend.job_context import JobContext
 from scaisend.logs import bind, trace_id_var, traceparent
@@ -26,6 +23,7 @@ from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOB
 from scaisend.queues import WEBHOOK_DELIVER
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
+from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
 from scaisend.webhooks import repository
 from scaisend.webhooks.attempts import Claim, Outcome, claim_attempt, record_attempt
 from scaisend.webhooks.batching import FLUSH_EVERY_SECONDS, flush_tenant
@@ -42,12 +40,8 @@ __all__ = ["JOB_NAME", "deliver_webhook", "flush_event_webhooks", "sweep_webhook
 FLUSH_SECONDS: Final = set(range(0, 60, FLUSH_EVERY_SECONDS))  # the flush cron's seconds
 SWEEP_LIMIT: Final = 1000
 FLUSH_TENANTS_LIMIT: Final = 500
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    RedisError,
-)
+INFRA_RETRY_DEFER: Final = 5  # seconds × job_try after a transient error; the sweep takes over after MAX_TRIES
+MAX_TRIES: Final = 3
 
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
@@ -130,14 +124,16 @@ async def deliver(ctx: JobContext, delivery_id: str) -> Outcome:
     return recorded.outcome
 
 
+@retry_transient(INFRA_RETRY_DEFER)
 async def deliver_webhook(ctx: JobContext, delivery_id: str) -> str:
-    """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value."""
+    """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value. A transient error
+    runs the job again (:func:`~scaisend.transient_errors.retry_transient`); after :data:`MAX_TRIES` runs the
+    sweep enqueues the delivery again."""
     started = time.perf_counter()
     try:
         outcome = await deliver(ctx, delivery_id)
     except TRANSIENT_ERRORS:
         WORKER_JOBS.labels(WEBHOOK_DELIVER, "retry").inc()
-        logger.warning("webhook job failed; the sweep will retry it", extra={"delivery_id": delivery_id}, exc_info=True)
         raise
     finally:
         WORKER_JOB_DURATION.labels(WEBHOOK_DELIVER).observe(time.perf_counter() - started)

@@ -30,7 +30,12 @@ def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Functi
             func(as_arq(process_email), name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],
         queues.webhook_deliver: [
-            func(as_arq(webhook_tasks.deliver_webhook), name="deliver_webhook", keep_result=0, max_tries=3),
+            func(
+                as_arq(webhook_tasks.deliver_webhook),
+                name="deliver_webhook",
+                keep_result=0,
+                max_tries=webhook_tasks.MAX_TRIES,
+            ),
         ],
     }
 
