@@ -8,7 +8,7 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
    tenant is suspended (D52), its content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
    (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
 2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
-3. **send**: per recipient domain, concurrently: MX route → pooled connection → one SMTP transaction per recipient,
+3. **send**: per recipient domain, concurrently and as one unit (:func:`~scaisend.delivery.concurrency.run_as_one`): MX route → pooled connection → one SMTP transaction per recipient,
    each with its signed return path (D41); each final result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
    soft bounces (D10).
@@ -23,7 +23,6 @@ a crash or a transient database/Redis error (:func:`scaisend.transient_errors.re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from scaisend.compose.recipients import envelope_recipients
 from scaisend.crypto import DecryptionError
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
+from scaisend.delivery.concurrency import run_as_one
 from scaisend.delivery.dispatcher import deliver_to_domain
 from scaisend.delivery.dkim_signer import DkimSigningError
 from scaisend.delivery.envelope import ReturnPathSigner, by_domain
@@ -287,7 +287,7 @@ async def _send(rt: DeliveryRuntime, journal: HandoffJournal, start: Attempt, da
         return results
 
     groups = by_domain(start.pending)
-    per_domain = await asyncio.gather(*(one_domain(domain, rcpts) for domain, rcpts in groups.items()))
+    per_domain = await run_as_one(one_domain(domain, rcpts) for domain, rcpts in groups.items())
     return [result for results in per_domain for result in results]
 
 
