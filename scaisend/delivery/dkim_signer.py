@@ -21,9 +21,9 @@ import base64
 import hashlib
 import re
 import time
-from collections import OrderedDict
 
 import dkim  # type: ignore[import-untyped]
+from cachetools import LRUCache
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
@@ -105,8 +105,7 @@ class DkimSigner:
     """Signs messages; holds the parsed private keys (at most ``max_keys``, least recently used dropped first)."""
 
     def __init__(self, max_keys: int = 1024) -> None:
-        self._keys: OrderedDict[tuple[str, str, str], rsa.RSAPrivateKey] = OrderedDict()
-        self._max_keys = max_keys
+        self._keys: LRUCache[tuple[str, str, str], rsa.RSAPrivateKey] = LRUCache(maxsize=max_keys)
 
     def _key(self, domain: str, selector: str, pem: bytes) -> rsa.RSAPrivateKey:
         cache_key = (domain, selector, hashlib.sha256(pem).hexdigest())
@@ -116,10 +115,6 @@ class DkimSigner:
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise DkimSigningError(f"DKIM key for {selector}._domainkey.{domain} is not an RSA key")
             key = self._keys[cache_key] = loaded
-            if len(self._keys) > self._max_keys:
-                self._keys.popitem(last=False)
-        else:
-            self._keys.move_to_end(cache_key)
         return key
 
     def signature_header(

@@ -16,6 +16,7 @@ This is the boundary where DNS errors (already ScaiSend's own :class:`~scaisend.
 ``resolver.py``, which translates dnspython's) become delivery outcomes. Routes and permanent failures are cached
 ``MX_CACHE_TTL`` seconds by the injected clock; temporary failures are not cached. MX host addresses are cached the
 same way (:meth:`MxResolver.addresses`); the relay host is resolved by the operating system (``/etc/hosts`` included).
+Both caches hold at most :data:`~scaisend.delivery.expiring_cache.MAX_ENTRIES` entries (D67).
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from scaisend.clock import Clock
+from scaisend.delivery.expiring_cache import expiring_cache
 from scaisend.metrics import MX_LOOKUPS, MX_RESOLUTION_FAILURES
 from scaisend.resolver import (
     DnsLookupError,
@@ -101,16 +104,15 @@ async def _system_addresses(host: str, port: int) -> list[str]:
 
 
 class MxResolver:
-    """MX routing with a TTL cache; one per process (it lives in the delivery runtime)."""
+    """MX routing with a bounded TTL cache; one per process (it lives in the delivery runtime)."""
 
     def __init__(self, resolver: Resolver, clock: Clock, *, ttl: int, port: int, relay: str = "") -> None:
         self._resolver = resolver
-        self._clock = clock
         self._ttl = timedelta(seconds=ttl)
         self._port = port
         self._relay = split_host_port(relay, 25) if relay.strip() else None
-        self._routes: dict[str, tuple[datetime, Destination | RouteFailure]] = {}
-        self._addresses: dict[str, tuple[datetime, list[str]]] = {}
+        self._routes: MutableMapping[str, Destination | RouteFailure] = expiring_cache(clock, self._ttl)
+        self._addresses: MutableMapping[str, list[str]] = expiring_cache(clock, self._ttl)
 
     async def route(self, domain: str) -> Destination | RouteFailure:
         """Where mail for ``domain`` goes (see the module table)."""
@@ -121,15 +123,14 @@ class MxResolver:
         if name is None:
             return RouteFailure(True, "5.1.3", f"Bad recipient address syntax: domain {domain!r}")
         cached = self._routes.get(name)
-        now = self._clock.now()
-        if cached is not None and now < cached[0]:
-            return cached[1]
+        if cached is not None:
+            return cached
         MX_LOOKUPS.inc()
         result = await self._lookup(name)
         if isinstance(result, RouteFailure) and not result.permanent:
             return result
         if self._ttl > timedelta(0):
-            self._routes[name] = (now + self._ttl, result)
+            self._routes[name] = result
         return result
 
     async def _lookup(self, name: str) -> Destination | RouteFailure:
@@ -169,7 +170,7 @@ class MxResolver:
 
     def _remember_addresses(self, host: str, addresses: list[str]) -> None:
         if self._ttl > timedelta(0) and addresses:
-            self._addresses[host] = (self._clock.now() + self._ttl, addresses)
+            self._addresses[host] = addresses
 
     async def addresses(self, host: str) -> list[str]:
         """The IP addresses of an MX host (an IP literal is its own address); empty when it has none right now."""
@@ -178,8 +179,8 @@ class MxResolver:
         if self._relay is not None and host == self._relay[0]:
             return await _system_addresses(host, self._relay[1])
         cached = self._addresses.get(host)
-        if cached is not None and self._clock.now() < cached[0]:
-            return cached[1]
+        if cached is not None:
+            return cached
         try:
             addresses = await address_records(self._resolver, host)
         except DnsLookupError as exc:

@@ -3,7 +3,8 @@
 - ``opportunistic`` (default): STARTTLS whenever the MX offers it, without checking the certificate (RFC 7435:
   encryption against passive eavesdroppers beats plaintext, and most MX certificates would not verify anyway). If
   the handshake fails, the same host is tried again at once in plaintext, and the host is remembered as
-  "plaintext only" for :data:`PLAINTEXT_MEMORY` so later connections skip the broken STARTTLS.
+  "plaintext only" for :data:`PLAINTEXT_MEMORY` so later connections skip the broken STARTTLS (a bounded memory:
+  at most :data:`~scaisend.delivery.expiring_cache.MAX_ENTRIES` hosts, D67).
 - ``required``: STARTTLS with a verified certificate (system CAs, host name checked against the MX name) or no
   delivery: the recipient is deferred with ``4.7.10`` ("TLS required") and retried on the normal schedule.
 
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 import enum
 import ssl
-from datetime import datetime, timedelta
+from collections.abc import MutableMapping
+from datetime import timedelta
 
 from scaisend.clock import Clock
+from scaisend.delivery.expiring_cache import expiring_cache
 
 PLAINTEXT_MEMORY = timedelta(hours=1)
 
@@ -43,9 +46,7 @@ class TlsPolicy:
         if mode not in ("opportunistic", "required"):
             raise ValueError(f"unknown TLS policy {mode!r}")
         self.mode = mode
-        self._clock = clock
-        self._memory = plaintext_memory
-        self._broken: dict[str, datetime] = {}
+        self._broken: MutableMapping[str, bool] = expiring_cache(clock, plaintext_memory)
         self._verified = verified_context or ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         self._unverified = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
         self._unverified.check_hostname = False
@@ -54,12 +55,7 @@ class TlsPolicy:
     def plan(self, host: str) -> TlsPlan:
         if self.mode == "required":
             return TlsPlan.REQUIRED
-        until = self._broken.get(host.lower())
-        if until is not None:
-            if self._clock.now() < until:
-                return TlsPlan.PLAINTEXT
-            del self._broken[host.lower()]
-        return TlsPlan.OPPORTUNISTIC
+        return TlsPlan.PLAINTEXT if host.lower() in self._broken else TlsPlan.OPPORTUNISTIC
 
     def context(self, plan: TlsPlan) -> ssl.SSLContext:
         """The client context for ``plan``: verifying for ``required``, accepting any certificate otherwise."""
@@ -68,4 +64,4 @@ class TlsPolicy:
     def starttls_failed(self, host: str) -> None:
         """Remember that ``host``'s STARTTLS failed: plaintext for a while (opportunistic mode only)."""
         if self.mode == "opportunistic":
-            self._broken[host.lower()] = self._clock.now() + self._memory
+            self._broken[host.lower()] = True

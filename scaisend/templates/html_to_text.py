@@ -12,6 +12,7 @@ hyphens) removed. Links do not nest (an ``<a>`` inside an open one ends it, as i
 from __future__ import annotations
 
 import re
+import sys
 import threading
 
 from cachetools import LRUCache
@@ -19,7 +20,7 @@ from cachetools import LRUCache
 from scaisend.templates.html_tokens import EndTag, StartTag, tokenize
 
 MAX_LIST_INDENT = 8  # nested lists indent 3 spaces a level up to this depth (deeper ones are not indented further)
-CACHE_CHARACTERS = 16 * 1024 * 1024  # HTML and text kept by html_to_text's cache (a character is 1-4 bytes)
+CACHE_BYTES = 32 * 1024 * 1024  # memory of the HTML and text kept by html_to_text's cache (D67)
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
 _PARAGRAPH = frozenset(
     {
@@ -182,21 +183,27 @@ def convert(html: str) -> str:
 
 
 _NO_MARKERS = {ord(marker): None for marker in _MARKERS}
-_CACHE: LRUCache[str, tuple[str, str]] = LRUCache(
-    maxsize=CACHE_CHARACTERS, getsizeof=lambda kept: len(kept[0]) + len(kept[1])
-)
+
+
+def cached_bytes(html: str, text: str) -> int:
+    """Memory one cache entry holds: both strings as Python stores them (1, 2 or 4 bytes a character, by the widest
+    character, plus the object header), so a body of emoji weighs four times its length, as it does in memory."""
+    return sys.getsizeof(html) + sys.getsizeof(text)
+
+
+_CACHE: LRUCache[str, tuple[str, str]] = LRUCache(maxsize=CACHE_BYTES, getsizeof=lambda kept: cached_bytes(*kept))
 _CACHE_LOCK = threading.Lock()
 
 
 def html_to_text(html: str) -> str:
     """The readable text of ``html``, cached by content (many recipients often share one rendered body); the cache
-    holds at most :data:`CACHE_CHARACTERS` characters of HTML and text together, least recently used first out."""
+    holds at most :data:`CACHE_BYTES` bytes of HTML and text together, least recently used first out."""
     with _CACHE_LOCK:
         kept = _CACHE.get(html)
     if kept is not None:
         return kept[1]
     text = convert(html)
-    if len(html) + len(text) <= CACHE_CHARACTERS:
+    if cached_bytes(html, text) <= CACHE_BYTES:
         with _CACHE_LOCK:
             _CACHE[html] = (html, text)
     return text
