@@ -49,6 +49,8 @@ API: Final = processes.API.selector
 WORKER: Final = processes.WORKER.selector
 SMTP: Final = processes.SMTP.selector
 EXPORTER: Final = processes.EXPORTER.selector
+# The processes that run queued jobs: the worker (email:process, webhook:deliver) and SMTP (smtp:deliver).
+JOB_RUNNERS: Final = f'job=~"{processes.WORKER.job}|{processes.SMTP.job}"'
 
 
 def datasource_variable() -> Template:

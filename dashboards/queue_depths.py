@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from alerts.config import CONFIG
 from dashboards import queries as q
-from dashboards.common import EXPORTER, RATE, SMTP, WORKER, Query, build, stat, timeseries
+from dashboards.common import EXPORTER, JOB_RUNNERS, RATE, SMTP, Query, build, stat, timeseries
 from scaisend import metrics
 
 UID: Final = "scaisend-queues"
@@ -39,7 +39,9 @@ def dashboard() -> dict[str, Any]:
                         "Jobs finished per second, by queue and outcome",
                         [
                             Query(
-                                q.counter_rate(metrics.WORKER_JOBS_SPEC.name, (WORKER,), RATE, by=("queue", "outcome")),
+                                q.counter_rate(
+                                    metrics.WORKER_JOBS_SPEC.name, (JOB_RUNNERS,), RATE, by=("queue", "outcome")
+                                ),
                                 "{{queue}} {{outcome}}",
                             ),
                         ],

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,9 +58,9 @@ from scaisend.job_context import JobContext
 from scaisend.logs import bind, job_fields
 from scaisend.mail.jobs import PROCESS_EMAIL
 from scaisend.messages.service import requeue_stale_queued
-from scaisend.metrics import RENDER_ERRORS, WORKER_JOB_DURATION, WORKER_JOBS
+from scaisend.metrics import RENDER_ERRORS
 from scaisend.models import Message, MessageStatus
-from scaisend.queues import EMAIL_PROCESS, Queues
+from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
 from scaisend.webhooks.dispatch import job_unit_of_work
@@ -174,18 +173,10 @@ async def compose_message(ctx: JobContext, message_id: str) -> Outcome:
 
 
 @retry_transient(INFRA_RETRY_DEFER)
-async def process_email(ctx: JobContext, message_id: str) -> str:
-    """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` value."""
-    started = time.perf_counter()
-    try:
-        outcome = await compose_message(ctx, message_id)
-    except TRANSIENT_ERRORS:
-        WORKER_JOBS.labels(EMAIL_PROCESS, "retry").inc()
-        raise
-    finally:
-        WORKER_JOB_DURATION.labels(EMAIL_PROCESS).observe(time.perf_counter() - started)
-    WORKER_JOBS.labels(EMAIL_PROCESS, outcome.job_outcome).inc()
-    return outcome.value
+async def process_email(ctx: JobContext, message_id: str) -> Outcome:
+    """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` (counted by
+    the job wrapper, ``scaisend.workers.job_logging``)."""
+    return await compose_message(ctx, message_id)
 
 
 async def requeue_stale_messages(ctx: JobContext) -> int:

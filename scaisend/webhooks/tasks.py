@@ -12,15 +12,13 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Final
 from urllib.parse import urlsplit
 
 from scaisend.db.session import unit_of_work
 from scaisend.job_context import JobContext
 from scaisend.logs import bind, trace_id_var, traceparent
-from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOBS
-from scaisend.queues import WEBHOOK_DELIVER
+from scaisend.metrics import WEBHOOK_DELIVERIES
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
@@ -125,20 +123,12 @@ async def deliver(ctx: JobContext, delivery_id: str) -> Outcome:
 
 
 @retry_transient(INFRA_RETRY_DEFER)
-async def deliver_webhook(ctx: JobContext, delivery_id: str) -> str:
-    """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` value. A transient error
+async def deliver_webhook(ctx: JobContext, delivery_id: str) -> Outcome:
+    """arq job ``deliver_webhook(delivery_id)``: one attempt; returns the :class:`Outcome` (counted by the job
+    wrapper). A transient error
     runs the job again (:func:`~scaisend.transient_errors.retry_transient`); after :data:`MAX_TRIES` runs the
     sweep enqueues the delivery again."""
-    started = time.perf_counter()
-    try:
-        outcome = await deliver(ctx, delivery_id)
-    except TRANSIENT_ERRORS:
-        WORKER_JOBS.labels(WEBHOOK_DELIVER, "retry").inc()
-        raise
-    finally:
-        WORKER_JOB_DURATION.labels(WEBHOOK_DELIVER).observe(time.perf_counter() - started)
-    WORKER_JOBS.labels(WEBHOOK_DELIVER, outcome.job_outcome).inc()
-    return outcome.value
+    return await deliver(ctx, delivery_id)
 
 
 async def sweep_webhook_deliveries(ctx: JobContext) -> int:

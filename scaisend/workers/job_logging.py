@@ -5,7 +5,11 @@ wrapped so that it
   :func:`scaisend.logs.correlated` with exactly those fields (nothing leaks from one job to the next);
 - logs structured ``job started`` / ``job finished`` / ``job retry`` / ``job failed`` lines with ``job_id``,
   ``job_function``, ``queue``, ``job_try``, ``queue_wait_ms``, ``duration_ms`` and ``outcome``, in place of arq's
-  text lines (``→``, ``←``, ``↻``, ``!``), which :class:`ArqJobLineFilter` drops.
+  text lines (``→``, ``←``, ``↻``, ``!``), which :class:`ArqJobLineFilter` drops;
+- counts every queued job (not the crons) in ``scaisend_worker_jobs_total{queue, outcome}`` and times it in
+  ``scaisend_worker_job_duration_seconds{queue}``, the same way on all three queues (D68): ``retry`` when it raised
+  arq's ``Retry``, ``failure`` when it raised anything else or returned a result whose ``job_outcome`` says so (a
+  message the compose job could not render), ``success`` otherwise.
 
 A job enqueued by an older release (no ``correlation`` keyword) runs with no fields until its stage binds the
 message's ids.
@@ -27,6 +31,7 @@ from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry
 
 from scaisend.logs import JOB_CORRELATION_KWARG, correlated
+from scaisend.metrics import JOB_OUTCOMES, WORKER_JOB_DURATION, WORKER_JOBS
 
 logger = logging.getLogger("scaisend.jobs")
 
@@ -49,8 +54,26 @@ def _queue_wait_ms(ctx: dict[str, Any]) -> float | None:
     return round((datetime.now(UTC) - enqueued).total_seconds() * 1000, 1)
 
 
-def wrap(coroutine: WorkerCoroutine, name: str, queue: str) -> WorkerCoroutine:
-    """``coroutine`` with its correlation restored and its start and end logged."""
+def job_outcome(result: Any) -> str:
+    """The ``outcome`` label of a job that returned ``result``: its own ``job_outcome`` if it has one."""
+    outcome = getattr(result, "job_outcome", "success")
+    return outcome if outcome in JOB_OUTCOMES else "success"
+
+
+class JobMetrics:
+    """The job metrics of one queue, every outcome's series created at 0 when the queue's jobs are registered."""
+
+    def __init__(self, queue: str) -> None:
+        self._jobs = {outcome: WORKER_JOBS.labels(queue, outcome) for outcome in JOB_OUTCOMES}
+        self._duration = WORKER_JOB_DURATION.labels(queue)
+
+    def observe(self, outcome: str, seconds: float) -> None:
+        self._jobs[outcome].inc()
+        self._duration.observe(seconds)
+
+
+def wrap(coroutine: WorkerCoroutine, name: str, queue: str, metrics: JobMetrics | None = None) -> WorkerCoroutine:
+    """``coroutine`` with its correlation restored, its start and end logged and, with ``metrics``, counted."""
 
     @functools.wraps(coroutine)
     async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -63,9 +86,14 @@ def wrap(coroutine: WorkerCoroutine, name: str, queue: str) -> WorkerCoroutine:
             def took() -> float:
                 return round((time.perf_counter() - started) * 1000, 2)
 
+            def count(outcome: str) -> None:
+                if metrics is not None:
+                    metrics.observe(outcome, time.perf_counter() - started)
+
             try:
                 result = await coroutine(ctx, *args, **kwargs)
             except Retry as exc:
+                count("retry")
                 defer_s = (exc.defer_score or 0) / 1000
                 logger.info("job retry", extra={**job, "duration_ms": took(), "retry_in_s": defer_s})
                 raise
@@ -73,8 +101,10 @@ def wrap(coroutine: WorkerCoroutine, name: str, queue: str) -> WorkerCoroutine:
                 logger.warning("job cancelled", extra={**job, "duration_ms": took()})
                 raise
             except Exception as exc:
+                count("failure")
                 logger.exception("job failed", extra={**job, "duration_ms": took(), "error_type": type(exc).__name__})
                 raise
+            count(job_outcome(result))
             outcome = None if result is None else str(result)[:_OUTCOME_LIMIT]
             logger.info("job finished", extra={**job, "duration_ms": took(), "outcome": outcome})
             return result
@@ -83,12 +113,15 @@ def wrap(coroutine: WorkerCoroutine, name: str, queue: str) -> WorkerCoroutine:
 
 
 def wrap_functions(functions: Sequence[WorkerCoroutine | Function], queue: str) -> list[Function]:
-    """arq functions (bare coroutines get their ``__qualname__`` as name, as arq does) with :func:`wrap` applied."""
+    """arq functions (bare coroutines get their ``__qualname__`` as name, as arq does) with :func:`wrap` applied and
+    counted in the job metrics of ``queue``."""
+    metrics = JobMetrics(queue)
     wrapped = []
     for function in functions:
         if not isinstance(function, Function):
             function = Function(function.__qualname__, function, None, None, None, None)
-        wrapped.append(dataclasses.replace(function, coroutine=wrap(function.coroutine, function.name, queue)))
+        coroutine = wrap(function.coroutine, function.name, queue, metrics)
+        wrapped.append(dataclasses.replace(function, coroutine=coroutine))
     return wrapped
 
 

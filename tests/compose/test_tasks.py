@@ -20,6 +20,7 @@ from scaisend.db.session import unit_of_work
 from scaisend.metrics import PROCESSED_RECIPIENTS_SPEC, RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
 from scaisend.models import ALL_CATEGORIES, DailyStat, Message, MessageStatus
 from scaisend.workers.context import serve_queues
+from scaisend.workers.job_logging import wrap_functions
 from tests.compose.pipeline import body_of, delivery_job_args, delivery_jobs, events, message_row, parsed_mime
 from tests.factories.compose import (
     add_suppression,
@@ -59,7 +60,6 @@ class TestProcessEmail:
         self, compose_ctx: dict[str, Any], tenant: TenantKey
     ) -> None:
         message_id = await make_message(compose_ctx["maker"], tenant.tenant_id)
-        before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="success")
 
         assert await process_email(compose_ctx, message_id) == Outcome.RENDERED
 
@@ -73,7 +73,6 @@ class TestProcessEmail:
         job_id = f"deliver_message:{message_id}:1"
         assert job_id in await delivery_jobs(compose_ctx)
         assert await delivery_job_args(compose_ctx, job_id) == ("deliver_message", (message_id, 1))
-        assert counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="success") == before + 1
 
     async def test_running_twice_records_processed_once_and_one_delivery_job(
         self, compose_ctx: dict[str, Any], tenant: TenantKey
@@ -148,8 +147,9 @@ class TestErrors:
         unreachable = ArqRedis(host="127.0.0.1", port=1, socket_connect_timeout=1)
         retries_before = counter(WORKER_JOBS_SPEC.name, queue="email:process", outcome="retry")
 
+        registered = wrap_functions([func(process_email, name="process_email")], "email:process")[0].coroutine
         with pytest.raises(Retry) as retry:  # arq runs the job again after 2 s x its try number
-            await process_email({**compose_ctx, "redis": unreachable, "job_try": 2}, message_id)
+            await registered({**compose_ctx, "redis": unreachable, "job_try": 2}, message_id)
         await unreachable.aclose()
         assert isinstance(retry.value.__cause__, RedisError)
         assert retry.value.defer_score == 4000
