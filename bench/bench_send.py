@@ -63,7 +63,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from scaisend.auth.api_keys import create_api_key
 from scaisend.db import migrate
 from scaisend.db.session import create_engine, session_maker, unit_of_work
-from scaisend.delivery.envelope import message_id_from_verp
+from scaisend.delivery.envelope import parse_return_path
 from scaisend.domains.service import add_domain, domain_keys, mark_verified
 from scaisend.queues import Queues
 from scaisend.settings import Settings, as_environment
@@ -108,11 +108,11 @@ class CountingHandler:
         head = content[: content.find(b"\r\n\r\n")]
         if head.startswith(b"DKIM-Signature:") or b"\nDKIM-Signature:" in head:
             self.with_dkim += 1
-        message_id = message_id_from_verp(envelope.mail_from or "", self.bounce_domain)
-        if message_id is None:
+        return_path = parse_return_path(envelope.mail_from or "", self.bounce_domain)
+        if return_path is None:
             self.unknown += 1
         else:
-            self.by_message[message_id] += len(envelope.rcpt_tos)
+            self.by_message[return_path.message_id] += len(envelope.rcpt_tos)
         if len(self.samples) < self.sample:
             self.samples.append(content)
         self.arrivals.append(time.perf_counter())

@@ -32,7 +32,6 @@ _CONTEXT_VARS = {
     "tenant_id": tenant_id_var,
     "message_id": message_id_var,
 }
-CORRELATION_FIELDS: tuple[str, ...] = tuple(_CONTEXT_VARS)
 SHIPPED_LABELS: tuple[str, ...] = ("service", "level", "tenant_id")
 """The fields a log shipper makes labels (bounded values, D59); the correlation ids stay in the line."""
 JOB_CORRELATION_KWARG = "correlation"

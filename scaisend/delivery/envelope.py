@@ -52,12 +52,6 @@ def parse_return_path(address: str, bounce_domain: str | None = None) -> ReturnP
     return ReturnPath(match.group(1), mac.lower() if mac else None)
 
 
-def message_id_from_verp(address: str, bounce_domain: str | None = None) -> str | None:
-    """The message id inside a VERP address (signed or not), or ``None`` when ``address`` is not one."""
-    parsed = parse_return_path(address, bounce_domain)
-    return parsed.message_id if parsed else None
-
-
 class ReturnPathSigner:
     """Makes and checks signed return paths. The first key signs; every key verifies (key rotation)."""
 

@@ -94,11 +94,3 @@ async def drop_reasons(
         if reason is not None:
             reasons[email] = reason
     return reasons
-
-
-async def drop_reason(
-    session: AsyncSession, tenant_id: str, email: str, *, asm_group_id: int | None, bypass: Bypass
-) -> DropReason | None:
-    """Why ``email`` is suppressed for this send, or ``None`` when it may be sent to."""
-    reasons = await drop_reasons(session, tenant_id, [email], asm_group_id=asm_group_id, bypass=bypass)
-    return reasons.get(email)

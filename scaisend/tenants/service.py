@@ -13,7 +13,6 @@ from scaisend.auth.scopes import DEFAULT_ROLES, SCOPES
 from scaisend.errors import BadRequestError, ConflictError, NotFoundError
 from scaisend.ids import new_id
 from scaisend.models import Permission, Role, Tenant, User, UserRole, role_permissions
-from scaisend.tenants.access import effective_permissions
 from scaisend.tenants.naming import slugify
 
 
@@ -72,12 +71,6 @@ async def get_tenant(session: AsyncSession, tenant_id: str) -> Tenant:
 
 async def resolve_user(session: AsyncSession, subject: str) -> User | None:
     return await session.scalar(select(User).where(or_(User.id == subject, User.scaikey_id == subject)))
-
-
-async def user_permissions(session: AsyncSession, user_id: str, tenant_id: str) -> frozenset[str]:
-    """Union of the permissions of the user's roles in the tenant: direct ones and those mapped to the user's groups
-    or to any group above them (spec §4.4)."""
-    return await effective_permissions(session, user_id, tenant_id)
 
 
 async def assign_role(session: AsyncSession, user_id: str, tenant_id: str, role_name: str) -> None:

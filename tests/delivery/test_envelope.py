@@ -8,7 +8,6 @@ from scaisend.delivery.envelope import (
     ReturnPath,
     ReturnPathSigner,
     by_domain,
-    message_id_from_verp,
     parse_return_path,
     recipient_domain,
 )
@@ -65,7 +64,7 @@ class TestSignedReturnPath:
         path = parse_return_path(f"<bounces+{MID}@Bounces.Example.com>", "bounces.example.com")
         assert path == ReturnPath(MID, None)
         assert self.signer.signed_recipient(path, ["user@example.com"]) is None
-        assert message_id_from_verp(f"bounces+{MID}@bounces.example.com", "bounces.example.com") == MID
+        assert parse_return_path(f"bounces+{MID}@bounces.example.com", "bounces.example.com") == path
 
     @pytest.mark.parametrize(
         "address",

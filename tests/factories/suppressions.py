@@ -9,9 +9,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.db.session import unit_of_work
+from scaisend.events.types import DropReason
 from scaisend.suppressions import service
+from scaisend.suppressions.policy import Bypass, drop_reasons
 from tests.factories.tenants import TenantKey
 
 
@@ -105,3 +108,11 @@ async def group_member(client: httpx.AsyncClient, owner: TenantKey) -> dict[str,
     email = new_email("member")
     await unsubscribe_from_group(client, owner, group["id"], email)
     return {"group_id": str(group["id"]), "email": email}
+
+
+async def drop_reason(
+    session: AsyncSession, tenant_id: str, email: str, *, asm_group_id: int | None, bypass: Bypass
+) -> DropReason | None:
+    """Why one ``email`` is suppressed for a send (``drop_reasons`` for a single address), or ``None``."""
+    reasons = await drop_reasons(session, tenant_id, [email], asm_group_id=asm_group_id, bypass=bypass)
+    return reasons.get(email)

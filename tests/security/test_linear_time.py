@@ -251,7 +251,7 @@ INVENTORY: dict[str, Callable[[str], object]] = {
     "templates.date_format.format_date": lambda text: date_format.format_date(0, text, text),
     "delivery.bounce_classifier + retry_policy.named_wait": _reply,
     "delivery.dkim_signer.relaxed_body": _dkim,
-    "delivery.envelope.message_id_from_verp": lambda text: envelope.message_id_from_verp(text, "b.test"),
+    "delivery.envelope.parse_return_path": lambda text: envelope.parse_return_path(text, "b.test"),
     "inbound.report_fields + dsn": _report,
     "inbound.arf.return_paths + unsubscribe_tokens": _arf,
     "inbound.processing.read_report (plain-bounce detectors)": lambda text: [

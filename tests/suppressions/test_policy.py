@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from scaisend.db.session import unit_of_work
 from scaisend.events.types import DropReason
-from scaisend.suppressions.policy import Bypass, drop_reason, drop_reasons
+from scaisend.suppressions.policy import Bypass, drop_reasons
 from tests.factories.compose import add_suppression, make_asm_group
+from tests.factories.suppressions import drop_reason
 from tests.factories.tenants import TenantKey
 
 

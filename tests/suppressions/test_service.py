@@ -15,8 +15,8 @@ from scaisend.errors import BadRequestError
 from scaisend.events.types import DropReason
 from scaisend.models import Suppression
 from scaisend.suppressions import groups, service
-from scaisend.suppressions.policy import Bypass, drop_reason
-from tests.factories.suppressions import make_bounce, make_group, unsubscribe_from_group
+from scaisend.suppressions.policy import Bypass
+from tests.factories.suppressions import drop_reason, make_bounce, make_group, unsubscribe_from_group
 from tests.factories.tenants import TenantKey
 
 WHEN = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
