@@ -7,7 +7,6 @@ import asyncio
 import logging
 import signal
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
@@ -54,14 +53,6 @@ async def open_context(settings: Settings, redis: ArqRedis) -> JobContext:
 async def close_context(ctx: JobContext) -> None:
     await ctx["http"].aclose()
     await ctx["engine"].dispose()
-
-
-async def close_worker(worker: Worker) -> None:
-    """``worker.close()`` without the DeprecationWarning of the redis-py ``close()`` that arq 0.26 calls (pytest turns
-    warnings into errors, D29)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Call to deprecated close", DeprecationWarning)
-        await worker.close()
 
 
 Starter = Callable[[JobContext], Awaitable[Callable[[], Awaitable[None]]]]

@@ -15,19 +15,20 @@ from typing import Any
 import httpx
 import pytest
 from arq.constants import job_key_prefix
-from arq.worker import Worker, func
+from arq.worker import func
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from scaisend.mail.jobs import process_job_id
 from scaisend.mail.validation import MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS
-from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
+from scaisend.queues import Queues, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.compose import personalization, send_body
 from tests.factories.messages import SENDER_DOMAIN, ProcessQueue, make_sender_domain
 from tests.factories.sent import make_sent_message
 from tests.factories.tenants import TenantKey, make_tenant
+from tests.harness.arq_worker import run_burst_worker
 
 
 class _Touch:
@@ -72,22 +73,7 @@ class TestJobsAreJson:
         async def process_email(_ctx: dict[str, Any], message_id: str) -> None:
             ran.append(message_id)
 
-        pool = await create_arq_pool(own_prefix.REDIS_URL)
-        worker = Worker(
-            functions=[func(process_email, name="process_email")],
-            queue_name=queue,
-            redis_pool=pool,
-            burst=True,
-            poll_delay=0,
-            handle_signals=False,
-            keep_result=0,
-            job_serializer=serialize_job,
-            job_deserializer=deserialize_job,
-        )
-        try:
-            await worker.async_run()
-        finally:
-            await pool.aclose()
+        worker = await run_burst_worker(own_prefix.REDIS_URL, queue, [func(process_email, name="process_email")])
         assert not marker.exists()
         assert ran == []
         assert worker.jobs_failed == 1

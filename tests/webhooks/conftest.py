@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix
-from arq.worker import Worker, func
+from arq.worker import func
 
 from scaisend.clock import ManualClock
-from scaisend.queues import WEBHOOK_DELIVER, create_arq_pool, deserialize_job, serialize_job
+from scaisend.queues import WEBHOOK_DELIVER, create_arq_pool
 from scaisend.settings import Settings
 from scaisend.webhooks.tasks import deliver_webhook
-from scaisend.workers.context import close_context, close_worker, open_context
+from scaisend.workers.context import close_context, open_context
 from scaisend.workers.job_logging import wrap_functions
+from tests.harness.arq_worker import run_burst_worker
 from tests.harness.webhook_receiver import WebhookReceiver
 
 
@@ -60,24 +61,8 @@ async def run_worker(ctx: dict[str, Any]) -> int:
     due = await ctx["redis"].zcount(queue, "-inf", time.time() * 1000 + 1000)  # arq rounds scores to the ms
     if not due:
         return 0
-    pool = await create_arq_pool(ctx["settings"].REDIS_URL)  # the worker closes its pool at the end
-    worker = Worker(
-        functions=wrap_functions([func(deliver_webhook, name="deliver_webhook")], WEBHOOK_DELIVER),
-        queue_name=queue,
-        redis_pool=pool,
-        ctx=dict(ctx),
-        burst=True,
-        max_burst_jobs=due,
-        poll_delay=0,
-        handle_signals=False,
-        keep_result=0,
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-    )
-    try:
-        await worker.async_run()
-    finally:
-        await close_worker(worker)
+    functions = wrap_functions([func(deliver_webhook, name="deliver_webhook")], WEBHOOK_DELIVER)
+    worker = await run_burst_worker(ctx["settings"].REDIS_URL, queue, functions, ctx=dict(ctx), max_burst_jobs=due)
     return worker.jobs_complete
 
 

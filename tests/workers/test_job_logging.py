@@ -7,12 +7,11 @@ import logging
 import uuid
 from typing import Any
 
-import pytest
 from arq.connections import ArqRedis
 from arq.worker import func
 
 from scaisend.logs import JOB_CORRELATION_KWARG
-from scaisend.queues import Queues, create_arq_pool
+from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from tests.harness.json_logs import CORRELATION_KEYS, captured_json_logs, parse_lines
@@ -27,13 +26,6 @@ async def greet(ctx: dict[str, Any], name: str) -> str:
 
 async def explode(ctx: dict[str, Any]) -> None:
     raise RuntimeError("boom")
-
-
-@pytest.fixture
-async def pool(own_prefix: Settings) -> Any:
-    arq = await create_arq_pool(own_prefix.REDIS_URL)
-    yield arq
-    await arq.aclose()
 
 
 async def test_jobs_run_with_their_fields_and_log_structured_lines(own_prefix: Settings, pool: ArqRedis) -> None:

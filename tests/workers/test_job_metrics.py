@@ -4,14 +4,11 @@ real burst worker on Redis and MariaDB, are counted in ``scaisend_worker_jobs_to
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from arq.connections import ArqRedis
 from prometheus_client import REGISTRY
 
 from scaisend.metrics import WORKER_JOB_DURATION_SPEC, WORKER_JOBS_SPEC
-from scaisend.queues import Queues, create_arq_pool
+from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
@@ -20,13 +17,6 @@ from scaisend.workers.smtp import SMTP_JOBS
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@pytest.fixture
-async def pool(own_prefix: Settings) -> AsyncIterator[ArqRedis]:
-    arq = await create_arq_pool(own_prefix.REDIS_URL)
-    yield arq
-    await arq.aclose()
 
 
 async def test_every_queue_counts_and_times_its_jobs(own_prefix: Settings, pool: ArqRedis) -> None:

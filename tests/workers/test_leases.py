@@ -3,22 +3,11 @@ so arq's next poll takes them), a live owner's are left alone, and entries of fi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 
-from scaisend.queues import create_arq_pool
 from scaisend.settings import Settings
 from scaisend.workers.leases import JobLeases
-
-
-@pytest.fixture
-async def pool(own_prefix: Settings) -> AsyncIterator[ArqRedis]:
-    redis = await create_arq_pool(own_prefix.REDIS_URL)
-    yield redis
-    await redis.aclose()
 
 
 async def test_a_dead_owners_job_is_freed_and_a_live_owners_is_not(own_prefix: Settings, pool: ArqRedis) -> None:

@@ -5,7 +5,6 @@ becomes arq's ``Retry`` with a delay that grows with the try number, and the job
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,19 +16,12 @@ from sqlalchemy import make_url, text
 
 from scaisend.db.session import create_engine
 from scaisend.job_context import JobContext, as_arq
-from scaisend.queues import Queues, create_arq_pool
+from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.transient_errors import is_transient, retry_transient
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
 from scaisend.workers.smtp import SMTP_JOBS
-
-
-@pytest.fixture
-async def pool(own_prefix: Settings) -> AsyncIterator[ArqRedis]:
-    arq = await create_arq_pool(own_prefix.REDIS_URL)
-    yield arq
-    await arq.aclose()
 
 
 async def database_unreachable(settings: Settings) -> None:
