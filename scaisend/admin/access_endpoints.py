@@ -174,21 +174,25 @@ async def remove_user(user_id: str, viewer: UserAdmin, session: SessionDep) -> R
     return NO_CONTENT
 
 
+async def _grantable_role(session: AsyncSession, viewer: Viewer, role_id: str) -> Role:
+    """The tenant's role ``role_id``, which the viewer may give or take away only when they hold every permission it
+    grants (the same check for users and for groups)."""
+    role = await roles.get_role(session, viewer.tenant_id, role_id)
+    _check_grantable(viewer, await access.role_permission_names(session, [role.id]))
+    return role
+
+
 @router.post("/users/{user_id}/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def assign_role(user_id: str, role_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
     user = await users.get_user(session, viewer.tenant_id, user_id)
-    role = await roles.get_role(session, viewer.tenant_id, role_id)
-    _check_grantable(viewer, await access.role_permission_names(session, [role.id]))
-    await users.grant_role(session, user, role)
+    await users.grant_role(session, user, await _grantable_role(session, viewer, role_id))
     return NO_CONTENT
 
 
 @router.delete("/users/{user_id}/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_role(user_id: str, role_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
     user = await users.get_user(session, viewer.tenant_id, user_id)
-    role = await roles.get_role(session, viewer.tenant_id, role_id)
-    _check_grantable(viewer, await access.role_permission_names(session, [role.id]))
-    await users.revoke_role(session, user, role)
+    await users.revoke_role(session, user, await _grantable_role(session, viewer, role_id))
     return NO_CONTENT
 
 
@@ -248,16 +252,12 @@ async def remove_member(group_id: str, user_id: str, viewer: UserAdmin, session:
 async def map_role(group_id: str, role_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
     """Members of the group, and of every group nested below it, hold the role."""
     group = await users.get_group(session, viewer.tenant_id, group_id)
-    role = await roles.get_role(session, viewer.tenant_id, role_id)
-    _check_grantable(viewer, await access.role_permission_names(session, [role.id]))
-    await users.map_role(session, group, role)
+    await users.map_role(session, group, await _grantable_role(session, viewer, role_id))
     return NO_CONTENT
 
 
 @router.delete("/groups/{group_id}/roles/{role_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def unmap_role(group_id: str, role_id: str, viewer: UserAdmin, session: SessionDep) -> Response:
     group = await users.get_group(session, viewer.tenant_id, group_id)
-    role = await roles.get_role(session, viewer.tenant_id, role_id)
-    _check_grantable(viewer, await access.role_permission_names(session, [role.id]))
-    await users.unmap_role(session, group, role)
+    await users.unmap_role(session, group, await _grantable_role(session, viewer, role_id))
     return NO_CONTENT

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.errors import ForbiddenError, TenantSuspendedError
@@ -39,21 +38,7 @@ async def user_from_claims(session: AsyncSession, tenant: Tenant, claims: dict[s
         "last_name": _text(claims, "family_name"),
         "display_name": _text(claims, "name"),
     }
-    user = await session.scalar(select(User).where(User.scaikey_id == subject))
-    if user is None:
-        user = await users.create_user(
-            session,
-            tenant.id,
-            profile["email"] or "",
-            first_name=profile["first_name"],
-            last_name=profile["last_name"],
-            display_name=profile["display_name"],
-            scaikey_id=subject,
-        )
-    else:
-        users.update_profile(user, {k: v for k, v in profile.items() if v})
-        if user.tenant_id is None:
-            user.tenant_id = tenant.id
+    user = await users.upsert_scaikey_user(session, subject, profile, tenant.id, move=False)
     groups = claims.get("groups")
     if isinstance(groups, list):
         await users.sync_groups(session, user, tenant.id, [g for g in groups if isinstance(g, str)])

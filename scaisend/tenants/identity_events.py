@@ -142,27 +142,14 @@ async def _user(session: AsyncSession, event: IdentityEventIn) -> str:
     scaikey_id = event.resource_id
     if not scaikey_id:
         raise BadRequestError("user events need data.id")
-    user: User | None = await _by_scaikey(session, User, scaikey_id)
     if event.action == "deleted":
+        user: User | None = await _by_scaikey(session, User, scaikey_id)
         if user is not None:
             await session.delete(user)
         return ""
     tenant: Tenant | None = await _by_scaikey(session, Tenant, event.text("tenant_id", 100) or event.tenant_id)
     profile = {name: event.text(name, 320 if name == "email" else 255) for name in users.PROFILE_FIELDS}
-    if user is None:
-        await users.create_user(
-            session,
-            tenant.id if tenant else None,
-            profile["email"] or "",
-            first_name=profile["first_name"],
-            last_name=profile["last_name"],
-            display_name=profile["display_name"],
-            scaikey_id=scaikey_id,
-        )
-    else:
-        users.update_profile(user, profile)
-        if tenant is not None:
-            user.tenant_id = tenant.id
+    await users.upsert_scaikey_user(session, scaikey_id, profile, tenant.id if tenant else None, move=True)
     return ""
 
 

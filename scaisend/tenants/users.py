@@ -4,7 +4,7 @@ carry role mappings (D51)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -84,10 +84,33 @@ async def find_user(session: AsyncSession, user_ref: str) -> User:
     return found[0]
 
 
-def update_profile(user: User, values: dict[str, str | None]) -> None:
+def update_profile(user: User, values: Mapping[str, str | None]) -> None:
     for name in PROFILE_FIELDS:
         if name in values and values[name] is not None:
             setattr(user, name, values[name])
+
+
+async def upsert_scaikey_user(
+    session: AsyncSession, scaikey_id: str, profile: Mapping[str, str | None], tenant_id: str | None, *, move: bool
+) -> User:
+    """The user ScaiKey knows as ``scaikey_id`` (an identity event, a sign-in's ``sub``): created with ``profile``
+    (:data:`PROFILE_FIELDS`) in ``tenant_id``, or brought up to date with the profile fields that have a value and
+    with ``tenant_id`` when given, always if ``move``, otherwise only when the user belongs to no tenant yet."""
+    user = await session.scalar(select(User).where(User.scaikey_id == scaikey_id))
+    if user is None:
+        return await create_user(
+            session,
+            tenant_id,
+            profile.get("email") or "",
+            first_name=profile.get("first_name"),
+            last_name=profile.get("last_name"),
+            display_name=profile.get("display_name"),
+            scaikey_id=scaikey_id,
+        )
+    update_profile(user, {name: value for name, value in profile.items() if value})
+    if tenant_id is not None and (move or user.tenant_id is None):
+        user.tenant_id = tenant_id
+    return user
 
 
 async def grant_role(session: AsyncSession, user: User, role: Role) -> None:
