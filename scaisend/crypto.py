@@ -54,6 +54,11 @@ def decrypt(keys: SecretKeys, ciphertext: str, purpose: str = "scaisend-at-rest"
         raise DecryptionError("cannot decrypt: wrong SECRET_KEY or corrupted value") from exc
 
 
+def reencrypt(keys: SecretKeys, ciphertext: str, purpose: str = "scaisend-at-rest") -> str:
+    """``ciphertext`` encrypted again under the first key (rotation), whichever of ``keys`` made it."""
+    return encrypt(keys, decrypt(keys, ciphertext, purpose), purpose)
+
+
 def hmac_sha256_hex(key: str | bytes, message: str | bytes) -> str:
     key_bytes = key.encode() if isinstance(key, str) else key
     msg_bytes = message.encode() if isinstance(message, str) else message

@@ -21,7 +21,7 @@ from scaisend.models import RefreshToken
 from scaisend.settings import Settings
 
 PREFIX = "rtk_"
-_PURPOSE = "oidc-refresh-token"
+ENCRYPTION_PURPOSE = "oidc-refresh-token"
 INVALID = "Invalid or expired refresh token"
 
 
@@ -58,7 +58,7 @@ async def issue(
             family_id=family_id or new_id("fam"),
             user_id=user_id,
             tenant_id=tenant_id,
-            provider_refresh_token=encrypt(settings.secret_keys, provider_refresh_token or "", _PURPOSE),
+            provider_refresh_token=encrypt(settings.secret_keys, provider_refresh_token or "", ENCRYPTION_PURPOSE),
             expires_at=now + settings.refresh_token_ttl,
         )
     )
@@ -86,7 +86,10 @@ async def take(session: AsyncSession, settings: Settings, secret: str, now: date
     row.revoked_at = now
     await session.flush()
     return Held(
-        row.user_id, row.tenant_id, row.family_id, decrypt(settings.secret_keys, row.provider_refresh_token, _PURPOSE)
+        row.user_id,
+        row.tenant_id,
+        row.family_id,
+        decrypt(settings.secret_keys, row.provider_refresh_token, ENCRYPTION_PURPOSE),
     )
 
 
@@ -97,4 +100,4 @@ async def revoke(session: AsyncSession, settings: Settings, secret: str, now: da
         return None
     await revoke_family(session, row.family_id, now)
     await session.flush()
-    return decrypt(settings.secret_keys, row.provider_refresh_token, _PURPOSE) or None
+    return decrypt(settings.secret_keys, row.provider_refresh_token, ENCRYPTION_PURPOSE) or None

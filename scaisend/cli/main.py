@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from scaisend import __version__
-from scaisend.cli import dev, domains, keys, migrate, partitions, partners, queues, services, tenants, users
+from scaisend.cli import dev, domains, keys, migrate, partitions, partners, queues, secrets, services, tenants, users
 from scaisend.errors import ScaiSendError
 
-GROUPS = (services, migrate, partitions, queues, partners, tenants, users, keys, domains, dev)
+GROUPS = (services, migrate, partitions, queues, partners, tenants, users, keys, secrets, domains, dev)
 
 
 def build_parser() -> argparse.ArgumentParser:

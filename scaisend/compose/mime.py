@@ -48,6 +48,7 @@ class Attachment:
     content_type: str = _DEFAULT_TYPE
     disposition: str = "attachment"
     content_id: str | None = None
+    request_index: int | None = None  # its place in the send request's ``attachments`` (None: added by compose)
 
     @property
     def inline(self) -> bool:
@@ -78,12 +79,17 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
 
 
+def decode_content(content: object) -> bytes:
+    """An attachment's base64 ``content`` as the accept stage allows it (line breaks ignored), decoded."""
+    return base64.b64decode(str(content or "").replace("\r", "").replace("\n", ""), validate=True)
+
+
 def decode_attachments(raw: list[Mapping[str, Any]] | None) -> list[Attachment]:
     """The request's ``attachments`` with their base64 ``content`` decoded."""
     attachments: list[Attachment] = []
     for index, item in enumerate(raw or []):
         try:
-            content = base64.b64decode(str(item.get("content") or ""), validate=True)
+            content = decode_content(item.get("content"))
         except (binascii.Error, ValueError) as exc:
             raise MimeBuildError(f"attachments[{index}].content is not valid base64") from exc
         attachments.append(
@@ -93,6 +99,7 @@ def decode_attachments(raw: list[Mapping[str, Any]] | None) -> list[Attachment]:
                 content_type=str(item.get("type") or _DEFAULT_TYPE),
                 disposition=str(item.get("disposition") or "attachment"),
                 content_id=str(item["content_id"]) if item.get("content_id") else None,
+                request_index=index,
             )
         )
     return attachments

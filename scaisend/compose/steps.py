@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, LargeBinary, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend.compose.attachment_slots import Hollow, hollow
 from scaisend.compose.content import Rendered
 from scaisend.compose.instrumentation import Body, TrackingLinks, instrument
-from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, build_mime, decode_attachments, merge_headers
+from scaisend.compose.mime import Draft, Mailbox, MimeBuildError, decode_attachments, merge_headers
 from scaisend.compose.recipients import Recipient, processed_dedupe_key, processed_recipients, recipients_of
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
@@ -149,8 +150,8 @@ async def build_message(
     rendered: Rendered,
     recipients: list[Recipient],
     now: datetime,
-) -> bytes | Stopped:
-    """Instrument the rendered parts for tracking and build the MIME bytes."""
+) -> Hollow | Stopped:
+    """Instrument the rendered parts for tracking and build the MIME, the request's attachments left out (D70)."""
     tracking = effective_tracking(await tenant_tracking(session, message.tenant_id), body.get("tracking_settings"))
     links = TrackingLinks.for_message(settings, message.id, primary_recipient(recipients).email)
     instrumented = instrument(
@@ -182,7 +183,7 @@ async def build_message(
             headers=merge_headers(body.get("headers"), personalization.get("headers"), instrumented.headers),
             attachments=decode_attachments(body.get("attachments")) + inline,
         )
-        return build_mime(draft)
+        return hollow(draft)
     except MimeBuildError as exc:
         return Stopped(str(exc))
 
@@ -195,8 +196,9 @@ def _blob(session: AsyncSession, data: bytes) -> bytes | ColumnElement[bytes]:
     return data
 
 
-async def store_mime(session: AsyncSession, message: Message, mime: bytes, now: datetime) -> None:
-    """Keep the bytes against the message id (replacing any earlier copy) and mark it ``rendered``.
+async def store_mime(session: AsyncSession, message: Message, mime: bytes | Hollow, now: datetime) -> None:
+    """Keep the bytes (with where the request's attachments go, D70) against the message id, replacing any earlier
+    copy, and mark it ``rendered``.
 
     The earlier copy is looked up with a plain read and deleted only when it exists: a ``DELETE`` of a key that is
     not there takes an InnoDB gap lock, and two composes of neighbouring message ids doing delete-then-insert
@@ -205,8 +207,14 @@ async def store_mime(session: AsyncSession, message: Message, mime: bytes, now: 
     earlier = await session.scalar(select(MessageContent.message_id).where(MessageContent.message_id == message.id))
     if earlier is not None:
         await session.execute(delete(MessageContent).where(MessageContent.message_id == message.id))
+    content = mime if isinstance(mime, Hollow) else Hollow(mime)
     await session.execute(
-        insert(MessageContent).values(message_id=message.id, mime=_blob(session, mime), created_at=now)
+        insert(MessageContent).values(
+            message_id=message.id,
+            mime=_blob(session, content.mime),
+            attachment_slots=content.slots_json,
+            created_at=now,
+        )
     )
     message.status = MessageStatus.RENDERED.value
     message.error_message = None

@@ -7,7 +7,8 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
    was superseded or already done (then only make sure the next attempt's job is queued); ``failed`` when its
    tenant is suspended (D52), its content is missing or its sender domain is no longer verified and active; load the DKIM key; find the recipients
    (``to``, ``cc``, ``bcc`` minus those compose dropped) that earlier attempts have not settled; mark it ``sending``.
-2. **sign**: DKIM-sign the stored MIME with the sender domain's key (D14).
+2. **sign**: DKIM-sign the stored MIME, the request's attachments put back from ``send_requests`` (D70), with the
+   sender domain's key (D14).
 3. **send**: per recipient domain, concurrently and as one unit (:func:`~scaisend.delivery.concurrency.run_as_one`): MX route → pooled connection → one SMTP transaction per recipient,
    each with its signed return path (D41); each final result goes to the hand-off journal at once (:mod:`~scaisend.delivery.journal`).
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
@@ -32,7 +33,9 @@ from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from scaisend.compose.attachment_slots import AttachmentUnavailable, fill
 from scaisend.compose.recipients import envelope_recipients
+from scaisend.compose.steps import request_body
 from scaisend.crypto import DecryptionError
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
@@ -222,6 +225,11 @@ async def _begin(
         content = await session.get(MessageContent, message_id)
         if content is None:
             return _fail(message, "Rendered message content is missing")
+        try:  # the request's attachments go back in from send_requests (D70)
+            body = await request_body(session, message) if content.attachment_slots else {}
+            mime = fill(content.mime, content.attachment_slots, body.get("attachments"))
+        except AttachmentUnavailable as exc:
+            return _fail(message, f"Rendered message content is incomplete: {exc}")
         domain = await sending_domain(session, message.tenant_id, message.from_email)
         if domain is None:
             return _fail(message, "Sender domain not verified")
@@ -242,7 +250,7 @@ async def _begin(
             message.tenant_id,
             attempt,
             message.created_at,
-            content.mime,
+            mime,
             domain.domain,
             selector,
             key_pem,

@@ -1,6 +1,6 @@
 """Messages (spec §3.4, §6.1): one row per personalization. The shared part of a send request (content,
-attachments, settings) is stored once in ``send_requests``; the rendered MIME is stored in ``message_contents``
-so a retry days later sends the same bytes while jobs carry only ids."""
+attachments, settings) is stored once in ``send_requests``; the rendered MIME, without those attachment bytes (D70),
+is stored in ``message_contents`` so a retry days later sends the same bytes while jobs carry only ids."""
 
 from __future__ import annotations
 
@@ -82,5 +82,7 @@ class MessageContent(Base):
     __tablename__ = "message_contents"
 
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    # the message without the send request's attachment bytes, which `attachment_slots` puts back at delivery (D70)
     mime: Mapped[bytes] = mapped_column(LargeBinary().with_variant(mysql.LONGBLOB(), "mysql"))
+    attachment_slots: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -196,7 +196,11 @@ class TestMergeHeaders:
 class TestDecodeAttachments:
     def test_decodes_with_defaults(self) -> None:
         [attachment] = decode_attachments([{"content": base64.b64encode(PDF).decode(), "filename": "r.pdf"}])
-        assert attachment == Attachment(PDF, "r.pdf", "application/octet-stream", "attachment", None)
+        assert attachment == Attachment(PDF, "r.pdf", "application/octet-stream", "attachment", None, request_index=0)
+
+    def test_line_breaks_in_content_are_ignored_as_the_accept_stage_ignores_them(self) -> None:
+        [attachment] = decode_attachments([{"content": base64.encodebytes(PDF).decode(), "filename": "r.pdf"}])
+        assert attachment.content == PDF
 
     def test_bad_base64_names_the_attachment(self) -> None:
         with pytest.raises(MimeBuildError, match=r"attachments\[1\]\.content"):

@@ -1,17 +1,21 @@
 """Issue 9, finding 6 (D42): a recipient domain whose MX (or implicit MX) resolves to loopback, private, link-local /
 metadata or an IPv6 form of them is not delivered to: the recipient is deferred with the reason, and nothing connects.
 The real delivery job, the loopback DNS server and the scriptable MX on 127.0.0.1 (which, before D42, received the
-mail)."""
+mail). A webhook URL naming the metadata address through NAT64, 6to4, IPv4-compatible or site-local IPv6 forms (and a
+name that resolves to one) is refused through the API."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
 
+from scaisend.api.app import create_app
 from tests.factories.delivery import DeliveryWorld, open_world
+from tests.factories.tenants import make_tenant
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
 
@@ -83,3 +87,44 @@ async def test_the_setting_allows_private_targets(app: FastAPI, dns: LoopbackDNS
         w.route(name)
         message_id = await w.message([f"someone@{name}"])
         assert await w.run(message_id) == "delivered=1 deferred=0 bounced=0 blocked=0"
+
+
+@pytest.fixture
+async def guarded(app: FastAPI, dns: LoopbackDNS) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as deployed: webhook targets on private networks refused (the harness allows them)."""
+    base = app.state.resources.settings
+    settings = base.model_copy(
+        update={"WEBHOOK_ALLOW_PRIVATE_NETWORKS": False, "DNS_NAMESERVERS": dns.nameserver_setting}
+    )
+    application = create_app(settings)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as http:
+            yield http
+    finally:
+        await application.state.resources.aclose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "http://[64:ff9b:1::a9fe:a9fe]/",  # local-use NAT64
+        "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+        "http://[::a9fe:a9fe]/",  # IPv4-compatible
+        "http://[fec0::1]/",  # site-local
+        "http://[::ffff:127.0.0.1]:8000/v3/api_keys",  # IPv4-mapped loopback
+        "http://nat64-metadata.example.test/",  # a name whose AAAA is the NAT64 form
+    ],
+)
+async def test_webhook_urls_reaching_internal_addresses_are_refused(
+    app: FastAPI, guarded: httpx.AsyncClient, dns: LoopbackDNS, url: str
+) -> None:
+    dns.add_aaaa("nat64-metadata.example.test", "64:ff9b::a9fe:a9fe")
+    owner = await make_tenant(app.state.resources.maker)
+    response = await guarded.post(
+        "/v3/user/webhooks", headers=owner.headers, json={"url": url, "enabled_events": ["*"]}
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert response.json()["detail"].startswith("Webhook URL points at a non-public address")
+    listed = await guarded.get("/v3/user/webhooks", headers=owner.headers)
+    assert listed.json()["total"] == 0

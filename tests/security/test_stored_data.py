@@ -1,6 +1,7 @@
 """Issue 9 finding 8: arq jobs were pickled (write access to Redis meant code execution in the workers), one request's
-attachments were multiplied by its personalizations without bound, and the unsubscribe pages had no
-Content-Security-Policy. The bundle's part (Redis authentication, NetworkPolicies) is tested in tests/deploy."""
+attachments were multiplied by its personalizations without bound and stored once per personalization, and the
+unsubscribe pages had no Content-Security-Policy. The bundle's part (Redis authentication, NetworkPolicies) is tested
+in tests/deploy."""
 
 from __future__ import annotations
 
@@ -18,17 +19,25 @@ from arq.constants import job_key_prefix
 from arq.worker import func
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from sqlalchemy import func as sql
+from sqlalchemy import select
 
+from scaisend.compose.tasks import process_email
+from scaisend.db.session import unit_of_work
 from scaisend.mail.jobs import process_job_id
 from scaisend.mail.validation import MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS
+from scaisend.models import Message, MessageContent, SendRequest
 from scaisend.queues import Queues, deserialize_job, serialize_job
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.compose import personalization, send_body
+from tests.factories.delivery import dkim_verifies, open_world
 from tests.factories.messages import SENDER_DOMAIN, ProcessQueue, make_sender_domain
 from tests.factories.sent import make_sent_message
-from tests.factories.tenants import TenantKey, make_tenant
+from tests.factories.tenants import TenantKey, make_key, make_tenant
 from tests.harness.arq_worker import run_burst_worker
+from tests.harness.dns import LoopbackDNS
+from tests.harness.mx import ACCEPT_RCPT, ScriptableMX
 
 
 class _Touch:
@@ -107,6 +116,77 @@ class TestAttachmentVolume:
         assert f"at most {copies} MB" in error["message"]
         accepted = await client.post("/v3/mail/send", json=body(copies), headers=tenant.headers)
         assert accepted.status_code == 202, accepted.text[:500]
+
+
+def without_signature(data: bytes) -> bytes:
+    """The sent bytes after the DKIM-Signature header (its ``t=`` differs between attempts; the rest must not)."""
+    assert data.startswith(b"DKIM-Signature:")
+    lines = data.split(b"\r\n")
+    end = 1 + next(i for i, line in enumerate(lines[1:]) if not line.startswith((b" ", b"\t")))
+    return b"\r\n".join(lines[end:])
+
+
+class TestAttachmentsStoredOnce:
+    async def test_one_copy_in_the_database_every_copy_intact_and_signed_on_the_wire(
+        self, app: FastAPI, client: httpx.AsyncClient, dns: LoopbackDNS, mx: ScriptableMX
+    ) -> None:
+        size, count = 3 * 1024 * 1024, 4
+        attachment = os.urandom(size)
+        async with open_world(app, dns, mx) as world:
+            world.route("rcpt.example.test")
+            key = await make_key(world.maker, world.sender.tenant_id, ["mail.send"])
+            first, later = "first@rcpt.example.test", "later@rcpt.example.test"
+            people = [personalization(first, later)] + [
+                personalization(f"p{n}@rcpt.example.test") for n in range(1, count)
+            ]
+            body = {
+                **send_body(**{"from": {"email": world.sender.address}}),
+                "attachments": [{"content": base64.b64encode(attachment).decode(), "filename": "big.bin"}],
+                "personalizations": people,
+            }
+            accepted = await client.post("/v3/mail/send", json=body, headers=key.headers)
+            assert accepted.status_code == 202, accepted.text[:500]
+            async with unit_of_work(world.maker) as session:
+                request_id = await session.scalar(
+                    select(Message.request_id).where(Message.id == accepted.headers["X-Message-Id"])
+                )
+                ids = list(await session.scalars(select(Message.id).where(Message.request_id == request_id)))
+            assert len(ids) == count
+            for message_id in ids:
+                assert await process_email(world.ctx, message_id) == "rendered"
+
+            async with unit_of_work(world.maker) as session:
+                stored = await session.scalar(
+                    select(sql.sum(sql.length(MessageContent.mime))).where(MessageContent.message_id.in_(ids))
+                )
+                request_bytes = await session.scalar(
+                    select(sql.length(sql.json_extract(SendRequest.body, "$.attachments[0].content"))).where(
+                        SendRequest.id == request_id
+                    )
+                )
+            assert int(stored) < count * 16 * 1024  # the rendered messages: headers, text, html; no attachment
+            assert int(request_bytes) >= size * 4 // 3  # the one copy, base64, in send_requests
+
+            mx.script(later, "421 4.7.0 Try again later", ACCEPT_RCPT)
+            for message_id in ids:
+                await world.run(message_id)
+            retry_at = (await world.row(ids[0])).next_attempt_at
+            assert retry_at is not None
+            world.clock.advance(retry_at - world.clock.now())
+            await world.run(ids[0], 2)
+
+            received = [r for r in mx.messages if r.rcpt_tos[0].endswith("@rcpt.example.test")]
+            assert sorted(r.rcpt_tos[0] for r in received) == sorted(
+                [first, later, *(f"p{n}@rcpt.example.test" for n in range(1, count))]
+            )
+            for message in received:
+                assert dkim_verifies(message.data, dns)
+                [part] = [p for p in message.message.walk() if p.get_filename() == "big.bin"]
+                assert part.get_payload(decode=True) == attachment
+            [on_first] = mx.mailbox(first)
+            [on_retry] = mx.mailbox(later)
+            assert on_first.data != on_retry.data  # a later signature time
+            assert without_signature(on_retry.data) == without_signature(on_first.data)
 
 
 class TestUnsubscribePageCsp:
