@@ -20,7 +20,7 @@ from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
 from scaisend.webhooks.pruning import prune_webhook_deliveries
 from scaisend.workers.context import run_process
-from scaisend.workers.startup_recovery import requeue_compose_at_start
+from scaisend.workers.queue_rebuild import requeue_worker_stages
 
 
 def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Function]]:
@@ -41,7 +41,7 @@ def run(settings: Settings) -> None:
         metrics.WORKER,
         settings.WORKER_METRICS_PORT,
         worker_queues(Queues(settings.REDIS_QUEUE_PREFIX)),
-        starters=[requeue_compose_at_start],
+        stage_pass=requeue_worker_stages,
         cron_jobs=[
             cron(as_arq(requeue_stale_messages), name="requeue_stale_messages", second=0),
             cron(as_arq(webhook_tasks.sweep_webhook_deliveries), name="sweep_webhook_deliveries", second=30),

@@ -15,7 +15,7 @@ from scaisend.job_context import as_arq
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
-from scaisend.workers.startup_recovery import requeue_deliveries_at_start
+from scaisend.workers.queue_rebuild import requeue_delivery_stage
 
 SMTP_JOBS = [func(as_arq(deliver_message), name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
 SMTP_STARTERS = [start_delivery_runtime, start_inbound_server]
@@ -31,6 +31,7 @@ def run(settings: Settings) -> None:
         metrics.SMTP,
         settings.SMTP_METRICS_PORT,
         {queues.smtp_deliver: SMTP_JOBS},
-        starters=[*SMTP_STARTERS, requeue_deliveries_at_start],
+        starters=SMTP_STARTERS,
+        stage_pass=requeue_delivery_stage,
         cron_jobs=SMTP_CRON,
     )
