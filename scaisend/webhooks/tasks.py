@@ -19,23 +19,26 @@ from urllib.parse import urlsplit
 from redis.exceptions import RedisError
 from sqlalchemy import exc as sa_exc
 
+from scaisend.db.handoff import job_unit_of_work
 from scaisend.db.session import unit_of_work
 from scaisend.job_context import JobContext
 from scaisend.logs import bind, trace_id_var, traceparent
 from scaisend.metrics import WEBHOOK_DELIVERIES, WORKER_JOB_DURATION, WORKER_JOBS
-from scaisend.queues import WEBHOOK_DELIVER
+from scaisend.queues import DELIVER_WEBHOOK, WEBHOOK_DELIVER, deliver_webhook_job, enqueue_jobs
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 from scaisend.webhooks import repository
 from scaisend.webhooks.attempts import Claim, Outcome, claim_attempt, record_attempt
 from scaisend.webhooks.batching import FLUSH_EVERY_SECONDS, flush_tenant
-from scaisend.webhooks.dispatch import JOB_NAME, enqueue_attempt, job_unit_of_work
+from scaisend.webhooks.dispatch import enqueue_attempt
 from scaisend.webhooks.oauth import OAuthTokenError, bearer_token, forget_token
 from scaisend.webhooks.outgoing import AttemptResult, endpoint_request, event_webhook_request, post
 from scaisend.webhooks.repository import DeliveryTarget
 from scaisend.webhooks.url_guard import UnsafeWebhookUrlError, check_destination
 
 logger = logging.getLogger(__name__)
+
+JOB_NAME = DELIVER_WEBHOOK
 
 __all__ = ["JOB_NAME", "deliver_webhook", "flush_event_webhooks", "sweep_webhook_deliveries"]
 
@@ -149,9 +152,8 @@ async def sweep_webhook_deliveries(ctx: JobContext) -> int:
     """Cron: enqueue every pending delivery that is due and has no job; returns how many were queued."""
     async with unit_of_work(ctx["maker"]) as session:
         due = await repository.due_deliveries(session, ctx["clock"].now(), SWEEP_LIMIT)
-    queued = 0
-    for delivery_id, attempts in due:
-        queued += int(await enqueue_attempt(ctx["redis"], ctx["queues"], delivery_id, attempts + 1))
+    jobs = [deliver_webhook_job(delivery_id, attempts + 1) for delivery_id, attempts in due]
+    queued = await enqueue_jobs(ctx["redis"], ctx["queues"], jobs) if jobs else 0
     if queued:
         logger.info("webhook sweep queued deliveries", extra={"queued": queued, "due": len(due)})
     return queued

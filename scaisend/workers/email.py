@@ -12,7 +12,7 @@ from arq.worker import Function, func
 from scaisend import metrics
 from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
-from scaisend.compose.tasks import process_email, requeue_stale_messages
+from scaisend.compose.tasks import process_email
 from scaisend.db.partitions import maintain_event_partitions
 from scaisend.job_context import as_arq
 from scaisend.queues import Queues
@@ -30,7 +30,7 @@ def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Functi
             func(as_arq(process_email), name=COMPOSE_JOB, keep_result=0, max_tries=COMPOSE_MAX_TRIES),
         ],
         queues.webhook_deliver: [
-            func(as_arq(webhook_tasks.deliver_webhook), name="deliver_webhook", keep_result=0, max_tries=3),
+            func(as_arq(webhook_tasks.deliver_webhook), name=webhook_tasks.JOB_NAME, keep_result=0, max_tries=3),
         ],
     }
 
@@ -43,8 +43,6 @@ def run(settings: Settings) -> None:
         worker_queues(Queues(settings.REDIS_QUEUE_PREFIX)),
         stage_pass=requeue_worker_stages,
         cron_jobs=[
-            cron(as_arq(requeue_stale_messages), name="requeue_stale_messages", second=0),
-            cron(as_arq(webhook_tasks.sweep_webhook_deliveries), name="sweep_webhook_deliveries", second=30),
             cron(
                 as_arq(webhook_tasks.flush_event_webhooks),
                 name="flush_event_webhooks",

@@ -19,9 +19,8 @@ from arq.worker import Worker, func
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from scaisend.mail.jobs import process_job_id
 from scaisend.mail.validation import MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS
-from scaisend.queues import Queues, create_arq_pool, deserialize_job, serialize_job
+from scaisend.queues import Queues, create_arq_pool, deserialize_job, process_email_job_id, serialize_job
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.compose import personalization, send_body
@@ -52,7 +51,7 @@ class TestJobsAreJson:
             response = await client.post("/v3/mail/send", json=body, headers=owner.headers)
             assert response.status_code == 202
             message_id = response.headers["X-Message-Id"]
-            raw = await redis.get(job_key_prefix + process_job_id(message_id))
+            raw = await redis.get(job_key_prefix + process_email_job_id(message_id))
             assert raw is not None
             job = json.loads(raw)
             assert (job["f"], job["a"]) == ("process_email", [message_id])
