@@ -1,6 +1,6 @@
 """Request-scoped dependencies: the resources, and a database session that commits when the request succeeds
-and rolls back when it raises (sessions are owned by the edges). Webhook deliveries written during the request
-are enqueued after the commit (:mod:`scaisend.webhooks.dispatch`)."""
+and rolls back when it raises (sessions are owned by the edges). Jobs handed off during the request (accepted
+messages, webhook deliveries) are queued after the commit (:mod:`scaisend.db.handoff`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.api.resources import Resources
-from scaisend.webhooks.dispatch import unit_of_work_enqueuing
+from scaisend.db.handoff import unit_of_work_handing_off
 
 # Bounds of paging and time query parameters (found by the fuzz suite, tests/security/test_fuzz.py): an OFFSET beyond
 # what MySQL takes was a 500. Larger values are a 422 like any other invalid parameter.
@@ -26,7 +26,7 @@ def get_resources(request: Request) -> Resources:
 
 
 async def get_session(resources: Annotated[Resources, Depends(get_resources)]) -> AsyncIterator[AsyncSession]:
-    async with unit_of_work_enqueuing(resources.maker, resources.redis, resources.queues) as session:
+    async with unit_of_work_handing_off(resources.maker, resources.redis, resources.queues) as session:
         yield session
 
 

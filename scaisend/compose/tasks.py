@@ -13,19 +13,20 @@ message row locked:
 5. render (template or content); a render error ends the message ``failed`` with the reason; the rendered subject
    replaces the row's (``/v3/messages`` shows what was sent, also for template sends);
 6. tracking instrumentation and MIME; bytes stored in ``message_contents``; ``rendered``;
-7. commit, THEN enqueue the webhook deliveries of the events just recorded (``job_unit_of_work``) and
-   ``deliver_message(message_id, attempt)`` on ``smtp:deliver`` with job id ``deliver_message:<message_id>:<attempt>``,
+7. hand off (:mod:`scaisend.db.handoff`: queued only after the commit) the webhook deliveries of the events just
+   recorded and ``deliver_message(message_id, attempt)`` on ``smtp:deliver`` with job id
+   ``deliver_message:<message_id>:<attempt>``,
    where ``attempt`` is 1 for a new message (``messages.attempts + 1``, so a message retried by the user after
    delivery attempts continues the count instead of reusing attempt 1's job id and event dedupe keys).
 
-The cron :func:`requeue_stale_messages` (every minute) hands messages still ``queued`` after :data:`STALE_AFTER` to
-``scaisend.messages.service.requeue_stale_queued``, which enqueues their ``process_email`` job again (arq refuses the
-ones whose job still waits), so a lost enqueue only delays a message.
+The worker's reconciler (:mod:`scaisend.workers.queue_rebuild`, every 20 s) enqueues the ``process_email`` job of
+messages still ``queued`` after 30 s again (arq refuses the ones whose job still waits), so a lost enqueue only delays
+a message.
 
 Database or Redis trouble (a transient error, :mod:`scaisend.transient_errors`) rolls the transaction back and
 raises arq's ``Retry`` through :func:`~scaisend.transient_errors.retry_transient`: the job runs again after
 :data:`INFRA_RETRY_DEFER` × its try number, up to :data:`MAX_TRIES` tries (the message stays
-``queued`` meanwhile; the stale-message sweep re-enqueues it if every try fails). Any other error ends the message
+``queued`` meanwhile; the reconciler re-enqueues it if every try fails). Any other error ends the message
 ``failed`` instead of being retried forever.
 """
 
@@ -34,7 +35,6 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,25 +53,21 @@ from scaisend.compose.steps import (
     store_mime,
     tenant_stop,
 )
+from scaisend.db.handoff import hand_off, job_unit_of_work
 from scaisend.db.session import unit_of_work
 from scaisend.job_context import JobContext
 from scaisend.logs import bind, job_fields
-from scaisend.mail.jobs import PROCESS_EMAIL
-from scaisend.messages.service import requeue_stale_queued
 from scaisend.metrics import RENDER_ERRORS
 from scaisend.models import Message, MessageStatus
-from scaisend.queues import Queues
+from scaisend.queues import PROCESS_EMAIL, deliver_message_job
 from scaisend.settings import Settings
 from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
-from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
 
 JOB_NAME = PROCESS_EMAIL
 MAX_TRIES = 5
 INFRA_RETRY_DEFER = 2  # seconds × job_try after a database or Redis error (a deadlock, a lost connection)
-DELIVER_JOB = "deliver_message"
-STALE_AFTER = timedelta(minutes=5)
 
 
 class Outcome(enum.StrEnum):
@@ -87,10 +83,6 @@ class Outcome(enum.StrEnum):
     def job_outcome(self) -> str:
         """The ``outcome`` label of ``scaisend_worker_jobs_total``."""
         return "failure" if self in (Outcome.FAILED, Outcome.NOT_FOUND) else "success"
-
-
-def deliver_job_id(message_id: str, attempt: int = 1) -> str:
-    return f"{DELIVER_JOB}:{message_id}:{attempt}"
 
 
 @dataclass(frozen=True)
@@ -142,23 +134,14 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
     return Outcome.RENDERED
 
 
-async def enqueue_delivery(ctx: JobContext, message_id: str, attempt: int) -> None:
-    queues: Queues = ctx["queues"]
-    await ctx["redis"].enqueue_job(
-        DELIVER_JOB,
-        message_id,
-        attempt,
-        _job_id=deliver_job_id(message_id, attempt),
-        _queue_name=queues.smtp_deliver,
-        correlation=job_fields(message_id=message_id),
-    )
-
-
 async def compose_message(ctx: JobContext, message_id: str) -> Outcome:
     """Run the steps, commit, then hand the message to delivery."""
     try:
         async with job_unit_of_work(ctx) as session:
             composed = await compose_in(session, ctx["settings"], ctx["clock"], message_id)
+            if composed.delivery_attempt is not None:
+                correlation = job_fields(message_id=message_id)
+                hand_off(session, [deliver_message_job(message_id, composed.delivery_attempt, correlation=correlation)])
     except TRANSIENT_ERRORS:
         raise
     except Exception as exc:
@@ -166,8 +149,6 @@ async def compose_message(ctx: JobContext, message_id: str) -> Outcome:
         async with unit_of_work(ctx["maker"]) as session:
             failed = await fail_unfinished(session, message_id, f"Internal error while composing: {exc}"[:1000])
         return Outcome.FAILED if failed else Outcome.SKIPPED
-    if composed.delivery_attempt is not None:
-        await enqueue_delivery(ctx, message_id, composed.delivery_attempt)
     logger.info("message composed", extra={"outcome": composed.outcome.value})
     return composed.outcome
 
@@ -177,10 +158,3 @@ async def process_email(ctx: JobContext, message_id: str) -> Outcome:
     """arq job ``process_email(message_id)``: compose one accepted message; returns the :class:`Outcome` (counted by
     the job wrapper, ``scaisend.workers.job_logging``)."""
     return await compose_message(ctx, message_id)
-
-
-async def requeue_stale_messages(ctx: JobContext) -> int:
-    """arq cron: enqueue ``process_email`` again for messages still ``queued`` :data:`STALE_AFTER` after their last
-    change; how many jobs were new."""
-    async with unit_of_work(ctx["maker"]) as session:
-        return await requeue_stale_queued(session, ctx["redis"], ctx["clock"].now() - STALE_AFTER, queues=ctx["queues"])

@@ -1,4 +1,5 @@
-"""The delivery sweep (docs/delivery.md, "Sent versus recorded"): a cron job on the SMTP service that queues the
+"""The delivery sweep (docs/delivery.md, "Sent versus recorded"): the SMTP service's stage pass
+(:mod:`scaisend.workers.queue_rebuild`: at start, after Redis lost its data and every 20 s) queues the
 ``deliver_message`` job again for messages whose job went missing.
 
 | the message is …                                                              | queued again           |
@@ -23,14 +24,14 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.db.session import unit_of_work
-from scaisend.delivery.tasks import JOB_TIMEOUT, enqueue_delivery
 from scaisend.job_context import JobContext
 from scaisend.models import Message, MessageStatus, Tenant
+from scaisend.queues import DELIVER_MESSAGE_TIMEOUT, deliver_message_job, enqueue_jobs
 
 logger = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=10)
-STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT) + timedelta(minutes=5)
+STUCK_AFTER = timedelta(seconds=DELIVER_MESSAGE_TIMEOUT) + timedelta(minutes=5)
 LIMIT = 1000
 
 
@@ -77,13 +78,12 @@ async def stale_deliveries(
 async def requeue_stale_deliveries(
     ctx: JobContext, *, late_after: timedelta = LATE_AFTER, stuck_after: timedelta = STUCK_AFTER
 ) -> int:
-    """The cron job (and, with both ages 0, the SMTP service's start-up pass): queue the missing jobs; how many were
+    """Queue the missing jobs (with both ages 0: everything of the stage; the reconciler passes 30 s); how many were
     new."""
     async with unit_of_work(ctx["maker"]) as session:
         stale = await stale_deliveries(session, ctx["clock"].now(), late_after=late_after, stuck_after=stuck_after)
-    added = 0
-    for message_id, attempt in stale:
-        added += await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt)
+    jobs = [deliver_message_job(message_id, attempt) for message_id, attempt in stale]
+    added = await enqueue_jobs(ctx["redis"], ctx["queues"], jobs) if jobs else 0
     if added:
         logger.warning("requeued stale deliveries", extra={"requeued": added, "checked": len(stale)})
     return added

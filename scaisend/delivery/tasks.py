@@ -14,7 +14,8 @@ the compose stage, each retry enqueues the next). The job reads as a list of nam
 4. **decide**: any deferral → the retry policy gives the next attempt's delay, or expiry turns the deferrals into
    soft bounces (D10).
 5. **record** (one transaction): events, bounce suppressions, message status (:mod:`~scaisend.delivery.bookkeeping`);
-   the events' webhook deliveries are enqueued after its commit (:mod:`scaisend.webhooks.dispatch`).
+   the events' webhook deliveries and the next attempt are handed off (:mod:`scaisend.db.handoff`), queued after
+   its commit.
 6. **after commit**: enqueue the next attempt with ``_defer_by``, clear the journal, update the retry gauge.
 
 Each attempt is its own arq job, so arq's ``max_tries`` (:data:`MAX_TRIES`) only counts re-runs of one attempt after
@@ -37,6 +38,7 @@ from scaisend.compose.attachment_slots import AttachmentUnavailable, fill
 from scaisend.compose.recipients import envelope_recipients
 from scaisend.compose.steps import request_body
 from scaisend.crypto import DecryptionError
+from scaisend.db.handoff import hand_off, job_unit_of_work
 from scaisend.db.session import unit_of_work
 from scaisend.delivery.bookkeeping import Settled, finished_recipients, record_results, settle
 from scaisend.delivery.concurrency import run_as_one
@@ -53,16 +55,22 @@ from scaisend.job_context import JobContext
 from scaisend.logs import bind, job_fields
 from scaisend.metrics import RETRY_QUEUE_DEPTH, SMTP_DELIVERIES
 from scaisend.models import Message, MessageContent, MessageStatus
-from scaisend.queues import Queues
+from scaisend.queues import (
+    DELIVER_MESSAGE,
+    DELIVER_MESSAGE_TIMEOUT,
+    Queues,
+    deliver_message_job,
+    deliver_message_job_id,
+    enqueue_jobs,
+)
 from scaisend.tenants.service import suspension_reason
 from scaisend.transient_errors import retry_transient
-from scaisend.webhooks.dispatch import job_unit_of_work
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "deliver_message"
+JOB_NAME = DELIVER_MESSAGE
 MAX_TRIES = 10
-JOB_TIMEOUT = 900  # seconds; MX hosts × addresses × SMTP_TIMEOUT stays well under this
+JOB_TIMEOUT = DELIVER_MESSAGE_TIMEOUT
 INFRA_RETRY_DEFER = 30  # seconds × job_try after a transient database or Redis error
 FINAL_STATUSES = frozenset(
     {
@@ -76,8 +84,7 @@ FINAL_STATUSES = frozenset(
 )
 
 
-def job_id(message_id: str, attempt: int) -> str:
-    return f"{JOB_NAME}:{message_id}:{attempt}"
+job_id = deliver_message_job_id
 
 
 async def enqueue_delivery(
@@ -88,19 +95,10 @@ async def enqueue_delivery(
     *,
     defer: timedelta | None = None,
 ) -> bool:
-    """Queue attempt ``attempt`` of a rendered message on ``smtp:deliver`` (after the commit that made it
-    ``rendered``); ``False`` when that attempt's job is already queued. The job carries this context's correlation
-    fields (the sweep has none: the job binds the message's own when it loads it)."""
-    job = await redis.enqueue_job(
-        JOB_NAME,
-        message_id,
-        attempt,
-        _job_id=job_id(message_id, attempt),
-        _queue_name=queues.smtp_deliver,
-        _defer_by=defer,
-        correlation=job_fields(message_id=message_id),
-    )
-    return job is not None
+    """Queue attempt ``attempt`` of a rendered message on ``smtp:deliver`` now (a repair: the hand-off of a
+    transaction is :func:`scaisend.db.handoff.hand_off`); ``False`` when that attempt's job is already queued."""
+    job = deliver_message_job(message_id, attempt, defer_by=defer, correlation=job_fields(message_id=message_id))
+    return bool(await enqueue_jobs(redis, queues, [job]))
 
 
 @dataclass(frozen=True)
@@ -163,8 +161,6 @@ async def _run(ctx: JobContext, rt: DeliveryRuntime, message_id: str, attempt: i
             SMTP_DELIVERIES.labels(result.outcome.value).inc()
             _log_result(start.number, result)
     settled = await _record(ctx, rt, start, plan)
-    if settled and plan.delay is not None:
-        await enqueue_delivery(ctx["redis"], ctx["queues"], message_id, attempt + 1, defer=plan.delay)
     await journal.clear(message_id, attempt)
     await _update_retry_gauge(ctx)
     counts = {o.value: sum(1 for r in plan.results if r.outcome is o) for o in Outcome if o is not Outcome.FAILED}
@@ -317,7 +313,7 @@ def _decide(rt: DeliveryRuntime, start: Attempt, results: list[DeliveryResult]) 
 async def _record(ctx: JobContext, rt: DeliveryRuntime, start: Attempt, plan: Plan) -> bool:
     """Events and suppressions always (the mail went out); the status only if this attempt still owns the message."""
     now = rt.clock.now()
-    async with job_unit_of_work(ctx) as session:  # the events' webhook deliveries are enqueued after the commit
+    async with job_unit_of_work(ctx) as session:  # its hand-offs (webhooks, the next attempt) queued after the commit
         message = await session.scalar(select(Message).where(Message.id == start.message_id).with_for_update())
         if message is None:
             return False
@@ -329,6 +325,12 @@ async def _record(ctx: JobContext, rt: DeliveryRuntime, start: Attempt, plan: Pl
         settle(
             message, plan.results, start.earlier, attempt=start.number, now=now, next_attempt_at=plan.next_attempt_at
         )
+        if plan.delay is not None:
+            correlation = job_fields(message_id=start.message_id)
+            hand_off(
+                session,
+                [deliver_message_job(start.message_id, start.number + 1, defer_by=plan.delay, correlation=correlation)],
+            )
         return True
 
 

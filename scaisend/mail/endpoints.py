@@ -1,8 +1,8 @@
 """``/v3/mail/send``, ``/v3/mail/batch`` and SendGrid's ``/v3/user/scheduled_sends`` (spec §3.3). Routes only.
 
 The send route reads the raw body itself so that every refusal, JSON and schema errors included, comes out in
-SendGrid's ``{"errors": [...]}`` shape. It commits the unit of work BEFORE enqueueing (see :mod:`scaisend.mail.jobs`
-for the guarantee) and answers 202 with ``X-Message-Id`` (the first message id).
+SendGrid's ``{"errors": [...]}`` shape. It hands the compose jobs off (:mod:`scaisend.db.handoff`): they are queued
+only after the commit (see :mod:`scaisend.mail.jobs` for the guarantee) and answers 202 with ``X-Message-Id`` (the first message id).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.auth.deps import MailCancel, MailSchedule, MailSend
+from scaisend.db.handoff import hand_off
 from scaisend.errors import FieldError, SendGridError
 from scaisend.logs import request_id_var
 from scaisend.mail import batches, service
 from scaisend.mail.error_messages import help_url
-from scaisend.mail.jobs import enqueue_after_commit
 from scaisend.mail.schemas import BatchCreated, BatchStatus, ScheduledSend, ScheduledSendRequest
 from scaisend.mail.validation import decode_body, parse_model, parse_request
 
@@ -38,13 +38,10 @@ async def send_mail(
     mail = parse_request(decode_body(await request.body()))
     now = resources.clock.now()
     accepted = await service.accept_send(session, principal, mail, now, api_request_id=request_id_var.get())
+    hand_off(session, accepted.jobs)
     await session.commit()
-    enqueued = await enqueue_after_commit(resources.arq_pool, resources.queues, accepted.jobs)
     # the one line that ties this request id to every message it created (issue 12)
-    logger.info(
-        "send accepted",
-        extra={"message_ids": accepted.message_ids, "sandbox": accepted.sandbox, "enqueued": enqueued},
-    )
+    logger.info("send accepted", extra={"message_ids": accepted.message_ids, "sandbox": accepted.sandbox})
     return JSONResponse(
         accepted.body(), status_code=status.HTTP_202_ACCEPTED, headers={"X-Message-Id": accepted.message_ids[0]}
     )

@@ -29,10 +29,11 @@ from scaisend.domains.service import sending_domain
 from scaisend.errors import MissingScopeError, SenderDomainNotVerifiedError, SendGridError
 from scaisend.ids import new_id
 from scaisend.mail import repository
-from scaisend.mail.jobs import ProcessEmailJob
+from scaisend.mail.jobs import process_email_for
 from scaisend.mail.schemas import MailSendRequest, Personalization
 from scaisend.mail.validation import References, check_references, check_request
 from scaisend.models import Message, MessageStatus, SendRequest
+from scaisend.queues import Job
 from scaisend.templates import repository as template_repository
 from scaisend.templates.service import active_version
 from scaisend.templates.snapshot import TEMPLATE_SNAPSHOT_KEY, take_snapshot
@@ -44,7 +45,7 @@ class Accepted:
     (none in sandbox)."""
 
     message_ids: list[str]
-    jobs: list[ProcessEmailJob] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
     sandbox: bool = False
 
     def body(self) -> dict[str, Any]:
@@ -175,7 +176,7 @@ async def accept_send(
         []
         if sandbox
         else [
-            ProcessEmailJob.for_message(m.id, m.send_at, now, tenant_id=m.tenant_id, request_id=m.api_request_id)
+            process_email_for(m.id, m.send_at, now, tenant_id=m.tenant_id, request_id=m.api_request_id)
             for m in messages
         ]
     )

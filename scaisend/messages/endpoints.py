@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from scaisend.api.deps import ResourcesDep, SessionDep
 from scaisend.auth.deps import MailCancel, MailSend, MessagesRead
-from scaisend.mail.jobs import enqueue_after_commit
+from scaisend.db.handoff import hand_off
 from scaisend.messages import service
 from scaisend.messages.schemas import MessageDetail, MessageFilters, MessageList
 
@@ -47,8 +47,8 @@ async def retry_message(
 ) -> MessageDetail:
     row, job = await service.retry_message(session, principal.tenant_id, message_id, resources.clock.now())
     detail = await service.message_detail(session, row)
+    hand_off(session, [job])
     await session.commit()
-    await enqueue_after_commit(resources.arq_pool, resources.queues, [job])
     return detail
 
 

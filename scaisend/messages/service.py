@@ -25,11 +25,11 @@ from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.errors import BadRequestError, ConflictError, NotFoundError
-from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email
+from scaisend.mail.jobs import process_email_for
 from scaisend.messages import repository
 from scaisend.messages.schemas import MessageDetail, MessageFilters, MessageList, MessageSummary
 from scaisend.models import Message, MessageStatus
-from scaisend.queues import Queues
+from scaisend.queues import Job, Queues, enqueue_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +77,7 @@ async def cancel_message(session: AsyncSession, tenant_id: str, message_id: str,
     return row
 
 
-async def retry_message(
-    session: AsyncSession, tenant_id: str, message_id: str, now: datetime
-) -> tuple[Message, ProcessEmailJob]:
+async def retry_message(session: AsyncSession, tenant_id: str, message_id: str, now: datetime) -> tuple[Message, Job]:
     """Back to ``queued`` with the error cleared; the job to enqueue once committed (runs now, not at send_at)."""
     row = await get_message(session, tenant_id, message_id, for_update=True)
     if row.status not in RETRYABLE:
@@ -89,7 +87,7 @@ async def retry_message(
     row.next_attempt_at = None
     await session.flush()
     retry = int(now.timestamp() * 1000)
-    job = ProcessEmailJob.for_message(row.id, None, now, retry, tenant_id=row.tenant_id, request_id=row.api_request_id)
+    job = process_email_for(row.id, None, now, retry, tenant_id=row.tenant_id, request_id=row.api_request_id)
     return row, job
 
 
@@ -110,10 +108,9 @@ async def requeue_stale_queued(
     (scheduled ones deferred to their ``send_at`` again); how many jobs were new. Reads only; safe to repeat."""
     rows = await repository.stale_queued(session, older_than, limit)
     jobs = [
-        ProcessEmailJob.for_message(r.id, r.send_at, older_than, tenant_id=r.tenant_id, request_id=r.api_request_id)
-        for r in rows
+        process_email_for(r.id, r.send_at, older_than, tenant_id=r.tenant_id, request_id=r.api_request_id) for r in rows
     ]
-    added = await enqueue_process_email(arq, queues, jobs) if jobs else 0
+    added = await enqueue_jobs(arq, queues, jobs) if jobs else 0
     if added:
         logger.warning("requeued stale messages", extra={"requeued": added, "checked": len(jobs)})
     return added

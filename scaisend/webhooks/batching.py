@@ -19,7 +19,7 @@ from scaisend.ids import new_id
 from scaisend.models import WebhookDelivery
 from scaisend.settings import Settings
 from scaisend.webhooks import repository
-from scaisend.webhooks.dispatch import note_pending
+from scaisend.webhooks.dispatch import hand_off_deliveries
 from scaisend.webhooks.outgoing import encode
 from scaisend.webhooks.repository import DeliveryStatus, DeliveryTarget
 from scaisend.webhooks.sendgrid_format import to_sendgrid_event
@@ -85,5 +85,5 @@ async def flush_tenant(session: AsyncSession, settings: Settings, tenant_id: str
     session.add_all(rows)
     await session.flush()
     ids = [row.id for row in rows]
-    note_pending(session, ids)
+    hand_off_deliveries(session, ids)
     return ids

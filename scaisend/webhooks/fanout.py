@@ -20,7 +20,7 @@ from scaisend.events.envelope import envelope
 from scaisend.ids import new_id
 from scaisend.models import EmailEvent, EventWebhookSettings, WebhookDelivery
 from scaisend.webhooks import repository
-from scaisend.webhooks.dispatch import note_pending
+from scaisend.webhooks.dispatch import hand_off_deliveries
 from scaisend.webhooks.repository import DeliveryStatus, DeliveryTarget
 from scaisend.webhooks.sendgrid_format import toggle_for
 
@@ -58,7 +58,7 @@ async def fan_out(session: AsyncSession, event: EmailEvent, categories: list[str
     session.add_all(rows)
     await session.flush()
     pending = [r.id for r in rows if r.status == DeliveryStatus.PENDING]
-    note_pending(session, pending)
+    hand_off_deliveries(session, pending)
     return pending
 
 

@@ -4,7 +4,7 @@
   build and sign the body (:mod:`.outgoing`), check the URL and pin its address (:mod:`.url_guard`), fetch an OAuth
   token if configured (:mod:`.oauth`), POST, record. A retry is the same job deferred by arq to ``next_attempt_at``
   (``_defer_until``, computed from the injected clock) under job id ``deliver_webhook:<id>:<attempt>``;
-- ``sweep_webhook_deliveries(ctx)`` (cron, every minute): enqueues every pending delivery that is due, so a crash
+- ``sweep_webhook_deliveries(ctx)`` (run every 20 s by the worker's reconciler, ``scaisend.workers.queue_rebuild``): enqueues every pending delivery that is due, so a crash
   between commit and enqueue, or a lost job, never loses a webhook;
 - ``flush_event_webhooks(ctx)`` (cron, every 5 s): gathers queued Event Webhook events into batches (:mod:`.batching`).
 """
@@ -15,23 +15,27 @@ import logging
 from typing import Final
 from urllib.parse import urlsplit
 
+from scaisend.db.handoff import job_unit_of_work
 from scaisend.db.session import unit_of_work
 from scaisend.job_context import JobContext
 from scaisend.logs import bind, trace_id_var, traceparent
 from scaisend.metrics import WEBHOOK_DELIVERIES
+from scaisend.queues import DELIVER_WEBHOOK, deliver_webhook_job, enqueue_jobs
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 from scaisend.transient_errors import TRANSIENT_ERRORS, retry_transient
 from scaisend.webhooks import repository
 from scaisend.webhooks.attempts import Claim, Outcome, claim_attempt, record_attempt
 from scaisend.webhooks.batching import FLUSH_EVERY_SECONDS, flush_tenant
-from scaisend.webhooks.dispatch import JOB_NAME, enqueue_attempt, job_unit_of_work
+from scaisend.webhooks.dispatch import enqueue_attempt
 from scaisend.webhooks.oauth import OAuthTokenError, bearer_token, forget_token
 from scaisend.webhooks.outgoing import AttemptResult, endpoint_request, event_webhook_request, post
 from scaisend.webhooks.repository import DeliveryTarget
 from scaisend.webhooks.url_guard import UnsafeWebhookUrlError, check_destination
 
 logger = logging.getLogger(__name__)
+
+JOB_NAME = DELIVER_WEBHOOK
 
 __all__ = ["JOB_NAME", "deliver_webhook", "flush_event_webhooks", "sweep_webhook_deliveries"]
 
@@ -135,9 +139,8 @@ async def sweep_webhook_deliveries(ctx: JobContext) -> int:
     """Cron: enqueue every pending delivery that is due and has no job; returns how many were queued."""
     async with unit_of_work(ctx["maker"]) as session:
         due = await repository.due_deliveries(session, ctx["clock"].now(), SWEEP_LIMIT)
-    queued = 0
-    for delivery_id, attempts in due:
-        queued += int(await enqueue_attempt(ctx["redis"], ctx["queues"], delivery_id, attempts + 1))
+    jobs = [deliver_webhook_job(delivery_id, attempts + 1) for delivery_id, attempts in due]
+    queued = await enqueue_jobs(ctx["redis"], ctx["queues"], jobs) if jobs else 0
     if queued:
         logger.info("webhook sweep queued deliveries", extra={"queued": queued, "due": len(due)})
     return queued

@@ -26,6 +26,7 @@ from scaisend.settings import Settings
 from scaisend.workers.database_gate import DatabaseGate
 from scaisend.workers.job_logging import install_arq_line_filter, wrap_cron_jobs, wrap_functions
 from scaisend.workers.leases import JobLeases
+from scaisend.workers.queue_rebuild import QueueRebuilder, StagePass
 
 logger = logging.getLogger(__name__)
 POLL_RETRY_MAX = 15.0
@@ -69,13 +70,16 @@ async def serve_queues(
     starters: Sequence[Starter] = (),
     stop: asyncio.Event | None = None,
     drain: float = 0.0,
+    stage_pass: StagePass | None = None,
 ) -> None:
     """Run one arq :class:`Worker` per queue key in this process, sharing one context and Redis pool; the cron
     jobs run on the first queue's worker, the starters' services beside them. Every job and cron is wrapped by
     :mod:`scaisend.workers.job_logging` (its correlation fields and structured start/finish lines). Unless ``burst``,
     it runs until ``stop`` is set (SIGINT/SIGTERM set it when none is given), with job leases (a dead process's jobs
-    are taken up in seconds) and the database gate (job pickup paused while the database cannot be reached); then it
-    takes no new job, lets running ones finish for up to ``drain`` seconds and hands the rest back to their queues."""
+    are taken up in seconds), the database gate (job pickup paused while the database cannot be reached) and, given
+    ``stage_pass``, the queue rebuilder (:mod:`scaisend.workers.queue_rebuild`: the stage's missing jobs queued again
+    at start, after Redis lost its data and every 20 s); then it takes no new job, lets running ones finish for up to
+    ``drain`` seconds and hands the rest back to their queues."""
     install_arq_line_filter()
     prefix = settings.REDIS_QUEUE_PREFIX
     pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
@@ -114,6 +118,10 @@ async def serve_queues(
             asyncio.create_task(leases.run()),
             asyncio.create_task(DatabaseGate(ctx["engine"], workers).run()),
         ]
+        if stage_pass is not None:
+            rebuilder = QueueRebuilder(ctx, leases, stage_pass)
+            await rebuilder.start()
+            background.append(asyncio.create_task(rebuilder.run()))
     tasks = [asyncio.create_task(w.async_run() if burst else _keep_polling(w)) for w in workers]
     try:
         if burst:
@@ -183,6 +191,7 @@ def run_process(
     *,
     cron_jobs: Sequence[CronJob] = (),
     starters: Sequence[Starter] = (),
+    stage_pass: StagePass | None = None,
 ) -> None:
     """Serve ``/metrics`` for ``process`` (every bounded label combination at 0 from the start, so rates and ratios
     have series before the first job) and run its queues until SIGINT/SIGTERM."""
@@ -190,6 +199,13 @@ def run_process(
     start_http_server(metrics_port, addr=settings.METRICS_HOST)
     logger.info("worker starting", extra={"queues": list(queues), "metrics_port": metrics_port})
     asyncio.run(
-        serve_queues(settings, queues, cron_jobs=cron_jobs, starters=starters, drain=settings.shutdown_drain_seconds)
+        serve_queues(
+            settings,
+            queues,
+            cron_jobs=cron_jobs,
+            starters=starters,
+            drain=settings.shutdown_drain_seconds,
+            stage_pass=stage_pass,
+        )
     )
     logger.info("worker stopped")

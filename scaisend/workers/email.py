@@ -12,7 +12,7 @@ from arq.worker import Function, func
 from scaisend import metrics
 from scaisend.compose.tasks import JOB_NAME as COMPOSE_JOB
 from scaisend.compose.tasks import MAX_TRIES as COMPOSE_MAX_TRIES
-from scaisend.compose.tasks import process_email, requeue_stale_messages
+from scaisend.compose.tasks import process_email
 from scaisend.db.partitions import maintain_event_partitions
 from scaisend.job_context import as_arq
 from scaisend.queues import Queues
@@ -20,7 +20,7 @@ from scaisend.settings import Settings
 from scaisend.webhooks import tasks as webhook_tasks
 from scaisend.webhooks.pruning import prune_webhook_deliveries
 from scaisend.workers.context import run_process
-from scaisend.workers.startup_recovery import requeue_compose_at_start
+from scaisend.workers.queue_rebuild import requeue_worker_stages
 
 
 def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Function]]:
@@ -32,7 +32,7 @@ def worker_queues(queues: Queues) -> dict[str, Sequence[WorkerCoroutine | Functi
         queues.webhook_deliver: [
             func(
                 as_arq(webhook_tasks.deliver_webhook),
-                name="deliver_webhook",
+                name=webhook_tasks.JOB_NAME,
                 keep_result=0,
                 max_tries=webhook_tasks.MAX_TRIES,
             ),
@@ -46,10 +46,8 @@ def run(settings: Settings) -> None:
         metrics.WORKER,
         settings.WORKER_METRICS_PORT,
         worker_queues(Queues(settings.REDIS_QUEUE_PREFIX)),
-        starters=[requeue_compose_at_start],
+        stage_pass=requeue_worker_stages,
         cron_jobs=[
-            cron(as_arq(requeue_stale_messages), name="requeue_stale_messages", second=0),
-            cron(as_arq(webhook_tasks.sweep_webhook_deliveries), name="sweep_webhook_deliveries", second=30),
             cron(
                 as_arq(webhook_tasks.flush_event_webhooks),
                 name="flush_event_webhooks",

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 BEAT_EVERY = 3.0
 HEARTBEAT_TTL = 30.0  # long enough that a live process whose loop is busy for a while is not taken for dead
+# An in-progress key written again after Redis lost it: the longest job timeout (a delivery, 900 s) + arq's 10 s. If
+# this process dies meanwhile, recover() deletes the key as for any dead owner.
+REASSERTED_IN_PROGRESS_MS = 910_000
 
 
 class JobLeases:
@@ -46,6 +49,7 @@ class JobLeases:
         self.beat_every = beat_every
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.running_key = f"{prefix}scaisend:running"
+        self.local: set[str] = set()  # the ids of the jobs this process runs now
 
     def alive_key(self, owner: str) -> str:
         return f"{self.prefix}scaisend:alive:{owner}"
@@ -54,10 +58,25 @@ class JobLeases:
         await self.redis.set(self.alive_key(self.owner), b"1", px=int(HEARTBEAT_TTL * 1000))
 
     async def on_job_start(self, ctx: dict[str, Any]) -> None:
+        self.local.add(ctx["job_id"])
         await self.redis.hset(self.running_key, ctx["job_id"], self.owner)  # type: ignore[misc]
 
     async def on_job_end(self, ctx: dict[str, Any]) -> None:
+        self.local.discard(ctx["job_id"])
         await self.redis.hdel(self.running_key, ctx["job_id"])  # type: ignore[misc]
+
+    async def reassert(self) -> int:
+        """Write this process's heartbeat, running entries and in-progress keys again after Redis lost them (a flush,
+        a new instance): a job that is still running here is then not taken by another process when the rebuilt
+        queue holds it again. arq's end of the job deletes the in-progress key as usual. How many were written."""
+        jobs = sorted(self.local)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(self.alive_key(self.owner), b"1", px=int(HEARTBEAT_TTL * 1000))
+            for job_id in jobs:
+                pipe.hset(self.running_key, job_id, self.owner)
+                pipe.set(in_progress_key_prefix + job_id, b"1", px=REASSERTED_IN_PROGRESS_MS, nx=True)
+            await pipe.execute()
+        return len(jobs)
 
     async def recover(self) -> list[str]:
         """Free the jobs of dead owners; the ids of the jobs freed."""

@@ -3,25 +3,20 @@
 
 from __future__ import annotations
 
-from arq.cron import cron
 from arq.worker import func
 
 from scaisend import metrics
 from scaisend.delivery.runtime import start_delivery_runtime
-from scaisend.delivery.sweep import requeue_stale_deliveries
 from scaisend.delivery.tasks import JOB_NAME, JOB_TIMEOUT, MAX_TRIES, deliver_message
 from scaisend.inbound.server import start_inbound_server
 from scaisend.job_context import as_arq
 from scaisend.queues import Queues
 from scaisend.settings import Settings
 from scaisend.workers.context import run_process
-from scaisend.workers.startup_recovery import requeue_deliveries_at_start
+from scaisend.workers.queue_rebuild import requeue_delivery_stage
 
 SMTP_JOBS = [func(as_arq(deliver_message), name=JOB_NAME, max_tries=MAX_TRIES, keep_result=0, timeout=JOB_TIMEOUT)]
 SMTP_STARTERS = [start_delivery_runtime, start_inbound_server]
-SMTP_CRON = [
-    cron(as_arq(requeue_stale_deliveries), name="requeue_stale_deliveries", minute=set(range(0, 60, 5)), second=15)
-]
 
 
 def run(settings: Settings) -> None:
@@ -31,6 +26,6 @@ def run(settings: Settings) -> None:
         metrics.SMTP,
         settings.SMTP_METRICS_PORT,
         {queues.smtp_deliver: SMTP_JOBS},
-        starters=[*SMTP_STARTERS, requeue_deliveries_at_start],
-        cron_jobs=SMTP_CRON,
+        starters=SMTP_STARTERS,
+        stage_pass=requeue_delivery_stage,
     )

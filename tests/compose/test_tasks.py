@@ -15,12 +15,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scaisend.compose.tasks import Outcome, process_email, requeue_stale_messages
+from scaisend.compose.tasks import Outcome, process_email
 from scaisend.db.session import unit_of_work
 from scaisend.metrics import PROCESSED_RECIPIENTS_SPEC, RENDER_ERRORS_SPEC, WORKER_JOBS_SPEC
 from scaisend.models import ALL_CATEGORIES, DailyStat, Message, MessageStatus
 from scaisend.workers.context import serve_queues
 from scaisend.workers.job_logging import wrap_functions
+from scaisend.workers.queue_rebuild import requeue_worker_stages
 from tests.compose.pipeline import body_of, delivery_job_args, delivery_jobs, events, message_row, parsed_mime
 from tests.factories.compose import (
     add_suppression,
@@ -187,8 +188,8 @@ class TestRequeueStaleMessages:
                 update(Message).where(Message.id == stale).values(updated_at=datetime.now(UTC) - timedelta(minutes=10))
             )
 
-        assert await requeue_stale_messages(compose_ctx) >= 1
-        await requeue_stale_messages(compose_ctx)
+        assert await requeue_worker_stages(compose_ctx, timedelta(minutes=5)) >= 1  # type: ignore[arg-type]
+        await requeue_worker_stages(compose_ctx, timedelta(minutes=5))  # type: ignore[arg-type]
 
         waiting = [j.decode() for j in await compose_ctx["redis"].zrange(queue, 0, -1)]
         assert waiting.count(f"process_email:{stale}") == 1

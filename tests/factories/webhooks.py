@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scaisend.db.handoff import unit_of_work_handing_off
 from scaisend.db.session import unit_of_work
 from scaisend.events.recorder import record_event
 from scaisend.events.types import EventType
@@ -22,7 +23,6 @@ from scaisend.queues import Queues
 from scaisend.resolver import make_resolver
 from scaisend.settings import Settings
 from scaisend.webhooks import service
-from scaisend.webhooks.dispatch import unit_of_work_enqueuing
 from scaisend.webhooks.schemas import EventWebhookSettingsUpdate
 from scaisend.webhooks.service import OAuthInput
 from tests.factories.tenants import TenantKey
@@ -111,7 +111,7 @@ async def record(
     categories: list[str] | None = None,
 ) -> EmailEvent:
     """Record one event through the recorder, committing and then enqueueing its deliveries (the worker edge)."""
-    async with unit_of_work_enqueuing(maker, redis, queues) as session:
+    async with unit_of_work_handing_off(maker, redis, queues) as session:
         event = await record_event(
             session,
             tenant_id=tenant_id,

@@ -37,9 +37,11 @@ async def stack_world(
     tmp_path: Path,
     domain: str,
     script: Callable[[ScriptableMX], None],
+    **overrides: str,
 ) -> AsyncIterator[World]:
     """The running world; ``script`` tells the MX its per-address replies before anything starts. Retries wait 1 s and
-    the queues have a prefix of their own."""
+    the queues have a prefix of their own; ``overrides`` replace settings (e.g. ``REDIS_URL``, a Redis of the
+    test's own)."""
     mx = ScriptableMX()
     await mx.start()
     script(mx)
@@ -54,6 +56,7 @@ async def stack_world(
             "SMTP_PORT": mx.port,
             "SMTP_RETRY_SCHEDULE": "1s",
             "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}w{uuid.uuid4().hex[:6]}:",
+            **overrides,
         }
     )
     receiver = WebhookReceiver().start()

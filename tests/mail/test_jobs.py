@@ -1,5 +1,5 @@
-"""The enqueue-after-commit guarantee (spec §6.1, style.md §8.7): when Redis cannot take the job, the send still
-answers 202, the message stays ``queued``, and the requeue sweep enqueues it later. Nothing accepted is lost."""
+"""The enqueue-after-commit guarantee (spec §6.1, style.md §8.7, D76): when Redis cannot take the job, the send still
+answers 202, the message stays ``queued``, and the reconciler enqueues it later. Nothing accepted is lost."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from arq.connections import ArqRedis
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from scaisend.api.app import create_app
 from scaisend.db.session import unit_of_work
-from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email, process_job_id
+from scaisend.mail.jobs import process_email_for
 from scaisend.messages.service import requeue_stale_queued
+from scaisend.queues import enqueue_jobs, process_email_job
+from scaisend.queues import process_email_job_id as process_job_id
 from scaisend.settings import Settings
 from tests.factories.messages import STALE_AT, ProcessQueue, StaleMessages, message_row, send, send_body
 from tests.factories.tenants import TenantKey
@@ -23,12 +25,14 @@ from tests.harness.processes import free_port
 
 @pytest.fixture
 async def redis_down_client(database: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The API with its arq pool pointing at a port where no Redis listens."""
+    """The API whose hand-off Redis points at a port where no Redis listens (the rate limiter keeps the real one)."""
     application = create_app(database)
-    application.state.resources.arq = ArqRedis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    resources = application.state.resources
+    working, resources.redis = resources.redis, Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver") as c:
         yield c
-    await application.state.resources.aclose()
+    await resources.aclose()
+    await working.aclose()
 
 
 async def test_a_send_survives_redis_being_down(
@@ -58,24 +62,24 @@ async def test_a_send_survives_redis_being_down(
 class TestEnqueueProcessEmail:
     async def test_a_job_id_is_taken_once(self, app: FastAPI, process_queue: ProcessQueue) -> None:
         pool = await app.state.resources.arq_pool()
-        job = ProcessEmailJob("msg_test_once", process_job_id("msg_test_once"))
-        assert await enqueue_process_email(pool, app.state.resources.queues, [job, job]) == 1
+        job = process_email_job("msg_test_once")
+        assert await enqueue_jobs(pool, app.state.resources.queues, [job, job]) == 1
         assert list(await process_queue.scores()) == ["process_email:msg_test_once"]
 
     async def test_retry_ids_are_new(self, app: FastAPI, process_queue: ProcessQueue) -> None:
         pool = await app.state.resources.arq_pool()
         now = datetime.now(UTC)
-        jobs = [ProcessEmailJob.for_message("msg_test_retry", None, now, retry=n) for n in (None, 1, 2)]
+        jobs = [process_email_for("msg_test_retry", None, now, retry=n) for n in (None, 1, 2)]
         assert [j.job_id for j in jobs] == [
             "process_email:msg_test_retry",
             "process_email:msg_test_retry:retry-1",
             "process_email:msg_test_retry:retry-2",
         ]
-        assert await enqueue_process_email(pool, app.state.resources.queues, jobs) == 3
+        assert await enqueue_jobs(pool, app.state.resources.queues, jobs) == 3
 
     def test_defer_only_when_ahead(self) -> None:
         now = datetime(2026, 1, 1, tzinfo=UTC)
-        assert ProcessEmailJob.for_message("m", STALE_AT, now).defer_until is None
-        assert ProcessEmailJob.for_message("m", datetime(2026, 1, 2, tzinfo=UTC), now).defer_until == datetime(
+        assert process_email_for("m", STALE_AT, now).defer_until is None
+        assert process_email_for("m", datetime(2026, 1, 2, tzinfo=UTC), now).defer_until == datetime(
             2026, 1, 2, tzinfo=UTC
         )

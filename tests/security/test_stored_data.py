@@ -24,10 +24,9 @@ from sqlalchemy import select
 
 from scaisend.compose.tasks import process_email
 from scaisend.db.session import unit_of_work
-from scaisend.mail.jobs import process_job_id
 from scaisend.mail.validation import MAX_ATTACHMENT_BYTES_ACROSS_PERSONALIZATIONS
 from scaisend.models import Message, MessageContent, SendRequest
-from scaisend.queues import Queues, deserialize_job, serialize_job
+from scaisend.queues import Queues, deserialize_job, process_email_job_id, serialize_job
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
 from tests.factories.compose import personalization, send_body
@@ -62,7 +61,7 @@ class TestJobsAreJson:
             response = await client.post("/v3/mail/send", json=body, headers=owner.headers)
             assert response.status_code == 202
             message_id = response.headers["X-Message-Id"]
-            raw = await redis.get(job_key_prefix + process_job_id(message_id))
+            raw = await redis.get(job_key_prefix + process_email_job_id(message_id))
             assert raw is not None
             job = json.loads(raw)
             assert (job["f"], job["a"]) == ("process_email", [message_id])

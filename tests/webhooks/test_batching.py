@@ -9,8 +9,8 @@ from typing import Any
 from sendgrid.helpers.eventwebhook import EventWebhook  # type: ignore[import-untyped]
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader  # type: ignore[import-untyped]
 
+from scaisend.queues import deliver_webhook_job_id as job_id
 from scaisend.webhooks.batching import split_batches
-from scaisend.webhooks.dispatch import job_id
 from scaisend.webhooks.outgoing import encode
 from scaisend.webhooks.tasks import deliver_webhook, flush_event_webhooks
 from tests.factories.tenants import TenantKey

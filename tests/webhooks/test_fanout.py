@@ -9,8 +9,9 @@ import pytest
 from fastapi import FastAPI
 
 from scaisend.api.deps import get_session
+from scaisend.db.handoff import unit_of_work_handing_off
 from scaisend.events.recorder import record_event
-from scaisend.webhooks.dispatch import job_id, unit_of_work_enqueuing
+from scaisend.queues import deliver_webhook_job_id as job_id
 from tests.factories.tenants import TenantKey
 from tests.factories.webhooks import deliveries, make_endpoint, make_event_webhook, make_message, record
 from tests.webhooks.conftest import queued_jobs
@@ -56,7 +57,7 @@ class TestEndpointFanOut:
         await endpoints(ctx, tenant)
 
         async def record_then_fail() -> None:
-            async with unit_of_work_enqueuing(ctx["maker"], ctx["redis"], ctx["queues"]) as session:
+            async with unit_of_work_handing_off(ctx["maker"], ctx["redis"], ctx["queues"]) as session:
                 await record_event(
                     session,
                     tenant_id=tenant.tenant_id,

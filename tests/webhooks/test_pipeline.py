@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from scaisend.compose.tasks import process_email
-from scaisend.webhooks.dispatch import job_id
+from scaisend.queues import deliver_webhook_job_id as job_id
 from scaisend.webhooks.signing import verify_signature
 from scaisend.webhooks.tasks import deliver_webhook, flush_event_webhooks
 from tests.factories.messages import make_sender_domain, send, send_body, send_sandbox

@@ -10,7 +10,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from scaisend.logs import correlated, trace_id_of
-from scaisend.webhooks.dispatch import job_id
+from scaisend.queues import deliver_webhook_job_id as job_id
 from scaisend.webhooks.service import OAuthInput
 from scaisend.webhooks.signing import verify_signature
 from scaisend.webhooks.tasks import deliver_webhook, sweep_webhook_deliveries

@@ -13,9 +13,8 @@ from arq.constants import retry_key_prefix
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email, process_job_id
 from scaisend.models import MessageStatus
-from scaisend.queues import Queues, create_arq_pool
+from scaisend.queues import Queues, create_arq_pool, enqueue_jobs, process_email_job, process_email_job_id
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
@@ -50,9 +49,9 @@ async def test_compose_waits_out_a_database_outage_and_resumes(
         try:
             await proxy.stop()
             await wait_for_log(caplog, "database unavailable; job pickup paused", 15)
-            await enqueue_process_email(pool, queues, [ProcessEmailJob(message_id, process_job_id(message_id))])
+            await enqueue_jobs(pool, queues, [process_email_job(message_id)])
             await asyncio.sleep(6)  # compose would have tried three times by now (retries after 2 s and 4 s)
-            assert await redis.get(retry_key_prefix + process_job_id(message_id)) is None  # never taken
+            assert await redis.get(retry_key_prefix + process_email_job_id(message_id)) is None  # never taken
             assert (await message_row({"maker": maker}, message_id)).status == MessageStatus.QUEUED
 
             await proxy.start()

@@ -14,9 +14,8 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-from scaisend.mail.jobs import ProcessEmailJob, enqueue_process_email, process_job_id
 from scaisend.models import MessageStatus
-from scaisend.queues import Queues, create_arq_pool
+from scaisend.queues import Queues, create_arq_pool, enqueue_jobs, process_email_job
 from scaisend.settings import Settings
 from scaisend.workers.context import serve_queues
 from scaisend.workers.email import worker_queues
@@ -61,7 +60,7 @@ async def test_worker_takes_jobs_again_after_redis_comes_back(
         await redis_proxy.start()
 
         message_id = await make_message(maker, tenant.tenant_id)
-        await enqueue_process_email(pool, queues, [ProcessEmailJob(message_id, process_job_id(message_id))])
+        await enqueue_jobs(pool, queues, [process_email_job(message_id)])
         back = time.monotonic()
         while (await message_row({"maker": maker}, message_id)).status != MessageStatus.RENDERED:
             assert time.monotonic() - back < 30, "not composed within 30 s of Redis coming back"
