@@ -20,7 +20,7 @@ from arq.worker import func
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import func as sql
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from scaisend.compose.tasks import process_email
 from scaisend.db.session import unit_of_work
@@ -29,7 +29,7 @@ from scaisend.models import Message, MessageContent, SendRequest
 from scaisend.queues import Queues, deserialize_job, process_email_job_id, serialize_job
 from scaisend.settings import Settings
 from scaisend.tracking.tokens import TokenKind, sign_token
-from tests.factories.compose import personalization, send_body
+from tests.factories.compose import make_message, personalization, send_body
 from tests.factories.delivery import dkim_verifies, open_world
 from tests.factories.messages import SENDER_DOMAIN, ProcessQueue, make_sender_domain
 from tests.factories.sent import make_sent_message
@@ -186,6 +186,30 @@ class TestAttachmentsStoredOnce:
             [on_retry] = mx.mailbox(later)
             assert on_first.data != on_retry.data  # a later signature time
             assert without_signature(on_retry.data) == without_signature(on_first.data)
+
+    async def test_a_changed_stored_attachment_fails_the_message_instead_of_sending_other_bytes(
+        self, app: FastAPI, dns: LoopbackDNS, mx: ScriptableMX
+    ) -> None:
+        async with open_world(app, dns, mx) as world:
+            world.route("rcpt.example.test")
+            attachment = {"content": base64.b64encode(b"original").decode(), "filename": "a.txt"}
+            body = send_body(**{"from": {"email": world.sender.address}, "attachments": [attachment]})
+            message_id = await make_message(
+                world.maker, world.sender.tenant_id, body=body, personalization_=personalization("x@rcpt.example.test")
+            )
+            assert await process_email(world.ctx, message_id) == "rendered"
+            changed = {**body, "attachments": [{**attachment, "content": base64.b64encode(b"changed!").decode()}]}
+            async with unit_of_work(world.maker) as session:
+                request_id = await session.scalar(select(Message.request_id).where(Message.id == message_id))
+                await session.execute(update(SendRequest).where(SendRequest.id == request_id).values(body=changed))
+            reason = await world.run(message_id)
+            assert (
+                reason
+                == "Rendered message content is incomplete: attachments[0] of the send request is missing or changed"
+            )
+            row = await world.row(message_id)
+            assert (row.status, row.error_message) == ("failed", reason)
+            assert mx.messages == []
 
 
 class TestUnsubscribePageCsp:
