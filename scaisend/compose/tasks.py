@@ -124,8 +124,15 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
 
 
 async def _compose_queued(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
-    """Steps 2-6 for a ``queued`` message."""
-    message.status = MessageStatus.PROCESSING.value
+    """Steps 2-6 for a ``queued`` message. The row's changes (status, ``processed_at``, subject) reach the database
+    as ONE ``UPDATE`` when the transaction commits (D83): no step reads the message row back, and every path ends in
+    ``rendered`` or ``failed`` (an intermediate ``processing`` would only ever be seen by this transaction, which
+    holds the row locked)."""
+    with session.no_autoflush:
+        return await _compose_steps(session, settings, clock, message)
+
+
+async def _compose_steps(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
     suspended = await tenant_stop(session, message)
     if suspended is not None:
         stop(message, suspended)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolResetState
 
 from scaisend.settings import Settings
 
@@ -23,6 +23,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _reset_if_in_transaction(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset of a connection coming back (``pool_reset_on_return=None`` hands it to this hook): a
+    ``ROLLBACK`` only when the server says a transaction is still open. After a clean ``COMMIT`` the connection is
+    idle and SQLAlchemy's default reset would send a ``ROLLBACK`` that does nothing but cost a round trip (one per
+    unit of work, D81); a connection returned mid-transaction (an error, a cancelled task) is still rolled back."""
+    if not state.asyncio_safe or state.transaction_was_reset:
+        return  # as SQLAlchemy's own reset: nothing to do, or no event loop to do it on (the pool discards it)
+    raw = getattr(dbapi_connection, "_connection", None)  # aiomysql's connection under SQLAlchemy's adapter
+    in_transaction = getattr(raw, "get_transaction_status", None)
+    if in_transaction is not None and not in_transaction():
+        return
+    dbapi_connection.rollback()
 
 
 def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
@@ -41,6 +55,7 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
             pool_pre_ping=True,
             pool_recycle=3600,
             pool_timeout=settings.DATABASE_POOL_TIMEOUT,
+            pool_reset_on_return=None,  # _reset_if_in_transaction does it
         )
     else:
         kwargs["poolclass"] = NullPool
@@ -50,6 +65,8 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif pool:
+        event.listen(engine.sync_engine, "reset", _reset_if_in_transaction)
     return engine
 
 
