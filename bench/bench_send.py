@@ -231,11 +231,17 @@ def statement_shape(sql: str) -> str:
     return shape[:110]
 
 
-class RedisMonitor:
-    """``MONITOR`` on a socket of its own, counting the commands issued on one DB index (the bench's), by name."""
+BENCH_CLIENT = "scaisend-bench"  # the bench's own Redis connections (its backlog watcher), left out of the counts
 
-    def __init__(self, db_index: int) -> None:
+
+class RedisMonitor:
+    """``MONITOR`` on a socket of its own, counting the commands issued on one DB index (the bench's), by name;
+    the bench's own connections (named :data:`BENCH_CLIENT`) are left out."""
+
+    def __init__(self, db_index: int, redis_client: redis.Redis) -> None:
         self.tag = f"[{db_index} ".encode()
+        self.redis_client = redis_client
+        self.lines: list[bytes] = []
         self.commands: Counter[str] = Counter()
         self.sock = socket.create_connection(("127.0.0.1", 6379))
         self.sock.sendall(b"MONITOR\r\n")
@@ -252,16 +258,23 @@ class RedisMonitor:
                     return
                 lines = (buffer + chunk).split(b"\r\n")
                 buffer = lines.pop()
-                for line in lines:
-                    _, tag, rest = line.partition(self.tag)
-                    if tag:
-                        name = rest.partition(b'] "')[2].partition(b'"')[0]
-                        self.commands[name.decode().upper()] += 1
+                self.lines.extend(lines)
+
+    def _own(self) -> set[bytes]:
+        clients = self.redis_client.client_list()
+        return {c["addr"].encode() for c in clients if c.get("name") == BENCH_CLIENT}
 
     def stop(self) -> Counter[str]:
+        own = self._own()
         self.running = False
         self.sock.close()
         self.thread.join(5)
+        for line in self.lines:
+            _, tag, rest = line.partition(self.tag)
+            if tag:
+                addr, _, command = rest.partition(b'] "')
+                if addr not in own:
+                    self.commands[command.partition(b'"')[0].decode().upper()] += 1
         return self.commands
 
 
@@ -270,8 +283,8 @@ class ExactCounts:
     general log, switched on only for the window: it is a global setting of a shared server) and every Redis command
     on the bench's DB index (``MONITOR``). Other clients of the same servers are left out, unlike the counters."""
 
-    def __init__(self, db: Database, db_name: str, redis_db: int) -> None:
-        self.db, self.db_name, self.redis_db = db, db_name, redis_db
+    def __init__(self, db: Database, db_name: str, redis_db: int, redis_client: redis.Redis) -> None:
+        self.db, self.db_name, self.redis_db, self.redis_client = db, db_name, redis_db, redis_client
         self.threads: set[int] = set()
         self.monitor: RedisMonitor | None = None
         self.log_output = "FILE"
@@ -290,7 +303,7 @@ class ExactCounts:
             self.since = cur.fetchone()[0]
             cur.execute("SET GLOBAL general_log = 1")
         self.threads = self._threads()
-        self.monitor = RedisMonitor(self.redis_db)
+        self.monitor = RedisMonitor(self.redis_db, self.redis_client)
 
     def stop(self) -> tuple[Counter[str], Counter[str]]:
         commands = self.monitor.stop() if self.monitor else Counter()
@@ -761,7 +774,7 @@ class Bench:
                 await asyncio.wait_for(filled.wait(), args.fill_timeout)
             fill_time = time.perf_counter() - fill_start
             at_start, issued_at_start = len(self.handler.arrivals), load.issued
-            exact = ExactCounts(self.db, self.db_name, args.redis_db) if args.exact_counts else None
+            exact = ExactCounts(self.db, self.db_name, args.redis_db, self.redis) if args.exact_counts else None
             if exact is not None:
                 exact.start()
             meter.mark()
@@ -895,7 +908,7 @@ def main() -> None:
     admin.cursor().execute(f"CREATE DATABASE {db_name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     handler = CountingHandler("bounces.bench.example", args.dkim_sample)
     mx = CountingMX(handler)
-    redis_client = redis.Redis.from_url(f"{REDIS}/{args.redis_db}")
+    redis_client = redis.Redis.from_url(f"{REDIS}/{args.redis_db}", client_name=BENCH_CLIENT)
     stack: Stack | None = None
     db: Database | None = None
     try:

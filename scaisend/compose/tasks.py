@@ -5,7 +5,8 @@ message row locked:
 
 1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
    ``rendered`` before any delivery attempt, whose delivery job is enqueued again in case the first enqueue was lost;
-2. ``processing``; a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52);
+2. a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52); the row's changes
+   reach the database as one ``UPDATE`` at the commit (D83: no intermediate ``processing`` is written);
 3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
    (SendGrid counts such a message as a drop, not as processed);
