@@ -134,6 +134,7 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
 
 
 async def _compose_steps(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
+    never_composed = message.processed_at is None  # no stored MIME to replace (store_mime)
     suspended = await tenant_stop(session, message)
     if suspended is not None:
         stop(message, suspended)
@@ -156,7 +157,7 @@ async def _compose_steps(session: AsyncSession, settings: Settings, clock: Clock
     if isinstance(mime, Stopped):
         stop(message, mime)
         return Outcome.FAILED
-    await store_mime(session, message, mime, now)
+    await store_mime(session, message, mime, now, never_composed=never_composed)
     return Outcome.RENDERED
 
 
