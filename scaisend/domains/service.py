@@ -265,7 +265,7 @@ class SendingDomain:
     active_selector: str
 
 
-_SENDING_DOMAINS: ConfigCache[tuple[str, str], SendingDomain | None] = ConfigCache()  # by (tenant id, domain)
+SENDING_DOMAINS: ConfigCache[tuple[str, str], SendingDomain | None] = ConfigCache()  # by (tenant id, domain)
 _SIGNING_KEYS: ConfigCache[tuple[str, str], tuple[str, bytes] | None] = ConfigCache()  # by (domain id, selector)
 
 
@@ -291,7 +291,7 @@ async def sending_domain(session: AsyncSession, tenant_id: str, from_email: str)
         )
         return None if row is None else SendingDomain(row.id, row.domain, row.active_selector)
 
-    return await _SENDING_DOMAINS.get((tenant_id, name), load)
+    return await SENDING_DOMAINS.get((tenant_id, name), load)
 
 
 async def signing_key(
