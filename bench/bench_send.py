@@ -3,7 +3,8 @@ end-to-end deliveries per second with DKIM, through the real processes.
 
     .venv/bin/python bench/bench_send.py [--runs 3] [--accept-rate 200] [--accept-seconds 20] [--connections 16]
                                          [--pause-pipeline] [--e2e-seconds 60] [--e2e-rate 400] [--backlog 1500]
-                                         [--skip-accept] [--skip-e2e] [--api-workers 1] [--profile DIR]
+                                         [--skip-accept] [--skip-e2e] [--api-workers 1] [--workers 1]
+                                         [--smtp-processes 1] [--exact-counts] [--profile DIR]
 
 Starts ``scaisend serve``, ``scaisend worker`` and ``scaisend smtp`` as processes (API_WORKERS=1 unless
 ``--api-workers``, every other setting at its default) on a database of its own (``scaisend_bench_<hex>``, dropped
@@ -163,6 +164,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_EXTRA_PORTS: dict[str, Callable[[], dict[str, str]]] = {
+    "worker": lambda: {"WORKER_METRICS_PORT": str(free_port())},
+    "smtp": lambda: {"SMTP_METRICS_PORT": str(free_port()), "SMTP_INBOUND_PORT": str(free_port())},
+}
+
+
 def service_env(settings: Settings) -> dict[str, str]:
     values, unset = as_environment(settings)
     return {
@@ -188,15 +195,25 @@ def wait_http(url: str, timeout: float) -> None:
 class Stack:
     settings: Settings
     logs: Path
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # processes per service (--workers, --smtp-processes)
+    procs: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)
 
     def start(self) -> None:
         env = service_env(self.settings)
         for name, command in SERVICES.items():
-            with (self.logs / f"{name}.log").open("wb") as log:
-                self.procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", "scaisend", command], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-                )
+            self.procs[name] = []
+            for index in range(self.counts.get(name, 1)):
+                own = env | _EXTRA_PORTS.get(name, lambda: {})() if index else env  # a second process needs its ports
+                with (self.logs / f"{name}{index or ''}.log").open("wb") as log:
+                    self.procs[name].append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "scaisend", command],
+                            env=own,
+                            cwd=ROOT,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
         s = self.settings
         wait_http(f"http://127.0.0.1:{s.API_PORT}/ready", 240)
         wait_http(f"http://127.0.0.1:{s.WORKER_METRICS_PORT}/metrics", 60)
@@ -204,15 +221,19 @@ class Stack:
 
     def pause(self, names: tuple[str, ...], paused: bool) -> None:
         for name in names:
-            if self.procs[name].poll() is None:
-                self.procs[name].send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+            for proc in self.procs[name]:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def all(self) -> list[subprocess.Popen[bytes]]:
+        return [proc for procs in self.procs.values() for proc in procs]
 
     def stop(self) -> None:
         self.pause(tuple(self.procs), paused=False)
-        for proc in self.procs.values():
+        for proc in self.all():
             if proc.poll() is None:
                 proc.terminate()
-        for proc in self.procs.values():
+        for proc in self.all():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -342,9 +363,11 @@ class Meter:
         self.db, self.redis, self.profile = db, redis_client, profile
         self.spies: list[subprocess.Popen[bytes]] = []
         self.procs: dict[str, list[psutil.Process]] = {}
-        for name, popen in stack.procs.items():  # with API_WORKERS > 1 uvicorn's workers are children
-            parent = psutil.Process(popen.pid)
-            self.procs[name] = [parent, *parent.children(recursive=True)]
+        for name, popens in stack.procs.items():  # with API_WORKERS > 1 uvicorn's workers are children
+            self.procs[name] = []
+            for popen in popens:
+                parent = psutil.Process(popen.pid)
+                self.procs[name] += [parent, *parent.children(recursive=True)]
         self.procs["bench"] = [psutil.Process()]
         for proc in psutil.process_iter(["name"]):
             name = proc.info["name"] or ""
@@ -872,6 +895,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--accept-seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=16, help="HTTP keep-alive connections to the API")
     parser.add_argument("--api-workers", type=int, default=1, help="API_WORKERS (uvicorn worker processes)")
+    parser.add_argument("--workers", type=int, default=1, help="`scaisend worker` processes (compose)")
+    parser.add_argument("--smtp-processes", type=int, default=1, help="`scaisend smtp` processes (delivery)")
     parser.add_argument(
         "--pause-pipeline",
         action="store_true",
@@ -917,7 +942,7 @@ def main() -> None:
         (workdir / "metrics").mkdir()  # prometheus-client opens it at import, before `serve` would make it
         migrate.upgrade(settings)
         account_ = asyncio.run(make_account(settings, f"shop-{uuid.uuid4().hex[:6]}.example"))
-        stack = Stack(settings, workdir)
+        stack = Stack(settings, workdir, {"worker": args.workers, "smtp": args.smtp_processes})
         stack.start()
         db = Database(db_name)
         print(
