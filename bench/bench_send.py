@@ -3,7 +3,8 @@ end-to-end deliveries per second with DKIM, through the real processes.
 
     .venv/bin/python bench/bench_send.py [--runs 3] [--accept-rate 200] [--accept-seconds 20] [--connections 16]
                                          [--pause-pipeline] [--e2e-seconds 60] [--e2e-rate 400] [--backlog 1500]
-                                         [--skip-accept] [--skip-e2e] [--api-workers 1] [--profile DIR]
+                                         [--skip-accept] [--skip-e2e] [--api-workers 1] [--workers 1]
+                                         [--smtp-processes 1] [--exact-counts] [--profile DIR]
 
 Starts ``scaisend serve``, ``scaisend worker`` and ``scaisend smtp`` as processes (API_WORKERS=1 unless
 ``--api-workers``, every other setting at its default) on a database of its own (``scaisend_bench_<hex>``, dropped
@@ -37,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -162,6 +164,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_EXTRA_PORTS: dict[str, Callable[[], dict[str, str]]] = {
+    "worker": lambda: {"WORKER_METRICS_PORT": str(free_port())},
+    "smtp": lambda: {"SMTP_METRICS_PORT": str(free_port()), "SMTP_INBOUND_PORT": str(free_port())},
+}
+
+
 def service_env(settings: Settings) -> dict[str, str]:
     values, unset = as_environment(settings)
     return {
@@ -187,36 +195,163 @@ def wait_http(url: str, timeout: float) -> None:
 class Stack:
     settings: Settings
     logs: Path
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # processes per service (--workers, --smtp-processes)
+    procs: dict[str, list[subprocess.Popen[bytes]]] = field(default_factory=dict)
 
     def start(self) -> None:
         env = service_env(self.settings)
         for name, command in SERVICES.items():
-            with (self.logs / f"{name}.log").open("wb") as log:
-                self.procs[name] = subprocess.Popen(
-                    [sys.executable, "-m", "scaisend", command], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-                )
+            self.procs[name] = []
+            for index in range(self.counts.get(name, 1)):
+                own = env | _EXTRA_PORTS.get(name, lambda: {})() if index else env  # a second process needs its ports
+                with (self.logs / f"{name}{index or ''}.log").open("wb") as log:
+                    self.procs[name].append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "scaisend", command],
+                            env=own,
+                            cwd=ROOT,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
         s = self.settings
-        wait_http(f"http://127.0.0.1:{s.API_PORT}/ready", 60)
+        wait_http(f"http://127.0.0.1:{s.API_PORT}/ready", 240)
         wait_http(f"http://127.0.0.1:{s.WORKER_METRICS_PORT}/metrics", 60)
         wait_http(f"http://127.0.0.1:{s.SMTP_METRICS_PORT}/metrics", 60)
 
     def pause(self, names: tuple[str, ...], paused: bool) -> None:
         for name in names:
-            if self.procs[name].poll() is None:
-                self.procs[name].send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+            for proc in self.procs[name]:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def all(self) -> list[subprocess.Popen[bytes]]:
+        return [proc for procs in self.procs.values() for proc in procs]
 
     def stop(self) -> None:
         self.pause(tuple(self.procs), paused=False)
-        for proc in self.procs.values():
+        for proc in self.all():
             if proc.poll() is None:
                 proc.terminate()
-        for proc in self.procs.values():
+        for proc in self.all():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+# --- exact round trips of this bench's own database and Redis DB (--exact-counts) -----------------------------------
+_LITERALS = re.compile(r"'(?:[^'\\]|\\.)*'|\b0x[0-9a-f]+\b|\b\d+(?:\.\d+)?\b", re.IGNORECASE)
+_LISTS = re.compile(r"\((?:\s*\?\s*,)+\s*\?\s*\)")
+
+
+def statement_shape(sql: str) -> str:
+    """A statement with its literals replaced by ``?`` (and ``IN (?, ?, ?)`` by ``IN (…)``), cut at 110 characters."""
+    shape = _LISTS.sub("(…)", _LITERALS.sub("?", " ".join(sql.split())))
+    return shape[:110]
+
+
+BENCH_CLIENT = "scaisend-bench"  # the bench's own Redis connections (its backlog watcher), left out of the counts
+
+
+class RedisMonitor:
+    """``MONITOR`` on a socket of its own, counting the commands issued on one DB index (the bench's), by name;
+    the bench's own connections (named :data:`BENCH_CLIENT`) are left out."""
+
+    def __init__(self, db_index: int, redis_client: redis.Redis) -> None:
+        self.tag = f"[{db_index} ".encode()
+        self.redis_client = redis_client
+        self.lines: list[bytes] = []
+        self.commands: Counter[str] = Counter()
+        self.sock = socket.create_connection(("127.0.0.1", 6379))
+        self.sock.sendall(b"MONITOR\r\n")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.running = True
+        self.thread.start()
+
+    def _read(self) -> None:
+        buffer = b""
+        with contextlib.suppress(OSError):
+            while self.running:
+                chunk = self.sock.recv(1 << 16)
+                if not chunk:
+                    return
+                lines = (buffer + chunk).split(b"\r\n")
+                buffer = lines.pop()
+                self.lines.extend(lines)
+
+    def _own(self) -> set[bytes]:
+        clients = self.redis_client.client_list()
+        return {c["addr"].encode() for c in clients if c.get("name") == BENCH_CLIENT}
+
+    def stop(self) -> Counter[str]:
+        own = self._own()
+        self.running = False
+        self.sock.close()
+        self.thread.join(5)
+        for line in self.lines:
+            _, tag, rest = line.partition(self.tag)
+            if tag:
+                addr, _, command = rest.partition(b'] "')
+                if addr not in own:
+                    self.commands[command.partition(b'"')[0].decode().upper()] += 1
+        return self.commands
+
+
+class ExactCounts:
+    """Between :meth:`start` and :meth:`stop`: every statement the bench database's connections ran (MariaDB's
+    general log, switched on only for the window: it is a global setting of a shared server) and every Redis command
+    on the bench's DB index (``MONITOR``). Other clients of the same servers are left out, unlike the counters."""
+
+    def __init__(self, db: Database, db_name: str, redis_db: int, redis_client: redis.Redis) -> None:
+        self.db, self.db_name, self.redis_db, self.redis_client = db, db_name, redis_db, redis_client
+        self.threads: set[int] = set()
+        self.monitor: RedisMonitor | None = None
+        self.log_output = "FILE"
+
+    def _threads(self) -> set[int]:
+        with self.db.conn.cursor() as cur:
+            cur.execute("SELECT id FROM information_schema.PROCESSLIST WHERE db = %s", (self.db_name,))
+            return {int(row[0]) for row in cur.fetchall()}
+
+    def start(self) -> None:
+        with self.db.conn.cursor() as cur:
+            cur.execute("SELECT @@log_output")
+            self.log_output = str(cur.fetchone()[0])
+            cur.execute("SET GLOBAL log_output = 'TABLE'")
+            cur.execute("SELECT NOW(6)")
+            self.since = cur.fetchone()[0]
+            cur.execute("SET GLOBAL general_log = 1")
+        self.threads = self._threads()
+        self.monitor = RedisMonitor(self.redis_db, self.redis_client)
+
+    def stop(self) -> tuple[Counter[str], Counter[str]]:
+        commands = self.monitor.stop() if self.monitor else Counter()
+        self.threads |= self._threads()
+        with self.db.conn.cursor() as cur:
+            cur.execute("SET GLOBAL general_log = 0")
+            cur.execute("SET GLOBAL log_output = %s", (self.log_output,))
+            own = {cur.connection.thread_id()}
+            marks = ", ".join(["%s"] * len(self.threads - own)) or "NULL"
+            cur.execute(
+                "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log WHERE event_time >= %s "
+                f"AND command_type IN ('Query', 'Execute') AND thread_id IN ({marks})",
+                (self.since, *sorted(self.threads - own)),
+            )
+            shapes = Counter(statement_shape(row[0]) for row in cur.fetchall())
+        return shapes, commands
+
+    @staticmethod
+    def report(shapes: Counter[str], commands: Counter[str], messages: int) -> list[str]:
+        n = max(messages, 1)
+        lines = [
+            f"exact: {sum(shapes.values()) / n:.2f} SQL statements and {sum(commands.values()) / n:.2f} Redis "
+            f"commands per message ({messages} messages; this bench's database and Redis DB only)"
+        ]
+        lines += [f"  sql {count / n:6.2f}  {shape}" for shape, count in shapes.most_common(40)]
+        lines += [f"  redis {count / n:6.2f}  {name}" for name, count in commands.most_common()]
+        return lines
 
 
 # --- CPU accounting -------------------------------------------------------------------------------------------------
@@ -228,9 +363,11 @@ class Meter:
         self.db, self.redis, self.profile = db, redis_client, profile
         self.spies: list[subprocess.Popen[bytes]] = []
         self.procs: dict[str, list[psutil.Process]] = {}
-        for name, popen in stack.procs.items():  # with API_WORKERS > 1 uvicorn's workers are children
-            parent = psutil.Process(popen.pid)
-            self.procs[name] = [parent, *parent.children(recursive=True)]
+        for name, popens in stack.procs.items():  # with API_WORKERS > 1 uvicorn's workers are children
+            self.procs[name] = []
+            for popen in popens:
+                parent = psutil.Process(popen.pid)
+                self.procs[name] += [parent, *parent.children(recursive=True)]
         self.procs["bench"] = [psutil.Process()]
         for proc in psutil.process_iter(["name"]):
             name = proc.info["name"] or ""
@@ -549,6 +686,7 @@ class Bench:
     db: Database
     queues: Queues
     redis: redis.Redis
+    db_name: str = ""
     results: dict[str, list[float]] = field(default_factory=dict)
     issued: int = 0
     run: int = 0
@@ -659,6 +797,9 @@ class Bench:
                 await asyncio.wait_for(filled.wait(), args.fill_timeout)
             fill_time = time.perf_counter() - fill_start
             at_start, issued_at_start = len(self.handler.arrivals), load.issued
+            exact = ExactCounts(self.db, self.db_name, args.redis_db, self.redis) if args.exact_counts else None
+            if exact is not None:
+                exact.start()
             meter.mark()
             for step in range(10, int(args.e2e_seconds) + 10, 10):
                 await asyncio.sleep(min(10.0, args.e2e_seconds - step + 10))
@@ -669,6 +810,8 @@ class Bench:
             delivered = len(self.handler.arrivals) - at_start
             fed = load.issued - issued_at_start
             used = meter.read()
+            counted = exact.stop() if exact is not None else None
+            delivered_counted = len(self.handler.arrivals) - at_start
             backlog_at_end = backlog["now"]
             stop_feeding.set()
             await feeder
@@ -682,6 +825,11 @@ class Bench:
         )
         for line in used.lines(delivered):
             print("  " + line)
+        if counted is not None:
+            for line in ExactCounts.report(*counted, delivered_counted):
+                print("  " + line)
+            self.record("e2e SQL statements/message", sum(counted[0].values()) / max(delivered_counted, 1))
+            self.record("e2e Redis commands/message", sum(counted[1].values()) / max(delivered_counted, 1))
         self.record("e2e messages/s", rate)
         self.record("e2e errors", sum(load.errors.values()))
         self.finish(load, rows_before)
@@ -747,6 +895,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--accept-seconds", type=float, default=20.0)
     parser.add_argument("--connections", type=int, default=16, help="HTTP keep-alive connections to the API")
     parser.add_argument("--api-workers", type=int, default=1, help="API_WORKERS (uvicorn worker processes)")
+    parser.add_argument("--workers", type=int, default=1, help="`scaisend worker` processes (compose)")
+    parser.add_argument("--smtp-processes", type=int, default=1, help="`scaisend smtp` processes (delivery)")
     parser.add_argument(
         "--pause-pipeline",
         action="store_true",
@@ -763,6 +913,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--dkim-sample", type=int, default=20, help="messages per phase checked with dkim.verify")
     parser.add_argument("--keep-logs", help="copy the services' logs to this folder")
+    parser.add_argument(
+        "--exact-counts",
+        action="store_true",
+        help="count the end-to-end window's statements (general log) and Redis commands (MONITOR) of this bench "
+        "only, by shape; keep the window short (--e2e-seconds 5): the general log is global on the server",
+    )
     parser.add_argument("--profile", help="folder for py-spy profiles of the services in each measurement window")
     return parser.parse_args()
 
@@ -774,10 +930,10 @@ def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}:"
     workdir = Path(tempfile.mkdtemp(prefix="scaisend-bench-"))
     admin = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
-    admin.cursor().execute(f"CREATE DATABASE {db_name} CHARACTER SET utf8mb4")
+    admin.cursor().execute(f"CREATE DATABASE {db_name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     handler = CountingHandler("bounces.bench.example", args.dkim_sample)
     mx = CountingMX(handler)
-    redis_client = redis.Redis.from_url(f"{REDIS}/{args.redis_db}")
+    redis_client = redis.Redis.from_url(f"{REDIS}/{args.redis_db}", client_name=BENCH_CLIENT)
     stack: Stack | None = None
     db: Database | None = None
     try:
@@ -786,14 +942,14 @@ def main() -> None:
         (workdir / "metrics").mkdir()  # prometheus-client opens it at import, before `serve` would make it
         migrate.upgrade(settings)
         account_ = asyncio.run(make_account(settings, f"shop-{uuid.uuid4().hex[:6]}.example"))
-        stack = Stack(settings, workdir)
+        stack = Stack(settings, workdir, {"worker": args.workers, "smtp": args.smtp_processes})
         stack.start()
         db = Database(db_name)
         print(
             f"machine: {os.cpu_count()} cpus, load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
             f"database {db_name}, redis db {args.redis_db} prefix {prefix}"
         )
-        bench = Bench(args, settings, stack, handler, account_, db, Queues(prefix), redis_client)
+        bench = Bench(args, settings, stack, handler, account_, db, Queues(prefix), redis_client, db_name)
         asyncio.run(run_all(bench))
         summary(bench.results)
     finally:

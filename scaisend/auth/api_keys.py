@@ -1,18 +1,21 @@
 """API-key service (D3): create, authenticate, list, update, rotate and revoke. Only SHA-256 hashes are stored;
-revocation and expiry take effect on the next request."""
+expiry takes effect on the next request, revocation on the next request once the change has propagated: at once in
+the process that revoked, within a second in every other (the key look-up is cached per process, D82)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.auth.scopes import unknown_scopes
+from scaisend.db.config_cache import ConfigCache
 from scaisend.errors import AuthenticationError, BadRequestError, NotFoundError
 from scaisend.ids import api_key_prefix, hash_api_key, new_api_key, new_id
-from scaisend.models import ApiKey
+from scaisend.models import ApiKey, Tenant
 
 INVALID_API_KEY = "Invalid API key"
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most once a minute per key
@@ -51,14 +54,67 @@ async def create_api_key(
     return row, secret
 
 
-async def authenticate_api_key(session: AsyncSession, secret: str, now: datetime) -> ApiKey:
-    """The live key row for ``secret``; :class:`AuthenticationError` for unknown, revoked or expired keys."""
-    row = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret)))
-    if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+@dataclass(frozen=True)
+class KeyGrant:
+    """What a request needs from its API key and the key's tenant (a cached copy, never the row)."""
+
+    key_id: str
+    tenant_id: str
+    scopes: frozenset[str]
+    environment: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    tenant_suspended: bool
+
+
+KEY_GRANTS: ConfigCache[str, KeyGrant | None] = ConfigCache()  # by key hash
+
+
+async def _load_grant(session: AsyncSession, key_hash: str) -> KeyGrant | None:
+    row = (
+        await session.execute(
+            select(
+                ApiKey.id,
+                ApiKey.tenant_id,
+                ApiKey.scopes,
+                ApiKey.environment,
+                ApiKey.expires_at,
+                ApiKey.revoked_at,
+                ApiKey.last_used_at,
+                Tenant.suspended,
+            )
+            .join(Tenant, Tenant.id == ApiKey.tenant_id)
+            .where(ApiKey.key_hash == key_hash)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return KeyGrant(
+        row.id,
+        row.tenant_id,
+        frozenset(row.scopes or ()),
+        row.environment,
+        row.expires_at,
+        row.revoked_at,
+        row.last_used_at,
+        bool(row.suspended),
+    )
+
+
+async def authenticate_api_key(session: AsyncSession, secret: str, now: datetime) -> KeyGrant:
+    """The live key for ``secret`` with its tenant's suspension; :class:`AuthenticationError` for unknown, revoked
+    or expired keys. One statement on a cache miss (key and tenant joined), none on a hit; ``last_used_at`` is
+    written at most once per :data:`LAST_USED_RESOLUTION` (a bookkeeping write: it does not invalidate caches)."""
+    key_hash = hash_api_key(secret)
+    grant = await KEY_GRANTS.get(key_hash, lambda: _load_grant(session, key_hash))
+    if grant is None or grant.revoked_at is not None or (grant.expires_at is not None and grant.expires_at <= now):
         raise AuthenticationError(INVALID_API_KEY)
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
-        row.last_used_at = now
-    return row
+    if grant.last_used_at is None or now - grant.last_used_at >= LAST_USED_RESOLUTION:
+        connection = await session.connection()  # Core on the connection: not a configuration change
+        await connection.execute(update(ApiKey).where(ApiKey.id == grant.key_id).values(last_used_at=now))
+        KEY_GRANTS.put(key_hash, replace(grant, last_used_at=now))
+    return grant
 
 
 async def list_api_keys(session: AsyncSession, tenant_id: str, include_revoked: bool) -> Sequence[ApiKey]:

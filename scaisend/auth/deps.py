@@ -22,7 +22,7 @@ from scaisend.errors import (
 )
 from scaisend.logs import tenant_id_var
 from scaisend.tenants.access import held_roles, role_permission_names
-from scaisend.tenants.service import get_tenant, resolve_tenant, resolve_user
+from scaisend.tenants.service import resolve_tenant, resolve_user
 
 
 def _bearer(request: Request) -> str:
@@ -59,14 +59,14 @@ async def get_principal(
     now = resources.clock.now()
     if credential.startswith("sg_"):
         key = await authenticate_api_key(session, credential, now)
-        tenant = await get_tenant(session, key.tenant_id)
         principal = Principal(
-            tenant_id=tenant.id,
-            scopes=frozenset(key.scopes),
+            tenant_id=key.tenant_id,
+            scopes=key.scopes,
             kind="api_key",
-            api_key_id=key.id,
+            api_key_id=key.key_id,
             environment=key.environment,
         )
+        suspended = key.tenant_suspended
     elif credential.count(".") == 2 and resources.jwks is not None:
         claims = await decode_jwt(
             credential, resources.jwks, resources.settings.JWT_AUDIENCE, resources.settings.JWT_ISSUER
@@ -78,6 +78,7 @@ async def get_principal(
         if user is None:
             raise AuthenticationError("Unknown user")
         tenant = found
+        suspended = tenant.suspended
         held = await held_roles(session, user.id, tenant.id)  # direct and through groups; once per request
         if not held:
             raise ForbiddenError("User has no role in this tenant")
@@ -85,9 +86,9 @@ async def get_principal(
         principal = Principal(tenant_id=tenant.id, scopes=scopes, kind="jwt", user_id=user.id)
     else:
         raise AuthenticationError(INVALID_API_KEY)
-    if tenant.suspended:
+    if suspended:
         raise TenantSuspendedError()
-    tenant_id_var.set(tenant.id)
+    tenant_id_var.set(principal.tenant_id)
     await _rate_limit(request, response, resources, principal)
     request.state.principal = principal
     return principal

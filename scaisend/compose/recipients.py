@@ -80,7 +80,11 @@ async def dropped_emails(session: AsyncSession, message: Message) -> set[str]:
     return {email.lower() for email in rows}
 
 
+def envelope_of(message: Message, dropped: Iterable[str]) -> list[str]:
+    """The RCPT TO addresses of ``message``: its ``to``, ``cc`` and ``bcc`` minus the ``dropped`` ones."""
+    return [r.email for r in processed_recipients(message.personalization or {}, dropped)]
+
+
 async def envelope_recipients(session: AsyncSession, message: Message) -> list[str]:
     """The RCPT TO addresses of ``message``: its ``to``, ``cc`` and ``bcc`` minus the recipients compose dropped."""
-    dropped = await dropped_emails(session, message)
-    return [r.email for r in processed_recipients(message.personalization or {}, dropped)]
+    return envelope_of(message, await dropped_emails(session, message))

@@ -196,15 +196,22 @@ def _blob(session: AsyncSession, data: bytes) -> bytes | ColumnElement[bytes]:
     return data
 
 
-async def store_mime(session: AsyncSession, message: Message, mime: bytes | Hollow, now: datetime) -> None:
+async def store_mime(
+    session: AsyncSession, message: Message, mime: bytes | Hollow, now: datetime, *, never_composed: bool = False
+) -> None:
     """Keep the bytes (with where the request's attachments go, D70) against the message id, replacing any earlier
     copy, and mark it ``rendered``.
 
     The earlier copy is looked up with a plain read and deleted only when it exists: a ``DELETE`` of a key that is
     not there takes an InnoDB gap lock, and two composes of neighbouring message ids doing delete-then-insert
     deadlock on each other's gap (seen under load: error 1213). The plain read is safe because the caller holds the
-    message row's lock, so no other compose of this message runs meanwhile."""
-    earlier = await session.scalar(select(MessageContent.message_id).where(MessageContent.message_id == message.id))
+    message row's lock, so no other compose of this message runs meanwhile. ``never_composed`` (the row had no
+    ``processed_at``, which the transaction that stores a copy always sets) skips the read: there is no copy."""
+    earlier = (
+        None
+        if never_composed
+        else await session.scalar(select(MessageContent.message_id).where(MessageContent.message_id == message.id))
+    )
     if earlier is not None:
         await session.execute(delete(MessageContent).where(MessageContent.message_id == message.id))
     content = mime if isinstance(mime, Hollow) else Hollow(mime)

@@ -5,7 +5,8 @@ message row locked:
 
 1. load the message; anything but ``queued`` is left alone (cancelled, already done: re-runs are harmless), except
    ``rendered`` before any delivery attempt, whose delivery job is enqueued again in case the first enqueue was lost;
-2. ``processing``; a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52);
+2. a suspended tenant's message ends ``failed`` "Tenant suspended: …" here, with no event (D52); the row's changes
+   reach the database as one ``UPDATE`` at the commit (D83: no intermediate ``processing`` is written);
 3. suppressions: a ``dropped`` event per suppressed recipient (with its reason), who is then left out; when nobody is
    left the message ends ``failed`` with ``error_message`` "All recipients suppressed" and no ``processed`` event
    (SendGrid counts such a message as a drop, not as processed);
@@ -106,8 +107,16 @@ async def compose_in(session: AsyncSession, settings: Settings, clock: Clock, me
 
 
 async def _compose_queued(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
-    """Steps 2-6 for a ``queued`` message."""
-    message.status = MessageStatus.PROCESSING.value
+    """Steps 2-6 for a ``queued`` message. The row's changes (status, ``processed_at``, subject) reach the database
+    as ONE ``UPDATE`` when the transaction commits (D83): no step reads the message row back, and every path ends in
+    ``rendered`` or ``failed`` (an intermediate ``processing`` would only ever be seen by this transaction, which
+    holds the row locked)."""
+    with session.no_autoflush:
+        return await _compose_steps(session, settings, clock, message)
+
+
+async def _compose_steps(session: AsyncSession, settings: Settings, clock: Clock, message: Message) -> Outcome:
+    never_composed = message.processed_at is None  # no stored MIME to replace (store_mime)
     suspended = await tenant_stop(session, message)
     if suspended is not None:
         stop(message, suspended)
@@ -130,7 +139,7 @@ async def _compose_queued(session: AsyncSession, settings: Settings, clock: Cloc
     if isinstance(mime, Stopped):
         stop(message, mime)
         return Outcome.FAILED
-    await store_mime(session, message, mime, now)
+    await store_mime(session, message, mime, now, never_composed=never_composed)
     return Outcome.RENDERED
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolResetState
 
 from scaisend.settings import Settings
 
@@ -23,6 +23,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+_STATEMENTS = "scaisend_statements"  # connection record info: statements run on this connection so far
+_COMMITTED_AT = "scaisend_committed_at"  # ... and how many had run when its last COMMIT succeeded
+
+
+def _count_statement(conn: Any, *_args: Any) -> None:
+    conn.info[_STATEMENTS] = conn.info.get(_STATEMENTS, 0) + 1
+
+
+def _note_commit(conn: Any) -> None:
+    conn.info[_COMMITTED_AT] = conn.info.get(_STATEMENTS, 0)
+
+
+def _forget_commit(context: Any) -> None:
+    if context.connection is not None:  # a failed COMMIT (or any error) proves nothing about the transaction
+        context.connection.info.pop(_COMMITTED_AT, None)
+
+
+def _reset_if_in_transaction(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+    """The pool's reset of a connection coming back (``pool_reset_on_return=None`` hands it to this hook): a
+    ``ROLLBACK`` unless nothing ran on the connection since its last successful ``COMMIT``. SQLAlchemy's default
+    reset sends a ``ROLLBACK`` after every clean commit, a round trip that does nothing (one per unit of work,
+    D81); a connection returned mid-transaction (an error, a rollback that failed) is still rolled back. The driver's
+    own in-transaction flag cannot decide this: aiomysql does not refresh it after statements that return rows."""
+    if not state.asyncio_safe or state.transaction_was_reset:
+        return  # as SQLAlchemy's own reset: nothing to do, or no event loop to do it on (the pool discards it)
+    info = record.info if record is not None else {}
+    if info.get(_COMMITTED_AT, -1) == info.get(_STATEMENTS, 0):
+        return
+    dbapi_connection.rollback()
 
 
 def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
@@ -41,6 +72,7 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
             pool_pre_ping=True,
             pool_recycle=3600,
             pool_timeout=settings.DATABASE_POOL_TIMEOUT,
+            pool_reset_on_return=None,  # _reset_if_in_transaction does it
         )
     else:
         kwargs["poolclass"] = NullPool
@@ -50,6 +82,11 @@ def create_engine(settings: Settings, *, pool: bool = True) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif pool:
+        event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+        event.listen(engine.sync_engine, "commit", _note_commit)
+        event.listen(engine.sync_engine, "handle_error", _forget_commit)
+        event.listen(engine.sync_engine, "reset", _reset_if_in_transaction)
     return engine
 
 

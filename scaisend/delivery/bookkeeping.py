@@ -56,25 +56,39 @@ class Settled:
     reason: str | None = None
 
 
-async def finished_recipients(
-    session: AsyncSession, tenant_id: str, message_id: str, rendered_at: datetime
-) -> dict[str, Settled]:
-    """Recipients (lower-case) that earlier attempts settled, with how, counting only events since the stored MIME
-    was rendered (``rendered_at``): a message the user retries is composed again and starts afresh. The window opens
-    :data:`CLOCK_SKEW` early, because compose and delivery may run on hosts whose clocks differ a little; a retry
-    within that time of the previous round's outcomes may therefore skip recipients already settled, never send to
-    one twice."""
+@dataclass(frozen=True)
+class History:
+    """What the events of a message say before an attempt: the recipients compose dropped (lower-case) and those
+    earlier attempts settled, with how."""
+
+    dropped: frozenset[str]
+    settled: dict[str, Settled]
+
+
+async def recipient_history(session: AsyncSession, tenant_id: str, message_id: str, rendered_at: datetime) -> History:
+    """ONE read of the message's ``dropped`` and final events. Settled recipients count only events since the
+    stored MIME was rendered (``rendered_at``): a message the user retries is composed again and starts afresh. The
+    window opens :data:`CLOCK_SKEW` early, because compose and delivery may run on hosts whose clocks differ a
+    little; a retry within that time of the previous round's outcomes may therefore skip recipients already settled,
+    never send to one twice."""
     rows = await session.execute(
-        select(EmailEvent.recipient_email, EmailEvent.event_type, EmailEvent.data)
+        select(EmailEvent.recipient_email, EmailEvent.event_type, EmailEvent.data, EmailEvent.occurred_at)
         .where(
             EmailEvent.tenant_id == tenant_id,
             EmailEvent.message_id == message_id,
-            EmailEvent.event_type.in_(list(_FINAL_EVENTS)),
-            EmailEvent.occurred_at >= rendered_at - CLOCK_SKEW,
+            EmailEvent.event_type.in_([EventType.DROPPED.value, *_FINAL_EVENTS]),
         )
         .order_by(EmailEvent.occurred_at)
     )
-    return {email.lower(): Settled(_FINAL_EVENTS[kind], (data or {}).get("reason")) for email, kind, data in rows}
+    since = rendered_at - CLOCK_SKEW
+    dropped: set[str] = set()
+    settled: dict[str, Settled] = {}
+    for email, kind, data, occurred_at in rows:
+        if kind == EventType.DROPPED.value:
+            dropped.add(email.lower())
+        elif occurred_at >= since:
+            settled[email.lower()] = Settled(_FINAL_EVENTS[kind], (data or {}).get("reason"))
+    return History(frozenset(dropped), settled)
 
 
 def event_for(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.clock import utcnow
+from scaisend.db.config_cache import ConfigCache
 from scaisend.domains.dkim_keys import DkimKeyMissingError, decrypt_private_key, encrypt_private_key, generate_key_pair
 from scaisend.domains.dns_records import DEFAULT_SELECTOR, DMARC_POLICIES, ROTATION_SELECTOR, next_selector
 from scaisend.domains.verification import SelectorKey, VerificationReport, verify_records
@@ -255,9 +256,22 @@ async def mark_verified(session: AsyncSession, domain_row: SenderDomain) -> None
 
 
 # --- used by the send pipeline --------------------------------------------------------------------------------------
-async def sending_domain(session: AsyncSession, tenant_id: str, from_email: str) -> SenderDomain | None:
+@dataclass(frozen=True)
+class SendingDomain:
+    """What sending needs of a verified, active sender domain (a cached copy of the row, D82)."""
+
+    id: str
+    domain: str
+    active_selector: str
+
+
+SENDING_DOMAINS: ConfigCache[tuple[str, str], SendingDomain | None] = ConfigCache()  # by (tenant id, domain)
+_SIGNING_KEYS: ConfigCache[tuple[str, str], tuple[str, bytes] | None] = ConfigCache()  # by (domain id, selector)
+
+
+async def sending_domain(session: AsyncSession, tenant_id: str, from_email: str) -> SendingDomain | None:
     """The tenant's verified, active domain for the From address's domain (exact match, no parent domains);
-    ``None`` means a live send must fail with 403 "Sender domain not verified"."""
+    ``None`` means a live send must fail with 403 "Sender domain not verified". Cached per process (D82)."""
     _, at, host = from_email.strip().rpartition("@")
     if not at:
         return None
@@ -265,21 +279,36 @@ async def sending_domain(session: AsyncSession, tenant_id: str, from_email: str)
         name = normalize_domain(host)
     except BadRequestError:
         return None
-    return await session.scalar(
-        select(SenderDomain).where(
-            SenderDomain.tenant_id == tenant_id,
-            SenderDomain.domain == name,
-            SenderDomain.verified.is_(True),
-            SenderDomain.is_active.is_(True),
+
+    async def load() -> SendingDomain | None:
+        row = await session.scalar(
+            select(SenderDomain).where(
+                SenderDomain.tenant_id == tenant_id,
+                SenderDomain.domain == name,
+                SenderDomain.verified.is_(True),
+                SenderDomain.is_active.is_(True),
+            )
         )
-    )
+        return None if row is None else SendingDomain(row.id, row.domain, row.active_selector)
+
+    return await SENDING_DOMAINS.get((tenant_id, name), load)
 
 
-async def signing_key(session: AsyncSession, settings: Settings, domain_row: SenderDomain) -> tuple[str, bytes]:
-    """``(selector, PEM private key)`` to DKIM-sign mail from the domain with (``d=`` is ``domain_row.domain``)."""
-    key = await session.scalar(
-        select(DkimKey).where(DkimKey.domain_id == domain_row.id, DkimKey.selector == domain_row.active_selector)
-    )
-    if key is None:
+async def signing_key(
+    session: AsyncSession, settings: Settings, domain_row: SenderDomain | SendingDomain
+) -> tuple[str, bytes]:
+    """``(selector, PEM private key)`` to DKIM-sign mail from the domain with (``d=`` is ``domain_row.domain``);
+    the decrypted key is cached per process (D82)."""
+
+    async def load() -> tuple[str, bytes] | None:
+        key = await session.scalar(
+            select(DkimKey).where(DkimKey.domain_id == domain_row.id, DkimKey.selector == domain_row.active_selector)
+        )
+        if key is None:
+            return None
+        return key.selector, decrypt_private_key(settings.secret_keys, key.private_key_encrypted)
+
+    found = await _SIGNING_KEYS.get((domain_row.id, domain_row.active_selector), load)
+    if found is None:
         raise DkimKeyMissingError(f"no DKIM key under selector {domain_row.active_selector} for {domain_row.domain}")
-    return key.selector, decrypt_private_key(settings.secret_keys, key.private_key_encrypted)
+    return found

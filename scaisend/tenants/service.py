@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scaisend.auth.scopes import DEFAULT_ROLES, SCOPES
+from scaisend.db.config_cache import ConfigCache
 from scaisend.errors import BadRequestError, ConflictError, NotFoundError
 from scaisend.ids import new_id
 from scaisend.models import Permission, Role, Tenant, User, UserRole, role_permissions
@@ -128,11 +129,17 @@ async def update_tenant(
 TENANT_SUSPENDED_REASON = "Tenant suspended: the message was not sent"
 
 
+_SUSPENDED: ConfigCache[str, bool] = ConfigCache()  # by tenant id (D82)
+
+
 async def suspension_reason(session: AsyncSession, tenant_id: str) -> str | None:
     """The ``error_message`` of a message stopped because its tenant is suspended (D52), or ``None``: compose and
-    delivery both ask, where they load the message."""
-    suspended = await session.scalar(select(Tenant.suspended).where(Tenant.id == tenant_id))
-    return TENANT_SUSPENDED_REASON if suspended else None
+    delivery both ask, where they load the message (cached per process, D82)."""
+
+    async def load() -> bool:
+        return bool(await session.scalar(select(Tenant.suspended).where(Tenant.id == tenant_id)))
+
+    return TENANT_SUSPENDED_REASON if await _SUSPENDED.get(tenant_id, load) else None
 
 
 async def set_suspended(session: AsyncSession, tenant: Tenant, suspended: bool) -> Tenant:

@@ -9,6 +9,7 @@ tenant's value in place.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from scaisend.db.config_cache import ConfigCache
 from scaisend.models import DEFAULT_TRACKING, TrackingSettings
 
 UTM_PARAMS: tuple[str, ...] = ("utm_source", "utm_medium", "utm_term", "utm_content", "utm_campaign")
@@ -121,7 +123,15 @@ def footer_setting(mail_settings: Mapping[str, Any] | None) -> Footer | None:
     return Footer(text=_text(footer.get("text")), html=_text(footer.get("html")))
 
 
+_STORED: ConfigCache[str, dict[str, Any]] = ConfigCache()  # by tenant id (D82)
+
+
 async def tenant_tracking(session: AsyncSession, tenant_id: str) -> dict[str, Any]:
-    """The tenant's stored tracking settings (flat keys), ``{}`` when it never set any."""
-    stored = await session.scalar(select(TrackingSettings.settings).where(TrackingSettings.tenant_id == tenant_id))
-    return dict(stored or {})
+    """The tenant's stored tracking settings (flat keys), ``{}`` when it never set any; cached per process (D82),
+    each caller gets its own copy."""
+
+    async def load() -> dict[str, Any]:
+        stored = await session.scalar(select(TrackingSettings.settings).where(TrackingSettings.tenant_id == tenant_id))
+        return copy.deepcopy(dict(stored or {}))
+
+    return copy.deepcopy(await _STORED.get(tenant_id, load))
