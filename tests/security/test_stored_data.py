@@ -169,10 +169,11 @@ class TestAttachmentsStoredOnce:
             mx.script(later, "421 4.7.0 Try again later", ACCEPT_RCPT)
             for message_id in ids:
                 await world.run(message_id)
-            retry_at = (await world.row(ids[0])).next_attempt_at
+            deferred = accepted.headers["X-Message-Id"]  # the first personalization's message: first and later
+            retry_at = (await world.row(deferred)).next_attempt_at
             assert retry_at is not None
             world.clock.advance(retry_at - world.clock.now())
-            await world.run(ids[0], 2)
+            await world.run(deferred, 2)
 
             received = [r for r in mx.messages if r.rcpt_tos[0].endswith("@rcpt.example.test")]
             assert sorted(r.rcpt_tos[0] for r in received) == sorted(
