@@ -1,4 +1,4 @@
-"""Alertmanager configuration (observability.md §4; scaisend.md §9.2).
+"""Alertmanager configuration (docs/deploy.md; docs/observability.md, docs/runbooks.md).
 
 Critical alerts go to the paging receiver, warnings to the ticket receiver; notifications are grouped by
 ``alertname`` and ``tenant``. Inhibit rules come from the alerts' own :class:`alerts.rules.Inhibitor` lists, so a

@@ -1,4 +1,4 @@
-"""The mixin ``_config`` (observability.md §1.1, style.md §4 and §6.5): selectors, thresholds, windows, minimum volumes
+"""The mixin ``_config`` (docs/observability.md, docs/architecture.md, D27): selectors, thresholds, windows, minimum volumes
 and Alertmanager timings in one place.
 
 Every latency and ratio alert has a minimum-volume guard next to its threshold (``*_min_*``): a quantile or a ratio
@@ -6,7 +6,7 @@ computed from a handful of events says nothing, and a healthy stack with little 
 
 Alert rules (:mod:`alerts.rules`), Alertmanager routing (:mod:`alerts.alertmanager`), the dashboards' threshold lines
 and the generated promtool tests all read :data:`CONFIG`, so a threshold cannot drift between them. The four alerts
-of the operations guide (scaisend.md §9.2) are the first four blocks below.
+of the operations guide (docs/observability.md, docs/runbooks.md) are the first four blocks below.
 """
 
 from __future__ import annotations
@@ -47,25 +47,25 @@ class Config:
     # Where every alert's runbook_url points: <base>#<lowercased alert name>.
     runbook_base_url: str = "https://github.com/scailabs/scaisend/blob/main/docs/runbooks.md"
 
-    # (1) API 5xx ratio over a window, only with enough traffic to mean something (§9.2 alert 1).
+    # (1) API 5xx ratio over a window, only with enough traffic to mean something (docs/observability.md, docs/runbooks.md alert 1).
     api_5xx_ratio: float = 0.005
     api_5xx_window: str = "5m"
     api_min_request_rate: float = 1.0  # requests per second over the window, all routes
     api_5xx_for: str = "5m"
 
-    # (2) Queue depth growing for 15+ minutes, or above a ceiling (§9.2 alert 2). Per queue.
+    # (2) Queue depth growing for 15+ minutes, or above a ceiling (docs/observability.md, docs/runbooks.md alert 2). Per queue.
     queue_growth_window: str = "15m"
     queue_growth_for: str = "15m"
     queue_growth_min_depth: int = 500  # a queue this short is not a backlog even when it grows
     queue_depth_ceiling: int = 100_000
     queue_depth_for: str = "5m"
 
-    # (3) Today's bounces / requests per tenant, once the tenant has sent enough today (§9.2 alert 3).
+    # (3) Today's bounces / requests per tenant, once the tenant has sent enough today (docs/observability.md, docs/runbooks.md alert 3).
     tenant_bounce_rate: float = 0.02
     tenant_bounce_min_requests: int = 500
     tenant_bounce_for: str = "15m"
 
-    # (4) Today's spam reports / delivered per tenant (§9.2 alert 4: list accident or leaked key).
+    # (4) Today's spam reports / delivered per tenant (docs/observability.md, docs/runbooks.md alert 4: list accident or leaked key).
     tenant_spam_report_rate: float = 0.001
     tenant_spam_min_delivered: int = 1000
     tenant_spam_for: str = "15m"

@@ -1,4 +1,4 @@
-"""``python -m alerts.generate [--out DIR]``: write ``rules.yaml`` and ``alertmanager.yml`` (style.md §6.5, §8.10).
+"""``python -m alerts.generate [--out DIR]``: write ``rules.yaml`` and ``alertmanager.yml`` (docs/architecture.md, docs/deploy.md, D27, D23).
 
 The output is deterministic and committed under ``alerts/out/``; a test regenerates it into a temporary directory and
 fails on any difference.

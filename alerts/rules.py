@@ -1,4 +1,4 @@
-"""Alerting and recording rules as data (scaisend.md §9.2, observability.md §1, style.md §4, §6.5, §7).
+"""Alerting and recording rules as data (docs/observability.md, docs/runbooks.md, docs/architecture.md, D27).
 
 Each group is built from :mod:`alerts.config` thresholds and the shared PromQL in :mod:`dashboards.queries`.
 Every alert gets a ``severity`` label, a static ``summary`` sentence, a templated ``description`` and a ``runbook_url``

@@ -1,4 +1,4 @@
-"""Dashboard 5 of the operations guide (scaisend.md §9.2): API latency p50/p95/p99 for ``/v3/mail/send``, with its
+"""Dashboard 5 of the operations guide (docs/observability.md, docs/runbooks.md): API latency p50/p95/p99 for ``/v3/mail/send``, with its
 traffic by status class and the 5xx ratio of ``ScaiSendApi5xxRatioHigh``."""
 
 from __future__ import annotations

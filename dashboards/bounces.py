@@ -1,4 +1,4 @@
-"""Dashboard 2 of the operations guide (scaisend.md §9.2): bounce rate per tenant, stacked, against the 2% alert
+"""Dashboard 2 of the operations guide (docs/observability.md, docs/runbooks.md): bounce rate per tenant, stacked, against the 2% alert
 threshold of ``ScaiSendTenantBounceRateHigh``; and a deliverability row (docs/reputation.md): blocklist listings and
 sender-domain DNS health, the leading indicators of bounces to come."""
 

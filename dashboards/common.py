@@ -1,4 +1,4 @@
-"""Shared dashboard pieces (style.md §6.5; observability.md §2.2, §2.4, §2.6): the datasource and tenant variables,
+"""Shared dashboard pieces (docs/architecture.md, D27; docs/observability.md): the datasource and tenant variables,
 panel helpers, grid layout and the final JSON shape.
 
 Only modern constructs are emitted: ``panels`` of ``timeseries`` and ``stat`` with datasource reference objects and

@@ -1,4 +1,4 @@
-"""Dashboard 6 of the operations guide (scaisend.md §9.2, §8): open and click rates per tenant, from today's
+"""Dashboard 6 of the operations guide (docs/observability.md, docs/runbooks.md, docs/stats.md, D5, D9): open and click rates per tenant, from today's
 daily_stats (unique opens and clicks over delivered)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``python -m dashboards.generate [--out DIR]``: write ``<uid>.json`` for the six dashboards of the operations guide
-(scaisend.md §9.2; style.md §6.5, §8.10).
+(docs/observability.md, docs/runbooks.md; docs/architecture.md, docs/deploy.md, D27, D23).
 
 Output is ``json.dumps(sort_keys=True, indent=2)`` plus a newline, committed under ``dashboards/out/``; a test
 regenerates it and fails on any difference.

@@ -1,4 +1,4 @@
-"""PromQL shared by the dashboards and the alert rules (style.md §6.5; scaisend.md §9.2).
+"""PromQL shared by the dashboards and the alert rules (docs/architecture.md, D27; docs/observability.md, docs/runbooks.md).
 
 Every function takes label matchers (``job="scaisend-api"``, optionally ``tenant=~"$tenant"``) and a range, so the
 alert rules call them with the job selector from :mod:`alerts.config` and a fixed window, and the dashboards with
@@ -54,7 +54,7 @@ def http_request_rate(matchers: tuple[str, ...], window: str, by: tuple[str, ...
 
 
 def http_5xx_ratio(matchers: tuple[str, ...], window: str, by: tuple[str, ...] = ()) -> str:
-    """Share of API requests answered with a 5xx status (§9.2 alert 1). A process that has answered no 5xx yet has
+    """Share of API requests answered with a 5xx status (docs/observability.md, docs/runbooks.md alert 1). A process that has answered no 5xx yet has
     no 5xx series, so the numerator falls back to the total times 0: the ratio reads 0, not "no data"."""
     name = metrics.HTTP_REQUESTS_SPEC.name
     errors = counter_rate(name, (*matchers, 'status_class="5xx"'), window, by)
@@ -68,7 +68,7 @@ def http_latency(quantile: float, matchers: tuple[str, ...], window: str, by: tu
 
 # --- queues (exporter) ----------------------------------------------------------------------------------------------
 def queue_depth(matchers: tuple[str, ...]) -> str:
-    """Depth of each queue (``queue`` label), §9.2 alert 2."""
+    """Depth of each queue (``queue`` label), docs/observability.md, docs/runbooks.md alert 2."""
     return f"max by (queue) ({metrics.QUEUE_DEPTH}{selector(*matchers)})"
 
 
@@ -98,12 +98,12 @@ def tenants_ratio(numerator: str, denominator: str, matchers: tuple[str, ...]) -
 
 
 def tenant_bounce_rate(matchers: tuple[str, ...]) -> str:
-    """Today's bounces / requests per tenant (§8, §9.2 alert 3)."""
+    """Today's bounces / requests per tenant (docs/stats.md, docs/observability.md, docs/runbooks.md, D5, D9 alert 3)."""
     return tenant_ratio("bounces", "requests", matchers)
 
 
 def tenant_spam_report_rate(matchers: tuple[str, ...]) -> str:
-    """Today's spam reports / delivered per tenant (§9.2 alert 4)."""
+    """Today's spam reports / delivered per tenant (docs/observability.md, docs/runbooks.md alert 4)."""
     return tenant_ratio("spam_reports", "delivered", matchers)
 
 

@@ -1,4 +1,4 @@
-"""Dashboard 4 of the operations guide (scaisend.md §9.2, D2): the three queues on one chart, against the ceiling of
+"""Dashboard 4 of the operations guide (docs/observability.md, docs/runbooks.md, D2): the three queues on one chart, against the ceiling of
 ``ScaiSendQueueDepthHigh``, with the consumers' throughput beside it."""
 
 from __future__ import annotations

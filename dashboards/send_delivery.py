@@ -1,4 +1,4 @@
-"""Dashboard 1 of the operations guide (scaisend.md §9.2): send rate against delivery rate.
+"""Dashboard 1 of the operations guide (docs/observability.md, docs/runbooks.md): send rate against delivery rate.
 
 Process counters give the rates (they carry no tenant label); the exporter's per-tenant gauges give today's totals
 for the selected tenants.

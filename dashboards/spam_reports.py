@@ -1,4 +1,4 @@
-"""Dashboard 3 of the operations guide (scaisend.md §9.2): spam-report rate per tenant with the 0.1% threshold line
+"""Dashboard 3 of the operations guide (docs/observability.md, docs/runbooks.md): spam-report rate per tenant with the 0.1% threshold line
 of ``ScaiSendTenantSpamReportRateHigh``."""
 
 from __future__ import annotations

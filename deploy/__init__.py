@@ -1,4 +1,4 @@
-"""The deploy bundle as code (style.md §6.5; observability.md §5-§7; scaisend.md §9, D2, D16-D18).
+"""The deploy bundle as code (docs/architecture.md, D27; docs/observability.md; docs/deploy.md, D2, D16-D18).
 
 ``python -m deploy.generate`` (``make bundle``) writes every committed artifact: Kubernetes base and overlays
 (:mod:`deploy.kubernetes`, :mod:`deploy.kubernetes_overlays`), docker compose (:mod:`deploy.compose`), systemd units

@@ -1,4 +1,4 @@
-"""docker compose on one host (scaisend.md §9.1 "single host for everything"; D17 ports; D18 MySQL 8).
+"""docker compose on one host (docs/deploy.md "single host for everything"; D17 ports; D18 MySQL 8).
 
 MySQL 8, Redis 7, a one-shot ``migrate`` that the four services wait for (``service_completed_successfully``),
 Prometheus with the generated scrape config and rules, Alertmanager, Loki with Grafana Alloy shipping the services'

@@ -1,4 +1,4 @@
-"""Settings as each deploy target hands them to the processes (scaisend.md §2.5, §9.1; D17 ports; D18 database).
+"""Settings as each deploy target hands them to the processes (`scaisend/settings.py`, `.env.example`, docs/deploy.md, D23; D17 ports; D18 database).
 
 Everything is derived from :class:`scaisend.settings.Settings`: a new setting reaches the ConfigMap, the compose
 environment and ``scaisend.env`` with its default and description, without touching this module. What the targets
@@ -23,7 +23,7 @@ RUN_AS_UID: Final = 10001  # the image's non-root user (deploy/Dockerfile)
 PORT_SETTINGS: Final = {process.name: process.port_setting for process in processes.PROCESSES}
 COMMANDS: Final = {process.name: process.command for process in processes.PROCESSES}
 MIGRATE_COMMAND: Final = "migrate"
-INBOUND_SMTP_PORT: Final = 25  # public port of the DSN/FBL listener (spec §6.6)
+INBOUND_SMTP_PORT: Final = 25  # public port of the DSN/FBL listener (docs/inbound.md, D12, D41)
 CONTAINER_INBOUND_SMTP_PORT: Final = 2525  # what the non-root container binds; Services map 25 → 2525
 STATE_DIR: Final = "/var/lib/scaisend"
 
@@ -43,7 +43,9 @@ class StatePath:
 
 STATE_PATHS: Final = (
     StatePath("IMAGE_STORE_PATH", "api", "images"),  # D20 local image store
-    StatePath("INBOUND_QUARANTINE_PATH", "smtp", "inbound"),  # spec §6.6: inbound mail that matched nothing
+    StatePath(
+        "INBOUND_QUARANTINE_PATH", "smtp", "inbound"
+    ),  # docs/inbound.md, D12, D41: inbound mail that matched nothing
 )
 
 

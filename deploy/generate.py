@@ -1,5 +1,5 @@
-"""``python -m deploy.generate [--root DIR] [--check]``: the one command behind ``make bundle`` (style.md §6.5, §8.10;
-observability.md §1.2, §7 item 1).
+"""``python -m deploy.generate [--root DIR] [--check]``: the one command behind ``make bundle`` (docs/architecture.md, docs/deploy.md, D27, D23;
+docs/observability.md item 1).
 
 It renders every committed artifact, ``alerts/out``, ``dashboards/out`` and ``.env.example`` through their own
 generators, and the Kubernetes, compose and systemd bundles from :mod:`deploy`, then writes them under ``--root``

@@ -1,4 +1,4 @@
-"""Grafana provisioning for the six dashboards of the operations guide (scaisend.md §9.2; observability.md §2.6).
+"""Grafana provisioning for the six dashboards of the operations guide (docs/observability.md, docs/runbooks.md).
 
 The dashboards' ``datasource`` variable (``dashboards/common.py``) is a Prometheus datasource picker without a
 fixed uid, so Grafana starts it on the *default* Prometheus datasource: the provisioned one is marked default and

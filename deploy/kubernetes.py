@@ -1,4 +1,4 @@
-"""Kubernetes base manifests (scaisend.md §2.1, §9.1, §9.4; D17 ports; observability.md §5, §7 item 9).
+"""Kubernetes base manifests (docs/architecture.md, docs/deploy.md, D17 ports; docs/observability.md item 9).
 
 One Deployment per process (api, worker, smtp, exporter) from one image, a migration Job, Services, HPAs for the API
 and the worker, PodDisruptionBudgets, the non-secret settings as a ConfigMap and a Secret *template*, and the
@@ -189,7 +189,7 @@ def deployment(w: Workload) -> dict[str, Any]:
     ]
     main["startupProbe"] = _http_probe(w.liveness_path, w.port_name, period=2, timeout=2, failures=60)
     main["livenessProbe"] = _http_probe(w.liveness_path, w.port_name, period=10, timeout=2, failures=3)
-    # spec §9.1: readiness GET /ready on 8000 every 10 s; /ready itself gives the database 3 s.
+    # docs/deploy.md: readiness GET /ready on 8000 every 10 s; /ready itself gives the database 3 s.
     main["readinessProbe"] = _http_probe(w.readiness_path, w.port_name, period=10, timeout=5, failures=3)
     pod_spec: dict[str, Any] = {}
     if w.waits_for_schema:
@@ -230,7 +230,7 @@ def service(w: Workload) -> dict[str, Any]:
 
 
 def smtp_inbound_service() -> dict[str, Any]:
-    """Public port 25 for DSN bounces and FBL reports (spec §6.6), kept apart from the metrics Service."""
+    """Public port 25 for DSN bounces and FBL reports (docs/inbound.md, D12, D41), kept apart from the metrics Service."""
     return {
         "apiVersion": "v1",
         "kind": "Service",

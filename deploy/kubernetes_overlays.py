@@ -1,4 +1,4 @@
-"""Kustomize overlays over ``deploy/kubernetes/base`` (scaisend.md §9.1, §9.4): ``small`` for a single node and
+"""Kustomize overlays over ``deploy/kubernetes/base`` (docs/deploy.md): ``small`` for a single node and
 ``production`` for a multi-node cluster.
 
 Each overlay is plain kustomize: ``resources: [../../base]`` plus JSON 6902 patches (one file per target object)

@@ -1,4 +1,4 @@
-"""Prometheus scrape configuration and rule files for every deploy target (observability.md §5, §7 item 9; D17).
+"""Prometheus scrape configuration and rule files for every deploy target (docs/observability.md item 9; D17).
 
 Job names, ports and metrics paths come only from :data:`scaisend.processes.PROCESSES`, which the alert rules and
 dashboards select on (``job="scaisend-api"`` …), so a scrape config cannot drift from them. Hosts get static targets,

@@ -1,4 +1,4 @@
-"""Text writers for the deploy bundle (style.md §8.10): YAML with a "generated" header, multi-line strings as literal
+"""Text writers for the deploy bundle (docs/deploy.md, D23): YAML with a "generated" header, multi-line strings as literal
 blocks and no anchors, so every artifact is deterministic and reads like a hand-written one."""
 
 from __future__ import annotations

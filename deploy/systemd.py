@@ -1,4 +1,4 @@
-"""systemd units for a host install (scaisend.md §9.1-§9.3: ``journalctl -u scaisend-api``,
+"""systemd units for a host install (docs/deploy.md, docs/observability.md, docs/runbooks.md: ``journalctl -u scaisend-api``,
 ``systemctl status scaisend-worker``; D17 ports).
 
 The package lives in ``/opt/scaisend/venv`` and runs as the system user ``scaisend`` (``sysusers.d/scaisend.conf``),
@@ -79,7 +79,7 @@ def _identity() -> Section:
 
 
 def _capabilities(process: Process | None) -> Section:
-    if process is SMTP:  # the inbound DSN/FBL listener binds port 25 (spec §6.6)
+    if process is SMTP:  # the inbound DSN/FBL listener binds port 25 (docs/inbound.md, D12, D41)
         return [("CapabilityBoundingSet", "CAP_NET_BIND_SERVICE"), ("AmbientCapabilities", "CAP_NET_BIND_SERVICE")]
     return [("CapabilityBoundingSet", ""), ("AmbientCapabilities", "")]
 

@@ -1,5 +1,5 @@
 """The error hierarchy. Each error carries its HTTP status and renders one of the two documented body shapes
-(spec §3.1): SendGrid's ``{"errors": [{message, field, help}]}`` on sending routes, ``{"detail": ...}`` elsewhere."""
+(docs/sending.md, D3, D24): SendGrid's ``{"errors": [{message, field, help}]}`` on sending routes, ``{"detail": ...}`` elsewhere."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class ScaiSendError(Exception):
         return {"detail": self.detail}
 
 
-# --- authentication and authorization (spec §3.1, §4) ---------------------------------------------------------------
+# --- authentication and authorization (docs/sending.md, D3, D24, D1) ---------------------------------------------------------------
 class AuthenticationError(ScaiSendError):
     """401: no usable credential."""
 

@@ -1,4 +1,4 @@
-"""Prefixed identifiers (spec §3.1) and the API-key format (D3).
+"""Prefixed identifiers (docs/sending.md, D3, D24) and the API-key format ().
 
 Ids are ``<prefix>_<26-char ULID-style suffix>``: a 48-bit millisecond timestamp and 80 random bits in Crockford
 base32, so they sort by creation time and are not enumerable.

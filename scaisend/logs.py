@@ -64,7 +64,7 @@ _TRACEPARENT_RE = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-
 
 
 def trace_id_of(traceparent: str) -> str | None:
-    """The trace id of a W3C ``traceparent`` header (Trace Context level 1, §3.2), or ``None`` when the header is
+    """The trace id of a W3C ``traceparent`` header (Trace Context level 1, docs/security.md, D46), or ``None`` when the header is
     not valid: version ``ff``, an all-zero trace or parent id, or (version 00) anything after the flags."""
     match = _TRACEPARENT_RE.match(traceparent.strip())
     if match is None:

@@ -1,4 +1,4 @@
-"""The one metric catalogue (style.md §7 "Metrics", §8.5; scaisend.md §9.2, D2, D17; observability.md §3).
+"""The one metric catalogue (docs/observability.md, docs/architecture.md "Metrics", docs/stats.md, D5, D9, docs/runbooks.md, D2, D17).
 
 Every metric ScaiSend exposes is declared here once, as data (:class:`MetricSpec`): name, type, help, label names,
 the bounded label values and histogram buckets. The API, worker and SMTP processes import the live
@@ -235,7 +235,7 @@ INBOUND_UNVERIFIED_SPEC: Final = _spec(
 
 # --- exporter: names only; the exporter builds these families on every scrape --------------------------------------
 def tenant_stat_metric(stat: str) -> str:
-    """Name of the per-tenant gauge of today's value of one ``daily_stats`` metric (spec §8), e.g. ``bounces``."""
+    """Name of the per-tenant gauge of today's value of one ``daily_stats`` metric (docs/stats.md, D5, D9), e.g. ``bounces``."""
     if stat not in STAT_METRICS:
         raise ValueError(f"unknown daily_stats metric {stat!r}")
     return f"{PREFIX}tenant_{stat}_today"

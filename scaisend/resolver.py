@@ -1,5 +1,5 @@
 """The one place that builds a DNS resolver and the boundary where dnspython's exceptions become ScaiSend's
-(style.md §8.6, §8.8; spec §6.2 sender-domain checks, §6.1 step 4 MX lookup).
+(docs/architecture.md; docs/domains.md, D14 sender-domain checks, docs/architecture.md, docs/compose.md, docs/delivery.md, D21 step 4 MX lookup).
 
 ``make_resolver(settings)`` points dnspython at ``DNS_NAMESERVERS`` (``host[:port]`` pairs, which is how tests reach
 the loopback DNS server) or, when that is empty, at the system's ``/etc/resolv.conf``. The lookup functions return

@@ -1,4 +1,4 @@
-"""The one Settings object (style.md §8.4): every environment variable ScaiSend reads.
+"""The one Settings object (D22, D23): every environment variable ScaiSend reads.
 
 Only this module reads ``os.environ``. Field names equal their environment names; each field's description is also
 its line in the generated ``.env.example``. A bad value fails at start-up with a message naming the variable.
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
         "", description="Directory for prometheus-client multiprocess files when API_WORKERS > 1"
     )
 
-    # --- abuse limits (spec §3.2; issue 9 finding 3; D46, D47) ------------------------------------------------------
+    # --- abuse limits (docs/security.md, D46; issue 9 finding 3, D47) ------------------------------------------------------
     RATE_LIMITS_ENABLED: bool = Field(True, description="Enforce the RATE_LIMIT_* limits (429 above them)")
     RATE_LIMIT_MAIL_SEND: str = Field("10000/second", description="POST /v3/mail/send, per tenant")
     RATE_LIMIT_WEBHOOKS_CREATE: str = Field("10/minute", description="POST /v3/user/webhooks, per tenant")

@@ -1,5 +1,5 @@
 """docs/decisions.md stays the place decision numbers point to: every ``D<n>`` the code or docs cite has a record, and
-every link in it reaches an existing page and heading (the later "spec §" sweep relies on its table)."""
+every link in it reaches an existing page and heading (the docstrings name its pages in place of the design notes' sections)."""
 
 from __future__ import annotations
 

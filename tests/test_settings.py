@@ -1,4 +1,4 @@
-"""The one Settings object (style.md §8.4): bad values fail naming the variable; only settings.py reads the
+"""The one Settings object (D22, D23): bad values fail naming the variable; only settings.py reads the
 environment; .env.example lists every setting and is current."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tenant isolation on every resource route (spec §4.3): tenant B gets 404 for tenant A's resource.
+"""Tenant isolation on every resource route (docs/architecture.md): tenant B gets 404 for tenant A's resource.
 
 ``CASES`` lists every route of the app that takes a resource id; ``test_every_resource_route_is_covered`` walks
 the app's routes and fails when a new one is missing here, so no route can skip the check."""

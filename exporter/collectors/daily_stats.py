@@ -1,5 +1,5 @@
 """Per-tenant gauges of today's (UTC) 16 ``daily_stats`` metrics, all categories, plus each tenant's last update
-time (spec §8). Reads only today's rows through ``ix_daily_stats_date_category``, so a scrape costs the same with
+time (docs/stats.md, D5, D9). Reads only today's rows through ``ix_daily_stats_date_category``, so a scrape costs the same with
 90 days of history as with one."""
 
 from __future__ import annotations

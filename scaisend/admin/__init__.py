@@ -1,1 +1,1 @@
-"""ScaiSend-native admin routes under ``/api/admin`` (spec §3.13), responses wrapped in ``{"data": …}``."""
+"""ScaiSend-native admin routes under ``/api/admin`` (docs/identity.md, docs/domains.md, docs/compose.md), responses wrapped in ``{"data": …}``."""

@@ -1,4 +1,4 @@
-"""``/api/admin/permissions``, ``/roles``, ``/users`` and ``/groups`` of the caller's tenant (spec §3.13, §4.4,
+"""``/api/admin/permissions``, ``/roles``, ``/users`` and ``/groups`` of the caller's tenant (docs/identity.md, docs/domains.md, docs/compose.md, docs/sending.md, D4,
 D51). Routes only.
 
 Reading permissions and roles needs a signed-in user; everything about users and groups, and every change, needs

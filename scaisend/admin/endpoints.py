@@ -1,4 +1,4 @@
-"""``/api/admin/tenants/{tenant_id}/tracking`` (spec §3.13, §6.5): a tenant's tracking defaults. The path takes the
+"""``/api/admin/tenants/{tenant_id}/tracking`` (docs/identity.md, docs/domains.md, docs/compose.md): a tenant's tracking defaults. The path takes the
 local id or the ScaiKey id of the caller's own tenant; any other tenant is 404."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request and response shapes of the identity admin routes (spec §3.13); responses are wrapped in ``{"data": …}``
+"""Request and response shapes of the identity admin routes (docs/identity.md, docs/domains.md, docs/compose.md); responses are wrapped in ``{"data": …}``
 by the routes."""
 
 from __future__ import annotations

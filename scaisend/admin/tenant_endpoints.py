@@ -1,4 +1,4 @@
-"""``/api/admin/partners`` and ``/api/admin/tenants`` (spec §3.13, D50): list, get (local or ScaiKey id), patch name
+"""``/api/admin/partners`` and ``/api/admin/tenants`` (docs/identity.md, docs/domains.md, docs/compose.md, D50): list, get (local or ScaiKey id), patch name
 and settings, suspend and resume; a partner's aggregate stats in ``/v3/stats``' shape and its admins. Routes only.
 
 Visibility: a signed-in user sees its own tenant and its tenant's partner; a partner admin also sees every tenant of

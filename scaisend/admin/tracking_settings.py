@@ -1,4 +1,4 @@
-"""Tenant tracking defaults (spec §6.5, §3.13): the stored flat settings over :data:`DEFAULT_TRACKING`; a PUT
+"""Tenant tracking defaults (docs/compose.md, docs/identity.md, docs/domains.md): the stored flat settings over :data:`DEFAULT_TRACKING`; a PUT
 changes only the keys it sends. The compose stage deep-merges each request's ``tracking_settings`` over these."""
 
 from __future__ import annotations

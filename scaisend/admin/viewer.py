@@ -1,4 +1,4 @@
-"""Who is looking, for the identity admin routes (spec §3.13, D50): these routes need a signed-in user (a JWT), not
+"""Who is looking, for the identity admin routes (docs/identity.md, docs/domains.md, docs/compose.md, D50): these routes need a signed-in user (a JWT), not
 an API key. A user sees its own tenant and that tenant's partner; a partner admin also sees every tenant of the
 partners it administers, and manages them (rename, settings, suspend, resume, aggregate stats)."""
 

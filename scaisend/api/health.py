@@ -1,4 +1,4 @@
-"""``GET /health`` (the process is alive) and ``GET /ready`` (the database answers), spec §3.14; and the API's
+"""``GET /health`` (the process is alive) and ``GET /ready`` (the database answers), docs/observability.md, docs/deploy.md; and the API's
 ``/metrics`` (D17: same port)."""
 
 from __future__ import annotations

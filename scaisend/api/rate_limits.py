@@ -1,4 +1,4 @@
-"""Rate limits (spec §3.2; issue 9 finding 3; D46): counters in Redis through the ``limits`` library, fixed windows.
+"""Rate limits (docs/security.md, D46; issue 9 finding 3): counters in Redis through the ``limits`` library, fixed windows.
 
 Which limit a request meets is decided by its route (:data:`ROUTE_LIMITS`); the identity it is counted under is the
 tenant or the credential (API key, or user and tenant for a JWT) as the spec gives, or the client address and
@@ -42,7 +42,7 @@ class Limit:
     per: Per
 
 
-# Spec §3.2: (method, route path) → the limit; any other authenticated route meets DEFAULT.
+# docs/security.md, D46: (method, route path) → the limit; any other authenticated route meets DEFAULT.
 ROUTE_LIMITS: Final = {
     ("POST", "/v3/mail/send"): Limit("RATE_LIMIT_MAIL_SEND", Per.TENANT),
     ("POST", "/v3/user/webhooks"): Limit("RATE_LIMIT_WEBHOOKS_CREATE", Per.TENANT),

@@ -1,1 +1,1 @@
-"""Authentication (API keys D3, JWTs D1) and authorization (scopes, spec §4.4)."""
+"""Authentication (API keys D3, JWTs D1) and authorization (scopes, docs/sending.md, D4)."""

@@ -1,5 +1,5 @@
 """Authentication dependencies: every request resolves to exactly one tenant before business logic runs
-(spec §4), and ``Annotated`` principals per scope answer ``403 Missing required scope: <scope>``."""
+(D1, D3), and ``Annotated`` principals per scope answer ``403 Missing required scope: <scope>``."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _bearer(request: Request) -> str:
 
 
 async def _rate_limit(request: Request, response: Response, resources: ResourcesDep, principal: Principal) -> None:
-    """Spec §3.2: count the request against its route's limit (per tenant or per credential); 429 above it. The
+    """docs/security.md, D46: count the request against its route's limit (per tenant or per credential); 429 above it. The
     X-RateLimit-* headers go on every authenticated response."""
     route = request.scope.get("route")
     limit = limit_for(request.method, getattr(route, "path", request.url.path))

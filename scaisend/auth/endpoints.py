@@ -1,4 +1,4 @@
-"""``/v3/api_keys`` and ``/v3/scopes`` (spec §3.9). A caller can only grant scopes it holds itself."""
+"""``/v3/api_keys`` and ``/v3/scopes`` (docs/sending.md, D3). A caller can only grant scopes it holds itself."""
 
 from __future__ import annotations
 

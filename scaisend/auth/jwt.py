@@ -1,4 +1,4 @@
-"""JWT validation (D1, spec §4.2): RS256/ES256 tokens checked against the JWKS at ``SCAIKEY_JWKS_URL``.
+"""JWT validation (D1, D3): RS256/ES256 tokens checked against the JWKS at ``SCAIKEY_JWKS_URL``.
 
 Signing keys (not tokens) are cached; an unknown ``kid`` triggers one refetch, at most every few seconds, so a
 rotated issuer key is picked up without restarting. The tenant comes from the ``tenant_id`` claim, the user from

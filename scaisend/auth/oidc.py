@@ -1,4 +1,4 @@
-"""Sign-in against any OpenID Connect provider (spec §3.10, D53), with authlib's OAuth 2.0 building blocks and
+"""Sign-in against any OpenID Connect provider (docs/identity.md, D1, D53), with authlib's OAuth 2.0 building blocks and
 joserfc (authlib's JOSE library): the discovery document, the authorization URL with PKCE (S256), ``state`` and
 ``nonce``, the token requests (authorization code, refresh, revocation) and the ID token's validation.
 

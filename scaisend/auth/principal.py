@@ -12,7 +12,7 @@ class Principal:
     kind: str  # "api_key" | "jwt"
     api_key_id: str | None = None
     user_id: str | None = None
-    environment: str = "live"  # an sg_test_ key makes every send a sandbox send (spec §4.5)
+    environment: str = "live"  # an sg_test_ key makes every send a sandbox send (docs/sending.md)
 
     @property
     def is_test(self) -> bool:

@@ -1,4 +1,4 @@
-"""Request and response shapes of ``/v3/api_keys`` and ``/v3/scopes`` (spec §3.9)."""
+"""Request and response shapes of ``/v3/api_keys`` and ``/v3/scopes`` (docs/sending.md, D3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The permission catalogue (spec §4.4) and the default roles every new tenant gets."""
+"""The permission catalogue (docs/sending.md, D4) and the default roles every new tenant gets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refresh tokens of signed-in users (spec §3.10, D53): ``rtk_…`` secrets of which only the SHA-256 is stored, each
+"""Refresh tokens of signed-in users (docs/identity.md, D1, D53): ``rtk_…`` secrets of which only the SHA-256 is stored, each
 beside the identity provider's own refresh token (encrypted with ``SECRET_KEY``; earlier keys in
 ``SECRET_KEY_PREVIOUS`` still decrypt). A refresh replaces the token
 (rotation); presenting a token that was already replaced or revoked revokes every token of its sign-in (its family),

@@ -1,4 +1,4 @@
-"""Completing a sign-in (spec §3.10, D53): the tenant named by the ID token, and the user created or updated from
+"""Completing a sign-in (docs/identity.md, D1, D53): the tenant named by the ID token, and the user created or updated from
 its claims (``sub`` is the user's ScaiKey id; ``email``, ``given_name``, ``family_name``, ``name``; a ``groups``
 claim, when present, sets the user's group memberships in that tenant)."""
 

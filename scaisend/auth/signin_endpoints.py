@@ -1,4 +1,4 @@
-"""``/v3/auth/*`` (spec §3.10, D53): sign-in through the OIDC provider of ``OIDC_ISSUER``. Routes only.
+"""``/v3/auth/*`` (docs/identity.md, D1, D53): sign-in through the OIDC provider of ``OIDC_ISSUER``. Routes only.
 
 ``login`` returns the provider URL (PKCE + ``state`` + ``nonce``) for the browser; the app's callback page posts the
 ``code`` and ``state`` it got back to ``callback``, which exchanges the code, validates the ID token, creates or

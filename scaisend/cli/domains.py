@@ -1,4 +1,4 @@
-"""``scaisend domains add|show|verify`` (spec §6.2, §3.13): sender domains from the command line.
+"""``scaisend domains add|show|verify`` (docs/domains.md, docs/identity.md, docs/compose.md, D14): sender domains from the command line.
 
 ``add`` prints the DNS records to publish on stderr and the domain id as the last stdout line (``--json``: the whole
 domain as JSON). ``show`` prints the domain and its records. ``verify`` checks DNS now through ``DNS_NAMESERVERS`` (or

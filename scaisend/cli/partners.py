@@ -1,4 +1,4 @@
-"""``scaisend partners create|list|add-admin|remove-admin`` (spec §4.3, D50): partners group tenants; a partner
+"""``scaisend partners create|list|add-admin|remove-admin`` (docs/architecture.md, D50): partners group tenants; a partner
 admin (a user) sees and manages every tenant of the partner through ``/api/admin``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``scaisend tenants create|list|show|rename|suspend|resume`` (D1, spec §4.3, D52): bootstrap tenants (each gets
+"""``scaisend tenants create|list|show|rename|suspend|resume`` (D1, docs/architecture.md, D52): bootstrap tenants (each gets
 the default ``admin``, ``developer`` and ``viewer`` roles) and run them. A suspended tenant's credentials get 403 and
 its queued mail is stopped at compose; ``resume`` lets it send again."""
 

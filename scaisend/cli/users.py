@@ -1,4 +1,4 @@
-"""``scaisend users create|list|show|grant|revoke|remove`` and ``scaisend roles list|create`` (spec §4.4, D51): users of a tenant
+"""``scaisend users create|list|show|grant|revoke|remove`` and ``scaisend roles list|create`` (docs/sending.md, D4, D51): users of a tenant
 and their roles from the command line. ``show`` prints every role held (directly or through a group) and the
 effective permissions."""
 
@@ -135,7 +135,9 @@ def _change(args: argparse.Namespace, grant: bool) -> None:
 
     async def work(session: AsyncSession) -> None:
         tenant = await find_tenant(session, args.tenant)
-        user = await users.find_user(session, args.user)  # a user may hold roles in several tenants (§4.3)
+        user = await users.find_user(
+            session, args.user
+        )  # a user may hold roles in several tenants (docs/architecture.md)
         role = await roles.get_role(session, tenant.id, args.role)
         await (users.grant_role if grant else users.revoke_role)(session, user, role)
 

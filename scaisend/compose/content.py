@@ -1,4 +1,4 @@
-"""The render step of compose (spec §5, D15): subject, HTML, text and preheader of one message.
+"""The render step of compose (docs/templates.md, D15): subject, HTML, text and preheader of one message.
 
 - Template sends use the template's active version: ``dynamic`` templates are rendered with the personalization's
   ``dynamic_template_data`` (a version without a subject falls back to the message's subject); ``legacy`` versions

@@ -1,4 +1,4 @@
-"""Tracking instrumentation of a rendered message (spec §6.5, §3.12; compose stage of style.md §6.3).
+"""Tracking instrumentation of a rendered message (docs/compose.md; compose stage of docs/architecture.md, D27).
 
 Applied in this order to the rendered HTML and text:
 

@@ -1,4 +1,4 @@
-"""Link rewriting for tracking (spec §6.5): every ``http(s)`` link of an HTML part (``<a href>``, ``<area href>``) or
+"""Link rewriting for tracking (docs/compose.md): every ``http(s)`` link of an HTML part (``<a href>``, ``<area href>``) or
 every bare URL of a text part goes through one function, which may add UTM parameters or swap it for a click-tracking
 URL. Links are left alone when they are not ``http(s)`` (``mailto:``, ``tel:``, ``#anchor``, ``cid:``), when the
 ``<a>`` tag carries SendGrid's ``clicktracking=off`` attribute, or when they already point at our ``/t/`` routes.

@@ -1,4 +1,4 @@
-"""The RFC 5322 message (spec §3.3, §6.1, D12) built with the stdlib ``email`` package, policy SMTP (CRLF, 7-bit
+"""The RFC 5322 message (docs/sending.md, docs/architecture.md, docs/compose.md, docs/delivery.md, D21, D12) built with the stdlib ``email`` package, policy SMTP (CRLF, 7-bit
 transfer encodings so the bytes survive any relay and DKIM signs them as they are).
 
 Headers: ``From``, ``To``, ``Cc``, ``Reply-To`` (non-ASCII names and subjects as encoded-words), ``Subject``,

@@ -1,4 +1,4 @@
-"""The recipients of one message (spec §3.3 personalizations, §6.7): ``to``, ``cc`` and ``bcc`` of its
+"""The recipients of one message (docs/sending.md personalizations, docs/compose.md, docs/suppressions.md): ``to``, ``cc`` and ``bcc`` of its
 personalization, in that order, each address once (case-insensitively).
 
 The counting rule (D5 revised) lives here, in :func:`processed_recipients`: every recipient of the personalization

@@ -1,4 +1,4 @@
-"""The steps of the compose job (style.md §6.3, stage 2; spec §6.1 step 3, §6.7, D5, D12). Each takes the open
+"""The steps of the compose job (docs/architecture.md, D27, stage 2, docs/compose.md, docs/delivery.md, D21 step 3, docs/suppressions.md, D5, D12). Each takes the open
 session and the locked message and returns an explicit outcome; none commits and none raises for a message that
 cannot be sent.
 

@@ -1,4 +1,4 @@
-"""Stage 2, compose (style.md §6.3; spec §6.1 step 3, D5, D15): the ``process_email`` arq job on ``email:process``.
+"""Stage 2, compose (docs/architecture.md, D27, docs/compose.md, docs/delivery.md, D21 step 3, D5, D15): the ``process_email`` arq job on ``email:process``.
 
 The job reads like a list of named steps (:mod:`scaisend.compose.steps`), all in ONE transaction that holds the
 message row locked:

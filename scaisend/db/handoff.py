@@ -1,5 +1,5 @@
 """The after-commit hand-off, the one way a stage hands work to the next (issue 13, issue 14 item 2, D76;
-style.md §8.7).
+D22, D23).
 
 Code that decides a job inside a transaction (a message accepted, composed or deferred; a webhook delivery written)
 calls :func:`hand_off` with the :class:`scaisend.queues.Job`; the owner of the unit of work queues it only AFTER the

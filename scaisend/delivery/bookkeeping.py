@@ -1,4 +1,4 @@
-"""From delivery results to what users see (spec §6.4, §6.7, §7.1; D10, D11): events, bounce suppressions and the
+"""From delivery results to what users see (docs/delivery.md, docs/compose.md, docs/suppressions.md, docs/webhooks.md, `scaisend/events/types.py`, D10, D11): events, bounce suppressions and the
 message row. Everything here runs in the caller's transaction and never commits.
 
 Events, through :func:`scaisend.events.recorder.record_event` only, each with ``dedupe_key="<attempt>:<recipient>"``
@@ -13,7 +13,7 @@ so a re-run of an attempt records nothing twice:
 
 Hard bounces and blocks put the recipient on the tenant's bounce list (bounce_type ``hard``/``block``). Soft bounces
 (mailbox full, message too large, expiry after ``SMTP_MAX_AGE``) do not: the address is valid, the next message may
-well get through (spec §6.7 lists bounces "at send time"; we read that as the permanent ones, as SendGrid does).
+well get through (docs/compose.md, docs/suppressions.md lists bounces "at send time"; we read that as the permanent ones, as SendGrid does).
 
 The message's status after an attempt, over every recipient (this attempt's results and the events of earlier
 attempts since the message was last rendered, so a message the user retries starts afresh):

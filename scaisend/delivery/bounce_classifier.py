@@ -1,4 +1,4 @@
-"""Reply classification (D11, spec §6.4; email-peers.md §4): an SMTP reply → outcome, ``bounce_type`` and SendGrid's
+"""Reply classification (D11, docs/delivery.md, D10): an SMTP reply → outcome, ``bounce_type`` and SendGrid's
 ``bounce_classification``.
 
 The reply code decides temporary versus permanent (RFC 5321: a 4xx is never a bounce, a 5xx is never retried), then

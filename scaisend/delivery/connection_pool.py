@@ -1,4 +1,4 @@
-"""Outbound SMTP connections kept per destination host (spec §2.1, §2.5 ``SMTP_POOL_SIZE_PER_DOMAIN``).
+"""Outbound SMTP connections kept per destination host (docs/architecture.md, `scaisend/settings.py`, `.env.example`, D17, D23 ``SMTP_POOL_SIZE_PER_DOMAIN``).
 
 At most ``SMTP_POOL_SIZE_PER_DOMAIN`` connections exist at any time to one (MX host, port), counting both those in
 use and those idle: a caller first takes a slot, then reuses an idle connection or, only when none is idle, opens a

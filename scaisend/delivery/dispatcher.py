@@ -1,4 +1,4 @@
-"""Deliver one message to the recipients of one domain (spec §6.1 step 4; RFC 5321 §5.1; KumoMTA's
+"""Deliver one message to the recipients of one domain (docs/architecture.md, docs/compose.md, docs/delivery.md, D21 step 4; RFC 5321 §5.1; KumoMTA's
 ``smtp_dispatcher``): route → for each MX host in preference order, a pooled connection → one SMTP transaction per
 recipient, each with that recipient's signed return path (D41), on the same connection.
 

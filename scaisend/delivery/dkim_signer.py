@@ -1,4 +1,4 @@
-"""DKIM signing (D14, spec §6.2; RFC 6376; email-peers.md §9 "RFC 6376 DKIM" and "RFC 8058").
+"""DKIM signing (D14, docs/domains.md; RFC 6376; docs/delivery.md "RFC 6376 DKIM" and "RFC 8058").
 
 ``rsa-sha256``, ``c=relaxed/relaxed``, ``d=`` the sender domain, ``s=`` its active selector. Signed header fields,
 those present of: From, To, Cc, Reply-To, Subject, Date, Message-ID, MIME-Version, Content-Type, List-Unsubscribe,

@@ -1,4 +1,4 @@
-"""The SMTP envelope of a message (D12, D41, spec §6.1): the signed VERP return path, and recipients grouped by
+"""The SMTP envelope of a message (D12, D41, docs/architecture.md, docs/compose.md, docs/delivery.md, D21): the signed VERP return path, and recipients grouped by
 domain.
 
 Each recipient gets its own envelope sender ``bounces+<message_id>.<mac>@<BOUNCE_DOMAIN>``, where ``mac`` is 16 hex

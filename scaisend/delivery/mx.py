@@ -1,4 +1,4 @@
-"""Where a recipient domain's mail goes (spec §6.1 step 4, D10; RFC 5321 §5.1, RFC 7505; email-peers.md §9).
+"""Where a recipient domain's mail goes (docs/architecture.md, docs/compose.md, docs/delivery.md, D21 step 4, D10; RFC 5321 §5.1, RFC 7505).
 
 :meth:`MxResolver.route` answers with a :class:`Destination` (MX hosts by preference, or the domain itself as an
 implicit MX when it has no MX but has A/AAAA records, or ``SMTP_RELAY_HOST`` when that is set) or a

@@ -1,4 +1,4 @@
-"""The one result type between transport and bookkeeping (style.md §5, Postal's ``SendResult``; spec §6.4, D11).
+"""The one result type between transport and bookkeeping (docs/architecture.md, Postal's ``SendResult``; docs/delivery.md, D10, D11).
 
 The SMTP session, the MX lookup and the TLS policy all end in a :class:`DeliveryResult` per recipient; the job turns
 those into events, suppressions, the message status and the next retry. Nothing else crosses that boundary.
@@ -26,7 +26,7 @@ class Outcome(enum.StrEnum):
 
 
 class BounceType(enum.StrEnum):
-    """``bounce_type`` of ``bounce``/``blocked`` events and bounce suppressions (spec §6.4)."""
+    """``bounce_type`` of ``bounce``/``blocked`` events and bounce suppressions (docs/delivery.md, D10, D11)."""
 
     HARD = "hard"
     SOFT = "soft"

@@ -1,4 +1,4 @@
-"""The outbound retry schedule (D10; email-peers.md §3).
+"""The outbound retry schedule (D10).
 
 ``SMTP_RETRY_SCHEDULE`` (default ``5m,10m,20m,40m,1h,2h``) gives the wait after attempts 1, 2, 3, …; the last value
 repeats. Every wait gets ±10% jitter so a burst of deferrals does not come back as a burst. A 4xx reply that names a

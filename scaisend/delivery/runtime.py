@@ -1,4 +1,4 @@
-"""The delivery stage's process-wide state, kept in the arq ``ctx`` under ``"delivery"`` (style.md §6.3): the MX
+"""The delivery stage's process-wide state, kept in the arq ``ctx`` under ``"delivery"`` (docs/architecture.md, D27): the MX
 cache, the TLS memory, the connection pool, the DKIM key cache, the retry policy and its random source.
 
 :func:`start_delivery_runtime` (a worker starter) builds it when the SMTP process starts and closes the pool when it

@@ -1,4 +1,4 @@
-"""The SMTP client conversation (spec §2.1, §6.1 step 4; D12, D13; RFC 5321, RFC 3207, RFC 6531).
+"""The SMTP client conversation (docs/architecture.md, docs/compose.md, docs/delivery.md, D17, D21 step 4; D12, D13; RFC 5321, RFC 3207, RFC 6531).
 
 :func:`open_connection` connects to one address of an MX host, says ``EHLO <SMTP_HOSTNAME>`` and upgrades with
 STARTTLS as the :mod:`~scaisend.delivery.tls_policy` says (an opportunistic handshake that fails is retried at once in

@@ -1,4 +1,4 @@
-"""The ``deliver_message`` arq job (stage 3, style.md §5 and §6.3; spec §6.1 step 4; D10-D14), on ``smtp:deliver``.
+"""The ``deliver_message`` arq job (stage 3, docs/architecture.md, D27, docs/compose.md, docs/delivery.md, D21 step 4; D10-D14), on ``smtp:deliver``.
 
 Jobs carry ``(message_id, attempt)`` and the id ``deliver_message:<message_id>:<attempt>`` (attempt 1 comes from
 the compose stage, each retry enqueues the next). The job reads as a list of named steps:

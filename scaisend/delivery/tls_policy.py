@@ -1,4 +1,4 @@
-"""Outbound TLS policy (D13, spec §6.3).
+"""Outbound TLS policy (D13, docs/delivery.md).
 
 - ``opportunistic`` (default): STARTTLS whenever the MX offers it, without checking the certificate (RFC 7435:
   encryption against passive eavesdroppers beats plaintext, and most MX certificates would not verify anyway). If

@@ -1,1 +1,1 @@
-"""Sender domains: DKIM keys, the DNS records to publish and their verification (spec §6.2, §3.13, D14)."""
+"""Sender domains: DKIM keys, the DNS records to publish and their verification (docs/domains.md, docs/identity.md, docs/compose.md, D14)."""

@@ -1,4 +1,4 @@
-"""DKIM key pairs (D14, spec §6.2): RSA-2048 made with ``cryptography``, the private key stored as PKCS#8 PEM
+"""DKIM key pairs (D14, docs/domains.md): RSA-2048 made with ``cryptography``, the private key stored as PKCS#8 PEM
 encrypted with ``SECRET_KEY``, the public key kept as the base64 DER SubjectPublicKeyInfo that goes into ``p=``.
 
 The encryption uses its own purpose label (:data:`ENCRYPTION_PURPOSE`), so a DKIM ciphertext cannot be decrypted

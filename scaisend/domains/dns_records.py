@@ -1,4 +1,4 @@
-"""The DNS records a tenant publishes for a sender domain (spec §6.2, D14).
+"""The DNS records a tenant publishes for a sender domain (docs/domains.md, D14).
 
 Each record is ``{type, host, value, purpose, valid}``; ``host`` is the fully qualified owner name without the final
 dot, ``valid`` is what the last verification found (``False`` before the first one).
@@ -6,7 +6,7 @@ dot, ``valid`` is what the last verification found (``False`` before the first o
 - DKIM (purpose ``dkim``): TXT at ``<active selector>._domainkey.<domain>`` = ``v=DKIM1; k=rsa; p=<base64 DER>``.
 - DKIM rotation (purpose ``dkim_rotation``, only while a rotation is pending): the same at the new selector.
 - SPF (purpose ``spf``): TXT on ``<domain>`` = ``v=spf1 a:<SMTP_HOSTNAME> ~all``. ``a:`` authorizes the addresses of
-  the host ScaiSend sends from (its EHLO name, which needs A/AAAA and PTR anyway, spec §6.2), so one host works with
+  the host ScaiSend sends from (its EHLO name, which needs A/AAAA and PTR anyway, docs/domains.md, D14), so one host works with
   no extra record; a domain that already has SPF adds the mechanism to its record instead of publishing a second one.
 - DMARC (purpose ``dmarc``): TXT at ``_dmarc.<domain>`` = ``v=DMARC1; p=<policy>`` plus ``; rua=mailto:<rua>``.
 """

@@ -1,4 +1,4 @@
-"""``/api/admin/domains`` (spec §3.13, §6.2): sender domains of the caller's tenant. Routes only; the service does
+"""``/api/admin/domains`` (docs/identity.md, docs/domains.md, docs/compose.md, D14): sender domains of the caller's tenant. Routes only; the service does
 the work. API keys need ``domains.read`` to read and ``domains.write`` to add, verify, rotate, change or delete;
 another tenant's domain id answers 404."""
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of ``/api/admin/domains`` (spec §3.13, §6.2). Responses wrap results in
+"""Request and response shapes of ``/api/admin/domains`` (docs/identity.md, docs/domains.md, docs/compose.md, D14). Responses wrap results in
 ``{"data": ...}``; field validation that the spec answers with 400 (DMARC policy, domain name) is done by the
 service, so these models only check types."""
 

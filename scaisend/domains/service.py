@@ -1,4 +1,4 @@
-"""Sender domains (spec §6.2, §3.13, §9.3; D14): add, read, verify, rotate DKIM, update, delete, and the two
+"""Sender domains (docs/domains.md, docs/identity.md, docs/compose.md, docs/runbooks.md, D14): add, read, verify, rotate DKIM, update, delete, and the two
 lookups the send pipeline uses (:func:`sending_domain`, :func:`signing_key`). Functions flush, never commit.
 
 DKIM rotation: :func:`rotate_dkim` makes a key under the other selector (``scaisend`` ↔ ``scaisend2``). It stays
@@ -228,7 +228,7 @@ async def update_domain(
     dmarc_policy: str | None = None,
     dmarc_rua_email: str | _Keep | None = KEEP,
 ) -> SenderDomain:
-    """Change the fields given. Deactivating stops live sends from the domain (spec §9.3) but keeps its keys;
+    """Change the fields given. Deactivating stops live sends from the domain (docs/runbooks.md) but keeps its keys;
     ``dmarc_rua_email=None`` clears the report address."""
     if dmarc_policy is not None:
         row.dmarc_policy = check_dmarc_policy(dmarc_policy)

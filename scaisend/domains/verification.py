@@ -1,4 +1,4 @@
-"""The DNS checks behind ``POST /api/admin/domains/{id}/verify`` (spec §6.2, §9.3), made with real lookups through
+"""The DNS checks behind ``POST /api/admin/domains/{id}/verify`` (docs/domains.md, docs/runbooks.md, D14), made with real lookups through
 :mod:`scaisend.resolver`. No database here: :mod:`scaisend.domains.service` applies the report to the row.
 
 - DKIM passes when a TXT record at ``<selector>._domainkey.<domain>`` carries a ``p=`` equal to the public key we hold

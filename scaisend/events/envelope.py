@@ -1,4 +1,4 @@
-"""The event envelope sent to endpoint webhooks (spec §7.2)."""
+"""The event envelope sent to endpoint webhooks (docs/webhooks.md, D6)."""
 
 from __future__ import annotations
 

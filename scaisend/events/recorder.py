@@ -1,6 +1,6 @@
-"""The only writer of ``email_events`` (style.md §6.3, stage 4). Every outcome of every stage goes through
+"""The only writer of ``email_events`` (docs/architecture.md, D27, stage 4). Every outcome of every stage goes through
 :func:`record_event`, which stores the event once, counts it into ``daily_stats`` and fans it out to the tenant's
-webhooks (``webhook_deliveries`` rows, spec §7.3) in the same transaction. The delivery jobs are enqueued after the
+webhooks (``webhook_deliveries`` rows, docs/webhooks.md) in the same transaction. The delivery jobs are enqueued after the
 commit by the unit of work's owner (:mod:`scaisend.webhooks.dispatch`), or within a minute by the sweep.
 
 Dedupe: a caller that may run twice for the same outcome (a retried job) passes ``dedupe_key``; the event id is then

@@ -1,4 +1,4 @@
-"""The twelve event types (spec §7.1); the names are stable and part of the API."""
+"""The twelve event types (docs/webhooks.md, `scaisend/events/types.py`); the names are stable and part of the API."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
 
 
 class DropReason(enum.StrEnum):
-    """``dropped`` reasons (spec §6.7) and the ``*_drops`` stats metric each one counts in."""
+    """``dropped`` reasons (docs/compose.md, docs/suppressions.md) and the ``*_drops`` stats metric each one counts in."""
 
     SUPPRESSED_BOUNCE = "suppressed_bounce"
     SUPPRESSED_SPAM = "suppressed_spam"

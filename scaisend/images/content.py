@@ -1,4 +1,4 @@
-"""What an upload really is (spec §3.11): the bytes decide the type, not the declared ``Content-Type`` or the file
+"""What an upload really is (D20): the bytes decide the type, not the declared ``Content-Type`` or the file
 name. Pillow identifies JPEG, PNG, GIF and WebP, reads the dimensions from the header (refusing pixel floods before
 anything is decoded) and makes the thumbnail, which decodes the whole image: a truncated or corrupt file is refused
 at upload instead of failing later in someone's mail client.

@@ -1,4 +1,4 @@
-"""CID embedding of library images at compose (spec §6.1 step 3, §6.5 ``image_embed_mode``).
+"""CID embedding of library images at compose (docs/architecture.md, docs/compose.md, docs/delivery.md, D21 step 3 ``image_embed_mode``).
 
 In ``proxy`` mode (the default) nothing changes: the HTML points at ``<PUBLIC_BASE_URL>/i/<image_id>`` and mail
 clients fetch the image from the proxy. In ``cid`` mode every ``src`` that names one of the tenant's live library

@@ -1,4 +1,4 @@
-"""``/v3/images`` (spec §3.11): the tenant's image library. Routes only; the service does the work.
+"""``/v3/images`` (D20): the tenant's image library. Routes only; the service does the work.
 
 Scopes: the library holds content for templates, so it uses the template scopes: ``templates.read`` to list and get,
 ``templates.write`` to upload and patch, ``templates.delete`` to delete (docs/images.md). Another tenant's image id

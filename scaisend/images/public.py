@@ -1,4 +1,4 @@
-"""The public image proxy ``GET``/``HEAD /i/{image_id}`` (spec §3.11): no authentication, the original bytes (or
+"""The public image proxy ``GET``/``HEAD /i/{image_id}`` (D20): no authentication, the original bytes (or
 ``?variant=thumbnail``) with ``Content-Type``, ``Content-Length``, ``Cache-Control: public, max-age=31536000,
 immutable`` and an ``ETag`` (the content's SHA-256); ``If-None-Match`` answers 304; a deleted image answers
 ``410 Gone``, an unknown id 404."""

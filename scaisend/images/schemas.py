@@ -1,4 +1,4 @@
-"""Shapes of ``/v3/images`` (spec §3.11): ImageResponse, the list page, folders, and the PATCH body."""
+"""Shapes of ``/v3/images`` (D20): ImageResponse, the list page, folders, and the PATCH body."""
 
 from __future__ import annotations
 

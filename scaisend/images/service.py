@@ -1,4 +1,4 @@
-"""The images library's rules (spec §3.11): upload (the bytes decide the type; the thumbnail is made once, here),
+"""The images library's rules (D20): upload (the bytes decide the type; the thumbnail is made once, here),
 rename/move, delete, and what the public proxy serves. Never commits: the endpoints do, and they delete the bytes of
 a deleted image only after the commit that hides it.
 

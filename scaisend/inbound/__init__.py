@@ -1,1 +1,1 @@
-"""Stage 3b: the inbound listener for DSNs (RFC 3464) and ARF complaint reports (RFC 5965), spec §6.6, D12."""
+"""Stage 3b: the inbound listener for DSNs (RFC 3464) and ARF complaint reports (RFC 5965), docs/inbound.md, D12, D41."""

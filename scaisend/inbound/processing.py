@@ -1,4 +1,4 @@
-"""What an inbound report does (spec §6.6, D11, D12, D41): a DSN's failed entries about the recipient its signed
+"""What an inbound report does (docs/inbound.md, D12, D41, D11): a DSN's failed entries about the recipient its signed
 return path was made for become ``bounce`` (or ``blocked``) events on the original message, with hard bounces and
 blocks added to the tenant's bounce list; ``Action: delayed`` only counts, it never suppresses; an ARF complaint proven
 by a signed return path becomes a ``spam_report`` event and a spam-report suppression for that recipient. A report

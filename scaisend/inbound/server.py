@@ -1,4 +1,4 @@
-"""The inbound SMTP listener of the SMTP service (spec §6.6; port 25, dev 2525). It accepts mail only for
+"""The inbound SMTP listener of the SMTP service (docs/inbound.md, D12, D41; port 25, dev 2525). It accepts mail only for
 ``BOUNCE_DOMAIN`` addresses (the VERP return paths) and the FBL address, and answers 250 once the message is
 processed or kept: a bad report never crashes the listener and never makes the sender retry forever.
 

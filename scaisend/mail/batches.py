@@ -1,4 +1,4 @@
-"""Batches (spec §3.3): an id from ``POST /v3/mail/batch`` that sends carry in ``batch_id``, so their messages can be
+"""Batches (docs/sending.md): an id from ``POST /v3/mail/batch`` that sends carry in ``batch_id``, so their messages can be
 counted and cancelled together. Functions flush, never commit.
 
 - A batch is ``active`` until cancelled; cancelling is final and idempotent.

@@ -1,4 +1,4 @@
-"""``/v3/mail/send``, ``/v3/mail/batch`` and SendGrid's ``/v3/user/scheduled_sends`` (spec §3.3). Routes only.
+"""``/v3/mail/send``, ``/v3/mail/batch`` and SendGrid's ``/v3/user/scheduled_sends`` (docs/sending.md). Routes only.
 
 The send route reads the raw body itself so that every refusal, JSON and schema errors included, comes out in
 SendGrid's ``{"errors": [...]}`` shape. It hands the compose jobs off (:mod:`scaisend.db.handoff`): they are queued

@@ -1,4 +1,4 @@
-"""SendGrid's mail-send error shape (email-peers §8.2: ``Mail/errors.md``) and the translation of schema errors (wrong
+"""SendGrid's mail-send error shape (docs/sendgrid-compatibility.md: ``Mail/errors.md``) and the translation of schema errors (wrong
 JSON type, missing field) into SendGrid's sentences.
 
 Every error is a :class:`~scaisend.errors.FieldError` whose ``field`` is a dotted path with numeric indexes

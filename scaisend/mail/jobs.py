@@ -1,4 +1,4 @@
-"""The ``process_email`` jobs the accept stage hands to compose (spec §6.1, D2; style.md §8.7): ids only, deferred
+"""The ``process_email`` jobs the accept stage hands to compose (docs/architecture.md, docs/compose.md, docs/delivery.md, D21, D2; D22, D23): ids only, deferred
 to ``send_at``, handed off (:mod:`scaisend.db.handoff`) so they are queued on ``email:process`` only AFTER the
 messages are committed.
 

@@ -1,4 +1,4 @@
-"""Queries of the accept stage (spec §3.3). Every query takes the tenant id explicitly.
+"""Queries of the accept stage (docs/sending.md). Every query takes the tenant id explicitly.
 
 Batch reads lock: a send takes a shared lock on its batch row and a cancel an exclusive one, so a send either commits
 before the cancel looks at the batch's messages (and is cancelled with them) or sees the batch cancelled (and is

@@ -1,4 +1,4 @@
-"""The shapes of ``/v3/mail/*`` (spec §3.3; SendGrid's ``tsg_mail_v3.json``) with SendGrid's field names.
+"""The shapes of ``/v3/mail/*`` (docs/sending.md; SendGrid's ``tsg_mail_v3.json``) with SendGrid's field names.
 
 The request models check JSON types and required fields only (strict: no ``"1"`` for ``1``, no ``1`` for ``true``).
 Every rule about values (sizes, counts, empty strings, address syntax, duplicates, reserved headers, base64, 72 hours)
@@ -132,13 +132,13 @@ class MailSendRequest(_Request):
 
     @property
     def sandbox_requested(self) -> bool:
-        """``mail_settings.sandbox_mode.enable: true`` (spec §4.5)."""
+        """``mail_settings.sandbox_mode.enable: true`` (docs/sending.md)."""
         mode = self.mail_settings.sandbox_mode if self.mail_settings else None
         return bool(mode and mode.enable)
 
     @property
     def needs_schedule_scope(self) -> bool:
-        """``send_at`` (top level or in a personalization) and ``batch_id`` need ``mail.schedule`` (spec §3.3)."""
+        """``send_at`` (top level or in a personalization) and ``batch_id`` need ``mail.schedule`` (docs/sending.md)."""
         return (
             self.send_at is not None
             or self.batch_id is not None

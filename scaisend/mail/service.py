@@ -1,4 +1,4 @@
-"""Accepting a send (spec §3.3, §4.5, §6.1 step 1): validate everything, store one ``send_requests`` row and one
+"""Accepting a send (docs/sending.md, docs/architecture.md, docs/compose.md, docs/delivery.md, D21 step 1): validate everything, store one ``send_requests`` row and one
 ``messages`` row per personalization, and say which ``process_email`` jobs to enqueue once that is committed.
 Never commits (the endpoint does, then enqueues).
 
@@ -83,7 +83,7 @@ async def load_references(session: AsyncSession, tenant_id: str, mail: MailSendR
 
 
 async def check_sender_domains(session: AsyncSession, tenant_id: str, mail: MailSendRequest) -> None:
-    """Live sends: every ``from`` address must be on a verified, active sender domain of the tenant (spec §6.2)."""
+    """Live sends: every ``from`` address must be on a verified, active sender domain of the tenant (docs/domains.md, D14)."""
     checked: dict[str, bool] = {}
     senders = [("from.email", mail.from_.email)] + [
         (f"personalizations.{i}.from.email", p.from_.email) for i, p in enumerate(mail.personalizations) if p.from_
@@ -143,7 +143,7 @@ async def accept_send(
     session: AsyncSession, principal: Principal, mail: MailSendRequest, now: datetime, api_request_id: str | None = None
 ) -> Accepted:
     """Validate ``mail`` for the caller's tenant and stage its rows (each remembering ``api_request_id``, the
-    request's ``X-Request-ID``, D55); raises the 400/403 errors of §3.3."""
+    request's ``X-Request-ID``, D55); raises the 400/403 errors of docs/sending.md."""
     if mail.needs_schedule_scope and not principal.has("mail.schedule"):
         raise MissingScopeError("mail.schedule")
     errors = check_request(mail, now)

@@ -1,4 +1,4 @@
-"""The rules of ``POST /v3/mail/send`` (spec §3.3, §10; email-peers §8.2), every one checked before the 202 and
+"""The rules of ``POST /v3/mail/send`` (docs/sending.md; docs/sendgrid-compatibility.md), every one checked before the 202 and
 reported in SendGrid's shape.
 
 - :func:`decode_body`: bytes → JSON (415 for invalid UTF-8, 400 for invalid JSON);
@@ -506,7 +506,7 @@ class References:
     template_active: bool = False
     template_subject: str | None = None
     # the active version's content at accept time, stored with the request so in-flight sends render the version
-    # they were accepted with even if the template changes or is deleted before the worker gets to them (spec §3.5)
+    # they were accepted with even if the template changes or is deleted before the worker gets to them (docs/templates.md)
     template_snapshot: dict[str, Any] | None = None
     batch_status: str | None = None  # None: no such batch
     asm_groups: frozenset[int] = field(default_factory=frozenset)  # the requested ids that exist

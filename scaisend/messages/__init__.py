@@ -1,1 +1,1 @@
-"""Messages (spec §3.4): listing, detail, and cancel/retry/fail of single messages."""
+"""Messages (docs/sending.md, D4, D48): listing, detail, and cancel/retry/fail of single messages."""

@@ -1,4 +1,4 @@
-"""``/v3/messages`` (spec §3.4, D4). Routes only. Any valid credential of the tenant reads; cancel needs
+"""``/v3/messages`` (docs/sending.md, D4, D48). Routes only. Any valid credential of the tenant reads; cancel needs
 ``mail.cancel``, retry and fail need ``mail.send``. Another tenant's message is 404 like a missing one.
 
 State changes are committed before the response (and, for retry, before the new job is enqueued)."""

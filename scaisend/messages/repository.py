@@ -1,4 +1,4 @@
-"""Queries of ``/v3/messages`` (spec §3.4). Tenant-facing queries take the tenant id explicitly; only
+"""Queries of ``/v3/messages`` (docs/sending.md, D4, D48). Tenant-facing queries take the tenant id explicitly; only
 :func:`stale_queued` (the operator's requeue sweep) spans tenants.
 
 ``to_email`` and ``category`` match one element of a JSON array column. Portable across MariaDB (JSON is LONGTEXT),

@@ -1,6 +1,6 @@
-"""Shapes of ``/v3/messages`` (spec §3.4): the list filters, the list page, and a message's full detail.
+"""Shapes of ``/v3/messages`` (docs/sending.md, D4, D48): the list filters, the list page, and a message's full detail.
 
-Timestamps are ISO-8601 UTC (``...Z``) on messages and Unix seconds on events (spec §3.1). Dates in filters are
+Timestamps are ISO-8601 UTC (``...Z``) on messages and Unix seconds on events (docs/sending.md, D3, D24). Dates in filters are
 ISO-8601 date-times or ``YYYY-MM-DD``; a bare date as ``end_date`` includes that whole day, and a date-time without
 an offset is read as UTC.
 """

@@ -1,4 +1,4 @@
-"""Messages (spec §3.4, D4): reading them and the state rules of cancel, retry and fail. Functions flush, never commit;
+"""Messages (docs/sending.md, D4, D48): reading them and the state rules of cancel, retry and fail. Functions flush, never commit;
 state changes lock the message row first, so they never race the compose job (which holds the same lock).
 
 State rules (docs/sending.md):

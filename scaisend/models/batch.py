@@ -1,4 +1,4 @@
-"""Batches (spec §3.3): an id obtained from ``POST /v3/mail/batch`` that groups sends for status and cancellation."""
+"""Batches (docs/sending.md): an id obtained from ``POST /v3/mail/batch`` that groups sends for status and cancellation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``daily_stats`` (spec §8, D9): one row per tenant, day and category (``""`` = all categories), one integer
+"""``daily_stats`` (docs/stats.md, D5, D9): one row per tenant, day and category (``""`` = all categories), one integer
 column per SendGrid metric (:data:`scaisend.stat_metrics.STAT_METRICS`), updated live with one upsert per event."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Email events (spec §7). Range-partitioned by month on MySQL (D18), so the table has no foreign keys and its
+"""Email events (docs/webhooks.md, `scaisend/events/types.py`). Range-partitioned by month on MySQL (D18), so the table has no foreign keys and its
 primary key includes the partition column ``occurred_at``: the pair (event_id, occurred_at) is the dedupe key."""
 
 from __future__ import annotations

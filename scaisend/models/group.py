@@ -1,4 +1,4 @@
-"""Groups of users per tenant (spec §4.4, D51): a role mapped to a group is held by its members and by the members of
+"""Groups of users per tenant (docs/sending.md, D4, D51): a role mapped to a group is held by its members and by the members of
 every group nested below it (``parent_id`` points up)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sign-in sessions and identity-event bookkeeping (spec §3.10, §3.14).
+"""Sign-in sessions and identity-event bookkeeping (docs/identity.md, docs/observability.md, docs/deploy.md, D1).
 
 ``refresh_tokens``: the ``rtk_…`` tokens ``/v3/auth/*`` hands out; only their SHA-256 is stored, the identity
 provider's own refresh token beside it encrypted with ``SECRET_KEY``. Each refresh replaces the token (rotation);

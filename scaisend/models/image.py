@@ -1,4 +1,4 @@
-"""Images (spec §3.11, D20): metadata here, bytes in the image store (local folder by default)."""
+"""Images (D20): metadata here, bytes in the image store (local folder by default)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messages (spec §3.4, §6.1): one row per personalization. The shared part of a send request (content,
+"""Messages (docs/sending.md, docs/architecture.md, docs/compose.md, docs/delivery.md, D4, D48, D21): one row per personalization. The shared part of a send request (content,
 attachments, settings) is stored once in ``send_requests``; the rendered MIME, without those attachment bytes (D70),
 is stored in ``message_contents`` so a retry days later sends the same bytes while jobs carry only ids."""
 

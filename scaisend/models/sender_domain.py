@@ -1,4 +1,4 @@
-"""Sender domains and their DKIM keys (spec §6.2, D14). Private keys are encrypted with SECRET_KEY."""
+"""Sender domains and their DKIM keys (docs/domains.md, D14). Private keys are encrypted with SECRET_KEY."""
 
 from __future__ import annotations
 

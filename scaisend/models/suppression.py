@@ -1,4 +1,4 @@
-"""Suppression lists (spec §3.6, §6.7) and ASM groups. One table holds every kind: ``bounce`` (several rows per
+"""Suppression lists (docs/suppressions.md, docs/compose.md) and ASM groups. One table holds every kind: ``bounce`` (several rows per
 address allowed, ``bounce_type`` hard/soft/block), ``spam_report``, ``unsubscribe`` (global) and
 ``group_unsubscribe`` (with ``group_id``)."""
 

@@ -1,4 +1,4 @@
-"""Templates and their versions (spec §3.5, §5, D15). Exactly one version is active."""
+"""Templates and their versions (docs/templates.md, D15). Exactly one version is active."""
 
 from __future__ import annotations
 

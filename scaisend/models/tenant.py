@@ -1,4 +1,4 @@
-"""Partners and tenants (spec §4.3, D1): mirrored identity, bootstrapped by the CLI when no ScaiKey is reachable."""
+"""Partners and tenants (docs/architecture.md, D1): mirrored identity, bootstrapped by the CLI when no ScaiKey is reachable."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Tenant(TimestampMixin, Base):
 
 
 class PartnerAdmin(Base):
-    """A user who administers a partner: sees and manages every tenant of it and its aggregate stats (§3.13, D50)."""
+    """A user who administers a partner: sees and manages every tenant of it and its aggregate stats (docs/identity.md, docs/domains.md, docs/compose.md, D50)."""
 
     __tablename__ = "partner_admins"
 

@@ -1,4 +1,4 @@
-"""Tenant tracking defaults (spec §6.5), deep-merged under each request's ``tracking_settings``.
+"""Tenant tracking defaults (docs/compose.md), deep-merged under each request's ``tracking_settings``.
 Stored as one JSON document; defaults live in code (:data:`DEFAULT_TRACKING`)."""
 
 from __future__ import annotations

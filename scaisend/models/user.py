@@ -1,4 +1,4 @@
-"""Users, roles and permissions (spec §4.3-§4.4). A user holds roles in one or more tenants; a JWT's
+"""Users, roles and permissions (docs/architecture.md, docs/sending.md, D4). A user holds roles in one or more tenants; a JWT's
 ``tenant_id`` claim picks the active one and the user's roles there give the permissions."""
 
 from __future__ import annotations

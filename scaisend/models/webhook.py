@@ -1,5 +1,5 @@
-"""Webhook endpoints (spec §3.7, D6), the SendGrid-style Event Webhook settings (D7) and the persisted
-deliveries sent from ``webhook:deliver`` (§7.3)."""
+"""Webhook endpoints (docs/webhooks.md, D6, D7), the SendGrid-style Event Webhook settings () and the persisted
+deliveries sent from ``webhook:deliver`` (docs/webhooks.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 - Addresses: ``REPUTATION_SENDING_IPS`` when set (a comma-separated list: the egress addresses, or the NAT address
   in front of them), else the A/AAAA records of ``SMTP_HOSTNAME`` (which needs them anyway, with matching PTR, spec
-  §6.2). With ``SMTP_RELAY_HOST`` the relay's addresses are what receivers see: list them in
+  docs/domains.md, D14). With ``SMTP_RELAY_HOST`` the relay's addresses are what receivers see: list them in
   ``REPUTATION_SENDING_IPS``.
 - Domains: every active and verified sender domain (one row per name; across tenants the same name is one DNS zone),
   with the DKIM key it signs with and the DMARC policy chosen for it; plus ``BOUNCE_DOMAIN``, which only needs an MX

@@ -1,1 +1,1 @@
-"""Stats (spec §8, D9): live ``daily_stats`` counters and the ``/v3/stats`` family."""
+"""Stats (docs/stats.md, D5, D9): live ``daily_stats`` counters and the ``/v3/stats`` family."""

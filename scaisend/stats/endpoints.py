@@ -1,4 +1,4 @@
-"""The stats routes (spec §8, D9): ``/v3/stats``, ``/v3/stats/categories`` and SendGrid's ``/v3/categories/stats``
+"""The stats routes (docs/stats.md, D5, D9): ``/v3/stats``, ``/v3/stats/categories`` and SendGrid's ``/v3/categories/stats``
 (+ ``/sums``), ``/v3/stats/summary`` with its alias ``/v3/stats/sum``, and ``POST /v3/stats/rebuild``. Routes only.
 
 Scope ``stats.read`` for reads, ``stats.export`` for a rebuild. Bad dates, an unknown ``aggregated_by`` and a start

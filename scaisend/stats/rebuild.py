@@ -1,4 +1,4 @@
-"""Recomputing ``daily_stats`` from ``email_events`` (D9 ``POST /v3/stats/rebuild``, spec §8).
+"""Recomputing ``daily_stats`` from ``email_events`` (D9 ``POST /v3/stats/rebuild``, docs/stats.md, D5).
 
 For each day of the range, in its own transaction: recount every event of the day with
 :func:`scaisend.stats.counters.metrics_for`, the mapping live counting uses (``unique_opens`` and ``unique_clicks``

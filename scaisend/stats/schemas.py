@@ -1,4 +1,4 @@
-"""Response shapes of the stats routes (spec §8, D9), as SendGrid's ``tsg_stats_v3.json`` has them, so unchanged
+"""Response shapes of the stats routes (docs/stats.md, D5, D9), as SendGrid's ``tsg_stats_v3.json`` has them, so unchanged
 SendGrid client code reads them: ``/v3/stats`` is an array of ``{"date", "stats": [{"metrics"}]}`` (the ScaiSend
 docs' ``{"stats": [{"date", "metrics"}]}`` wrapper is not used; docs/stats.md says why) and category entries carry
 ``{"type": "category", "name", "metrics"}``."""

@@ -1,4 +1,4 @@
-"""Reading ``daily_stats`` (spec §8, D9): global stats per day, week or month, per-category stats, per-category sums
+"""Reading ``daily_stats`` (docs/stats.md, D5, D9): global stats per day, week or month, per-category stats, per-category sums
 and one set of totals over a range. Days without a row count as zeros, so every bucket of the range is present.
 
 Days are UTC dates. A week bucket is labelled with its Monday and a month bucket with its 1st, even when the range
@@ -26,7 +26,7 @@ MAX_CATEGORIES: Final = 10  # SendGrid: "You may include up to 10 different cate
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Metrics = dict[str, int]
-TenantScope = str | Sequence[str]  # one tenant, or several summed together (a partner's tenants, §4.3)
+TenantScope = str | Sequence[str]  # one tenant, or several summed together (a partner's tenants, docs/architecture.md)
 
 
 def zero_metrics() -> Metrics:

@@ -1,1 +1,1 @@
-"""Suppression lists and ASM groups (spec §3.6, §6.7)."""
+"""Suppression lists and ASM groups (docs/suppressions.md, docs/compose.md)."""

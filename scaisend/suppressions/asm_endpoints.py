@@ -1,8 +1,8 @@
-"""``/v3/asm/*`` (spec §3.6 [INFERRED] routes; SendGrid ``tsg_suppressions_v3.json``): suppression groups, their
+"""``/v3/asm/*`` (docs/suppressions.md [INFERRED] routes; SendGrid ``tsg_suppressions_v3.json``): suppression groups, their
 per-group unsubscribe lists and the global unsubscribe list. Routes only; the service does the work.
 
 Scopes ``suppressions.read`` / ``suppressions.write``. Codes: reads 200, creates 201 (group, group and global
-unsubscribes), group PATCH 200 (SendGrid documents 201; ScaiSend answers updates with 200, spec §3.1), deletes 204.
+unsubscribes), group PATCH 200 (SendGrid documents 201; ScaiSend answers updates with 200, docs/sending.md, D3, D24), deletes 204.
 A group or address the tenant does not have is 404; a duplicate group name is 409.
 """
 

@@ -1,4 +1,4 @@
-"""Parsing a suppression import (spec §3.6 ``POST /v3/suppression/bounces/import``): CSV with a header row naming
+"""Parsing a suppression import (docs/suppressions.md ``POST /v3/suppression/bounces/import``): CSV with a header row naming
 an ``email`` column and optionally a ``reason`` column (any order, case-insensitive, other columns ignored).
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first address row 2. Blank rows are ignored.

@@ -1,9 +1,9 @@
-"""``/v3/suppression/*`` (spec §3.6; SendGrid ``tsg_suppressions_v3.json``): the bounce list, SendGrid's blocks view
+"""``/v3/suppression/*`` (docs/suppressions.md; SendGrid ``tsg_suppressions_v3.json``): the bounce list, SendGrid's blocks view
 of it (``bounce_type: block``), spam reports and the global unsubscribe list. Routes only; the service does the work.
 
 Scopes ``suppressions.read`` (lists, lookups) and ``suppressions.write`` (add, import, delete). Codes: list/get 200,
 add 201, import 200, delete 204; an address not on the list is 404; a bulk DELETE needs ``delete_all=true`` (query
-string or JSON body) or ``{"emails": [...]}``, else 400 (the sendgrid client sends JSON bodies on DELETE, §8.3).
+string or JSON body) or ``{"emails": [...]}``, else 400 (the sendgrid client sends JSON bodies on DELETE, docs/stats.md, D5, D9).
 Lists answer CSV instead of JSON when the request's ``Accept`` asks for ``text/csv``.
 """
 

@@ -1,4 +1,4 @@
-"""ASM suppression groups and their per-group unsubscribe lists (spec §3.6, §6.7; SendGrid ``/v3/asm/groups``).
+"""ASM suppression groups and their per-group unsubscribe lists (docs/suppressions.md, docs/compose.md; SendGrid ``/v3/asm/groups``).
 Functions flush, never commit.
 
 Group names are unique per tenant (409 otherwise); at most one group is the default, so making one the default

@@ -1,4 +1,4 @@
-"""Which suppression blocks a recipient at compose time (spec §6.7), and the ``dropped`` reason it produces.
+"""Which suppression blocks a recipient at compose time (docs/compose.md, docs/suppressions.md), and the ``dropped`` reason it produces.
 
 | list              | drops with               | bypassed by (``mail_settings``)                                |
 |-------------------|--------------------------|----------------------------------------------------------------|

@@ -1,4 +1,4 @@
-"""Queries over ``suppressions`` and ``asm_groups`` (spec §3.6). Plain async functions; the tenant id is always an
+"""Queries over ``suppressions`` and ``asm_groups`` (docs/suppressions.md). Plain async functions; the tenant id is always an
 explicit argument and every statement filters on it. Addresses are stored lowercase, so callers pass lowercase
 addresses and equality is enough."""
 

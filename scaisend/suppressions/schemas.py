@@ -1,6 +1,6 @@
-"""Request and response shapes of ``/v3/suppression/*`` and ``/v3/asm/*`` (spec §3.6), with SendGrid's field names
+"""Request and response shapes of ``/v3/suppression/*`` and ``/v3/asm/*`` (docs/suppressions.md), with SendGrid's field names
 (``tsg_suppressions_v3.json``). ``created`` is Unix seconds. Lists are ScaiSend's ``{"<list>": [...], "total": n}``
-(spec §3.1 limit/offset pagination), not SendGrid's bare array: docs/suppressions.md says why."""
+(docs/sending.md, D3, D24 limit/offset pagination), not SendGrid's bare array: docs/suppressions.md says why."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Suppression lists (spec §3.6, §6.7): bounces (with the SendGrid ``blocks`` view of ``bounce_type: block``), spam
+"""Suppression lists (docs/suppressions.md, docs/compose.md): bounces (with the SendGrid ``blocks`` view of ``bounce_type: block``), spam
 reports and global unsubscribes. Functions flush, never commit.
 
 Addresses are stored lowercase and compared case-insensitively. Bounces may hold several rows per address (one per
@@ -56,7 +56,7 @@ UNSUBSCRIBES = ListView("unsubscribes", SuppressionKind.UNSUBSCRIBE)
 
 @dataclass(frozen=True)
 class ListQuery:
-    """``limit`` + ``offset`` pagination and the filters of every list (spec §3.1): ``start_time``/``end_time``
+    """``limit`` + ``offset`` pagination and the filters of every list (docs/sending.md, D3, D24): ``start_time``/``end_time``
     are inclusive Unix seconds on ``created``; ``email`` is SendGrid's prefix match (``%`` a wildcard)."""
 
     limit: int = 50

@@ -1,4 +1,4 @@
-"""``/v3/templates`` and its versions (spec §3.5, SendGrid's templates API). Routes only; the service does the work.
+"""``/v3/templates`` and its versions (docs/templates.md, SendGrid's templates API). Routes only; the service does the work.
 
 Scopes: ``templates.read`` for GET, ``templates.write`` for create, rename, duplicate, version changes and
 activation, ``templates.delete`` for DELETE. Another tenant's template id answers 404 ``Template not found: <id>``.

@@ -1,4 +1,4 @@
-"""The Handlebars parser for dynamic templates (D15, spec §5): tag expressions and blocks, into a syntax tree.
+"""The Handlebars parser for dynamic templates (D15, docs/templates.md): tag expressions and blocks, into a syntax tree.
 
 A deliberately small Handlebars: ``{{path}}`` (HTML-escaped when rendering HTML), ``{{{path}}}`` and ``{{& path}}``
 (raw), dotted and ``../`` / ``this`` / ``@root`` / ``@index`` paths, string, number and boolean literals,

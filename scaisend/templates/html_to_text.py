@@ -1,4 +1,4 @@
-"""Plain text from HTML, for the ``text/plain`` part when a template has no ``plain_content`` (spec §5).
+"""Plain text from HTML, for the ``text/plain`` part when a template has no ``plain_content`` (docs/templates.md, D15).
 
 Linear in the input (:mod:`scaisend.templates.html_tokens` tokenizes), and small and predictable rather than clever: tags are dropped, ``<script>``/``<style>``/``<head>`` content is skipped,
 block elements become paragraphs or line breaks, ``<br>`` a line break, list items ``- item`` (``1. item`` in ``<ol>``),

@@ -1,4 +1,4 @@
-"""Renders a parsed Handlebars program (:mod:`scaisend.templates.handlebars`) against JSON data (D15, spec §5).
+"""Renders a parsed Handlebars program (:mod:`scaisend.templates.handlebars`) against JSON data (D15, docs/templates.md).
 
 Context and data frames work as in Handlebars 4: ``each`` and ``with`` (and Mustache sections over objects) push a
 new context that ``../`` climbs out of; ``if`` and the comparisons do not. Names are looked up in the current context

@@ -1,4 +1,4 @@
-"""Legacy templates and personalization ``substitutions`` (D15, spec §5): plain key replacement, SendGrid style.
+"""Legacy templates and personalization ``substitutions`` (D15, docs/templates.md): plain key replacement, SendGrid style.
 
 Every occurrence of a key (``-name-``, ``%name%``, ``{{name}}`` — whatever string the sender chose) is replaced by its
 value in one pass: longer keys win over keys they contain, and replaced text is never substituted again. Values are

@@ -1,4 +1,4 @@
-"""The rendering API the compose worker calls (spec §5, D15): dynamic templates through Handlebars, legacy templates
+"""The rendering API the compose worker calls (docs/templates.md, D15): dynamic templates through Handlebars, legacy templates
 and ``substitutions`` through plain key replacement.
 
 Escaping: ``{{value}}`` is HTML-escaped in the HTML part only. The subject, the preheader and the text part are plain

@@ -1,4 +1,4 @@
-"""Queries for templates and their versions (spec §3.5). Every query takes the tenant id explicitly; versions have
+"""Queries for templates and their versions (docs/templates.md). Every query takes the tenant id explicitly; versions have
 no tenant column, so they are always reached through their template's tenant.
 
 ``for_update=True`` makes a locking read: on InnoDB it sees the latest committed rows rather than the transaction's

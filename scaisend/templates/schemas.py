@@ -1,4 +1,4 @@
-"""Request and response shapes of ``/v3/templates`` and its versions (spec §3.5, SendGrid's templates API).
+"""Request and response shapes of ``/v3/templates`` and its versions (docs/templates.md, SendGrid's templates API).
 
 ``generate_plain_content`` has no column: a version whose ``plain_content`` is stored as NULL has its text generated
 from the HTML (at send time, from the rendered HTML), and the API reports ``generate_plain_content: true`` for it.

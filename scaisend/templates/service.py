@@ -1,4 +1,4 @@
-"""Templates and versions (spec §3.5, §5, D15): the logic behind ``/v3/templates``; functions flush, never commit.
+"""Templates and versions (docs/templates.md, D15): the logic behind ``/v3/templates``; functions flush, never commit.
 
 Decisions (docs/templates.md): template names are unique per tenant (409 otherwise); the first version of a template
 becomes active whatever it asks for, later ones only with ``active: 1``; exactly one version is active, and

@@ -1,4 +1,4 @@
-"""The template version a send was accepted with (spec §3.5: "in-flight sends finish" after a template changes or
+"""The template version a send was accepted with (docs/templates.md: "in-flight sends finish" after a template changes or
 is deleted). The accept stage stores a copy of the active version in the send request's body under
 :data:`TEMPLATE_SNAPSHOT_KEY`; the compose stage renders that copy rather than whatever is active by then."""
 

@@ -1,4 +1,4 @@
-"""Who may do what in a tenant (spec §4.4, D51): roles hold permissions; a user holds roles directly
+"""Who may do what in a tenant (docs/sending.md, D4, D51): roles hold permissions; a user holds roles directly
 (``user_roles``) or through groups (``group_roles``), where a role mapped to a group is also held by the members of
 every group nested below it. Effective permissions are the union over all of them."""
 

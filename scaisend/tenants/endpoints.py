@@ -1,4 +1,4 @@
-"""``POST /webhooks/scaikey`` (spec §3.14, D54): identity events from ScaiKey keep the local partners, tenants, users,
+"""``POST /webhooks/scaikey`` (docs/observability.md, docs/deploy.md, D54): identity events from ScaiKey keep the local partners, tenants, users,
 groups and memberships in step. Routes only.
 
 The request must carry ``X-ScaiKey-Signature: t=<unix>,v1=<hex>``, v1 = HMAC-SHA256(``SCAIKEY_WEBHOOK_SECRET``,

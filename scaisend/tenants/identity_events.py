@@ -1,4 +1,4 @@
-"""Applying ScaiKey identity events to the local mirror (spec §3.14, D54): partners, tenants, users, groups and group
+"""Applying ScaiKey identity events to the local mirror (docs/observability.md, docs/deploy.md, D54): partners, tenants, users, groups and group
 memberships. Ids in events are ScaiKey ids (``scaikey_id`` here). Each event id is recorded in ``identity_events`` in
 the same transaction as its changes, so a redelivery is acknowledged without being applied twice.
 

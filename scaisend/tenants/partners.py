@@ -1,4 +1,4 @@
-"""Partners (spec §4.3, §3.13): groups of tenants, created by the operator or mirrored from ScaiKey events. A
+"""Partners (docs/architecture.md, docs/identity.md, docs/domains.md, docs/compose.md): groups of tenants, created by the operator or mirrored from ScaiKey events. A
 partner admin (``partner_admins``) sees and manages every tenant of the partner and reads its aggregate stats (D50)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Roles and the permission catalogue of a tenant (spec §3.13, §4.4): the default ``admin``, ``developer`` and
+"""Roles and the permission catalogue of a tenant (docs/identity.md, docs/domains.md, docs/compose.md, docs/sending.md, D4): the default ``admin``, ``developer`` and
 ``viewer`` roles every tenant gets, and custom roles. Nobody can give a role more than they hold themselves (D51)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tenant bootstrap and lookups (D1, spec §4.3): creating a tenant also creates its default roles
+"""Tenant bootstrap and lookups (D1, docs/architecture.md): creating a tenant also creates its default roles
 (``admin``, ``developer``, ``viewer``) over the permission catalogue."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Users and groups of a tenant (spec §3.13, §4.3-§4.4): users are created by the operator, by an admin through the
+"""Users and groups of a tenant (docs/identity.md, docs/domains.md, docs/compose.md, docs/architecture.md, docs/sending.md, D4): users are created by the operator, by an admin through the
 API, at first sign-in from the ID token's claims, or mirrored from ScaiKey events; groups nest (``parent_id``) and
 carry role mappings (D51)."""
 

@@ -1,1 +1,1 @@
-"""Tracking (spec §3.12, §6.5): signed tokens for open, click and unsubscribe links."""
+"""Tracking (docs/compose.md): signed tokens for open, click and unsubscribe links."""

@@ -1,4 +1,4 @@
-"""Effective tracking settings of one message (spec §6.5): the request's ``tracking_settings`` deep-merged over the
+"""Effective tracking settings of one message (docs/compose.md): the request's ``tracking_settings`` deep-merged over the
 tenant's defaults (the ``tracking_settings`` row's JSON over :data:`DEFAULT_TRACKING`), plus the
 ``mail_settings.footer`` of the request.
 

@@ -1,4 +1,4 @@
-"""Public tracking routes (spec §3.12), no authentication: the token is the credential.
+"""Public tracking routes (docs/compose.md), no authentication: the token is the credential.
 
 - ``GET /t/o/{token}.gif``: the 42-byte transparent GIF, identical whether or not an open was recorded.
 - ``GET /t/c/{token}?u=<url>``: records a click and answers 302 to ``u`` only when the token was minted for that

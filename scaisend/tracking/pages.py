@@ -1,4 +1,4 @@
-"""The unsubscribe landing page and its confirmations (spec §3.12): plain, self-contained HTML; a tenant may supply
+"""The unsubscribe landing page and its confirmations (docs/compose.md): plain, self-contained HTML; a tenant may supply
 its own page in the tracking setting ``subscription_tracking_landing_html``, where ``[unsubscribe_form]`` marks the
 spot for the form."""
 

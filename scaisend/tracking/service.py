@@ -1,4 +1,4 @@
-"""What a tracking hit does (spec §3.12, §6.5, §6.7): opens and clicks become events (``unique`` on the first one
+"""What a tracking hit does (docs/compose.md, docs/suppressions.md): opens and clicks become events (``unique`` on the first one
 per message and recipient, which feeds ``unique_opens``/``unique_clicks``), unsubscribes and group changes update the
 suppression lists and emit ``unsubscribe``/``group_unsubscribe``/``group_resubscribe``.
 

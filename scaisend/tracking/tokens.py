@@ -1,4 +1,4 @@
-"""Tracking tokens (spec §3.12, §6.5): the opaque part of ``/t/o/{token}.gif``, ``/t/c/{token}?u=…`` and
+"""Tracking tokens (docs/compose.md): the opaque part of ``/t/o/{token}.gif``, ``/t/c/{token}?u=…`` and
 ``/t/u/{token}`` links written into outgoing mail by the compose stage and read back by the tracking endpoints.
 
 Format (version 1)::

@@ -1,4 +1,4 @@
-"""The bookkeeping around one delivery attempt (spec §7.3, D6): claim it, then record what the POST achieved. Each
+"""The bookkeeping around one delivery attempt (docs/webhooks.md, D6): claim it, then record what the POST achieved. Each
 step runs in its own short transaction, so no row lock is held while the POST is in flight.
 
 Claim: the delivery must be ``pending`` and due, and its target still enabled (a delivery for a disabled endpoint or

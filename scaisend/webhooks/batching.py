@@ -1,4 +1,4 @@
-"""Event Webhook batching (D7; email-peers.md §8.5: SendGrid posts "every 30 seconds or when the batch size reaches
+"""Event Webhook batching (D7; docs/webhooks.md: SendGrid posts "every 30 seconds or when the batch size reaches
 768 kilobytes").
 
 Each event for the Event Webhook waits as a ``queued`` row (written by the fan-out). Every 5 seconds the

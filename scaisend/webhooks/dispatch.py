@@ -1,4 +1,4 @@
-"""Webhook deliveries handed to ``webhook:deliver`` (style.md §8.7, spec §7.3), through the one after-commit hand-off
+"""Webhook deliveries handed to ``webhook:deliver`` (D22, D23, docs/webhooks.md), through the one after-commit hand-off
 (:mod:`scaisend.db.handoff`).
 
 The recorder's fan-out writes ``webhook_deliveries`` rows in the caller's transaction and hands their first attempt

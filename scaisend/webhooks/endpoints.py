@@ -1,4 +1,4 @@
-"""``/v3/user/webhooks`` (spec §3.7; D6-D8): webhook endpoints of the caller's tenant and SendGrid's single Event
+"""``/v3/user/webhooks`` (docs/webhooks.md, D6, D7; D6-D8): webhook endpoints of the caller's tenant and SendGrid's single Event
 Webhook settings (``/event/settings``, ``/event/settings/signed``). Routes only; the service does the work. Reading
 needs ``webhooks.read``, changing ``webhooks.write``; another tenant's webhook id answers 404."""
 

@@ -1,4 +1,4 @@
-"""SendGrid Event Webhook signatures (D7; email-peers.md §8.4), verifiable unchanged by
+"""SendGrid Event Webhook signatures (D7; docs/webhooks.md), verifiable unchanged by
 ``sendgrid.helpers.eventwebhook.EventWebhook``.
 
 ECDSA P-256 with SHA-256 over the bytes of the timestamp string followed by the raw body. The signature is the base64

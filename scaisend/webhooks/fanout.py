@@ -1,8 +1,8 @@
-"""Event fan-out (spec §7.3, D6, D7): which webhook deliveries one recorded event creates, written in the recorder's
+"""Event fan-out (docs/webhooks.md, D6, D7): which webhook deliveries one recorded event creates, written in the recorder's
 transaction.
 
 - one ``pending`` delivery per enabled endpoint whose ``enabled_events`` holds the event type or ``"*"``, carrying
-  the §7.2 envelope (with the message's categories and custom_args);
+  the envelope (docs/webhooks.md, D6) (with the message's categories and custom_args);
 - one ``queued`` row when the tenant's Event Webhook is enabled, has a URL and its boolean for the type (``blocked``
   follows ``bounce``) is on; the batching cron later gathers queued rows into one POST.
 

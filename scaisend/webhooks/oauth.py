@@ -1,4 +1,4 @@
-"""OAuth2 client credentials for webhook targets (spec §3.7; email-peers.md §8.4).
+"""OAuth2 client credentials for webhook targets (docs/webhooks.md, D6, D7).
 
 Before a POST to a target with OAuth configured we need a bearer token: a ``POST`` to ``oauth_token_url`` with
 ``grant_type=client_credentials``, ``client_id`` and ``client_secret`` (form-encoded). The answer's ``access_token``

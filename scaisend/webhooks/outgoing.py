@@ -1,7 +1,7 @@
-"""One webhook POST (spec §7.3, D6, D7, D8): the exact body bytes, the signed headers of each target kind, and the
+"""One webhook POST (docs/webhooks.md, D6, D7, D8): the exact body bytes, the signed headers of each target kind, and the
 request itself.
 
-- endpoints get one §7.2 envelope per POST, signed with ``X-ScaiSend-Signature`` (:mod:`.signing`) and labelled with
+- endpoints get one envelope (docs/webhooks.md, D6) per POST, signed with ``X-ScaiSend-Signature`` (:mod:`.signing`) and labelled with
   ``X-ScaiSend-Event-Id`` / ``X-ScaiSend-Event-Type``;
 - the Event Webhook gets a JSON array of SendGrid-format events, with the ECDSA headers when signing is on
   (:mod:`.event_webhook_signing`).

@@ -1,4 +1,4 @@
-"""Every query of the webhooks domain (style.md §6.2): endpoints, Event Webhook settings and deliveries. Tenant
+"""Every query of the webhooks domain (docs/architecture.md, D27): endpoints, Event Webhook settings and deliveries. Tenant
 queries take ``tenant_id`` explicitly; delivery jobs address a delivery by its id (jobs carry ids, the row carries
 its tenant).
 

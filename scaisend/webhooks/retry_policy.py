@@ -1,4 +1,4 @@
-"""Webhook retry schedule and endpoint health (spec §7.3, §10, D6).
+"""Webhook retry schedule and endpoint health (docs/webhooks.md, D6).
 
 A delivery gets 6 attempts: the first at once, then +60 s, +300 s, +900 s, +3600 s and +7200 s after the previous
 attempt (about 3.5 h in all); after the 6th failure it is ``failed`` for good. ``failure_count`` of an endpoint counts

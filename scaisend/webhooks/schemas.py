@@ -1,4 +1,4 @@
-"""Request and response shapes of ``/v3/user/webhooks`` (spec §3.7, ScaiSend-native) and of SendGrid's Event Webhook
+"""Request and response shapes of ``/v3/user/webhooks`` (docs/webhooks.md, D6, D7, ScaiSend-native) and of SendGrid's Event Webhook
 settings (D7, ``tsg_webhooks_v3.json``). Names of events and URLs are validated by the service (400 ``{"detail"}``);
 these models check types only. Secrets are write-only except ``signing_secret``, shown on create and rotate."""
 

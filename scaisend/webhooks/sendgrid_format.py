@@ -1,6 +1,6 @@
-"""Our events in SendGrid's Event Webhook format (D7; email-peers.md §8.5).
+"""Our events in SendGrid's Event Webhook format (D7; docs/webhooks.md).
 
-:func:`to_sendgrid_event` turns one §7.2 envelope into the object SendGrid would POST: ``email``, ``timestamp``,
+:func:`to_sendgrid_event` turns one envelope (docs/webhooks.md, D6) into the object SendGrid would POST: ``email``, ``timestamp``,
 ``event``, ``sg_event_id`` (our ``event_id``), ``sg_message_id`` (our message id), ``smtp-id`` (the ``Message-ID``
 we wrote, ``<message_id@SMTP_HOSTNAME>``), ``category`` (a string for one category, an array for several), the
 message's ``custom_args`` as top-level keys (reserved keys win on a collision), and per event type ``reason``,
@@ -80,7 +80,7 @@ def _from_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 def to_sendgrid_event(
     envelope: Mapping[str, Any], *, smtp_hostname: str, asm_group_id: int | None = None
 ) -> dict[str, Any]:
-    """One SendGrid-format event for the §7.2 ``envelope`` (with its ``categories`` and ``custom_args``)."""
+    """One SendGrid-format event for the ``envelope`` (docs/webhooks.md, D6) (with its ``categories`` and ``custom_args``)."""
     event_type = str(envelope["event_type"])
     fields = _from_metadata(envelope.get("metadata") or {})
     if event_type in (EventType.BOUNCE, EventType.BLOCKED):

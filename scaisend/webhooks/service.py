@@ -1,7 +1,7 @@
-"""Webhook management (spec §3.7, D6-D8): endpoints of ``/v3/user/webhooks`` and the tenant's SendGrid-style Event
+"""Webhook management (docs/webhooks.md, D6, D7, D6-D8): endpoints of ``/v3/user/webhooks`` and the tenant's SendGrid-style Event
 Webhook settings. Functions take a session and domain arguments and never commit.
 
-- ``enabled_events`` is a list of the twelve event names (§7.1) or ``["*"]``; anything else is a 400;
+- ``enabled_events`` is a list of the twelve event names (docs/webhooks.md, `scaisend/events/types.py`) or ``["*"]``; anything else is a 400;
 - URLs (webhook and OAuth token URL) pass :mod:`.url_guard` when saved (and again at every delivery);
 - the signing secret (``whsec_…``) is returned only by create and rotate, and stored encrypted; rotation replaces it
   at once, so the old secret stops validating with the next POST;

@@ -1,4 +1,4 @@
-"""Endpoint webhook signatures (D6, spec §7.4).
+"""Endpoint webhook signatures (D6, docs/webhooks.md, D7).
 
 Every POST to an endpoint carries ``X-ScaiSend-Signature: t=<unix seconds>,v1=<hex>`` where
 ``v1 = HMAC-SHA256(key=signing secret, message=f"{t}.{raw body}")``. The key is the whole secret string as shown at

@@ -1,4 +1,4 @@
-"""Webhook secrets at rest (spec §7.4, D7): endpoint signing secrets, OAuth client secrets and the Event Webhook's
+"""Webhook secrets at rest (docs/webhooks.md, D6, D7): endpoint signing secrets, OAuth client secrets and the Event Webhook's
 ECDSA private key are stored encrypted with ``SECRET_KEY`` (:mod:`scaisend.crypto`), each under its own purpose so
 a value cannot be decrypted as another kind."""
 

@@ -1,4 +1,4 @@
-"""Stage 5 jobs on ``webhook:deliver`` (style.md §6.3; spec §7.3, D6-D8), registered in ``scaisend/workers/email.py``:
+"""Stage 5 jobs on ``webhook:deliver`` (docs/architecture.md, D27; docs/webhooks.md, D6-D8), registered in ``scaisend/workers/email.py``:
 
 - ``deliver_webhook(ctx, delivery_id)``: one attempt of one delivery, as named steps: claim (:mod:`.attempts`),
   build and sign the body (:mod:`.outgoing`), check the URL and pin its address (:mod:`.url_guard`), fetch an OAuth

@@ -1,4 +1,4 @@
-"""Webhook URL safety (D8, spec §3.7): the SSRF guard, applied when a URL is saved and again before every POST.
+"""Webhook URL safety (D8, docs/webhooks.md, D6, D7): the SSRF guard, applied when a URL is saved and again before every POST.
 
 Rules:
 

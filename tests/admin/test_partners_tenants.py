@@ -1,4 +1,4 @@
-"""/api/admin/partners and /api/admin/tenants (spec §3.13, D50): visibility, patch, suspend and resume, and a
+"""/api/admin/partners and /api/admin/tenants (docs/identity.md, docs/domains.md, docs/compose.md, D50): visibility, patch, suspend and resume, and a
 partner's aggregate stats, through the real API with JWTs from the loopback issuer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/api/admin/permissions, /roles, /users and /groups (spec §3.13, §4.4, D51), through the real API with JWTs from
+"""/api/admin/permissions, /roles, /users and /groups (docs/identity.md, docs/domains.md, docs/compose.md, docs/sending.md, D4, D51), through the real API with JWTs from
 the loopback issuer: default and custom roles, direct assignment, group mappings with nested-group inheritance,
 the no-escalation rule and tenant isolation."""
 

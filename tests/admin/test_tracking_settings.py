@@ -1,4 +1,4 @@
-"""Tenant tracking defaults at /api/admin/tenants/{id}/tracking (spec §3.13, §6.5)."""
+"""Tenant tracking defaults at /api/admin/tenants/{id}/tracking (docs/identity.md, docs/domains.md, docs/compose.md)."""
 
 from __future__ import annotations
 

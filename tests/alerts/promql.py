@@ -1,4 +1,4 @@
-"""Test-only PromQL inspection with ``promql_parser`` (observability.md §1.4, §2.6, §7.7): which metrics an expression
+"""Test-only PromQL inspection with ``promql_parser`` (docs/observability.md): which metrics an expression
 reads, which functions it calls, and whether it compares anything.
 
 Grafana variables are replaced first, the way grafana/dashboard-linter's ``lint/variables.go`` does.

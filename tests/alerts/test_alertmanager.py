@@ -1,5 +1,5 @@
 """Alertmanager configuration: amtool accepts it, routes every alert to the right receiver, and a real Alertmanager on
-loopback delivers to the webhook receivers and applies the inhibit rules (observability.md §4, §7.4)."""
+loopback delivers to the webhook receivers and applies the inhibit rules (docs/deploy.md, docs/observability.md)."""
 
 from __future__ import annotations
 

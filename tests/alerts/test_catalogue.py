@@ -1,4 +1,4 @@
-"""The metric catalogue ``scaisend/metrics.py`` (style.md §7 "Metrics", §8.5; observability.md §3.1, §3.5): naming
+"""The metric catalogue ``scaisend/metrics.py`` (docs/observability.md, docs/architecture.md "Metrics", docs/stats.md, D5, D9): naming
 conventions, bounded labels, promtool-clean exposition, and aggregation across processes in multiprocess mode."""
 
 from __future__ import annotations

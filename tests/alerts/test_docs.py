@@ -1,5 +1,5 @@
 """``docs/observability.md`` names every metric, alert, recording rule and dashboard it documents, so a rename in code
-without a docs update fails (style.md §8.5)."""
+without a docs update fails (D22, D23)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``promtool test rules`` for every alert, with the test files generated from ``alerts.config`` thresholds
-(observability.md §7.3, style.md §4).
+(docs/observability.md).
 
 For each alert: every silent case (just below the threshold, minimum-volume guards) stays silent; every firing case
 is still pending one minute before ``for`` has passed and then fires with exact labels and annotations.

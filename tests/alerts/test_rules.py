@@ -1,5 +1,5 @@
 """The generated rule file: promtool accepts it, every alert follows the mixin guidelines, every metric it reads is
-in the catalogue, and the committed copy is fresh (observability.md §1.3, §1.4, §7.1-§7.2; style.md §7, §8.5)."""
+in the catalogue, and the committed copy is fresh (docs/observability.md, docs/architecture.md, D22, D23)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Test-only helpers: run promtool and amtool, and render alert annotations the way Prometheus does.
 
-The Debian packages ``prometheus`` and ``prometheus-alertmanager`` provide the binaries (observability.md §0.2);
+The Debian packages ``prometheus`` and ``prometheus-alertmanager`` provide the binaries (docs/observability.md);
 tests that need one are skipped with the install command as the reason when it is missing.
 """
 

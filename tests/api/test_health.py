@@ -1,4 +1,4 @@
-"""/health and /ready (spec §3.14): ready follows the database, proven by cutting a real connection."""
+"""/health and /ready (docs/observability.md, docs/deploy.md): ready follows the database, proven by cutting a real connection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/v3/api_keys and /v3/scopes, and the documented 401/403 bodies (spec §3.1, §3.9, D3)."""
+"""/v3/api_keys and /v3/scopes, and the documented 401/403 bodies (docs/sending.md, D3, D24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-in through /v3/auth/* (spec §3.10, D53) against the real OIDC provider on loopback
+"""Sign-in through /v3/auth/* (docs/identity.md, D1, D53) against the real OIDC provider on loopback
 (tests/harness/oidc.py): authorization code with PKCE and state, token exchange, the user made from the ID token,
 /v3/auth/me, permissions through roles and group mappings, refresh with rotation and reuse detection, logout."""
 

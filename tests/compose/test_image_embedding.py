@@ -1,4 +1,4 @@
-"""Library images at compose (spec §6.5 ``image_embed_mode``): in ``cid`` mode the tenant's images named by proxy URL
+"""Library images at compose (docs/compose.md ``image_embed_mode``): in ``cid`` mode the tenant's images named by proxy URL
 travel as inline parts and the HTML points at them by Content-ID; in ``proxy`` mode (the default) nothing changes."""
 
 from __future__ import annotations

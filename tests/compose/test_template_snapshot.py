@@ -1,4 +1,4 @@
-"""Spec §3.5: a send accepted with a template renders the version it was accepted with, even when the template is
+"""docs/templates.md: a send accepted with a template renders the version it was accepted with, even when the template is
 changed or deleted before the worker reaches it; new sends after the delete are refused."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The six dashboards: a mini dashboard-linter (observability.md §2.6, modelled on grafana/dashboard-linter's rules),
+"""The six dashboards: a mini dashboard-linter (docs/observability.md, modelled on grafana/dashboard-linter's rules),
 PromQL parsing and catalogue cross-check of every query, a LogQL shape check of the request logs panels (their
 selector uses only the labels the bundle's Alloy sets, D59), the alert thresholds drawn on the panels, and freshness
-of ``dashboards/out/`` (style.md §8.5, §8.10)."""
+of ``dashboards/out/`` (docs/deploy.md, D22, D23)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """docker compose bundle: valid against the compose specification, services ordered behind MySQL health and the
 one-shot migration, a healthcheck on every long-running service, and a Prometheus/Alertmanager/Grafana that load
-(scaisend.md §9.1; observability.md §5, §7 item 9)."""
+(docs/deploy.md; docs/observability.md item 9)."""
 
 from __future__ import annotations
 

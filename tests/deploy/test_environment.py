@@ -1,6 +1,6 @@
 """The settings each target hands the processes, and proof that the processes serve ``/metrics`` where every scrape
 configuration looks: the port settings default to :data:`scaisend.processes.PROCESSES`, and the real API, exporter,
-worker and SMTP processes answer on the port their setting names (D17; scaisend.md §2.5)."""
+worker and SMTP processes answer on the port their setting names (D17; `scaisend/settings.py`, `.env.example`, D23)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``python -m deploy.generate``: one command regenerates every committed artifact, deterministically, and the
-committed copies are current (style.md §8.10; observability.md §7 item 1)."""
+committed copies are current (docs/deploy.md, D23; docs/observability.md item 1)."""
 
 from __future__ import annotations
 

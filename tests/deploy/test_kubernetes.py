@@ -1,6 +1,6 @@
 """Kubernetes base manifests: schema-valid for Kubernetes 1.30 (``kubernetes-validate --strict``), rules and
-Alertmanager config accepted by promtool/amtool, hardened pods, the probes of spec §9.1 and migration ordering
-(observability.md §7 item 9; scaisend.md §9.1)."""
+Alertmanager config accepted by promtool/amtool, hardened pods, the probes of docs/deploy.md and migration ordering
+(docs/observability.md item 9; docs/deploy.md)."""
 
 from __future__ import annotations
 

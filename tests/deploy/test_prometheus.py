@@ -1,6 +1,6 @@
 """Every scrape configuration the bundle ships (compose, systemd host, Kubernetes ServiceMonitors with their
 Services and Deployments) scrapes exactly the jobs, ports and paths of ``scaisend.processes.PROCESSES``, which is what
-the alert rules and dashboards select on (D17; observability.md §7 item 9)."""
+the alert rules and dashboards select on (D17; docs/observability.md item 9)."""
 
 from __future__ import annotations
 

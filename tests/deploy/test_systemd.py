@@ -1,6 +1,6 @@
 """systemd units for a host install: ``systemd-analyze verify`` accepts each one without a word on stderr, the
 sandboxing and capabilities are what docs/deploy.md says, and the host Prometheus/Alertmanager configs load
-(scaisend.md §9.1-§9.3; observability.md §7 item 9)."""
+(docs/deploy.md, docs/observability.md, docs/runbooks.md item 9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The records a tenant publishes (spec §6.2): DKIM, SPF, DMARC, each ``{type, host, value, purpose, valid}``."""
+"""The records a tenant publishes (docs/domains.md, D14): DKIM, SPF, DMARC, each ``{type, host, value, purpose, valid}``."""
 
 from __future__ import annotations
 

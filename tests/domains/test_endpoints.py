@@ -1,4 +1,4 @@
-"""``/api/admin/domains`` (spec §3.13, §6.2): codes, shapes, scopes and tenant isolation, with verification against
+"""``/api/admin/domains`` (docs/identity.md, docs/domains.md, docs/compose.md, D14): codes, shapes, scopes and tenant isolation, with verification against
 the loopback DNS server."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sender-domain service (spec §6.2, §9.3): validation, flush-never-commit, verification state, DKIM rotation,
+"""The sender-domain service (docs/domains.md, docs/runbooks.md, D14): validation, flush-never-commit, verification state, DKIM rotation,
 and the two lookups the send pipeline uses, on the real MariaDB and the loopback DNS server."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DKIM/SPF/DMARC checks (spec §6.2) with real lookups against the loopback DNS server."""
+"""DKIM/SPF/DMARC checks (docs/domains.md, D14) with real lookups against the loopback DNS server."""
 
 from __future__ import annotations
 

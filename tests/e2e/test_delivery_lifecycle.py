@@ -1,4 +1,4 @@
-"""Stage 3 end to end: the message lifecycle around delivery (D10, spec §6.1): expiry after SMTP_MAX_AGE, skips
+"""Stage 3 end to end: the message lifecycle around delivery (D10, docs/architecture.md, docs/compose.md, docs/delivery.md, D21): expiry after SMTP_MAX_AGE, skips
 (cancelled, superseded, not verified), the crash windows (journal, lost retry job), webhook fan-out of the events,
 connection reuse across jobs, and the job running in a real burst-mode arq worker as registered in
 ``scaisend.workers.smtp``."""

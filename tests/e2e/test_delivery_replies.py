@@ -1,4 +1,4 @@
-"""Stage 3 end to end, one scenario per reply class (spec §6.4, D10, D11): a rendered message, the real
+"""Stage 3 end to end, one scenario per reply class (docs/delivery.md, D10, D11): a rendered message, the real
 ``deliver_message`` job, MariaDB, Redis, the loopback DNS and the scriptable MX; assertions on what a user sees (the
 mail at the MX, the DKIM signature, the message row, the events, the bounce list, the next job in Redis)."""
 

@@ -1,4 +1,4 @@
-"""A real HTTP webhook receiver on loopback for webhook tests (style.md §6.4).
+"""A real HTTP webhook receiver on loopback for webhook tests (docs/architecture.md, D27).
 
 A ``ThreadingHTTPServer`` on 127.0.0.1 with a free port, in a background thread, so it answers while the test's
 event loop is busy POSTing to it. It records every request (method, path, headers, raw body) and answers POSTs from a

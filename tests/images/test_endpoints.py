@@ -1,4 +1,4 @@
-"""/v3/images through the API (spec §3.11): upload with the content checked, list/search/folders, get, patch,
+"""/v3/images through the API (D20): upload with the content checked, list/search/folders, get, patch,
 delete, scopes and tenant isolation."""
 
 from __future__ import annotations

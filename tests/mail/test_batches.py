@@ -1,4 +1,4 @@
-"""Batches (spec §3.3): ``/v3/mail/batch`` create, status counts and cancel, and SendGrid's
+"""Batches (docs/sending.md): ``/v3/mail/batch`` create, status counts and cancel, and SendGrid's
 ``/v3/user/scheduled_sends`` cancel; what a cancel does to the batch's messages and to later sends."""
 
 from __future__ import annotations

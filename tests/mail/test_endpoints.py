@@ -1,4 +1,4 @@
-"""``POST /v3/mail/send`` accepted (spec §3.3, §4.5, §6.1): the 202 and its quirks, the rows the compose stage reads
+"""``POST /v3/mail/send`` accepted (docs/sending.md, docs/architecture.md, docs/compose.md, docs/delivery.md, D21): the 202 and its quirks, the rows the compose stage reads
 (the storage contract), the ``process_email`` jobs in Redis, sandbox by key and by flag, and the 403s."""
 
 from __future__ import annotations

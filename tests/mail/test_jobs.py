@@ -1,4 +1,4 @@
-"""The enqueue-after-commit guarantee (spec §6.1, style.md §8.7, D76): when Redis cannot take the job, the send still
+"""The enqueue-after-commit guarantee (docs/architecture.md, docs/compose.md, docs/delivery.md, D21, D22, D23, D76): when Redis cannot take the job, the send still
 answers 202, the message stays ``queued``, and the reconciler enqueues it later. Nothing accepted is lost."""
 
 from __future__ import annotations

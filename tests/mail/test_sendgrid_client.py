@@ -1,4 +1,4 @@
-"""The official ``sendgrid`` Python client (email-peers §8.3) against the real API served by uvicorn on a loopback
+"""The official ``sendgrid`` Python client (docs/sendgrid-compatibility.md) against the real API served by uvicorn on a loopback
 port: ``Mail`` objects built with its helpers are accepted with 202 and ``X-Message-Id``, and refusals reach it as
 its own ``BadRequestsError`` with SendGrid's error body."""
 

@@ -1,4 +1,4 @@
-"""``POST /v3/mail/send`` refusals (spec §3.3, §10; email-peers §8.2) as a user sees them: the corpus of invalid
+"""``POST /v3/mail/send`` refusals (docs/sending.md; docs/sendgrid-compatibility.md) as a user sees them: the corpus of invalid
 requests under ``tests/fixtures/sendgrid_requests/invalid`` (each file is a request body plus an ``expected`` key
 with the status and the error fields), and the decoding of the raw body."""
 

@@ -1,4 +1,4 @@
-"""``/v3/messages`` (spec §3.4, D4) on MariaDB: every list filter, pagination, the detail with its event timeline,
+"""``/v3/messages`` (docs/sending.md, D4, D48) on MariaDB: every list filter, pagination, the detail with its event timeline,
 and the state rules of cancel, retry and fail."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ PHASES = [
     for name in os.environ.get("SCAISEND_FUZZ_PHASES", "generate" if EXAMPLES == 1 else "explicit,generate").split(",")
 ]
 # Routes reachable without a credential: health and metrics, the public tracking and image routes, the docs, the
-# OIDC sign-in steps before a token exists (spec §3.10) and the HMAC-signed identity events (§3.14).
+# OIDC sign-in steps before a token exists (docs/identity.md, D1) and the HMAC-signed identity events (docs/observability.md, docs/deploy.md).
 PUBLIC_PREFIXES = (
     "/health",
     "/ready",
@@ -105,7 +105,7 @@ def live_api(
 @pytest.fixture(scope="module")
 async def fuzz_tenant(live_api: LiveApi) -> TenantKey:
     """A tenant whose sg_test_ key holds every scope: the fuzzer reaches every route, and nothing it sends is
-    delivered (test keys are sandboxed, spec §4.5)."""
+    delivered (test keys are sandboxed, docs/sending.md)."""
     app = create_app(live_api.settings)
     try:
         return await make_tenant(app.state.resources.maker, environment="test")

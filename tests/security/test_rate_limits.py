@@ -1,4 +1,4 @@
-"""Issue 9 finding 3: 300 requests in one second all got 200. Spec §3.2's limits now hold, counted in the real Redis
+"""Issue 9 finding 3: 300 requests in one second all got 200. docs/security.md, D46's limits now hold, counted in the real Redis
 (the ``limits`` library, fixed windows), with the 429 body and headers the spec gives; the public tracking routes are
 throttled per client address and message; a tenant's API keys, webhooks and domains are capped."""
 

@@ -1,6 +1,6 @@
 """The shared stats scenario: a mix of every event type over two days (2026-04-30, a Thursday, and 2026-05-03, a
 Sunday: one ISO week, two months) for three messages with categories, and the counts a user must see, written out
-by hand from the metric definitions (spec §8) rather than computed by the code under test."""
+by hand from the metric definitions (docs/stats.md, D5, D9) rather than computed by the code under test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The stats routes through the API (spec §8, D9): events recorded with the real recorder show up in ``/v3/stats``
+"""The stats routes through the API (docs/stats.md, D5, D9): events recorded with the real recorder show up in ``/v3/stats``
 (SendGrid's array shape), by week and month, per category, as sums and as one summary; bad parameters are 400."""
 
 from __future__ import annotations

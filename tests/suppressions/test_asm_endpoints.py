@@ -1,4 +1,4 @@
-"""/v3/asm/* through the API (spec §3.6 [INFERRED] SendGrid routes): suppression groups, per-group unsubscribes and
+"""/v3/asm/* through the API (docs/suppressions.md [INFERRED] SendGrid routes): suppression groups, per-group unsubscribes and
 global unsubscribes, with their documented codes."""
 
 from __future__ import annotations

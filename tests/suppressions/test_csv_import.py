@@ -1,4 +1,4 @@
-"""CSV imports (spec §3.6 ``POST /v3/suppression/bounces/import``): parsing, per-row errors, duplicates skipped."""
+"""CSV imports (docs/suppressions.md ``POST /v3/suppression/bounces/import``): parsing, per-row errors, duplicates skipped."""
 
 from __future__ import annotations
 

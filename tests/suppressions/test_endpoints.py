@@ -1,4 +1,4 @@
-"""/v3/suppression/* through the API (spec §3.6): list shapes and filters, add, get, delete, the bulk-delete rules
+"""/v3/suppression/* through the API (docs/suppressions.md): list shapes and filters, add, get, delete, the bulk-delete rules
 (query string and SendGrid's DELETE bodies), the blocks view, spam reports, global unsubscribes and scopes."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The official ``sendgrid`` Python client, unchanged but for its host, manages suppressions against the real
-``scaisend serve`` (email-peers.md §8.3: query strings sorted, JSON bodies on DELETE, ``._("global")``)."""
+``scaisend serve`` (docs/webhooks.md, D7: query strings sorted, JSON bodies on DELETE, ``._("global")``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The suppressions service as the pipeline calls it (spec §6.7): ``add_bounce`` from delivery, spam reports and
+"""The suppressions service as the pipeline calls it (docs/compose.md, docs/suppressions.md): ``add_bounce`` from delivery, spam reports and
 unsubscribes, and what compose's policy then sees for entries added or removed through the API."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/v3/templates and its versions through the API (spec §3.5, D15): codes, bodies, scopes, the one-active rule."""
+"""/v3/templates and its versions through the API (docs/templates.md, D15): codes, bodies, scopes, the one-active rule."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plain text generated from HTML (spec §5: plain_content missing → generated from the HTML)."""
+"""Plain text generated from HTML (docs/templates.md, D15: plain_content missing → generated from the HTML)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rendering API the compose worker calls (spec §5, D15): escaping per part, generated text, errors, caching."""
+"""The rendering API the compose worker calls (docs/templates.md, D15): escaping per part, generated text, errors, caching."""
 
 from __future__ import annotations
 

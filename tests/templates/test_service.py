@@ -1,4 +1,4 @@
-"""``active_version`` — what the send endpoint and the compose worker ask (spec §3.5, §5: sends use the active
+"""``active_version`` — what the send endpoint and the compose worker ask (docs/templates.md, D15: sends use the active
 version; a deleted template, or another tenant's, is not found)."""
 
 from __future__ import annotations

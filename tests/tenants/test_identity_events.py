@@ -1,4 +1,4 @@
-"""POST /webhooks/scaikey (spec §3.14, D54) through the real API: signed identity events build and change partners,
+"""POST /webhooks/scaikey (docs/observability.md, docs/deploy.md, D54) through the real API: signed identity events build and change partners,
 tenants, users, groups and memberships, and what they set up decides what a user's JWT may do; bad or stale
 signatures are 401, redeliveries are acknowledged once applied, unknown types are acknowledged and counted."""
 

@@ -1,4 +1,4 @@
-"""The public tracking routes (spec §3.12) against real MariaDB: what the recipient's client sees, and the events,
+"""The public tracking routes (docs/compose.md) against real MariaDB: what the recipient's client sees, and the events,
 suppressions and stats that follow."""
 
 from __future__ import annotations

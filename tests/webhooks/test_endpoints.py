@@ -1,4 +1,4 @@
-"""``/v3/user/webhooks`` (spec §3.7, D6, D8): create, list, get, update, delete, rotate; scopes; 400s."""
+"""``/v3/user/webhooks`` (docs/webhooks.md, D6, D7, D8): create, list, get, update, delete, rotate; scopes; 400s."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fan-out (spec §7.3): an event recorded through ``record_event`` writes one delivery per subscribed endpoint and
+"""Fan-out (docs/webhooks.md): an event recorded through ``record_event`` writes one delivery per subscribed endpoint and
 a queued row for the Event Webhook, in the recorder's transaction; jobs are enqueued only after the commit."""
 
 from __future__ import annotations

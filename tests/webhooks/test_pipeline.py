@@ -1,6 +1,6 @@
 """From ``POST /v3/mail/send`` to the receiver: the compose job records ``processed`` through the recorder, the
 fan-out writes the delivery, the job's unit of work (``job_unit_of_work``) queues it after its commit and
-``deliver_webhook`` POSTs the signed envelope. Sandbox sends reach no webhook (spec §4.5)."""
+``deliver_webhook`` POSTs the signed envelope. Sandbox sends reach no webhook (docs/sending.md)."""
 
 from __future__ import annotations
 

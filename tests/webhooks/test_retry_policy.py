@@ -1,4 +1,4 @@
-"""The webhook retry schedule (spec §7.3): +60, +300, +900, +3600, +7200 s, 6 attempts; auto-disable at 10."""
+"""The webhook retry schedule (docs/webhooks.md): +60, +300, +900, +3600, +7200 s, 6 attempts; auto-disable at 10."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SendGrid Event Webhook format (D7; email-peers.md §8.5): names, fields, categories and custom_args."""
+"""SendGrid Event Webhook format (D7; docs/webhooks.md): names, fields, categories and custom_args."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``deliver_webhook`` and the sweep (spec §7.3, D6, D8): real POSTs to a loopback receiver, real MariaDB and
+"""``deliver_webhook`` and the sweep (docs/webhooks.md, D6, D8): real POSTs to a loopback receiver, real MariaDB and
 Redis; retries are driven by moving a ManualClock and running the job again, never by sleeping."""
 
 from __future__ import annotations
