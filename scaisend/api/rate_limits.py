@@ -68,7 +68,8 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # Unix seconds
+    reset: int  # Unix seconds, rounded up
+    window: int  # seconds; Retry-After never asks for more (the rounding of ``reset`` could add one)
 
     def headers(self, now: float | None = None) -> dict[str, str]:
         headers = {
@@ -78,7 +79,7 @@ class Decision:
         }
         if not self.allowed:
             wait = self.reset - (time.time() if now is None else now)
-            headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            headers["Retry-After"] = str(min(self.window, max(1, math.ceil(wait))))
         return headers
 
 
@@ -114,4 +115,5 @@ class RateLimiter:
         except RedisError:
             logger.warning("rate limit not checked: Redis failed", exc_info=True, extra={"limit": limit.name})
             return None
-        return Decision(count <= item.amount, item.amount, max(0, item.amount - count), math.ceil(reset))
+        allowed, remaining = count <= item.amount, max(0, item.amount - count)
+        return Decision(allowed, item.amount, remaining, math.ceil(reset), item.get_expiry())
