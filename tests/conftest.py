@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.harness.database",
     "tests.harness.redis",
+    "tests.harness.own_redis",
     "tests.harness.app",
     "tests.harness.fixtures_app",
     "tests.harness.jwks",

@@ -84,7 +84,7 @@ async def serve_queues(
     prefix = settings.REDIS_QUEUE_PREFIX
     pool: ArqRedis = await create_arq_pool(settings.REDIS_URL)
     ctx = await open_context(settings, pool)
-    leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX)
+    leases = None if burst else JobLeases(pool, settings.REDIS_QUEUE_PREFIX, queue_keys=list(queues))
     workers = [
         Worker(
             functions=wrap_functions(list(functions) or [as_arq(ping)], queue_key.removeprefix(prefix)),

@@ -15,7 +15,13 @@ sooner:
   by the next worker that polls (arq counts it as another try); an entry without an in-progress key is a job that
   ended without its hook (the process died right after) and is dropped.
 
-A job whose owner died is thus taken again at most :data:`HEARTBEAT_TTL` + :data:`BEAT_EVERY` seconds after the death.
+A process killed between arq's marking a job in progress and the job's start hook leaves an in-progress key with no
+owner in the hash (seen in the fault suite: a compose job stuck for arq's 310 s). Every :data:`ORPHAN_EVERY` seconds
+each process therefore looks at the due jobs of the queues it serves: one in progress with no owner, seen so on two
+looks in a row, is an orphan and is freed like a dead owner's job.
+
+A job whose owner died is thus taken again at most :data:`HEARTBEAT_TTL` + :data:`BEAT_EVERY` seconds after the death
+(an orphan within 2 × :data:`ORPHAN_EVERY`).
 Jobs are idempotent (D21): a compose re-run finds its message's status; a delivery re-run takes what was already sent
 from the hand-off journal.
 """
@@ -26,7 +32,9 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -40,13 +48,19 @@ HEARTBEAT_TTL = 30.0  # long enough that a live process whose loop is busy for a
 # An in-progress key written again after Redis lost it: the longest job timeout (a delivery, 900 s) + arq's 10 s. If
 # this process dies meanwhile, recover() deletes the key as for any dead owner.
 REASSERTED_IN_PROGRESS_MS = 910_000
+ORPHAN_EVERY = 15.0  # seconds between two looks for in-progress jobs that no process owns
+ORPHAN_SCAN_LIMIT = 2000  # due jobs looked at per queue and look
 
 
 class JobLeases:
-    def __init__(self, redis: ArqRedis, prefix: str, *, beat_every: float = BEAT_EVERY) -> None:
+    def __init__(
+        self, redis: ArqRedis, prefix: str, *, beat_every: float = BEAT_EVERY, queue_keys: Sequence[str] = ()
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.beat_every = beat_every
+        self.queue_keys = tuple(queue_keys)
+        self.unowned: set[str] = set()  # in progress without an owner at the last look
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.running_key = f"{prefix}scaisend:running"
         self.local: set[str] = set()  # the ids of the jobs this process runs now
@@ -101,12 +115,44 @@ class JobLeases:
             logger.warning("took back the jobs of a process that died", extra={"jobs": freed[:20], "count": len(freed)})
         return freed
 
+    async def free_orphans(self) -> list[str]:
+        """Free the due jobs of this process's queues that are in progress with no owner on two looks in a row (their
+        process died between arq's in-progress mark and the start hook); the ids freed."""
+        now_ms = int(time.time() * 1000)
+        due: list[str] = []
+        for key in self.queue_keys:
+            members = await self.redis.zrangebyscore(key, "-inf", now_ms, start=0, num=ORPHAN_SCAN_LIMIT)
+            due += [m.decode() if isinstance(m, bytes) else str(m) for m in members]
+        if not due:
+            self.unowned = set()
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in due:
+                pipe.exists(in_progress_key_prefix + job_id)
+                pipe.hexists(self.running_key, job_id)
+            answers = await pipe.execute()
+        unowned = {
+            job_id
+            for job_id, i in zip(due, range(0, len(answers), 2), strict=True)
+            if answers[i] and not answers[i + 1]
+        }
+        orphans = sorted(unowned & self.unowned)
+        self.unowned = unowned - set(orphans)
+        if orphans:
+            await self.redis.delete(*(in_progress_key_prefix + job_id for job_id in orphans))
+            logger.warning("freed jobs that no process owns", extra={"jobs": orphans[:20], "count": len(orphans)})
+        return orphans
+
     async def run(self) -> None:
         """Heartbeat and recover until cancelled; a Redis error is logged and tried again at the next beat."""
+        looked = time.monotonic()
         while True:
             try:
                 await self.beat()
                 await self.recover()
+                if self.queue_keys and time.monotonic() - looked >= ORPHAN_EVERY:
+                    looked = time.monotonic()
+                    await self.free_orphans()
             except (RedisError, OSError) as exc:
                 logger.warning("job leases: Redis unavailable", extra={"error": repr(exc)})
             await asyncio.sleep(self.beat_every)

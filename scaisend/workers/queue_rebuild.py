@@ -7,7 +7,9 @@ every webhook delivery) of its stage that has none:
 
 - **at start** (the start-up pass, D64): everything of the stage, at once;
 - **when Redis lost its data** (a ``FLUSHALL``, a new instance, a restart without persistence): noticed within
-  :data:`CHECK_EVERY` seconds because the epoch key ``<prefix>scaisend:queues-epoch`` is gone or changed. Every
+  :data:`CHECK_EVERY` seconds because the epoch key ``<prefix>scaisend:queues-epoch`` is gone or changed; and
+  **when Redis restarted** (its ``run_id`` changed, or it could not be reached for a while): a restart on the
+  append-only file loses up to its last second of writes (jobs enqueued then, a running job's in-progress key). Every
   process that notices first writes again the leases of the jobs it is running (:meth:`JobLeases.reassert`, so
   nobody takes a running job a second time), then waits :data:`SETTLE` seconds for the other processes to do the
   same, then runs the pass;
@@ -86,15 +88,18 @@ class QueueRebuilder:
         self.reconcile_age = reconcile_age
         self.epoch_key = f"{ctx['settings'].REDIS_QUEUE_PREFIX}scaisend:queues-epoch"
         self.seen: bytes | None = None
+        self.run_id = ""
 
     async def epoch_changed(self) -> bool:
-        """Whether Redis lost its data since the last look (the epoch key is gone or holds another value); a missing
-        key is written again, so the other processes see a new value too."""
+        """Whether Redis lost its data or restarted since the last look: the epoch key is gone or holds another value
+        (a missing key is written again, so the other processes see a new value too), or the server's ``run_id``
+        changed (a restart, a failover)."""
         redis = self.ctx["redis"]
         await redis.set(self.epoch_key, uuid.uuid4().hex.encode(), nx=True)
         current: bytes | None = await redis.get(self.epoch_key)
-        changed = self.seen is not None and current != self.seen
-        self.seen = current
+        run_id = str((await redis.info("server")).get("run_id", ""))
+        changed = self.seen is not None and (current != self.seen or run_id != self.run_id)
+        self.seen, self.run_id = current, run_id
         return changed
 
     async def requeue(self, reason: str, age: timedelta) -> int | None:
@@ -118,15 +123,18 @@ class QueueRebuilder:
     async def run(self) -> None:
         """Watch the epoch and reconcile until cancelled."""
         reconciled = time.monotonic()
+        unreachable = False
         while True:
             await asyncio.sleep(self.check_every)
             try:
                 lost = await self.epoch_changed()
             except _FAILURES as exc:
+                unreachable = True
                 logger.warning("queue epoch unreadable", extra={"error": repr(exc)})
                 continue
-            if lost:
-                logger.warning("Redis lost its queues; rebuilding them from the database")
+            if lost or unreachable:
+                unreachable = False
+                logger.warning("Redis lost its queues or restarted; rebuilding them from the database")
                 try:
                     await self.leases.reassert()
                 except _FAILURES as exc:

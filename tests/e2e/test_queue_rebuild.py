@@ -25,10 +25,10 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from scaisend.db.session import unit_of_work
-from scaisend.dev.redis_server import RedisServer
 from scaisend.models import EmailEvent, Message
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
+from tests.harness.own_redis import AofRedis
 from tests.harness.stack_world import World, stack_world
 
 pytestmark = pytest.mark.timeout(400)
@@ -39,14 +39,8 @@ RECOVERY_TARGET = 60.0  # seconds from Redis emptied to the work done (issue 14)
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
-    with RedisServer(tmp_path / "redis", port=0) as server:
-        yield server
-
-
-@pytest.fixture
 async def world(
-    own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path, own_redis: RedisServer
+    own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path, own_redis: AofRedis
 ) -> AsyncIterator[World]:
     async with stack_world(own_database, dns_server, tmp_path, DOMAIN, lambda mx: None, REDIS_URL=own_redis.url) as w:
         yield w
@@ -86,7 +80,7 @@ def pause(world: World, name: str, sig: signal.Signals) -> None:
 
 
 async def test_queues_rebuilt_after_redis_flush_without_a_restart(
-    world: World, own_database: OwnDatabase, own_redis: RedisServer, record_property: pytest.RecordProperty
+    world: World, own_database: OwnDatabase, own_redis: AofRedis, record_property: pytest.RecordProperty
 ) -> None:
     redis = Redis.from_url(own_redis.url)
     async with httpx.AsyncClient(base_url=world.stack.api, headers=world.key.headers, timeout=30) as api:

@@ -3,6 +3,7 @@ end-to-end tests that need the whole pipeline the way an operator runs it."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,24 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def kill(self, name: str) -> None:
+        """``kill -9`` of one service (an OOM, a lost node)."""
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait(10)
+
+    def start_one(self, name: str, *, ready_timeout: float = 180) -> None:
+        """Start one service again with the stack's settings (its log is appended to) and wait until it answers."""
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [*SCAISEND, COMMANDS[name]],
+                env=settings_env(self.settings),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        path = "/ready" if name == "api" else "/metrics"
+        wait_http(f"http://127.0.0.1:{self.ports[name]}{path}", timeout=ready_timeout)
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
