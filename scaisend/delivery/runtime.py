@@ -1,5 +1,5 @@
 """The delivery stage's process-wide state, kept in the arq ``ctx`` under ``"delivery"`` (docs/architecture.md, D27): the MX
-cache, the TLS memory, the connection pool, the DKIM key cache, the retry policy and its random source.
+cache, the TLS memory, the connection pool, the DKIM key cache, the retry policy and its random source, the request attachments (D70).
 
 :func:`start_delivery_runtime` (a worker starter) builds it when the SMTP process starts and closes the pool when it
 stops; :func:`delivery_runtime` builds it on first use otherwise, from ``ctx["settings"]`` and ``ctx["clock"]``. A
@@ -18,6 +18,7 @@ from scaisend.delivery.circuit_breaker import CircuitBreakers
 from scaisend.delivery.connection_pool import ConnectionPool
 from scaisend.delivery.dkim_signer import DkimSigner
 from scaisend.delivery.mx import MxResolver
+from scaisend.delivery.request_attachments import RequestAttachments
 from scaisend.delivery.retry_policy import RetryPolicy
 from scaisend.delivery.tls_policy import TlsPolicy
 from scaisend.job_context import JobContext
@@ -36,6 +37,7 @@ class DeliveryRuntime:
     breakers: CircuitBreakers
     signer: DkimSigner = field(default_factory=DkimSigner)
     rng: random.Random = field(default_factory=random.Random)
+    attachments: RequestAttachments = field(default_factory=RequestAttachments)
 
     @classmethod
     def build(

@@ -36,7 +36,6 @@ from sqlalchemy import select
 
 from scaisend.compose.attachment_slots import AttachmentUnavailable, fill
 from scaisend.compose.recipients import envelope_of
-from scaisend.compose.steps import request_body
 from scaisend.crypto import DecryptionError
 from scaisend.db.handoff import hand_off, job_unit_of_work
 from scaisend.db.session import unit_of_work
@@ -222,8 +221,8 @@ async def _begin(
         if content is None:
             return _fail(message, "Rendered message content is missing")
         try:  # the request's attachments go back in from send_requests (D70)
-            body = await request_body(session, message) if content.attachment_slots else {}
-            mime = fill(content.mime, content.attachment_slots, body.get("attachments"))
+            attachments = await rt.attachments.of(session, message) if content.attachment_slots else []
+            mime = fill(content.mime, content.attachment_slots, attachments)
         except AttachmentUnavailable as exc:
             return _fail(message, f"Rendered message content is incomplete: {exc}")
         domain = await sending_domain(session, message.tenant_id, message.from_email)
