@@ -42,13 +42,13 @@ from sendgrid.helpers.mail import (  # type: ignore[import-untyped]
     TrackingSettings,
 )
 
-from scaisend.auth.scopes import SCOPE_NAMES
-from tests.factories.delivery import Sender, dkim_verifies, make_sender
-from tests.factories.tenants import TenantKey, make_key
+from tests.factories.delivery import Sender, dkim_verifies
+from tests.factories.tenants import TenantKey
 from tests.harness.database import OwnDatabase
 from tests.harness.dns import LoopbackDNS
 from tests.harness.mx import ScriptableMX
-from tests.harness.stack import Stack, start_stack
+from tests.harness.stack import Stack
+from tests.harness.stack_world import stack_world
 
 pytestmark = pytest.mark.timeout(180)
 INBOX = "inbox.e2e-client.test"
@@ -66,27 +66,9 @@ class World:
 
 @pytest.fixture
 async def world(own_database: OwnDatabase, dns_server: LoopbackDNS, tmp_path: Path) -> AsyncIterator[World]:
-    mx = ScriptableMX()
-    await mx.start()
-    dns_server.add_mx(INBOX, "mx.e2e-client.test", ip="127.0.0.1")
-    database, maker = own_database.settings, own_database.maker
-    sender = await make_sender(maker, database)
-    sender.publish(dns_server)
-    key = await make_key(maker, sender.tenant_id, sorted(SCOPE_NAMES))
-    settings = database.model_copy(
-        update={
-            "DNS_NAMESERVERS": dns_server.nameserver_setting,
-            "SMTP_PORT": mx.port,
-            "REDIS_QUEUE_PREFIX": f"{database.REDIS_QUEUE_PREFIX}sg{uuid.uuid4().hex[:6]}:",
-        }
-    )
-    stack = await asyncio.to_thread(start_stack, settings, tmp_path)
-    try:
-        yield World(stack, mx, sender, key, dns_server)
-    finally:
-        await asyncio.to_thread(stack.stop)
-        await mx.stop()
-        dns_server.remove(INBOX)
+    """The shared e2e world (:func:`tests.harness.stack_world.stack_world`) with an MX that accepts everything."""
+    async with stack_world(own_database, dns_server, tmp_path, INBOX, lambda mx: None) as shared:
+        yield World(shared.stack, shared.mx, shared.sender, shared.key, dns_server)
 
 
 async def create_template(stack: Stack, key: TenantKey) -> str:
